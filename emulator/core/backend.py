@@ -1,0 +1,90 @@
+"""One isolated world per API key (a namespace), created lazily and reset in one call."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.core.clock import Clock
+from emulator.core.events import Event, EventLog, Renderer
+from emulator.core.idempotency import IdempotencyStore
+from emulator.core.ids import IdFactory
+from emulator.core.requestlog import RequestLog
+from emulator.core.store import Store
+from emulator.core.versions import ApiVersion
+
+
+@dataclass(frozen=True)
+class Call:
+    """Who is asking, in which version: what resources need to stamp events and render objects."""
+
+    version: ApiVersion
+    request_id: str | None = None
+    idempotency_key: str | None = None
+
+
+class Backend:
+    def __init__(self, namespace: str, seed: int | None = None) -> None:
+        self.namespace = namespace
+        self.seed = seed
+        self.clock = Clock()
+        self.ids = IdFactory(seed, namespace)
+        self.store = Store()
+        self.events = EventLog(self.ids)
+        self.idempotency = IdempotencyStore()
+        self.requests = RequestLog()
+        self.lock = threading.RLock()
+
+
+class Backends:
+    """Namespace -> Backend. Nothing is shared between namespaces, nothing lives at module level."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        self._backends: dict[str, Backend] = {}
+        self._lock = threading.Lock()
+
+    def get(self, namespace: str) -> Backend:
+        with self._lock:
+            backend = self._backends.get(namespace)
+            if backend is None:
+                backend = self._backends[namespace] = Backend(namespace, self.seed)
+            return backend
+
+    def peek(self, namespace: str) -> Backend | None:
+        with self._lock:
+            return self._backends.get(namespace)
+
+    def reset(self, namespace: str) -> None:
+        with self._lock:
+            self._backends.pop(namespace, None)
+
+    def reset_all(self) -> int:
+        with self._lock:
+            count = len(self._backends)
+            self._backends.clear()
+            return count
+
+    def namespaces(self) -> list[str]:
+        with self._lock:
+            return sorted(self._backends)
+
+
+def emit(
+    backend: Backend,
+    call: Call,
+    type: str,
+    render_object: Renderer,
+    previous_attributes: dict[str, Any] | None = None,
+) -> Event:
+    """Record an event caused by `call`. Its `api_version` is the version of the request that caused it."""
+    return backend.events.record(
+        type,
+        render_object,
+        created=backend.clock.timestamp(),
+        api_version=call.version,
+        previous_attributes=previous_attributes,
+        request_id=call.request_id,
+        idempotency_key=call.idempotency_key,
+    )

@@ -1,0 +1,57 @@
+"""The per-namespace clock: the only source of "now" for timestamps. Real time by default; a namespace can
+freeze it and move it forward, so time-based behaviour is tested without waiting."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class Clock:
+    """Real time plus an offset, or a frozen instant. Never moves backwards."""
+
+    def __init__(self, source: Callable[[], float] = time.time) -> None:
+        self._source = source
+        self._offset = 0.0
+        self._frozen_at: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def now(self) -> float:
+        with self._lock:
+            if self._frozen_at is not None:
+                return self._frozen_at
+            return self._source() + self._offset
+
+    def timestamp(self) -> int:
+        """Unix seconds, as Stripe's `created` fields carry them."""
+        return int(self.now())
+
+    def freeze(self) -> None:
+        with self._lock:
+            if self._frozen_at is None:
+                self._frozen_at = self._source() + self._offset
+
+    def unfreeze(self) -> None:
+        """Resume flowing from the frozen instant (time does not jump to the real clock)."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._offset = self._frozen_at - self._source()
+                self._frozen_at = None
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock can only move forward")
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at += seconds
+            else:
+                self._offset += seconds
+
+    def to_dict(self) -> dict[str, object]:
+        now = self.now()
+        return {"object": "emulator.clock", "now": int(now), "now_float": now, "frozen": self.frozen}

@@ -1,0 +1,31 @@
+"""Stripe-style ids (`cus_` + 24 alphanumerics) from a seedable generator, one per namespace."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+import threading
+
+ALPHABET = string.ascii_letters + string.digits
+ID_LENGTH = 24
+REQUEST_ID_LENGTH = 14
+
+
+class IdFactory:
+    """Deterministic for a given seed and namespace; random otherwise."""
+
+    def __init__(self, seed: int | None = None, namespace: str = "") -> None:
+        material = f"{seed}:{namespace}" if seed is not None else secrets.token_hex(16)
+        self._random = random.Random(material)
+        self._lock = threading.Lock()
+
+    def token(self, length: int = ID_LENGTH) -> str:
+        with self._lock:
+            return "".join(self._random.choice(ALPHABET) for _ in range(length))
+
+    def new(self, prefix: str, length: int = ID_LENGTH) -> str:
+        return f"{prefix}_{self.token(length)}"
+
+    def request_id(self) -> str:
+        return self.new("req", REQUEST_ID_LENGTH)

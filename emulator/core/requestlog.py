@@ -1,0 +1,78 @@
+"""What each namespace was asked, newest first, with secrets masked (GET /_emulator/requests)."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+MAX_ENTRIES = 1000
+SECRET_PARAMS = frozenset({"client_secret", "secret", "password", "account_number", "cvc", "number"})
+
+
+def mask_key(key: str) -> str:
+    """`sk_test_abcdef1234` -> `sk_test_****1234` (Stripe's own masking)."""
+    prefix, sep, rest = key.rpartition("_")
+    if not sep:
+        return "****" + key[-4:]
+    return f"{prefix}_****{rest[-4:]}"
+
+
+def mask_params(value: Any, name: str = "") -> Any:
+    if isinstance(value, dict):
+        return {key: mask_params(inner, key) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [mask_params(inner, name) for inner in value]
+    if isinstance(value, str):
+        if name in SECRET_PARAMS and value:
+            return "****" + value[-4:]
+        if value.startswith(("sk_", "rk_", "whsec_")):
+            return mask_key(value)
+    return value
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    request_id: str
+    method: str
+    path: str
+    params: Any
+    status: int
+    idempotency_key: str | None
+    stripe_version: str | None
+    duration_ms: float
+    created: int
+    replayed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "object": "emulator.request",
+            "id": self.request_id,
+            "method": self.method,
+            "path": self.path,
+            "params": self.params,
+            "status": self.status,
+            "idempotency_key": self.idempotency_key,
+            "stripe_version": self.stripe_version,
+            "duration_ms": round(self.duration_ms, 3),
+            "created": self.created,
+            "idempotent_replayed": self.replayed,
+        }
+
+
+class RequestLog:
+    def __init__(self, maximum: int = MAX_ENTRIES) -> None:
+        self._entries: deque[LoggedRequest] = deque(maxlen=maximum)
+        self._lock = threading.Lock()
+
+    def add(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def newest_first(self, limit: int = 100) -> list[LoggedRequest]:
+        with self._lock:
+            return list(reversed(self._entries))[:limit]
+
+    def __len__(self) -> int:
+        return len(self._entries)

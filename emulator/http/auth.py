@@ -1,0 +1,63 @@
+"""API keys: `Authorization: Bearer <key>` or Basic with the key as user name. Test keys only.
+
+`sk_test_X`, `rk_test_X` and `pk_test_X` all belong to namespace `X`: an isolated world, like a Stripe account.
+Live keys are refused and never stored or logged unmasked.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from emulator.core import messages
+from emulator.core.errors import AuthenticationError
+from emulator.core.requestlog import mask_key
+
+_KEY_RE = re.compile(r"^(sk|rk|pk)_(test|live)_([A-Za-z0-9_]{1,247})$")
+_KINDS = {"sk": "secret", "rk": "restricted", "pk": "publishable"}
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    kind: str
+    namespace: str
+    masked: str
+
+
+def _extract(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.strip().partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() == "bearer":
+        return credentials or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return decoded.partition(":")[0]
+    return ""
+
+
+def parse_key(key: str) -> ApiKey:
+    masked = mask_key(key) if len(key) < 300 else mask_key(key[:300])
+    if key.startswith(("sk_live_", "rk_live_", "pk_live_")):
+        raise AuthenticationError(messages.API_KEY_LIVE.format(masked=masked))
+    match = _KEY_RE.match(key)
+    if not match or match.group(2) != "test":
+        raise AuthenticationError(messages.API_KEY_INVALID.format(masked=masked))
+    return ApiKey(kind=_KINDS[match.group(1)], namespace=match.group(3), masked=masked)
+
+
+def authenticate(headers: Mapping[str, str], *, allow_publishable: bool = False) -> ApiKey:
+    key = _extract(headers.get("authorization"))
+    if key is None:
+        raise AuthenticationError(messages.API_KEY_MISSING)
+    api_key = parse_key(key)
+    if api_key.kind == "publishable" and not allow_publishable:
+        raise AuthenticationError(messages.SECRET_KEY_REQUIRED, code="secret_key_required")
+    return api_key

@@ -1,0 +1,164 @@
+"""The one request pipeline every API endpoint goes through:
+
+auth -> namespace -> `Stripe-Version` -> decode form -> idempotency claim -> validate params -> resource call ->
+expand -> JSON, with the request log written at the end. Handlers stay one line in the route table.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from emulator.core import form, messages
+from emulator.core.backend import Backend, Call
+from emulator.core.errors import ApiError, InvalidRequestError, StripeError
+from emulator.core.expand import expand
+from emulator.core.idempotency import StoredResponse
+from emulator.core.requestlog import LoggedRequest, mask_params
+from emulator.core.spec import Context, Hash, validate
+from emulator.core.versions import ApiVersion
+from emulator.http.auth import authenticate
+from emulator.http.responses import dumps, error_response
+from emulator.http.state import EmulatorState
+from emulator.resources.registry import EXPANDABLE, resolver
+
+logger = logging.getLogger("emulator")
+
+Handler = Callable[..., dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    spec: Hash
+    publishable: bool = False
+
+
+def state_of(request: Request) -> EmulatorState:
+    state: EmulatorState = request.app.state.emulator
+    return state
+
+
+def request_id_of(request: Request) -> str:
+    request_id: str = request.scope.get("state", {}).get("request_id") or state_of(request).request_ids.request_id()
+    return request_id
+
+
+async def read_form(request: Request, limit: int) -> form.FormDict:
+    query = form.decode(request.scope.get("query_string", b""))
+    body = await request.body()
+    if len(body) > limit:
+        raise InvalidRequestError(f"Request body too large: at most {limit} bytes are accepted.")
+    return form.merge(query, form.decode(body)) if body else query
+
+
+async def run(request: Request, endpoint: Endpoint) -> Response:
+    state = state_of(request)
+    request_id = request_id_of(request)
+    started = time.perf_counter()
+    backend: Backend | None = None
+    version: ApiVersion | None = None
+    idempotency_key: str | None = None
+    logged_params: Any = None
+    replayed = False
+    headers: dict[str, str] = {}
+    try:
+        api_key = authenticate(request.headers, allow_publishable=endpoint.publishable)
+        backend = state.backends.get(api_key.namespace)
+        version = state.policy.resolve(request.headers.get("stripe-version"))
+        headers["Stripe-Version"] = str(version)
+        raw = await read_form(request, state.settings.max_body_bytes)
+        logged_params = mask_params(raw)
+        if endpoint.method == "POST":
+            idempotency_key = request.headers.get("idempotency-key") or None
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+            fingerprint = f"{endpoint.method} {request.url.path} {form.canonical(raw)}"
+            stored = backend.idempotency.begin(idempotency_key, fingerprint, backend.clock.now())
+            if stored is not None:
+                replayed = True
+                response = _replay(stored, headers)
+                _log(backend, request, request_id, logged_params, response.status_code, idempotency_key, version,
+                     started, replayed)
+                return response
+        try:
+            values = validate(endpoint.spec, raw, Context(version))
+        except StripeError:
+            if idempotency_key is not None:
+                backend.idempotency.release(idempotency_key)
+            raise
+        call = Call(version=version, request_id=request_id, idempotency_key=idempotency_key)
+        status, body = _execute(backend, endpoint, call, values, request.path_params)
+        if idempotency_key is not None:
+            backend.idempotency.finish(idempotency_key, StoredResponse(status, body, request_id, str(version)))
+            headers["Original-Request"] = request_id
+        response = Response(body, status_code=status, headers=headers, media_type="application/json")
+    except StripeError as error:
+        response = error_response(error, headers)
+    except Exception:  # a bug: never let it escape as a bare 500
+        logger.exception("unexpected error while handling %s %s (%s)", request.method, request.url.path, request_id)
+        response = error_response(ApiError(messages.INTERNAL_ERROR.format(request_id=request_id)), headers)
+    if backend is not None:
+        _log(backend, request, request_id, logged_params, response.status_code, idempotency_key, version, started,
+             replayed)
+    return response
+
+
+def _execute(
+    backend: Backend, endpoint: Endpoint, call: Call, values: dict[str, Any], path_params: dict[str, Any]
+) -> tuple[int, bytes]:
+    """Run the resource under the namespace lock. Errors raised here are results (stored for idempotent replay)."""
+    try:
+        with backend.lock:
+            result = endpoint.handler(backend, call, values, **path_params)
+            paths = values.get("expand") or []
+            if paths:
+                result = expand(result, paths, EXPANDABLE, resolver(backend, call.version))
+        return 200, dumps(result)
+    except StripeError as error:
+        return error.http_status, dumps(error.to_dict())
+
+
+def _replay(stored: StoredResponse, headers: dict[str, str]) -> Response:
+    replay_headers = {
+        **headers,
+        "Idempotent-Replayed": "true",
+        "Original-Request": stored.request_id,
+        "Stripe-Version": stored.stripe_version,
+    }
+    return Response(stored.body, status_code=stored.status, headers=replay_headers, media_type="application/json")
+
+
+def _log(
+    backend: Backend,
+    request: Request,
+    request_id: str,
+    params: Any,
+    status: int,
+    idempotency_key: str | None,
+    version: ApiVersion | None,
+    started: float,
+    replayed: bool,
+) -> None:
+    backend.requests.add(
+        LoggedRequest(
+            request_id=request_id,
+            method=request.method,
+            path=request.url.path,
+            params=params,
+            status=status,
+            idempotency_key=idempotency_key,
+            stripe_version=None if version is None else str(version),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            created=backend.clock.timestamp(),
+            replayed=replayed,
+        )
+    )

@@ -1,0 +1,225 @@
+"""Customers: create, retrieve, update, delete, list (with `email`), and their events."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.core.backend import Backend, Call, emit
+from emulator.core.errors import ResourceMissingError
+from emulator.core.listing import LIST_FIELDS, created_filter, page
+from emulator.core.spec import (
+    UNSET,
+    Array,
+    Choice,
+    Email,
+    Field,
+    Hash,
+    Integer,
+    Metadata,
+    Range,
+    String,
+    apply_metadata,
+    params,
+)
+from emulator.core.store import Table
+from emulator.core.versions import ApiVersion
+
+OBJECT = "customer"
+NOUN = "customer"
+PREFIX = "cus"
+TABLE = "customers"
+URL = "/v1/customers"
+
+ADDRESS = Hash(
+    {
+        key: Field(String(max_length=5000))
+        for key in ("city", "country", "line1", "line2", "postal_code", "state")
+    },
+    unsettable=True,
+)
+SHIPPING = Hash(
+    {
+        "address": Field(Hash({k: Field(String()) for k in ADDRESS.fields}), required=True),
+        "name": Field(String(max_length=5000), required=True),
+        "phone": Field(String(max_length=5000)),
+    },
+    unsettable=True,
+)
+_WRITABLE = {
+    "address": Field(ADDRESS),
+    "balance": Field(Integer()),
+    "description": Field(String(max_length=350, unsettable=True)),
+    "email": Field(Email(unsettable=True)),
+    "metadata": Field(Metadata()),
+    "name": Field(String(max_length=256, unsettable=True)),
+    "phone": Field(String(max_length=20, unsettable=True)),
+    "preferred_locales": Field(Array(String(max_length=5000), unsettable=True)),
+    "shipping": Field(SHIPPING),
+    "tax_exempt": Field(Choice(("exempt", "none", "reverse"), unsettable=True)),
+}
+CREATE = params(_WRITABLE)
+UPDATE = params(_WRITABLE)
+RETRIEVE = params({})
+DELETE = params({}, expand=False)
+LIST = params({**LIST_FIELDS, "email": Field(String(max_length=512)), "created": Field(Range())})
+
+_FIELDS = ("address", "balance", "description", "email", "metadata", "name", "phone", "preferred_locales",
+           "shipping", "tax_exempt")
+
+
+@dataclass
+class Customer:
+    id: str
+    created: int
+    invoice_prefix: str
+    address: dict[str, Any] | None = None
+    balance: int = 0
+    description: str | None = None
+    email: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    name: str | None = None
+    phone: str | None = None
+    preferred_locales: list[str] = field(default_factory=list)
+    shipping: dict[str, Any] | None = None
+    tax_exempt: str = "none"
+    deleted: bool = False
+
+    def render(self, version: ApiVersion | None = None) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": OBJECT,
+            "address": _address(self.address),
+            "balance": self.balance,
+            "created": self.created,
+            "currency": None,
+            "default_source": None,
+            "delinquent": False,
+            "description": self.description,
+            "discount": None,
+            "email": self.email,
+            "invoice_prefix": self.invoice_prefix,
+            "invoice_settings": {
+                "custom_fields": None,
+                "default_payment_method": None,
+                "footer": None,
+                "rendering_options": None,
+            },
+            "livemode": False,
+            "metadata": dict(self.metadata),
+            "name": self.name,
+            "next_invoice_sequence": 1,
+            "phone": self.phone,
+            "preferred_locales": list(self.preferred_locales),
+            "shipping": _shipping(self.shipping),
+            "tax_exempt": self.tax_exempt,
+            "test_clock": None,
+        }
+
+    def snapshot(self) -> Customer:
+        return copy.deepcopy(self)
+
+
+def _address(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {key: value.get(key) for key in ("city", "country", "line1", "line2", "postal_code", "state")}
+
+
+def _shipping(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {"address": _address(value.get("address", {})), "name": value.get("name"), "phone": value.get("phone")}
+
+
+def _table(backend: Backend) -> Table[Customer]:
+    table: Table[Any] = backend.store.table(TABLE)
+    return table
+
+
+def _assign(customer: Customer, values: dict[str, Any]) -> None:
+    for key in _FIELDS:
+        if key not in values:
+            continue
+        value = values[key]
+        if key == "metadata":
+            customer.metadata = apply_metadata(customer.metadata, value)
+        elif key == "preferred_locales":
+            customer.preferred_locales = [] if value is UNSET else list(value)
+        elif key == "tax_exempt":
+            customer.tax_exempt = "none" if value is UNSET else value
+        elif key == "balance":
+            customer.balance = value
+        else:
+            setattr(customer, key, None if value is UNSET else value)
+
+
+def get(backend: Backend, customer_id: str, *, param: str | None = None) -> Customer:
+    """A live (not deleted) customer, or `resource_missing` naming `param` (used by other resources too)."""
+    customer = _table(backend).get(customer_id)
+    if customer is None or customer.deleted:
+        raise ResourceMissingError(NOUN, customer_id, param=param)
+    return customer
+
+
+def lookup(backend: Backend, customer_id: str, version: ApiVersion) -> dict[str, Any] | None:
+    customer = _table(backend).get(customer_id)
+    if customer is None:
+        return None
+    return _deleted(customer) if customer.deleted else customer.render(version)
+
+
+def _deleted(customer: Customer) -> dict[str, Any]:
+    return {"id": customer.id, "object": OBJECT, "deleted": True}
+
+
+def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    customer = Customer(
+        id=backend.ids.new(PREFIX),
+        created=backend.clock.timestamp(),
+        invoice_prefix=backend.ids.token(8).upper(),
+    )
+    _assign(customer, values)
+    _table(backend).put(customer.id, customer)
+    emit(backend, call, "customer.created", customer.snapshot().render)
+    return customer.render(call.version)
+
+
+def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    found = lookup(backend, id, call.version)
+    if found is None:
+        raise ResourceMissingError(NOUN, id, param="id")
+    return found
+
+
+def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    customer = get(backend, id, param="id")
+    before = customer.render(call.version)
+    _assign(customer, values)
+    after = customer.render(call.version)
+    changed = {key: before[key] for key in before if before[key] != after[key]}
+    if changed:
+        emit(backend, call, "customer.updated", customer.snapshot().render, previous_attributes=changed)
+    return after
+
+
+def delete(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    customer = get(backend, id, param="id")
+    customer.deleted = True
+    emit(backend, call, "customer.deleted", customer.snapshot().render)
+    return _deleted(customer)
+
+
+def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    email = values.get("email")
+    created = created_filter(values["created"]) if "created" in values else None
+
+    def where(customer: Customer) -> bool:
+        if customer.deleted:
+            return False
+        if email is not None and customer.email != email:
+            return False
+        return created is None or created(customer.created)
+
+    return page(_table(backend), values, url=URL, noun=NOUN, render=lambda c: c.render(call.version), where=where)

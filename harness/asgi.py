@@ -1,0 +1,103 @@
+"""Call an ASGI app synchronously, with no socket: one event loop in a background thread serves every call.
+Used by the in-process SDK transport and by tests that want raw HTTP exchanges without a server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from starlette.types import ASGIApp, Message
+
+CALL_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class AsgiResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class AsgiCaller:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="asgi-caller", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+        self._loop.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str | None = None,
+        data: Mapping[str, Any] | list[tuple[str, str]] | None = None,
+    ) -> AsgiResponse:
+        """`url` is a path with an optional query string (or a full URL; only its path and query are used)."""
+        parts = urlsplit(url)
+        payload = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+        header_list = [(k.lower(), v) for k, v in (headers or {}).items()]
+        if data is not None:
+            payload = urlencode(list(data.items()) if isinstance(data, Mapping) else data).encode()
+            header_list.append(("content-type", "application/x-www-form-urlencoded"))
+        future = asyncio.run_coroutine_threadsafe(
+            self._call(method.upper(), parts.path or "/", parts.query, header_list, payload), self._loop
+        )
+        return future.result(timeout=CALL_TIMEOUT)
+
+    async def _call(
+        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
+    ) -> AsgiResponse:
+        scope: dict[str, Any] = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode("utf-8", "surrogateescape"),
+            "query_string": query.encode("latin-1", "replace"),
+            "root_path": "",
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+            + [(b"host", b"emulator.invalid"), (b"content-length", str(len(body)).encode())],
+            "client": ("127.0.0.1", 0),
+            "server": ("emulator.invalid", 80),
+        }
+        sent = False
+        status = 500
+        response_headers: dict[str, str] = {}
+        chunks: list[bytes] = []
+
+        async def receive() -> Message:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                for name, value in message.get("headers", []):
+                    response_headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, send)
+        return AsgiResponse(status, response_headers, b"".join(chunks))

@@ -1,0 +1,43 @@
+"""The stripe SDK pointed at an emulator: over HTTP, or in-process through `AsgiHTTPClient` (no socket, no
+monkeypatching — a regular `stripe.HTTPClient`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import stripe
+from starlette.types import ASGIApp
+
+from harness.asgi import AsgiCaller
+
+
+def client_for(api_key: str, base_url: str, **options: Any) -> stripe.StripeClient:
+    """A `StripeClient` whose API calls go to `base_url` (no retries, so tests see every answer)."""
+    options.setdefault("max_network_retries", 0)
+    return stripe.StripeClient(api_key, base_addresses={"api": base_url}, **options)
+
+
+class AsgiHTTPClient(stripe.HTTPClient):  # type: ignore[misc]
+    """A stripe `HTTPClient` that hands each request to an ASGI app in this process."""
+
+    name = "stripe-fc-emulator-asgi"
+
+    def __init__(self, app: ASGIApp, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._caller = AsgiCaller(app)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[str, int, Mapping[str, str]]:
+        response = self._caller.request(method, url, headers=headers, body=post_data)
+        return response.body.decode("utf-8"), response.status, response.headers
+
+    def close(self) -> None:
+        self._caller.close()

@@ -1,0 +1,74 @@
+"""Run an emulator in a background thread on a loopback port (port 0 by default) — or point at one already
+running. The pytest plugin starts one per session; scripts can use it as a context manager."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from types import TracebackType
+
+import uvicorn
+
+from emulator.http.app import create_app
+from emulator.settings import Settings
+
+START_TIMEOUT = 20.0
+
+
+class EmulatorServer:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings(port=0)
+        self.app = create_app(self.settings)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the emulator server is not running")
+        return f"http://{self.settings.host}:{self.port}"
+
+    def start(self) -> EmulatorServer:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.settings.host, self.settings.port))
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        server = uvicorn.Server(config)
+        self._server = server
+        started = threading.Event()
+
+        def serve() -> None:
+            server.run(sockets=[sock])
+
+        self._thread = threading.Thread(target=serve, name="stripe-fc-emulator", daemon=True)
+        self._thread.start()
+        # wait on the server itself, with a bound
+        waited = 0.0
+        while not server.started and self._thread.is_alive() and waited < START_TIMEOUT:
+            started.wait(0.01)
+            waited += 0.01
+        if not server.started:
+            self.stop()
+            raise RuntimeError(f"the emulator did not start on {self.settings.host} within {START_TIMEOUT:.0f}s")
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

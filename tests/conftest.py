@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+
+from emulator.core.backend import Backend
+from emulator.http.app import create_app
+from emulator.http.state import EmulatorState
+from emulator.settings import Settings
+from harness.asgi import AsgiCaller, AsgiResponse
+
+pytest_plugins = ("pytester",)
+
+KEY = "sk_test_conftest"
+
+
+class Api:
+    """Raw HTTP exchanges with an in-process emulator app, as one API key."""
+
+    def __init__(self, caller: AsgiCaller, app: Starlette, key: str = KEY) -> None:
+        self.caller = caller
+        self.app = app
+        self.key = key
+
+    def as_key(self, key: str) -> Api:
+        return Api(self.caller, self.app, key)
+
+    def headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}", **(extra or {})}
+
+    def get(self, path: str, headers: Mapping[str, str] | None = None) -> AsgiResponse:
+        return self.caller.request("GET", path, headers=self.headers(headers))
+
+    def post(
+        self,
+        path: str,
+        data: Mapping[str, Any] | list[tuple[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str | None = None,
+    ) -> AsgiResponse:
+        return self.caller.request("POST", path, headers=self.headers(headers), data=data, body=body)
+
+    def delete(self, path: str, headers: Mapping[str, str] | None = None) -> AsgiResponse:
+        return self.caller.request("DELETE", path, headers=self.headers(headers))
+
+    @property
+    def state(self) -> EmulatorState:
+        state: EmulatorState = self.app.state.emulator
+        return state
+
+    def backend(self) -> Backend:
+        return self.state.backends.get(self.key.split("_", 2)[2])
+
+
+def digest(backend: Backend) -> str:
+    """Everything a request could change in a namespace, as one string."""
+    tables = {
+        name: [json.dumps(getattr(row, "__dict__", repr(row)), default=repr, sort_keys=True)
+               for row in backend.store.table(name).values()]
+        for name in sorted(backend.store.counts())
+    }
+    return json.dumps(
+        {"tables": tables, "events": len(backend.events.table), "idempotency": len(backend.idempotency)},
+        sort_keys=True,
+    )
+
+
+@pytest.fixture
+def app() -> Starlette:
+    return create_app(Settings(seed=1234))
+
+
+@pytest.fixture
+def api(app: Starlette) -> Iterator[Api]:
+    caller = AsgiCaller(app)
+    try:
+        yield Api(caller, app)
+    finally:
+        caller.close()
