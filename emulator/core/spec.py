@@ -51,6 +51,12 @@ def _shown(value: FormValue) -> str:
     return text if len(text) <= 80 else text[:80] + "…"
 
 
+def _one_of(choices: tuple[str, ...]) -> str:
+    if len(choices) <= 2:
+        return " or ".join(choices)
+    return ", ".join(choices[:-1]) + f", or {choices[-1]}"
+
+
 def _empty(param: str) -> InvalidRequestError:
     return InvalidRequestError(
         messages.PARAMETER_INVALID_EMPTY.format(param=param), code="parameter_invalid_empty", param=param
@@ -157,7 +163,7 @@ class Choice(Spec):
             return UNSET
         allowed = self.allowed(ctx)
         if not isinstance(value, str) or value not in allowed:
-            listed = ", ".join(allowed[:-1]) + (f", or {allowed[-1]}" if len(allowed) > 1 else allowed[-1])
+            listed = _one_of(allowed)
             raise InvalidRequestError(messages.PARAMETER_INVALID_ENUM.format(param=param, choices=listed), param=param)
         return value
 

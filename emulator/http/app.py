@@ -47,7 +47,7 @@ def _routes() -> list[BaseRoute]:
 
 
 async def _unrecognized(request: Request, exc: Exception) -> Response:
-    return error_response(UnrecognizedUrlError(request.method, request.url.path))
+    return error_response(UnrecognizedUrlError(request.method, request.scope["path"]))
 
 
 def create_app(settings: Settings | None = None, state: EmulatorState | None = None) -> Starlette:

@@ -81,7 +81,7 @@ async def run(request: Request, endpoint: Endpoint) -> Response:
             idempotency_key = request.headers.get("idempotency-key") or None
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-            fingerprint = f"{endpoint.method} {request.url.path} {form.canonical(raw)}"
+            fingerprint = f"{endpoint.method} {request.scope['path']} {form.canonical(raw)}"
             stored = backend.idempotency.begin(idempotency_key, fingerprint, backend.clock.now())
             if stored is not None:
                 replayed = True
@@ -104,7 +104,7 @@ async def run(request: Request, endpoint: Endpoint) -> Response:
     except StripeError as error:
         response = error_response(error, headers)
     except Exception:  # a bug: never let it escape as a bare 500
-        logger.exception("unexpected error while handling %s %s (%s)", request.method, request.url.path, request_id)
+        logger.exception("unexpected error while handling %s %s (%s)", request.method, request.scope["path"], request_id)
         response = error_response(ApiError(messages.INTERNAL_ERROR.format(request_id=request_id)), headers)
     if backend is not None:
         _log(backend, request, request_id, logged_params, response.status_code, idempotency_key, version, started,
@@ -152,7 +152,7 @@ def _log(
         LoggedRequest(
             request_id=request_id,
             method=request.method,
-            path=request.url.path,
+            path=request.scope["path"],
             params=params,
             status=status,
             idempotency_key=idempotency_key,

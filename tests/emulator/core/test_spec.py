@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from emulator.core.errors import InvalidRequestError
+from emulator.core.form import decode
+from emulator.core.spec import (
+    UNSET,
+    Array,
+    Boolean,
+    Choice,
+    Context,
+    Email,
+    Field,
+    Hash,
+    Integer,
+    Metadata,
+    Range,
+    Rejected,
+    String,
+    apply_metadata,
+    params,
+    validate,
+)
+from emulator.core.versions import Feature, parse
+
+GA = Context(parse("2026-10-28.endive"))
+PREVIEW = Context(parse("2026-09-30.preview"))
+
+SESSION_LIKE = params(
+    {
+        "account_holder": Field(
+            Hash({"type": Field(Choice(("account", "customer")), required=True), "customer": Field(String())})
+        ),
+        "permissions": Field(Array(Choice(("balances", "payment_method"))), required=True),
+        "limits": Field(Hash({"accounts": Field(Integer(minimum=1, maximum=100, unsettable=True), required=True)})),
+        "relink_options": Field(Hash({"authorization": Field(String(), required=True)}), feature=Feature.RELINK),
+        "payment_method_types": Field(
+            Array(String()),
+            rejected=Rejected(
+                Feature.PAYMENT_METHOD_TYPES_REMOVED, "payment_method_types_no_longer_supported", "removed"
+            ),
+        ),
+        "confirm": Field(Boolean()),
+        "metadata": Field(Metadata()),
+    }
+)
+
+
+def check(body: str, ctx: Context = GA) -> dict[str, Any]:
+    return validate(SESSION_LIKE, decode(body), ctx)
+
+
+def error(body: str, ctx: Context = GA) -> InvalidRequestError:
+    with pytest.raises(InvalidRequestError) as info:
+        check(body, ctx)
+    return info.value
+
+
+def test_spec_coerces_nested_values_and_indexed_arrays() -> None:
+    values = check("account_holder[type]=customer&permissions[1]=balances&permissions[0]=payment_method&confirm=true")
+    assert values == {
+        "account_holder": {"type": "customer"},
+        "permissions": ["payment_method", "balances"],
+        "confirm": True,
+    }
+
+
+def test_spec_missing_required_names_the_param() -> None:
+    err = error("confirm=true")
+    assert (err.code, err.param, err.message) == ("parameter_missing", "permissions", "Missing required param: permissions.")
+
+
+def test_spec_missing_required_inside_a_hash_uses_brackets() -> None:
+    err = error("permissions[]=balances&account_holder[customer]=cus_1")
+    assert (err.code, err.param) == ("parameter_missing", "account_holder[type]")
+
+
+def test_spec_unknown_param_is_named() -> None:
+    err = error("permissions[]=balances&foo=1")
+    assert (err.code, err.param, err.message) == ("parameter_unknown", "foo", "Received unknown parameter: foo")
+    nested = error("permissions[]=balances&account_holder[type]=customer&account_holder[nope]=x")
+    assert nested.param == "account_holder[nope]"
+
+
+def test_spec_empty_string_on_a_field_that_cannot_be_unset() -> None:
+    err = error("permissions=")
+    assert (err.code, err.param) == ("parameter_invalid_empty", "permissions")
+    assert "cannot be unset" in err.message
+
+
+def test_spec_empty_string_unsets_where_allowed() -> None:
+    assert check("permissions[]=balances&limits[accounts]=")["limits"] == {"accounts": UNSET}
+
+
+def test_spec_integer_errors() -> None:
+    err = error("permissions[]=balances&limits[accounts]=abc")
+    assert (err.code, err.param, err.message) == ("parameter_invalid_integer", "limits[accounts]", "Invalid integer: abc")
+    too_small = error("permissions[]=balances&limits[accounts]=0")
+    assert too_small.param == "limits[accounts]" and "greater than or equal to 1" in too_small.message
+    huge = error("permissions[]=balances&limits[accounts]=" + "9" * 40)
+    assert huge.code == "parameter_invalid_integer"
+
+
+def test_spec_enum_violation_names_the_item() -> None:
+    err = error("permissions[0]=balances&permissions[1]=foo")
+    assert err.param == "permissions[1]"
+    assert err.message == "Invalid permissions[1]: must be one of balances or payment_method"
+
+
+def test_spec_wrong_shapes() -> None:
+    assert error("permissions[]=balances&account_holder=x").param == "account_holder"
+    assert error("permissions[a]=balances").param == "permissions"
+    assert error("permissions[]=balances&confirm=maybe").param == "confirm"
+
+
+def test_spec_gated_field_is_unknown_before_its_version() -> None:
+    body = "permissions[]=balances&relink_options[authorization]=fcauth_1"
+    assert error(body, GA).code == "parameter_unknown"
+    assert error(body, GA).param == "relink_options"
+    assert check(body, PREVIEW)["relink_options"] == {"authorization": "fcauth_1"}
+
+
+def test_spec_rejected_field_from_its_version_on() -> None:
+    body = "permissions[]=balances&payment_method_types[]=us_bank_account"
+    old = Context(parse("2026-07-29.dahlia"))
+    assert check(body, old)["payment_method_types"] == ["us_bank_account"]
+    err = error(body, GA)
+    assert (err.code, err.param) == ("payment_method_types_no_longer_supported", "payment_method_types")
+
+
+def test_spec_choice_values_can_be_gated() -> None:
+    spec = params({"sub": Field(Choice(("checking", "mortgage"), gated={"mortgage": Feature.EXTENDED_ACCOUNT_SUBCATEGORIES}))})
+    old = Context(parse("2024-06-20"))
+    with pytest.raises(InvalidRequestError):
+        validate(spec, {"sub": "mortgage"}, old)
+    assert validate(spec, {"sub": "mortgage"}, GA) == {"sub": "mortgage"}
+
+
+def test_spec_string_length_and_email() -> None:
+    spec = params({"s": Field(String(max_length=3)), "e": Field(Email())})
+    with pytest.raises(InvalidRequestError) as info:
+        validate(spec, {"s": "abcd"}, GA)
+    assert info.value.param == "s"
+    with pytest.raises(InvalidRequestError) as email:
+        validate(spec, {"e": "not-an-email"}, GA)
+    assert (email.value.code, email.value.param) == ("email_invalid", "e")
+    assert validate(spec, {"e": "jenny@example.com"}, GA) == {"e": "jenny@example.com"}
+
+
+def test_spec_metadata_limits() -> None:
+    assert check("permissions[]=balances&metadata[a]=1&metadata[b]=")["metadata"] == {"a": "1", "b": UNSET}
+    assert check("permissions[]=balances&metadata=")["metadata"] is UNSET
+    long_key = error("permissions[]=balances&metadata[" + "k" * 41 + "]=v")
+    assert long_key.param == "metadata[" + "k" * 41 + "]" and "40 characters" in long_key.message
+    long_value = error("permissions[]=balances&metadata[k]=" + "v" * 501)
+    assert long_value.param == "metadata[k]" and "500 characters" in long_value.message
+    many = "&".join(f"metadata[k{i}]=v" for i in range(51))
+    assert "at most 50 keys" in error("permissions[]=balances&" + many).message
+    nested = error("permissions[]=balances&metadata[k][x]=v")
+    assert nested.param == "metadata[k]"
+
+
+def test_spec_apply_metadata_merges_and_unsets() -> None:
+    assert apply_metadata({"a": "1", "b": "2"}, {"b": UNSET, "c": "3"}) == {"a": "1", "c": "3"}
+    assert apply_metadata({"a": "1"}, UNSET) == {}
+
+
+def test_spec_range_accepts_integer_or_bounds() -> None:
+    spec = params({"created": Field(Range())})
+    assert validate(spec, decode("created=5"), GA) == {"created": 5}
+    assert validate(spec, decode("created[gte]=5&created[lt]=9"), GA) == {"created": {"gte": 5, "lt": 9}}
+    with pytest.raises(InvalidRequestError) as info:
+        validate(spec, decode("created[between]=5"), GA)
+    assert info.value.param == "created[between]"
+
+
+def test_spec_every_endpoint_accepts_expand() -> None:
+    assert check("permissions[]=balances&expand[]=a.b&expand[]=c")["expand"] == ["a.b", "c"]
+
+
+def test_spec_enum_message_lists_three_or_more_with_oxford_or() -> None:
+    spec = params({"t": Field(Choice(("exempt", "none", "reverse")))})
+    with pytest.raises(InvalidRequestError) as info:
+        validate(spec, {"t": "x"}, GA)
+    assert info.value.message == "Invalid t: must be one of exempt, none, or reverse"
