@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import stripe
-from starlette.types import ASGIApp
 
-from harness.asgi import AsgiCaller
+from harness.asgi import ASGIApp, AsgiCaller
 
 
 def client_for(api_key: str, base_url: str, **options: Any) -> stripe.StripeClient:

@@ -86,8 +86,17 @@ async def run(request: Request, endpoint: Endpoint) -> Response:
             if stored is not None:
                 replayed = True
                 response = _replay(stored, headers)
-                _log(backend, request, request_id, logged_params, response.status_code, idempotency_key, version,
-                     started, replayed)
+                _log(
+                    backend,
+                    request,
+                    request_id,
+                    logged_params,
+                    response.status_code,
+                    idempotency_key,
+                    version,
+                    started,
+                    replayed,
+                )
                 return response
         try:
             values = validate(endpoint.spec, raw, Context(version))
@@ -104,11 +113,22 @@ async def run(request: Request, endpoint: Endpoint) -> Response:
     except StripeError as error:
         response = error_response(error, headers)
     except Exception:  # a bug: never let it escape as a bare 500
-        logger.exception("unexpected error while handling %s %s (%s)", request.method, request.scope["path"], request_id)
+        logger.exception(
+            "unexpected error while handling %s %s (%s)", request.method, request.scope["path"], request_id
+        )
         response = error_response(ApiError(messages.INTERNAL_ERROR.format(request_id=request_id)), headers)
     if backend is not None:
-        _log(backend, request, request_id, logged_params, response.status_code, idempotency_key, version, started,
-             replayed)
+        _log(
+            backend,
+            request,
+            request_id,
+            logged_params,
+            response.status_code,
+            idempotency_key,
+            version,
+            started,
+            replayed,
+        )
     return response
 
 

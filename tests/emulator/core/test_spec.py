@@ -70,7 +70,11 @@ def test_spec_coerces_nested_values_and_indexed_arrays() -> None:
 
 def test_spec_missing_required_names_the_param() -> None:
     err = error("confirm=true")
-    assert (err.code, err.param, err.message) == ("parameter_missing", "permissions", "Missing required param: permissions.")
+    assert (err.code, err.param, err.message) == (
+        "parameter_missing",
+        "permissions",
+        "Missing required param: permissions.",
+    )
 
 
 def test_spec_missing_required_inside_a_hash_uses_brackets() -> None:
@@ -97,7 +101,11 @@ def test_spec_empty_string_unsets_where_allowed() -> None:
 
 def test_spec_integer_errors() -> None:
     err = error("permissions[]=balances&limits[accounts]=abc")
-    assert (err.code, err.param, err.message) == ("parameter_invalid_integer", "limits[accounts]", "Invalid integer: abc")
+    assert (err.code, err.param, err.message) == (
+        "parameter_invalid_integer",
+        "limits[accounts]",
+        "Invalid integer: abc",
+    )
     too_small = error("permissions[]=balances&limits[accounts]=0")
     assert too_small.param == "limits[accounts]" and "greater than or equal to 1" in too_small.message
     huge = error("permissions[]=balances&limits[accounts]=" + "9" * 40)
@@ -132,7 +140,9 @@ def test_spec_rejected_field_from_its_version_on() -> None:
 
 
 def test_spec_choice_values_can_be_gated() -> None:
-    spec = params({"sub": Field(Choice(("checking", "mortgage"), gated={"mortgage": Feature.EXTENDED_ACCOUNT_SUBCATEGORIES}))})
+    spec = params(
+        {"sub": Field(Choice(("checking", "mortgage"), gated={"mortgage": Feature.EXTENDED_ACCOUNT_SUBCATEGORIES}))}
+    )
     old = Context(parse("2024-06-20"))
     with pytest.raises(InvalidRequestError):
         validate(spec, {"sub": "mortgage"}, old)

