@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from starlette.applications import Starlette
 
 from emulator.core.backend import Backend
@@ -14,6 +16,11 @@ from emulator.settings import Settings
 from harness.asgi import AsgiCaller, AsgiResponse
 
 pytest_plugins = ("pytester",)
+
+# Deterministic by default (same examples every run); HYPOTHESIS_PROFILE=explore searches anew each run.
+settings.register_profile("deterministic", derandomize=True, print_blob=True)
+settings.register_profile("explore", max_examples=2000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 KEY = "sk_test_conftest"
 

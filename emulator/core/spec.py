@@ -295,8 +295,9 @@ def validate(spec: Hash, form: Mapping[str, FormValue], ctx: Context) -> dict[st
     return result
 
 
-def apply_metadata(current: Mapping[str, str], update: Any) -> dict[str, str]:
-    """Stripe's merge semantics for an update: keys merge, `""` removes a key, `metadata=""` clears all."""
+def apply_metadata(current: Mapping[str, str], update: Any, max_keys: int = 50) -> dict[str, str]:
+    """Stripe's merge semantics for an update: keys merge, `""` removes a key, `metadata=""` clears all. The
+    merged result is held to the same 50-key limit as a single request."""
     if update is UNSET:
         return {}
     merged = dict(current)
@@ -305,6 +306,10 @@ def apply_metadata(current: Mapping[str, str], update: Any) -> dict[str, str]:
             merged.pop(key, None)
         else:
             merged[key] = value
+    if len(merged) > max_keys:
+        raise InvalidRequestError(
+            messages.METADATA_TOO_MANY_KEYS.format(maximum=max_keys, count=len(merged)), param="metadata"
+        )
     return merged
 
 

@@ -139,20 +139,22 @@ def _table(backend: Backend) -> Table[Customer]:
 
 
 def _assign(customer: Customer, values: dict[str, Any]) -> None:
+    """Apply validated values; everything that can fail is computed before anything changes."""
+    changes: dict[str, Any] = {}
     for key in _FIELDS:
         if key not in values:
             continue
         value = values[key]
         if key == "metadata":
-            customer.metadata = apply_metadata(customer.metadata, value)
+            changes[key] = apply_metadata(customer.metadata, value)
         elif key == "preferred_locales":
-            customer.preferred_locales = [] if value is UNSET else list(value)
+            changes[key] = [] if value is UNSET else list(value)
         elif key == "tax_exempt":
-            customer.tax_exempt = "none" if value is UNSET else value
-        elif key == "balance":
-            customer.balance = value
+            changes[key] = "none" if value is UNSET else value
         else:
-            setattr(customer, key, None if value is UNSET else value)
+            changes[key] = None if value is UNSET else value
+    for key, value in changes.items():
+        setattr(customer, key, value)
 
 
 def get(backend: Backend, customer_id: str, *, param: str | None = None) -> Customer:

@@ -176,6 +176,9 @@ def test_spec_metadata_limits() -> None:
 def test_spec_apply_metadata_merges_and_unsets() -> None:
     assert apply_metadata({"a": "1", "b": "2"}, {"b": UNSET, "c": "3"}) == {"a": "1", "c": "3"}
     assert apply_metadata({"a": "1"}, UNSET) == {}
+    with pytest.raises(InvalidRequestError) as info:
+        apply_metadata({f"k{i}": "v" for i in range(30)}, {f"n{i}": "v" for i in range(21)})
+    assert info.value.param == "metadata" and "at most 50 keys" in info.value.message
 
 
 def test_spec_range_accepts_integer_or_bounds() -> None:

@@ -23,7 +23,7 @@ def test_control_reset_empties_only_this_namespace(api: Api) -> None:
 def test_control_reset_all(api: Api) -> None:
     other = api.as_key("sk_test_other")
     theirs = other.post("/v1/customers", {"name": "theirs"}).json()
-    response = api.post("/_emulator/reset", {"all": "true"})
+    response = api.post("/_emulator/reset?all=true")
     assert response.json()["all"] is True
     assert other.get(f"/v1/customers/{theirs['id']}").status == 404
 

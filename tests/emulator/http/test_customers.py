@@ -85,3 +85,19 @@ def test_customers_events_carry_the_request(api: Api) -> None:
     assert event["type"] == "customer.created"
     assert event["request"] == {"id": created.headers["request-id"], "idempotency_key": "ik"}
     assert event["api_version"] == "2026-09-30.preview"
+
+
+def test_customers_update_cannot_push_metadata_past_50_keys(api: Api) -> None:
+    customer = api.post("/v1/customers", [(f"metadata[a{i}]", "v") for i in range(30)]).json()
+    before = api.get(f"/v1/customers/{customer['id']}").json()
+    response = api.post(f"/v1/customers/{customer['id']}", [(f"metadata[b{i}]", "v") for i in range(21)])
+    assert response.status == 400 and response.json()["error"]["param"] == "metadata"
+    assert api.get(f"/v1/customers/{customer['id']}").json() == before
+
+
+def test_customers_failed_update_changes_no_field(api: Api) -> None:
+    customer = api.post("/v1/customers", [("name", "A")] + [(f"metadata[a{i}]", "v") for i in range(50)]).json()
+    response = api.post(f"/v1/customers/{customer['id']}", [("name", "B"), ("metadata[extra]", "v")])
+    assert response.status == 400
+    assert api.get(f"/v1/customers/{customer['id']}").json()["name"] == "A"
+    assert api.get("/v1/events?type=customer.updated").json()["data"] == []
