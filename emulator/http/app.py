@@ -24,7 +24,10 @@ from emulator.settings import Settings
 
 def _dispatcher(by_method: dict[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
     async def dispatch(request: Request) -> Response:
-        return await run(request, by_method[request.method])
+        endpoint = by_method.get(request.method)
+        if endpoint is None:  # e.g. HEAD, which Starlette lets through on GET routes
+            return error_response(UnrecognizedUrlError(request.method, request.scope["path"]))
+        return await run(request, endpoint)
 
     return dispatch
 

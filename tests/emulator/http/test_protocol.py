@@ -27,9 +27,10 @@ def test_protocol_unknown_route_and_wrong_method_are_stripe_404s(api: Api) -> No
     unknown = api.get("/v1/nope")
     assert unknown.status == 404
     assert unknown.json()["error"]["message"].startswith("Unrecognized request URL (GET: /v1/nope).")
-    wrong = api.caller.request("PUT", "/v1/customers", headers=api.headers())
-    assert wrong.status == 404
-    assert wrong.json()["error"]["message"].startswith("Unrecognized request URL (PUT: /v1/customers).")
+    for method in ("PUT", "PATCH", "HEAD", "OPTIONS"):
+        wrong = api.caller.request(method, "/v1/customers", headers=api.headers())
+        assert wrong.status == 404
+        assert wrong.json()["error"]["message"].startswith(f"Unrecognized request URL ({method}: /v1/customers).")
 
 
 def test_protocol_resource_missing_names_the_param(api: Api) -> None:
