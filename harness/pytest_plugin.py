@@ -18,6 +18,8 @@ import pytest
 if TYPE_CHECKING:
     import stripe
 
+    from harness.control import ControlClient
+
 ENV_URL = "STRIPE_EMULATOR_URL"
 INI_URL = "stripe_emulator_url"
 
@@ -75,13 +77,26 @@ def stripe_api_key(request: pytest.FixtureRequest, stripe_emulator: RunningEmula
     """A test key owning a namespace of its own, derived from the test id and reset before the test."""
     digest = hashlib.sha256(request.node.nodeid.encode("utf-8")).hexdigest()[:24]
     key = f"sk_test_{digest}"
-    import httpx
+    from harness.control import ControlClient
 
-    response = httpx.post(
-        f"{stripe_emulator.url}/_emulator/reset", headers={"Authorization": f"Bearer {key}"}, timeout=10
-    )
-    response.raise_for_status()
+    control = ControlClient(stripe_emulator.url, key)
+    try:
+        control.reset()
+    finally:
+        control.close()
     return key
+
+
+@pytest.fixture
+def stripe_control(stripe_api_key: str, stripe_emulator: RunningEmulator) -> Iterator[ControlClient]:
+    """The control plane (clock, request log, reset) for this test's namespace."""
+    from harness.control import ControlClient
+
+    control = ControlClient(stripe_emulator.url, stripe_api_key)
+    try:
+        yield control
+    finally:
+        control.close()
 
 
 @pytest.fixture

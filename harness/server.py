@@ -15,11 +15,25 @@ from emulator.settings import Settings
 START_TIMEOUT = 20.0
 
 
+class _Server(uvicorn.Server):
+    """Signals `ready` once it listens, or once it gave up, so starting waits on the server itself."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            self.ready.set()
+
+
 class EmulatorServer:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings(port=0)
         self.app = create_app(self.settings)
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
         self.port: int | None = None
@@ -41,20 +55,18 @@ class EmulatorServer:
         self._socket = sock
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
-        server = uvicorn.Server(config)
+        server = _Server(config)
         self._server = server
-        started = threading.Event()
 
         def serve() -> None:
-            server.run(sockets=[sock])
+            try:
+                server.run(sockets=[sock])
+            finally:
+                server.ready.set()
 
         self._thread = threading.Thread(target=serve, name="stripe-fc-emulator", daemon=True)
         self._thread.start()
-        # wait on the server itself, with a bound
-        waited = 0.0
-        while not server.started and self._thread.is_alive() and waited < START_TIMEOUT:
-            started.wait(0.01)
-            waited += 0.01
+        server.ready.wait(START_TIMEOUT)
         if not server.started:
             self.stop()
             raise RuntimeError(f"the emulator did not start on {self.settings.host} within {START_TIMEOUT:.0f}s")

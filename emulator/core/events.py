@@ -6,7 +6,7 @@ in the event's own API version (`GET /v1/events`) and, later, in a webhook endpo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,9 +86,6 @@ class EventLog:
 
     def get(self, event_id: str) -> Event | None:
         return self.table.get(event_id)
-
-    def __iter__(self) -> Iterable[Event]:  # pragma: no cover - convenience for debugging
-        return self.table.values()
 
 
 def type_matcher(pattern: str) -> Callable[[str], bool]:

@@ -80,5 +80,3 @@ INTERNAL_ERROR = (
     "An unexpected error occurred in stripe-fc-emulator while handling request {request_id}. This is a bug in the "
     "emulator: the traceback is in the server log."
 )
-
-CLOCK_NEGATIVE = "The clock can only move forward: advance must be a non-negative number of seconds."

@@ -3,7 +3,7 @@ creation order from a position, so a page costs what it returns, not the size of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -79,5 +79,3 @@ class Store:
     def counts(self) -> dict[str, int]:
         return {name: len(table) for name, table in self._tables.items() if len(table)}
 
-
-Predicate = Callable[[T], bool]

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+import stripe
+
+from harness.control import ControlClient, ControlError
+
+
+def test_control_client_clock_and_requests(stripe_control: ControlClient, stripe_client: stripe.StripeClient) -> None:
+    frozen = stripe_control.freeze()
+    assert frozen.frozen is True
+    later = stripe_control.advance(3600)
+    assert later.now == frozen.now + 3600 and stripe_control.clock() == later
+    customer = stripe_client.v1.customers.create(params={"name": "timed"})
+    assert customer.created == later.now
+    (logged,) = stripe_control.requests()
+    assert (logged.method, logged.path, logged.status) == ("POST", "/v1/customers", 200)
+    assert logged.idempotency_key is not None  # the SDK sends one on every POST
+    assert stripe_control.unfreeze().frozen is False
+
+
+def test_control_client_reset_and_health(stripe_control: ControlClient, stripe_client: stripe.StripeClient) -> None:
+    stripe_client.v1.customers.create(params={"name": "gone soon"})
+    stripe_control.reset()
+    assert stripe_client.v1.customers.list().data == []
+    assert stripe_control.health()["status"] == "ok"
+
+
+def test_control_client_raises_stripe_shaped_errors(stripe_control: ControlClient) -> None:
+    with pytest.raises(ControlError) as info:
+        stripe_control.advance(-1)
+    assert info.value.status == 400 and info.value.error["param"] == "advance"
