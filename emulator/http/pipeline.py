@@ -60,76 +60,65 @@ async def read_form(request: Request, limit: int) -> form.FormDict:
     return form.merge(query, form.decode(body)) if body else query
 
 
-async def run(request: Request, endpoint: Endpoint) -> Response:
-    state = state_of(request)
-    request_id = request_id_of(request)
-    started = time.perf_counter()
+@dataclass
+class _Exchange:
+    """What one request turned out to be, for the request log."""
+
+    request_id: str
+    started: float
     backend: Backend | None = None
     version: ApiVersion | None = None
     idempotency_key: str | None = None
-    logged_params: Any = None
-    replayed = False
+    params: Any = None
+    replayed: bool = False
+
+
+async def run(request: Request, endpoint: Endpoint) -> Response:
+    exchange = _Exchange(request_id_of(request), time.perf_counter())
     headers: dict[str, str] = {}
     try:
-        api_key = authenticate(request.headers, allow_publishable=endpoint.publishable)
-        backend = state.backends.get(api_key.namespace)
-        version = state.policy.resolve(request.headers.get("stripe-version"))
-        headers["Stripe-Version"] = str(version)
-        raw = await read_form(request, state.settings.max_body_bytes)
-        logged_params = mask_params(raw)
-        if endpoint.method == "POST":
-            idempotency_key = request.headers.get("idempotency-key") or None
-        if idempotency_key is not None:
-            headers["Idempotency-Key"] = idempotency_key
-            fingerprint = f"{endpoint.method} {request.scope['path']} {form.canonical(raw)}"
-            stored = backend.idempotency.begin(idempotency_key, fingerprint, backend.clock.now())
-            if stored is not None:
-                replayed = True
-                response = _replay(stored, headers)
-                _log(
-                    backend,
-                    request,
-                    request_id,
-                    logged_params,
-                    response.status_code,
-                    idempotency_key,
-                    version,
-                    started,
-                    replayed,
-                )
-                return response
-        try:
-            values = validate(endpoint.spec, raw, Context(version))
-        except StripeError:
-            if idempotency_key is not None:
-                backend.idempotency.release(idempotency_key)
-            raise
-        call = Call(version=version, request_id=request_id, idempotency_key=idempotency_key)
-        status, body = _execute(backend, endpoint, call, values, request.path_params)
-        if idempotency_key is not None:
-            backend.idempotency.finish(idempotency_key, StoredResponse(status, body, request_id, str(version)))
-            headers["Original-Request"] = request_id
-        response = Response(body, status_code=status, headers=headers, media_type="application/json")
+        response = await _respond(request, endpoint, exchange, headers)
     except StripeError as error:
         response = error_response(error, headers)
     except Exception:  # a bug: never let it escape as a bare 500
         logger.exception(
-            "unexpected error while handling %s %s (%s)", request.method, request.scope["path"], request_id
+            "unexpected error while handling %s %s (%s)", request.method, request.scope["path"], exchange.request_id
         )
-        response = error_response(ApiError(messages.INTERNAL_ERROR.format(request_id=request_id)), headers)
-    if backend is not None:
-        _log(
-            backend,
-            request,
-            request_id,
-            logged_params,
-            response.status_code,
-            idempotency_key,
-            version,
-            started,
-            replayed,
-        )
+        response = error_response(ApiError(messages.INTERNAL_ERROR.format(request_id=exchange.request_id)), headers)
+    if exchange.backend is not None:
+        _log(request, exchange, response.status_code)
     return response
+
+
+async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, headers: dict[str, str]) -> Response:
+    state = state_of(request)
+    api_key = authenticate(request.headers, allow_publishable=endpoint.publishable)
+    backend = exchange.backend = state.backends.get(api_key.namespace)
+    version = exchange.version = state.policy.resolve(request.headers.get("stripe-version"))
+    headers["Stripe-Version"] = str(version)
+    raw = await read_form(request, state.settings.max_body_bytes)
+    exchange.params = mask_params(raw)
+    key = (request.headers.get("idempotency-key") or None) if endpoint.method == "POST" else None
+    exchange.idempotency_key = key
+    if key is not None:
+        headers["Idempotency-Key"] = key
+        fingerprint = f"{endpoint.method} {request.scope['path']} {form.canonical(raw)}"
+        stored = backend.idempotency.begin(key, fingerprint, backend.clock.now())
+        if stored is not None:
+            exchange.replayed = True
+            return _replay(stored, headers)
+    try:
+        values = validate(endpoint.spec, raw, Context(version))
+    except StripeError:
+        if key is not None:
+            backend.idempotency.release(key)  # rejected before it ran: the key stays free
+        raise
+    call = Call(version=version, request_id=exchange.request_id, idempotency_key=key)
+    status, body = _execute(backend, endpoint, call, values, request.path_params)
+    if key is not None:
+        backend.idempotency.finish(key, StoredResponse(status, body, exchange.request_id, str(version)))
+        headers["Original-Request"] = exchange.request_id
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
 def _execute(
@@ -157,28 +146,19 @@ def _replay(stored: StoredResponse, headers: dict[str, str]) -> Response:
     return Response(stored.body, status_code=stored.status, headers=replay_headers, media_type="application/json")
 
 
-def _log(
-    backend: Backend,
-    request: Request,
-    request_id: str,
-    params: Any,
-    status: int,
-    idempotency_key: str | None,
-    version: ApiVersion | None,
-    started: float,
-    replayed: bool,
-) -> None:
-    backend.requests.add(
+def _log(request: Request, exchange: _Exchange, status: int) -> None:
+    assert exchange.backend is not None
+    exchange.backend.requests.add(
         LoggedRequest(
-            request_id=request_id,
+            request_id=exchange.request_id,
             method=request.method,
             path=request.scope["path"],
-            params=params,
+            params=exchange.params,
             status=status,
-            idempotency_key=idempotency_key,
-            stripe_version=None if version is None else str(version),
-            duration_ms=(time.perf_counter() - started) * 1000,
-            created=backend.clock.timestamp(),
-            replayed=replayed,
+            idempotency_key=exchange.idempotency_key,
+            stripe_version=None if exchange.version is None else str(exchange.version),
+            duration_ms=(time.perf_counter() - exchange.started) * 1000,
+            created=exchange.backend.clock.timestamp(),
+            replayed=exchange.replayed,
         )
     )
