@@ -8,20 +8,27 @@ Point at a running emulator with `--stripe-emulator-url`, the `stripe_emulator_u
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     import stripe
 
+    from harness.contract.recorder import ContractRecorder
     from harness.control import ControlClient
 
 ENV_URL = "STRIPE_EMULATOR_URL"
 INI_URL = "stripe_emulator_url"
+INI_CONTRACT = "stripe_emulator_contract"
+RECORDER = pytest.StashKey["ContractRecorder | None"]()
+REPORTS = pytest.StashKey[list[dict[str, Any]]]()
+MARK = pytest.StashKey[int]()
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,97 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"use a running emulator at this URL instead of starting one (env {ENV_URL}, ini {INI_URL}).",
     )
     parser.addini(INI_URL, "URL of a running stripe-fc-emulator to use instead of starting one.", default="")
+    group.addoption(
+        "--stripe-emulator-contract",
+        dest="stripe_emulator_contract",
+        action="store_true",
+        default=None,
+        help=f"check every emulator response against Stripe's OpenAPI schemas and the SDK models; a violation "
+        f"fails the test that caused it (ini {INI_CONTRACT}).",
+    )
+    parser.addini(INI_CONTRACT, "check every emulator response against Stripe's schemas (true/false).",
+                  type="bool", default=False)
+    group.addoption(
+        "--stripe-fidelity-json",
+        dest="stripe_fidelity_json",
+        default=None,
+        help="write the contract check's fidelity statistics to this JSON file.",
+    )
+
+
+def contract_enabled(config: pytest.Config) -> bool:
+    option = config.getoption("stripe_emulator_contract", default=None)
+    return bool(option) if option is not None else bool(config.getini(INI_CONTRACT))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    recorder = None
+    if contract_enabled(config):
+        from harness.contract.recorder import ContractRecorder
+
+        recorder = ContractRecorder()
+    config.stash[RECORDER] = recorder
+    config.stash[REPORTS] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    recorder = item.config.stash.get(RECORDER, None)
+    if recorder is not None:
+        item.stash[MARK] = recorder.mark()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    result = yield
+    recorder = item.config.stash.get(RECORDER, None)
+    if recorder is not None:
+        found = recorder.since(item.stash.get(MARK, 0))
+        if found:
+            details = "\n".join(violation.render() for violation in found[:20])
+            more = f"\n… and {len(found) - 20} more" if len(found) > 20 else ""
+            raise AssertionError(
+                f"the emulator answered {len(found)} response field(s) that break Stripe's contract:\n{details}{more}"
+            )
+    return result
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    recorder = config.stash.get(RECORDER, None)
+    if recorder is None:
+        return
+    report = recorder.checker.stats_json()
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the numbers to the controller
+        workeroutput["stripe_fidelity"] = json.dumps(report)
+        return
+    config.stash[REPORTS].append(report)
+    target = config.getoption("stripe_fidelity_json", default=None)
+    if target:
+        from harness.fidelity import merge
+
+        Path(target).write_text(json.dumps(merge(config.stash[REPORTS]), indent=2), encoding="utf-8")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    payload = getattr(node, "workeroutput", {}).get("stripe_fidelity")
+    if payload:
+        node.config.stash[REPORTS].append(json.loads(payload))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if config.stash.get(RECORDER, None) is None or hasattr(config, "workeroutput"):
+        return
+    from harness.contract.sdk_models import SDK_VERSION
+    from harness.fidelity import merge, summary_lines
+
+    report = merge(config.stash[REPORTS])
+    terminalreporter.section("stripe-fc-emulator fidelity")
+    for line in summary_lines(report, SDK_VERSION):
+        terminalreporter.write_line(line)
 
 
 def configured_url(config: pytest.Config) -> tuple[str | None, str]:
@@ -68,8 +166,15 @@ def stripe_emulator(pytestconfig: pytest.Config) -> Iterator[RunningEmulator]:
         return
     from harness.server import EmulatorServer
 
-    with EmulatorServer() as server:
+    recorder = pytestconfig.stash.get(RECORDER, None)
+    with EmulatorServer(wrap=None if recorder is None else recorder.wrap) as server:
         yield RunningEmulator(server.url, external=False)
+
+
+@pytest.fixture(scope="session")
+def stripe_contract(pytestconfig: pytest.Config) -> ContractRecorder | None:
+    """The contract recorder when the check is on (wrap your own emulator apps with `.wrap(app)`), else None."""
+    return pytestconfig.stash.get(RECORDER, None)
 
 
 @pytest.fixture

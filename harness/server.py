@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -30,9 +32,11 @@ class _Server(uvicorn.Server):
 
 
 class EmulatorServer:
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, wrap: Callable[[Any], Any] | None = None) -> None:
+        """`wrap` wraps the ASGI app before serving (the contract recorder does this)."""
         self.settings = settings or Settings(port=0)
         self.app = create_app(self.settings)
+        self._served_app: Any = wrap(self.app) if wrap is not None else self.app
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -54,7 +58,7 @@ class EmulatorServer:
             raise
         self._socket = sock
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(self._served_app, log_level="warning", access_log=False, lifespan="off")
         server = _Server(config)
         self._server = server
 

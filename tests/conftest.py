@@ -14,6 +14,7 @@ from emulator.http.app import create_app
 from emulator.http.state import EmulatorState
 from emulator.settings import Settings
 from harness.asgi import AsgiCaller, AsgiResponse
+from harness.contract.recorder import ContractRecorder
 
 pytest_plugins = ("pytester",)
 
@@ -28,7 +29,7 @@ KEY = "sk_test_conftest"
 class Api:
     """Raw HTTP exchanges with an in-process emulator app, as one API key."""
 
-    def __init__(self, caller: AsgiCaller, app: Starlette, key: str = KEY) -> None:
+    def __init__(self, caller: AsgiCaller, app: Any, key: str = KEY) -> None:
         self.caller = caller
         self.app = app
         self.key = key
@@ -81,10 +82,16 @@ def app() -> Starlette:
     return create_app(Settings(seed=1234))
 
 
+def checked(app: Starlette, recorder: ContractRecorder | None) -> Any:
+    """The app as the tests call it: behind the contract recorder when the check is on (it always is here)."""
+    return app if recorder is None else recorder.wrap(app)
+
+
 @pytest.fixture
-def api(app: Starlette) -> Iterator[Api]:
-    caller = AsgiCaller(app)
+def api(app: Starlette, stripe_contract: ContractRecorder | None) -> Iterator[Api]:
+    wrapped = checked(app, stripe_contract)
+    caller = AsgiCaller(wrapped)
     try:
-        yield Api(caller, app)
+        yield Api(caller, wrapped)
     finally:
         caller.close()

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from emulator.http.app import create_app
 from emulator.settings import Settings
 from harness.asgi import AsgiCaller
-from tests.conftest import Api, digest
+from harness.contract.recorder import ContractRecorder
+from tests.conftest import Api, checked, digest
 
 PATHS = ["/v1/customers", "/v1/customers/{id}", "/v1/events", "/v1/events/{id}", "/_emulator/clock",
          "/_emulator/reset", "/_emulator/requests", "/v1/customers/{id}/nope", "/v1/%ff", "/v1/customers/%00"]
@@ -26,8 +27,8 @@ _raw = st.one_of(st.binary(max_size=60), _pairs.map(lambda pairs: "&".join(f"{k}
 
 
 @pytest.fixture(scope="module")
-def shared() -> Iterator[Api]:
-    app = create_app(Settings(seed=5))
+def shared(stripe_contract: ContractRecorder | None) -> Iterator[Api]:
+    app = checked(create_app(Settings(seed=5)), stripe_contract)
     caller = AsgiCaller(app)
     try:
         api = Api(caller, app, "sk_test_fuzz")

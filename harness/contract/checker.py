@@ -1,0 +1,186 @@
+"""Check one HTTP exchange with the emulator against both oracles, and keep fidelity statistics.
+
+Objects are checked by their `object` value (`deleted: true` objects against `deleted_<type>`), lists item by item,
+error bodies against `error` (plus the `doc_url` rule), and an event's `data.object` against its resource in the
+event's own `api_version`. Responses to a preview `Stripe-Version` use the preview schemas, others GA; versions
+older than the schemas are checked without `required` lists. The SDK oracle applies when the installed SDK's
+pinned version is of the same kind (GA or preview) as the response.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.core.errors import StripeError
+from emulator.core.versions import NEWEST_GA, ApiVersion, parse
+from harness.contract.openapi import SchemaSet, load
+from harness.contract.sdk_models import SDK_IS_PREVIEW, ModelChecker, declared_fields, error_class, model_class
+
+DOC_URL = "https://docs.stripe.com/error-codes/"
+LIST_KEYS = {"object", "data", "has_more", "url"}
+
+
+@dataclass(frozen=True)
+class Violation:
+    oracle: str
+    request: str
+    stripe_version: str
+    object_type: str
+    path: str
+    message: str
+    expected: Any
+    value: Any
+
+    def render(self) -> str:
+        expected = json.dumps(self.expected, sort_keys=True, default=str)
+        value = json.dumps(self.value, sort_keys=True, default=str)
+        if len(value) > 400:
+            value = value[:400] + "…"
+        return (
+            f"[{self.oracle}] {self.request} (Stripe-Version {self.stripe_version}) {self.object_type} at {self.path}: "
+            f"{self.message}\n    expected: {expected}\n    value:    {value}"
+        )
+
+
+@dataclass
+class TypeStats:
+    checked: int = 0
+    violations: int = 0
+    populated: set[str] = field(default_factory=set)
+    defined: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"checked": self.checked, "violations": self.violations, "populated": sorted(self.populated),
+                "defined": sorted(self.defined)}
+
+
+def _schema_date(flavor: str) -> datetime.date:
+    return parse(str(load(flavor)["info"]["version"])).date
+
+
+class ContractChecker:
+    def __init__(self) -> None:
+        self.models = ModelChecker()
+        self.stats: dict[tuple[str, str], TypeStats] = {}
+        self.responses = 0
+        self._lock = threading.Lock()
+
+    # -- entry point --------------------------------------------------------------------------------------
+    def check_exchange(
+        self, method: str, path: str, status: int, headers: Mapping[str, str], body: bytes
+    ) -> list[Violation]:
+        if path.startswith("/_emulator/") or not headers.get("content-type", "").startswith("application/json"):
+            return []
+        request = f"{method} {path}"
+        version = _version(headers.get("stripe-version"))
+        try:
+            payload = json.loads(body)
+        except ValueError as exc:
+            return [Violation("json", request, str(version), "-", "$", f"not JSON: {exc}", "JSON", body[:200])]
+        with self._lock:
+            self.responses += 1
+            if status >= 400:
+                return self._check_error(payload, request, version)
+            return self.check_object(payload, request, version, "$")
+
+    # -- objects ------------------------------------------------------------------------------------------
+    def check_object(self, obj: Any, request: str, version: ApiVersion, path: str) -> list[Violation]:
+        if not isinstance(obj, dict):
+            return [Violation("openapi", request, str(version), "-", path, "expected an object", "object", obj)]
+        object_type = str(obj.get("object"))
+        if object_type == "list":
+            return self._check_list(obj, request, version, path)
+        flavor = "preview" if version.is_preview else "ga"
+        deleted = obj.get("deleted") is True
+        component = f"deleted_{object_type}" if deleted else object_type
+        schemas = SchemaSet(flavor, required=version.date >= _schema_date(flavor))
+        found: list[Violation] = []
+        if not schemas.has(component):
+            found.append(Violation("openapi", request, str(version), object_type, path,
+                                   f"Stripe's {flavor} schemas have no object type {component!r}", "a known object",
+                                   object_type))
+        else:
+            for error in schemas.errors(component, obj):
+                found.append(Violation("openapi", request, str(version), object_type, _join(path, error.path),
+                                       error.message, error.schema, error.value))
+        cls = model_class(object_type)
+        if cls is not None and version.is_preview == SDK_IS_PREVIEW:
+            for model_error in self.models.check(cls, obj, path, deleted=deleted):
+                found.append(Violation("sdk", request, str(version), object_type, model_error.path,
+                                       model_error.message, model_error.declared, model_error.value))
+        if object_type == "event" and isinstance(obj.get("data"), dict):
+            event_version = _version(obj.get("api_version"))
+            found += self.check_object(obj["data"].get("object"), request, event_version, f"{path}.data.object")
+        if not deleted:
+            self._count(object_type, flavor, obj, schemas, cls, len(found))
+        return found
+
+    def _check_list(self, obj: dict[str, Any], request: str, version: ApiVersion, path: str) -> list[Violation]:
+        found: list[Violation] = []
+        keys = set(obj)
+        if keys != LIST_KEYS or not isinstance(obj.get("data"), list) or not isinstance(obj.get("has_more"), bool) \
+                or not str(obj.get("url", "")).startswith("/v1/"):
+            found.append(Violation("openapi", request, str(version), "list", path,
+                                   "a list is exactly {object, data, has_more, url}", sorted(LIST_KEYS), sorted(keys)))
+        for index, item in enumerate(obj.get("data") or []):
+            found += self.check_object(item, request, version, f"{path}.data[{index}]")
+        return found
+
+    def _check_error(self, payload: Any, request: str, version: ApiVersion) -> list[Violation]:
+        flavor = "preview" if version.is_preview else "ga"
+        found = [
+            Violation("openapi", request, str(version), "error", _join("$", e.path), e.message, e.schema, e.value)
+            for e in SchemaSet(flavor).errors("error", payload)
+        ]
+        error = payload.get("error") if isinstance(payload, dict) else None
+        if isinstance(error, dict):
+            code = error.get("code")
+            expected = None if code is None else DOC_URL + str(code).replace("_", "-")
+            if error.get("doc_url") != expected:
+                found.append(Violation("openapi", request, str(version), "error", "$.error.doc_url",
+                                       "doc_url must be the code's page (or absent without a code)", expected,
+                                       error.get("doc_url")))
+            for model_error in self.models.check(error_class(), error, "$.error"):
+                found.append(Violation("sdk", request, str(version), "error", model_error.path, model_error.message,
+                                       model_error.declared, model_error.value))
+        self._bump("error", flavor, len(found))
+        return found
+
+    # -- statistics ---------------------------------------------------------------------------------------
+    def _count(self, object_type: str, flavor: str, obj: dict[str, Any], schemas: SchemaSet, cls: type | None,
+               violations: int) -> None:
+        stats = self.stats.setdefault((object_type, flavor), TypeStats())
+        stats.checked += 1
+        stats.violations += violations
+        stats.populated.update(key for key, value in obj.items() if value is not None)
+        if not stats.defined:
+            if schemas.has(object_type) and not schemas.is_stub(object_type):
+                stats.defined = set(schemas.properties(object_type))
+            elif cls is not None:
+                stats.defined = set(declared_fields(cls))
+
+    def _bump(self, object_type: str, flavor: str, violations: int) -> None:
+        stats = self.stats.setdefault((object_type, flavor), TypeStats())
+        stats.checked += 1
+        stats.violations += violations
+
+    def stats_json(self) -> dict[str, Any]:
+        with self._lock:
+            return {"responses": self.responses,
+                    "types": {f"{t}|{f}": s.to_json() for (t, f), s in sorted(self.stats.items())}}
+
+
+def _version(raw: object) -> ApiVersion:
+    try:
+        return parse(str(raw)) if raw else parse(NEWEST_GA)
+    except StripeError:
+        return parse(NEWEST_GA)
+
+
+def _join(base: str, json_path: str) -> str:
+    return base + json_path[1:] if json_path.startswith("$") else f"{base}.{json_path}"
