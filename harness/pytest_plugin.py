@@ -89,6 +89,7 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    __tracebackhide__ = True
     result = yield
     recorder = item.config.stash.get(RECORDER, None)
     if recorder is not None:

@@ -63,7 +63,10 @@ class ContractMiddleware:
                 headers.update({k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message["headers"]})
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # check before the client can have the whole response, so the violation is attributed to
+                    # the test that is still waiting for it
+                    self.recorder.record(scope["method"], scope["path"], status, headers, b"".join(chunks))
             await send(message)
 
         await self.app(scope, receive, capture)
-        self.recorder.record(scope["method"], scope["path"], status, headers, b"".join(chunks))

@@ -1,5 +1,6 @@
 """The second oracle: the stripe SDK's generated model classes. Every field a class declares without `Optional`
-must be present and non-null; every field present must have the declared type (`Literal` enums included).
+must be present and non-null; every field present must be declared and have the declared type (`Literal` enums
+included).
 Forward references the SDK only imports for type checking are resolved by name in the SDK's packages; what cannot
 be resolved is counted as unchecked rather than guessed."""
 
@@ -98,6 +99,10 @@ class ModelChecker:
             return [ModelError(path, "expected an object", cls.__name__, value)]
         errors: list[ModelError] = []
         fields = declared_fields(cls)
+        for name in value:
+            if name not in fields:
+                errors.append(ModelError(f"{path}.{name}", f"not a field of the SDK's {cls.__name__}",
+                                         ", ".join(sorted(fields)), value[name]))
         for name, hint in fields.items():
             where = f"{path}.{name}"
             if name not in value:
