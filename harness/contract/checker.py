@@ -50,12 +50,14 @@ class Violation:
 @dataclass
 class TypeStats:
     checked: int = 0
+    sdk_checked: int = 0
     violations: int = 0
     populated: set[str] = field(default_factory=set)
     defined: set[str] = field(default_factory=set)
 
     def to_json(self) -> dict[str, Any]:
-        return {"checked": self.checked, "violations": self.violations, "populated": sorted(self.populated),
+        return {"checked": self.checked, "sdk_checked": self.sdk_checked, "violations": self.violations,
+                "populated": sorted(self.populated),
                 "defined": sorted(self.defined)}
 
 
@@ -109,7 +111,8 @@ class ContractChecker:
                 found.append(Violation("openapi", request, str(version), object_type, _join(path, error.path),
                                        error.message, error.schema, error.value))
         cls = model_class(object_type)
-        if cls is not None and version.is_preview == SDK_IS_PREVIEW:
+        sdk_applies = cls is not None and version.is_preview == SDK_IS_PREVIEW
+        if cls is not None and sdk_applies:
             for model_error in self.models.check(cls, obj, path, deleted=deleted):
                 found.append(Violation("sdk", request, str(version), object_type, model_error.path,
                                        model_error.message, model_error.declared, model_error.value))
@@ -117,7 +120,7 @@ class ContractChecker:
             event_version = _version(obj.get("api_version"))
             found += self.check_object(obj["data"].get("object"), request, event_version, f"{path}.data.object")
         if not deleted:
-            self._count(object_type, flavor, obj, schemas, cls, len(found))
+            self._count(object_type, flavor, obj, schemas, cls, len(found), sdk_applies)
         return found
 
     def _check_list(self, obj: dict[str, Any], request: str, version: ApiVersion, path: str) -> list[Violation]:
@@ -153,9 +156,10 @@ class ContractChecker:
 
     # -- statistics ---------------------------------------------------------------------------------------
     def _count(self, object_type: str, flavor: str, obj: dict[str, Any], schemas: SchemaSet, cls: type | None,
-               violations: int) -> None:
+               violations: int, sdk_applies: bool) -> None:
         stats = self.stats.setdefault((object_type, flavor), TypeStats())
         stats.checked += 1
+        stats.sdk_checked += int(sdk_applies)
         stats.violations += violations
         stats.populated.update(key for key, value in obj.items() if value is not None)
         if not stats.defined:
@@ -167,6 +171,7 @@ class ContractChecker:
     def _bump(self, object_type: str, flavor: str, violations: int) -> None:
         stats = self.stats.setdefault((object_type, flavor), TypeStats())
         stats.checked += 1
+        stats.sdk_checked += 1  # error bodies are always checked against the SDK's ErrorObject
         stats.violations += violations
 
     def stats_json(self) -> dict[str, Any]:

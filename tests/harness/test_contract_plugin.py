@@ -62,7 +62,7 @@ def test_contract_plugin_ini_switch_and_xdist_aggregation(pytester: pytest.Pytes
     result = pytester.runpytest_subprocess("-n", "2")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(["stripe-fc-emulator fidelity: 4 responses, 4 objects checked*: 0 violations",
-                                 "  customer [[]ga[]]: 4 checked, 0 violations*"])
+                                 "  customer [[]ga[]]: 4 checked (4 SDK), 0 violations*"])
 
 
 def test_contract_fidelity_command_prints_the_full_report(pytester: pytest.Pytester) -> None:
