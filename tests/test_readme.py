@@ -60,6 +60,9 @@ def test_readme_documents_every_control_endpoint_and_cli_option() -> None:
         assert f"{method} {path}" in README, path
     for param in serve.params:
         assert f"--{param.name.replace('_', '-')}" in README, param.name
+    plugin = (ROOT / "harness" / "pytest_plugin.py").read_text(encoding="utf-8")
+    for option in re.findall(r'"(--stripe-[a-z-]+)"', plugin) + re.findall(r'^INI_\w+ = "(\w+)"', plugin, re.M):
+        assert option in README, option
 
 
 def _port_free(port: int) -> bool:
@@ -136,7 +139,8 @@ def test_readme_wheel_installs_and_serves_from_a_fresh_venv(tmp_path: Path) -> N
                    check=True, capture_output=True, timeout=BOUND)
     (wheel,) = dist.glob("stripe_fc_emulator-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for required in ("emulator/py.typed", "harness/py.typed", "emulator/core/spec.py", "harness/pytest_plugin.py"):
+    for required in ("emulator/py.typed", "harness/py.typed", "emulator/core/spec.py", "harness/pytest_plugin.py",
+                     "harness/_openapi/ga.components.json", "harness/_openapi/preview.components.json"):
         assert required in names
     assert not any(name.startswith(("tests/", "scenarios/", "fixtures/")) for name in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
@@ -147,6 +151,9 @@ def test_readme_wheel_installs_and_serves_from_a_fresh_venv(tmp_path: Path) -> N
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=BOUND)
     subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True, capture_output=True,
                    timeout=BOUND)
+    check = ("from harness.contract.openapi import SchemaSet, data_dir; "
+             "assert 'site-packages' in str(data_dir()) and SchemaSet('preview').has('financial_connections.session')")
+    subprocess.run([str(venv / "bin" / "python"), "-c", check], check=True, cwd=tmp_path, timeout=BOUND)
     process = subprocess.Popen([str(venv / "bin" / "stripe-fc-emulator"), "serve", "--port", "0"], cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
