@@ -37,8 +37,8 @@ def allowed(module: str, imported: str) -> bool:
         return True
     if module.startswith("emulator.core"):
         return imported.startswith("emulator.core")
-    if module.startswith("emulator.resources"):
-        return imported.startswith(("emulator.core", "emulator.resources"))
+    if module.startswith("emulator.resources"):  # Faker generates the data the catalogue leaves open
+        return imported.startswith(("emulator.core", "emulator.resources", "faker"))
     if module.startswith("emulator.webhooks"):
         return imported.startswith(("emulator.core", "emulator.webhooks", "httpx"))
     if module.startswith("emulator.http"):

@@ -12,7 +12,8 @@ from emulator.core.idempotency import IdempotencyStore
 from emulator.core.ids import IdFactory
 from emulator.core.requestlog import RequestLog
 from emulator.core.store import Store
-from emulator.core.versions import ApiVersion
+from emulator.core.timers import Timers
+from emulator.core.versions import NEWEST_GA, ApiVersion, parse
 
 
 @dataclass(frozen=True)
@@ -22,13 +23,17 @@ class Call:
     version: ApiVersion
     request_id: str | None = None
     idempotency_key: str | None = None
+    base_url: str = "http://127.0.0.1:12111"
 
 
 class Backend:
-    def __init__(self, namespace: str, seed: int | None = None) -> None:
+    def __init__(self, namespace: str, seed: int | None = None, default_version: ApiVersion | None = None) -> None:
         self.namespace = namespace
         self.seed = seed
+        self.default_version = default_version or parse(NEWEST_GA)
+        """The version of events nobody's request caused (timers); requests' events use the request's version."""
         self.clock = Clock()
+        self.timers = Timers()
         self.ids = IdFactory(seed, namespace)
         self.store = Store()
         self.events = EventLog(self.ids)
@@ -36,12 +41,22 @@ class Backend:
         self.requests = RequestLog()
         self.lock = threading.RLock()
 
+    def automatic(self) -> Call:
+        """The `Call` of something that happened by itself (no request id, the namespace's default version)."""
+        return Call(version=self.default_version)
+
+    def tick(self) -> int:
+        """Run every timer that is due by the namespace clock."""
+        with self.lock:
+            return self.timers.run_due(self.clock.now())
+
 
 class Backends:
     """Namespace -> Backend. Nothing is shared between namespaces, nothing lives at module level."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, default_version: ApiVersion | None = None) -> None:
         self.seed = seed
+        self.default_version = default_version
         self._backends: dict[str, Backend] = {}
         self._lock = threading.Lock()
 
@@ -49,7 +64,7 @@ class Backends:
         with self._lock:
             backend = self._backends.get(namespace)
             if backend is None:
-                backend = self._backends[namespace] = Backend(namespace, self.seed)
+                backend = self._backends[namespace] = Backend(namespace, self.seed, self.default_version)
             return backend
 
     def peek(self, namespace: str) -> Backend | None:

@@ -65,8 +65,8 @@ class ResourceMissingError(InvalidRequestError):
 class UnrecognizedUrlError(InvalidRequestError):
     http_status = 404
 
-    def __init__(self, method: str, path: str) -> None:
-        super().__init__(messages.UNRECOGNIZED_URL.format(method=method, path=path))
+    def __init__(self, method: str, path: str, hint: str = "") -> None:
+        super().__init__(messages.UNRECOGNIZED_URL.format(method=method, path=path) + hint)
 
 
 class AuthenticationError(StripeError):

@@ -204,13 +204,25 @@ class Rejected:
 
 @dataclass(frozen=True)
 class Field:
+    """A parameter: `feature` = exists from that version on; `until` = exists only before it; `optional_from` =
+    `required` stops applying from that version on; `rejected` = refused with a dedicated error from a version on."""
+
     spec: Spec
     required: bool = False
     feature: Feature | None = None
+    until: Feature | None = None
+    optional_from: Feature | None = None
     rejected: Rejected | None = None
 
     def exists(self, ctx: Context) -> bool:
-        return self.feature is None or self.feature.gate.enabled(ctx.version)
+        if self.feature is not None and not self.feature.gate.enabled(ctx.version):
+            return False
+        return self.until is None or not self.until.gate.enabled(ctx.version)
+
+    def is_required(self, ctx: Context) -> bool:
+        if not self.required or not self.exists(ctx):
+            return False
+        return self.optional_from is None or not self.optional_from.gate.enabled(ctx.version)
 
 
 @dataclass(frozen=True)
@@ -234,7 +246,7 @@ class Hash(Spec):
                 raise InvalidRequestError(rejected.message, code=rejected.code, param=name)
             result[key] = spec_field.spec.coerce(raw, name, ctx)
         for key, spec_field in self.fields.items():
-            if spec_field.required and spec_field.exists(ctx) and key not in result:
+            if key not in result and spec_field.is_required(ctx):
                 raise missing(child(param, key))
         return result
 

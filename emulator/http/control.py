@@ -84,6 +84,7 @@ async def clock(request: Request) -> Response:
                 backend.clock.unfreeze()
         if "advance" in values:
             backend.clock.advance(values["advance"])
+        backend.tick()
     return json_response(backend.clock.to_dict())
 
 

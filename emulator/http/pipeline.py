@@ -17,12 +17,12 @@ from starlette.responses import Response
 
 from emulator.core import form, messages
 from emulator.core.backend import Backend, Call
-from emulator.core.errors import ApiError, InvalidRequestError, StripeError
+from emulator.core.errors import ApiError, InvalidRequestError, StripeError, UnrecognizedUrlError
 from emulator.core.expand import expand
 from emulator.core.idempotency import StoredResponse
 from emulator.core.requestlog import LoggedRequest, mask_params
 from emulator.core.spec import Context, Hash, validate
-from emulator.core.versions import ApiVersion
+from emulator.core.versions import NEWEST_PREVIEW, ApiVersion, Feature
 from emulator.http.auth import authenticate
 from emulator.http.responses import dumps, error_response
 from emulator.http.state import EmulatorState
@@ -40,6 +40,8 @@ class Endpoint:
     handler: Handler
     spec: Hash
     publishable: bool = False
+    feature: Feature | None = None
+    """The endpoint exists only for versions with this feature (e.g. preview-only resources)."""
 
 
 def state_of(request: Request) -> EmulatorState:
@@ -96,6 +98,12 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
     backend = exchange.backend = state.backends.get(api_key.namespace)
     version = exchange.version = state.policy.resolve(request.headers.get("stripe-version"))
     headers["Stripe-Version"] = str(version)
+    if endpoint.feature is not None and not endpoint.feature.gate.enabled(version):
+        raise UnrecognizedUrlError(
+            request.method, request.scope["path"],
+            hint=f" This endpoint exists only with a preview Stripe-Version (e.g. {NEWEST_PREVIEW}); "
+                 f"you sent {version}.",
+        )
     raw = await read_form(request, state.settings.max_body_bytes)
     exchange.params = mask_params(raw)
     key = (request.headers.get("idempotency-key") or None) if endpoint.method == "POST" else None
@@ -113,7 +121,7 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
         if key is not None:
             backend.idempotency.release(key)  # rejected before it ran: the key stays free
         raise
-    call = Call(version=version, request_id=exchange.request_id, idempotency_key=key)
+    call = Call(version=version, request_id=exchange.request_id, idempotency_key=key, base_url=_base_url(request))
     status, body = _execute(backend, endpoint, call, values, request.path_params)
     if key is not None:
         backend.idempotency.finish(key, StoredResponse(status, body, exchange.request_id, str(version)))
@@ -127,6 +135,7 @@ def _execute(
     """Run the resource under the namespace lock. Errors raised here are results (stored for idempotent replay)."""
     try:
         with backend.lock:
+            backend.tick()
             result = endpoint.handler(backend, call, values, **path_params)
             paths = values.get("expand") or []
             if paths:
@@ -134,6 +143,11 @@ def _execute(
         return 200, dumps(result)
     except StripeError as error:
         return error.http_status, dumps(error.to_dict())
+
+
+def _base_url(request: Request) -> str:
+    host = request.headers.get("host") or "127.0.0.1:12111"
+    return f"{request.scope.get('scheme', 'http')}://{host}"
 
 
 def _replay(stored: StoredResponse, headers: dict[str, str]) -> Response:

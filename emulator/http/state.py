@@ -21,9 +21,10 @@ class EmulatorState:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmulatorState:
+        policy = VersionPolicy(settings.default_api_version)
         return cls(
             settings=settings,
-            backends=Backends(settings.seed),
-            policy=VersionPolicy(settings.default_api_version),
+            backends=Backends(settings.seed, policy.default),
+            policy=policy,
             request_ids=IdFactory(settings.seed, "requests"),
         )

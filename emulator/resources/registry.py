@@ -9,16 +9,29 @@ from emulator.core.backend import Backend
 from emulator.core.expand import Expandable
 from emulator.core.versions import ApiVersion
 from emulator.resources import customers
+from emulator.resources.financial_connections import accounts, authorizations, institutions, refresh, sessions
 
 Lookup = Callable[[Backend, str, ApiVersion], dict[str, Any] | None]
 
 LOOKUPS: dict[str, Lookup] = {
     customers.OBJECT: customers.lookup,
+    accounts.OBJECT: accounts.lookup,
+    authorizations.OBJECT: authorizations.lookup,
+    institutions.OBJECT: institutions.lookup,
+    sessions.OBJECT: sessions.lookup,
+    "financial_connections.account_ownership": refresh.lookup_ownership,
 }
 
 EXPANDABLE: Expandable = {
     "customer": {},
     "event": {},
+    sessions.OBJECT: {"account_holder.customer": customers.OBJECT},
+    accounts.OBJECT: {
+        "account_holder.customer": customers.OBJECT,
+        "ownership": "financial_connections.account_ownership",
+        "institution": institutions.OBJECT,
+    },
+    authorizations.OBJECT: {"account_holder.customer": customers.OBJECT, "institution": institutions.OBJECT},
 }
 
 

@@ -199,3 +199,22 @@ def test_spec_enum_message_lists_three_or_more_with_oxford_or() -> None:
     with pytest.raises(InvalidRequestError) as info:
         validate(spec, {"t": "x"}, GA)
     assert info.value.message == "Invalid t: must be one of exempt, none, or reverse"
+
+
+def test_spec_until_and_optional_from() -> None:
+    spec = params(
+        {
+            "countries": Field(Array(String()), until=Feature.ENDIVE_FILTERS),
+            "country": Field(String(), feature=Feature.ENDIVE_FILTERS),
+            "holder": Field(String(), required=True, optional_from=Feature.RELINK),
+        }
+    )
+    old = Context(parse("2026-07-29.dahlia"))
+    assert validate(spec, decode("countries[]=US&holder=x"), old) == {"countries": ["US"], "holder": "x"}
+    with pytest.raises(InvalidRequestError) as gone:
+        validate(spec, decode("countries[]=US&holder=x"), GA)
+    assert (gone.value.code, gone.value.param) == ("parameter_unknown", "countries")
+    with pytest.raises(InvalidRequestError) as required:
+        validate(spec, decode("country=US"), GA)
+    assert (required.value.code, required.value.param) == ("parameter_missing", "holder")
+    assert validate(spec, decode("country=US"), PREVIEW) == {"country": "US"}

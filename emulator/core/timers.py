@@ -1,0 +1,42 @@
+"""Things that happen by themselves when a namespace's clock passes a moment (a scheduled deactivation, a TAN
+expiring, a refresh finishing). They run, in time order, before the next request to the namespace is handled and
+whenever the clock is moved through the control plane."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(order=True)
+class _Entry:
+    due: float
+    seq: int
+    action: Callable[[float], None] = field(compare=False)
+    label: str = field(compare=False, default="")
+
+
+class Timers:
+    def __init__(self) -> None:
+        self._heap: list[_Entry] = []
+        self._seq = itertools.count()
+
+    def at(self, due: float, action: Callable[[float], None], label: str = "") -> None:
+        """Run `action(due)` once the clock reaches `due` (actions check themselves whether still relevant)."""
+        heapq.heappush(self._heap, _Entry(due, next(self._seq), action, label))
+
+    def run_due(self, now: float) -> int:
+        ran = 0
+        while self._heap and self._heap[0].due <= now:
+            entry = heapq.heappop(self._heap)
+            entry.action(entry.due)
+            ran += 1
+        return ran
+
+    def pending(self) -> list[tuple[float, str]]:
+        return sorted((entry.due, entry.label) for entry in self._heap)
+
+    def __len__(self) -> int:
+        return len(self._heap)

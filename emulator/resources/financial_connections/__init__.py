@@ -1,0 +1,2 @@
+"""Financial Connections: institutions (a catalogue), sessions, accounts, authorizations, and the simulated
+customer (`flow`) and bank (`bank`) behind the test helpers."""

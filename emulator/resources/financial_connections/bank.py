@@ -1,0 +1,195 @@
+"""The simulated bank: what real Stripe cannot be asked to do. Deactivating accounts (by cause), revoking or
+expiring tokenized account numbers (TANs), scheduling a deactivation — and the clock-driven side: TANs announce
+their expiry and expire, scheduled deactivations happen, when the namespace clock passes their moment.
+
+Endpoints: `POST /v1/test_helpers/financial_connections/accounts/:account/{deactivate, account_numbers/deactivate,
+schedule_deactivation}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.core.backend import Backend, Call, emit
+from emulator.core.errors import InvalidRequestError
+from emulator.core.spec import Choice, Field, Integer, params
+from emulator.resources.financial_connections import accounts, authorizations
+from emulator.resources.financial_connections.accounts import Account, AccountNumber
+from emulator.resources.financial_connections.institutions import catalogue
+
+DAY = 24 * 60 * 60
+CAUSES = ("access_denied", "access_expired", "account_closed", "account_unavailable", "institution_requirement",
+          "unspecified")
+AUTHORIZATION_CAUSES = ("access_denied", "access_expired", "institution_requirement", "unspecified")
+"""Causes that break the bank login itself: every active account of the authorization goes inactive."""
+UPCOMING_CAUSES = ("access_expired", "institution_requirement", "unspecified")
+UPCOMING_NOTICE_DAYS = 7
+"""`upcoming_deactivation` is sent this long before a scheduled deactivation (or at once when it is closer)."""
+
+DEACTIVATE = params(
+    {
+        "cause": Field(Choice(CAUSES)),
+        "action": Field(Choice(("none", "relink_required"))),
+    }
+)
+DEACTIVATE_NUMBERS = params({"reason": Field(Choice(("revoked", "expired")))})
+SCHEDULE_DEACTIVATION = params(
+    {
+        "expected_deactivation_date": Field(Integer(minimum=0), required=True),
+        "cause": Field(Choice(UPCOMING_CAUSES)),
+        "action": Field(Choice(("none", "relink_required"))),
+    }
+)
+
+
+def default_action(cause: str) -> str:
+    return "none" if cause in ("account_closed", "account_unavailable") else "relink_required"
+
+
+# -- state changes (each emits its events) ------------------------------------------------------------------------
+
+def deactivate_accounts(backend: Backend, call: Call, targets: list[Account], cause: str, action: str) -> None:
+    for account in targets:
+        if account.status != "active":
+            continue
+        previous = account.status_attributes(call.version)
+        account.inactive = {"action": action, "cause": cause}
+        account.upcoming = None
+        accounts.emit_account(backend, call, "financial_connections.account.deactivated", account, previous)
+        tan = account.tan
+        if tan is not None and tan.status == "transactable":
+            tan.status = "deactivated"
+            accounts.emit_account(backend, call, "financial_connections.account.account_numbers_updated", account)
+
+
+def issue_tan(backend: Backend, call: Call, account: Account, *, announce: bool) -> None:
+    """A new, transactable TAN (what every successful (re)authorization gives a TAN account)."""
+    tan = account.tan
+    if tan is None:
+        return
+    tan.status = "transactable"
+    tan.expected_expiry_date = backend.clock.timestamp() + catalogue().tan_lifetime_days * DAY
+    schedule_tan_expiry(backend, account.id, tan.expected_expiry_date)
+    if announce:
+        accounts.emit_account(backend, call, "financial_connections.account.account_numbers_updated", account)
+
+
+def schedule_tan_expiry(backend: Backend, account_id: str, expiry: int) -> None:
+    notice = expiry - catalogue().upcoming_expiry_notice_days * DAY
+
+    def still_current(account: Account) -> AccountNumber | None:
+        tan = account.tan
+        ok = tan is not None and tan.status == "transactable" and tan.expected_expiry_date == expiry
+        return tan if ok else None
+
+    def announce(_: float) -> None:
+        account = accounts.table(backend).get(account_id)
+        if account is not None and still_current(account) is not None and not account.disconnected:
+            accounts.emit_account(backend, backend.automatic(),
+                                  "financial_connections.account.upcoming_account_number_expiry", account)
+
+    def expire(_: float) -> None:
+        account = accounts.table(backend).get(account_id)
+        tan = None if account is None else still_current(account)
+        if account is not None and tan is not None:
+            tan.status = "expired"
+            accounts.emit_account(backend, backend.automatic(),
+                                  "financial_connections.account.account_numbers_updated", account)
+
+    backend.timers.at(max(notice, backend.clock.now()), announce, f"{account_id}: TAN expiry notice")
+    backend.timers.at(expiry, expire, f"{account_id}: TAN expires")
+
+
+def reactivate_authorization(backend: Backend, call: Call, authorization_id: str, reauthorized: list[Account]) -> None:
+    """A successful relink: every account of the authorization whose problem a relink repairs comes back (§6),
+    TANs are re-issued, scheduled deactivations are cleared."""
+    authorization = authorizations.get(backend, authorization_id)
+    authorization.upcoming = None
+    for account in accounts.of_authorization(backend, authorization_id):
+        if account.disconnected:
+            continue
+        repaired = account.inactive is not None and account.inactive["action"] == "relink_required"
+        if repaired:
+            previous = account.status_attributes(call.version)
+            account.inactive = None
+            account.upcoming = None
+            accounts.emit_account(backend, call, "financial_connections.account.reactivated", account, previous)
+        elif account in reauthorized:
+            account.upcoming = None
+        tan = account.tan
+        if tan is not None and account.inactive is None and (tan.status != "transactable" or account in reauthorized):
+            issue_tan(backend, call, account, announce=True)
+
+
+# -- test-helper endpoints ----------------------------------------------------------------------------------------
+
+def deactivate(backend: Backend, call: Call, values: dict[str, Any], account: str) -> dict[str, Any]:
+    target = accounts.get(backend, account)
+    if target.status != "active":
+        raise InvalidRequestError(f"The account {target.id} is already {target.status}.", param="account")
+    cause = values.get("cause", "access_expired")
+    action = values.get("action", default_action(cause))
+    affected = [target]
+    if cause in AUTHORIZATION_CAUSES:
+        affected = [a for a in accounts.of_authorization(backend, target.authorization) if a.status == "active"]
+    deactivate_accounts(backend, call, affected, cause, action)
+    return target.render(call.version)
+
+
+def deactivate_numbers(backend: Backend, call: Call, values: dict[str, Any], account: str) -> dict[str, Any]:
+    target = accounts.get(backend, account)
+    tan = target.tan
+    if tan is None:
+        raise InvalidRequestError(f"The account {target.id} has no tokenized account number.", param="account")
+    if tan.status != "transactable":
+        raise InvalidRequestError(f"The tokenized account number of {target.id} is already {tan.status}.",
+                                  param="account")
+    tan.status = "expired" if values.get("reason") == "expired" else "deactivated"
+    accounts.emit_account(backend, call, "financial_connections.account.account_numbers_updated", target)
+    return target.render(call.version)
+
+
+def schedule_deactivation(backend: Backend, call: Call, values: dict[str, Any], account: str) -> dict[str, Any]:
+    target = accounts.get(backend, account)
+    if target.status != "active":
+        raise InvalidRequestError(f"The account {target.id} is {target.status}; only an active account can be "
+                                  f"scheduled for deactivation.", param="account")
+    when = values["expected_deactivation_date"]
+    now = backend.clock.timestamp()
+    if when <= now:
+        raise InvalidRequestError("expected_deactivation_date must be in the future (by the namespace clock).",
+                                  param="expected_deactivation_date")
+    cause = values.get("cause", "access_expired")
+    action = values.get("action", "relink_required")
+    authorization = authorizations.get(backend, target.authorization)
+    members = [a for a in accounts.of_authorization(backend, authorization.id) if a.status == "active"]
+    for member in members:
+        member.upcoming = {"action": action, "cause": cause, "expected_deactivation_date": when}
+        accounts.emit_account(backend, call, "financial_connections.account.expected_deactivation_date_updated",
+                              member)
+    authorization.upcoming = {"action": action, "expected_deactivation_date": when}
+    emit(backend, call, "financial_connections.authorization.expected_deactivation_date_updated",
+         authorizations.snapshot_renderer(backend, authorization))
+
+    def still_scheduled() -> list[Account]:
+        return [a for a in accounts.of_authorization(backend, authorization.id)
+                if a.upcoming is not None and a.upcoming["expected_deactivation_date"] == when and a.status == "active"]
+
+    def announce(_: float) -> None:
+        due = still_scheduled()
+        for member in due:
+            accounts.emit_account(backend, backend.automatic(), "financial_connections.account.upcoming_deactivation",
+                                  member)
+        if due:
+            emit(backend, backend.automatic(), "financial_connections.authorization.upcoming_deactivation",
+                 authorizations.snapshot_renderer(backend, authorization))
+
+    def happen(_: float) -> None:
+        due = still_scheduled()
+        if due:
+            authorization.upcoming = None
+            deactivate_accounts(backend, backend.automatic(), due, cause, action)
+
+    backend.timers.at(max(when - UPCOMING_NOTICE_DAYS * DAY, now), announce, f"{target.id}: upcoming deactivation")
+    backend.timers.at(when, happen, f"{target.id}: scheduled deactivation")
+    return target.render(call.version)

@@ -1,0 +1,306 @@
+"""Financial Connections sessions: create (every parameter of reference §1.4, version-gated), retrieve, and
+rendering per API version. Completing a session is the simulated customer's job (`flow.py`)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.core.backend import Backend, Call
+from emulator.core.errors import InvalidRequestError, ResourceMissingError, missing
+from emulator.core.spec import UNSET, Array, Choice, Field, Hash, Integer, String, params
+from emulator.core.store import Table
+from emulator.core.versions import ApiVersion, Feature
+from emulator.resources import customers
+from emulator.resources.financial_connections import accounts, authorizations
+
+OBJECT = "financial_connections.session"
+NOUN = "financial_connections.session"
+PREFIX = "fcsess"
+TABLE = "financial_connections.sessions"
+
+SUBCATEGORIES = ("checking", "credit_card", "line_of_credit", "mortgage", "savings")
+EXTENDED = Feature.EXTENDED_ACCOUNT_SUBCATEGORIES
+PERMISSIONS = ("balances", "ownership", "payment_method", "transactions")
+RELINK_DEFAULT_SUBCATEGORIES = ["checking", "savings"]  # what the source document shows for relink sessions (§3)
+PRE_ENDIVE_ACCOUNT_LIMIT = 100
+
+ACCOUNT_HOLDER = Hash(
+    {
+        "type": Field(Choice(("account", "customer")), required=True),
+        "account": Field(String()),
+        "customer": Field(String()),
+        "customer_account": Field(String()),
+    },
+    unsettable=True,
+)
+FILTERS = Hash(
+    {
+        "account_subcategories": Field(
+            Array(Choice(SUBCATEGORIES, gated={"credit_card": EXTENDED, "line_of_credit": EXTENDED,
+                                               "mortgage": EXTENDED}))
+        ),
+        "country": Field(String(max_length=2), feature=Feature.ENDIVE_FILTERS),
+        "countries": Field(Array(String(max_length=2)), until=Feature.ENDIVE_FILTERS),
+        "require_payment_method_support": Field(Choice(("all", "at_least_one", "none"))),
+        "institution": Field(String(), feature=Feature.RELINK),
+    }
+)
+CREATE = params(
+    {
+        "account_holder": Field(ACCOUNT_HOLDER, required=True, optional_from=Feature.RELINK),
+        "permissions": Field(Array(Choice(PERMISSIONS)), required=True),
+        "filters": Field(FILTERS),
+        "limits": Field(Hash({"accounts": Field(Integer(minimum=1, maximum=100, unsettable=True), required=True)})),
+        "manual_entry": Field(
+            Hash({"mode": Field(Choice(("automatic", "custom", "disabled"), gated={"custom": Feature.RELINK}))})
+        ),
+        "prefetch": Field(
+            Array(Choice(("balances", "inferred_balances", "ownership", "transactions"),
+                         gated={"inferred_balances": Feature.RELINK}))
+        ),
+        "return_url": Field(String()),
+        "relink_options": Field(
+            Hash({"authorization": Field(String(), required=True), "account": Field(String())}),
+            feature=Feature.RELINK,
+        ),
+        "hosted": Field(
+            Hash({"delivery_method": Field(Choice(("email", "url"))), "return_url": Field(String())}),
+            feature=Feature.HOSTED_RELINK,
+        ),
+        "ui_mode": Field(Choice(("hosted", "modal")), feature=Feature.HOSTED_RELINK),
+    }
+)
+RETRIEVE = params({})
+
+
+@dataclass
+class Session:
+    id: str
+    created: int
+    client_secret: str
+    account_holder: dict[str, Any] | None
+    permissions: list[str]
+    account_subcategories: list[str] | None
+    country: str | None
+    require_payment_method_support: str | None
+    institution_filter: str | None
+    limit: int | None
+    manual_entry: str
+    prefetch: list[str]
+    return_url: str | None
+    relink_options: dict[str, Any] | None
+    hosted: dict[str, Any] | None
+    ui_mode: str
+    hosted_url: str | None
+    status: str = "pending"
+    cancelled_reason: str | None = None
+    relink_result: dict[str, Any] | None = None
+    account_ids: list[str] = field(default_factory=list)
+
+    @property
+    def relink(self) -> bool:
+        return self.relink_options is not None
+
+
+def _filters(session: Session, version: ApiVersion) -> dict[str, Any]:
+    subcategories = session.account_subcategories
+    if subcategories is not None and not Feature.EXTENDED_ACCOUNT_SUBCATEGORIES.gate.enabled(version):
+        subcategories = [s for s in subcategories if s in ("checking", "savings")]
+    rendered: dict[str, Any] = {"account_subcategories": None if subcategories is None else list(subcategories)}
+    if Feature.ENDIVE_FILTERS.gate.enabled(version):
+        rendered["country"] = session.country
+    else:
+        rendered["countries"] = None if session.country is None else [session.country]
+    if session.institution_filter is not None and Feature.RELINK.gate.enabled(version):
+        rendered["institution"] = session.institution_filter
+    if session.require_payment_method_support is not None:
+        rendered["require_payment_method_support"] = session.require_payment_method_support
+    return rendered
+
+
+def render(backend: Backend, session: Session, version: ApiVersion) -> dict[str, Any]:
+    linked = [accounts.get(backend, account_id).render(version) for account_id in session.account_ids]
+    rendered: dict[str, Any] = {
+        "id": session.id,
+        "object": OBJECT,
+        "account_holder": copy.deepcopy(session.account_holder),
+        "accounts": {"object": "list", "data": linked, "has_more": False, "url": accounts.URL},
+        "client_secret": session.client_secret,
+        "filters": _filters(session, version),
+    }
+    if Feature.HOSTED_RELINK.gate.enabled(version):
+        rendered["hosted"] = copy.deepcopy(session.hosted)
+    if session.limit is not None:
+        rendered["limits"] = {"accounts": session.limit}
+    rendered["livemode"] = False
+    manual_entry = session.manual_entry
+    if manual_entry == "custom" and not Feature.RELINK.gate.enabled(version):
+        manual_entry = "automatic"
+    rendered["manual_entry"] = {"mode": manual_entry}
+    rendered["permissions"] = list(session.permissions)
+    prefetch = [p for p in session.prefetch if p != "inferred_balances" or Feature.RELINK.gate.enabled(version)]
+    rendered["prefetch"] = prefetch
+    if Feature.RELINK.gate.enabled(version):
+        if session.relink_options is not None:
+            rendered["relink_options"] = dict(session.relink_options)
+        if session.relink_result is not None:
+            rendered["relink_result"] = dict(session.relink_result)
+    if session.return_url is not None:
+        rendered["return_url"] = session.return_url
+    if Feature.RELINK.gate.enabled(version):
+        rendered["status"] = session.status
+        rendered["status_details"] = (
+            {"cancelled": {"reason": session.cancelled_reason}} if session.cancelled_reason is not None else {}
+        )
+    if Feature.HOSTED_RELINK.gate.enabled(version):
+        rendered["ui_mode"] = session.ui_mode
+        rendered["url"] = session.hosted_url if session.status == "pending" else None
+    return rendered
+
+
+def table(backend: Backend) -> Table[Session]:
+    found: Table[Any] = backend.store.table(TABLE)
+    return found
+
+
+def get(backend: Backend, session_id: str, *, param: str | None = "session") -> Session:
+    found = table(backend).get(session_id)
+    if found is None:
+        raise ResourceMissingError(NOUN, session_id, param=param)
+    return found
+
+
+def lookup(backend: Backend, session_id: str, version: ApiVersion) -> dict[str, Any] | None:
+    found = table(backend).get(session_id)
+    return None if found is None else render(backend, found, version)
+
+
+def snapshot_renderer(backend: Backend, session: Session) -> Any:
+    frozen = copy.deepcopy(session)
+    members = {account_id: accounts.get(backend, account_id).snapshot() for account_id in session.account_ids}
+
+    def render_frozen(version: ApiVersion) -> dict[str, Any]:
+        rendered = render(backend, frozen, version)
+        rendered["accounts"]["data"] = [members[a].render(version) for a in frozen.account_ids]
+        return rendered
+
+    return render_frozen
+
+
+def _account_holder(backend: Backend, value: dict[str, Any]) -> dict[str, Any]:
+    holder_type = value["type"]
+    if holder_type == "customer":
+        if "customer" not in value:
+            raise missing("account_holder[customer]")
+        customers.get(backend, value["customer"], param="account_holder[customer]")
+        return {"customer": value["customer"], "type": "customer"}
+    if "account" not in value:
+        raise missing("account_holder[account]")
+    if not str(value["account"]).startswith("acct_"):
+        raise InvalidRequestError(f"No such account: '{value['account']}'", code="resource_missing",
+                                  param="account_holder[account]", http_status=404)
+    return {"account": value["account"], "type": "account"}
+
+
+def _relink(backend: Backend, options: dict[str, Any], holder: Any) -> tuple[dict[str, Any], Any]:
+    """Validate `relink_options` (reference §1.4 table); returns the options and the account holder to use."""
+    authorization = authorizations.get(backend, options["authorization"], param="relink_options[authorization]")
+    if authorization.disconnected:
+        raise InvalidRequestError(
+            f"The authorization {authorization.id} is disconnected and can no longer be relinked; start a new "
+            f"session without relink_options to link the account again.",
+            param="relink_options[authorization]",
+        )
+    account_id = options.get("account")
+    if account_id is not None:
+        account = accounts.get(backend, account_id, param="relink_options[account]")
+        if account.authorization != authorization.id:
+            raise InvalidRequestError(
+                f"The account {account.id} does not belong to the authorization {authorization.id}.",
+                param="relink_options[account]",
+            )
+        if account.disconnected:
+            raise InvalidRequestError(f"The account {account.id} is disconnected and cannot be relinked.",
+                                      param="relink_options[account]")
+        if account.inactive is not None and account.inactive["action"] == "none":
+            raise InvalidRequestError(
+                f"The account {account.id} cannot be repaired by relinking: status_details.inactive.action is none "
+                f"(cause: {account.inactive['cause']}).",
+                param="relink_options[account]",
+            )
+    if holder is None:  # omitted: Stripe takes the authorization's
+        return {"account": account_id, "authorization": authorization.id}, authorization.account_holder
+    if holder is not UNSET and holder != authorization.account_holder:
+        raise InvalidRequestError(
+            "account_holder must match the account holder of the authorization being relinked (or be omitted).",
+            param="account_holder",
+        )
+    return {"account": account_id, "authorization": authorization.id}, holder
+
+
+def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    version = call.version
+    endive = Feature.ENDIVE_SESSION_DEFAULTS.gate.enabled(version)
+    raw_holder = values.get("account_holder")  # None: omitted; UNSET: sent as "" (null, §3.1)
+    given: Any = raw_holder if raw_holder is None or raw_holder is UNSET else _account_holder(backend, raw_holder)
+    relink_options = None
+    holder: dict[str, Any] | None
+    if "relink_options" in values:
+        relink_options, chosen = _relink(backend, values["relink_options"], given)
+        holder = None if chosen is UNSET else chosen
+    else:
+        holder = None if given is UNSET else given
+    hosted = values.get("hosted")
+    ui_mode = values.get("ui_mode", "modal")
+    if hosted is not None and hosted.get("delivery_method") in ("email", "url") and relink_options is None:
+        raise InvalidRequestError("hosted[delivery_method] can only be used together with relink_options.",
+                                  param="hosted[delivery_method]")
+    if ui_mode == "hosted" and (hosted is None or "return_url" not in hosted):
+        raise missing("hosted[return_url]")
+    filters = values.get("filters", {})
+    subcategories = filters.get("account_subcategories")
+    if subcategories is None:
+        if relink_options is not None:
+            subcategories = list(RELINK_DEFAULT_SUBCATEGORIES)
+        elif endive:
+            subcategories = list(SUBCATEGORIES)
+    countries = filters.get("countries") or []
+    limit = values.get("limits", {}).get("accounts")
+    if limit is None or limit is UNSET:
+        if relink_options is not None and limit is None:
+            limit = 1
+        elif limit is UNSET or endive:
+            limit = None
+        else:
+            limit = PRE_ENDIVE_ACCOUNT_LIMIT
+    session_id = backend.ids.new(PREFIX)
+    session = Session(
+        id=session_id,
+        created=backend.clock.timestamp(),
+        client_secret=f"fcsess_client_secret_{backend.ids.token()}",
+        account_holder=holder,
+        permissions=list(dict.fromkeys(values["permissions"])),
+        account_subcategories=subcategories,
+        country=filters.get("country") or (countries[0] if countries else None),
+        require_payment_method_support=filters.get("require_payment_method_support", "none" if endive else None),
+        institution_filter=filters.get("institution"),
+        limit=limit,
+        manual_entry=values.get("manual_entry", {}).get("mode", "disabled" if endive else "automatic"),
+        prefetch=list(values.get("prefetch", [])),
+        return_url=values.get("return_url"),
+        relink_options=relink_options,
+        hosted=None if hosted is None else {"delivery_method": hosted.get("delivery_method"),
+                                            "return_url": hosted.get("return_url")},
+        ui_mode=ui_mode,
+        hosted_url=f"{call.base_url}/hosted/financial_connections/{session_id}" if ui_mode == "hosted" else None,
+    )
+    if session.hosted is not None and session.hosted["delivery_method"] is None:
+        del session.hosted["delivery_method"]
+    table(backend).put(session.id, session)
+    return render(backend, session, version)
+
+
+def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    return render(backend, get(backend, id), call.version)
