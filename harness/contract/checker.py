@@ -19,7 +19,7 @@ from typing import Any
 from emulator.core.errors import StripeError
 from emulator.core.versions import NEWEST_GA, ApiVersion, parse
 from harness.contract.openapi import SchemaSet, load
-from harness.contract.sdk_models import SDK_IS_PREVIEW, ModelChecker, declared_fields, error_class, model_class
+from harness.contract.sdk_models import ModelChecker, declared_fields, error_class, judges, model_class
 
 DOC_URL = "https://docs.stripe.com/error-codes/"
 SDK_ONLY = {
@@ -118,7 +118,7 @@ class ContractChecker:
                 found.append(Violation("openapi", request, str(version), object_type, _join(path, error.path),
                                        error.message, error.schema, error.value))
         cls = model_class(object_type)
-        sdk_applies = cls is not None and version.is_preview == SDK_IS_PREVIEW
+        sdk_applies = cls is not None and judges(version.date.isoformat(), version.is_preview)
         if cls is not None and sdk_applies:
             for model_error in self.models.check(cls, obj, path, deleted=deleted):
                 found.append(Violation("sdk", request, str(version), object_type, model_error.path,

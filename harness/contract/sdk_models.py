@@ -19,6 +19,13 @@ from stripe._api_version import _ApiVersion
 SDK_VERSION: str = stripe.VERSION if hasattr(stripe, "VERSION") else "unknown"
 SDK_API_VERSION: str = _ApiVersion.CURRENT
 SDK_IS_PREVIEW: bool = SDK_API_VERSION.endswith(".preview")
+SDK_API_DATE: str = SDK_API_VERSION.split(".")[0]
+
+
+def judges(version_date: str, is_preview: bool) -> bool:
+    """The installed SDK's classes describe responses of its own kind (GA or preview) up to its pinned version:
+    a response to a newer version may carry fields the SDK has never heard of."""
+    return is_preview == SDK_IS_PREVIEW and version_date <= SDK_API_DATE
 
 
 @dataclass(frozen=True)
