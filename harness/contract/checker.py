@@ -3,8 +3,8 @@
 Objects are checked by their `object` value (`deleted: true` objects against `deleted_<type>`), lists item by item,
 error bodies against `error` (plus the `doc_url` rule), and an event's `data.object` against its resource in the
 event's own `api_version`. Responses to a preview `Stripe-Version` use the preview schemas, others GA; versions
-older than the schemas are checked without `required` lists. The SDK oracle applies when the installed SDK's
-pinned version is of the same kind (GA or preview) as the response.
+older than the schemas (or than the installed SDK) are checked leniently: types of the fields present, no
+unknown/missing-field checks, since fields are added and renamed across versions.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def _schema_date(flavor: str) -> datetime.date:
 class ContractChecker:
     def __init__(self) -> None:
         self.models = ModelChecker()
+        self.lenient_models = ModelChecker(lenient=True)
         self.stats: dict[tuple[str, str], TypeStats] = {}
         self.responses = 0
         self._lock = threading.Lock()
@@ -105,7 +106,7 @@ class ContractChecker:
         flavor = "preview" if version.is_preview else "ga"
         deleted = obj.get("deleted") is True
         component = f"deleted_{object_type}" if deleted else object_type
-        schemas = SchemaSet(flavor, required=version.date >= _schema_date(flavor))
+        schemas = SchemaSet(flavor, current=version.date >= _schema_date(flavor))
         found: list[Violation] = []
         if not schemas.has(component) and component in SDK_ONLY[flavor]:
             pass
@@ -118,9 +119,11 @@ class ContractChecker:
                 found.append(Violation("openapi", request, str(version), object_type, _join(path, error.path),
                                        error.message, error.schema, error.value))
         cls = model_class(object_type)
-        sdk_applies = cls is not None and judges(version.date.isoformat(), version.is_preview)
-        if cls is not None and sdk_applies:
-            for model_error in self.models.check(cls, obj, path, deleted=deleted):
+        mode = judges(version.date.isoformat(), version.is_preview) if cls is not None else None
+        sdk_applies = mode is not None
+        if cls is not None and mode is not None:
+            models = self.models if mode == "strict" else self.lenient_models
+            for model_error in models.check(cls, obj, path, deleted=deleted):
                 found.append(Violation("sdk", request, str(version), object_type, model_error.path,
                                        model_error.message, model_error.declared, model_error.value))
         if object_type == "event" and isinstance(obj.get("data"), dict):

@@ -5,8 +5,9 @@ Conversion: `nullable: true` becomes `anyOf [..., {"type": "null"}]`; `x-*` keys
 `{"type": "object", "x-stub": true}` becomes "any object"); `#/components/schemas/X` refs point at registry
 resources; the non-standard `unix-time` format is registered. The *strict* overlay adds
 `additionalProperties: false` to every object schema that lists its properties (and does not already allow
-extras), so a field Stripe does not have — or a preview field in a GA response — fails. The *relaxed* variant
-drops `required` lists, for API versions older than the schemas (they lack fields added since).
+extras), so a field Stripe does not have — or a preview field in a GA response — fails. The *lenient* variant
+(no `required` lists, no strict overlay) is for API versions older than the schemas: they lack fields added
+since and may carry fields renamed since (`filters.countries`), so only the types of what is there are checked.
 """
 
 from __future__ import annotations
@@ -94,10 +95,10 @@ class SchemaError:
 
 @dataclass(frozen=True)
 class SchemaSet:
-    """The components of one flavor (`ga` or `preview`), strict, with or without `required` checks."""
+    """The components of one flavor (`ga` or `preview`): strict for current versions, lenient for older ones."""
 
     flavor: str
-    required: bool = True
+    current: bool = True
 
     def has(self, component: str) -> bool:
         return component in load(self.flavor)["schemas"]
@@ -109,7 +110,7 @@ class SchemaSet:
         return bool(load(self.flavor)["schemas"].get(component, {}).get("x-stub"))
 
     def validator(self, component: str) -> Draft202012Validator:
-        return _validator(self.flavor, self.required, component)
+        return _validator(self.flavor, self.current, component)
 
     def errors(self, component: str, value: Any) -> list[SchemaError]:
         found = sorted(self.validator(component).iter_errors(value), key=lambda e: list(e.absolute_path))
@@ -120,10 +121,10 @@ class SchemaSet:
 
 
 @cache
-def _validator(flavor: str, required: bool, component: str) -> Draft202012Validator:
+def _validator(flavor: str, current: bool, component: str) -> Draft202012Validator:
     return Draft202012Validator(
         {"$ref": f"{BASE_URI}/{flavor}/{component}"},
-        registry=registry(flavor, True, required),
+        registry=registry(flavor, current, current),
         format_checker=FORMATS,
     )
 

@@ -22,10 +22,13 @@ SDK_IS_PREVIEW: bool = SDK_API_VERSION.endswith(".preview")
 SDK_API_DATE: str = SDK_API_VERSION.split(".")[0]
 
 
-def judges(version_date: str, is_preview: bool) -> bool:
-    """The installed SDK's classes describe responses of its own kind (GA or preview) up to its pinned version:
-    a response to a newer version may carry fields the SDK has never heard of."""
-    return is_preview == SDK_IS_PREVIEW and version_date <= SDK_API_DATE
+def judges(version_date: str, is_preview: bool) -> str | None:
+    """How the installed SDK's classes can judge a response: `strict` for its own pinned version, `lenient`
+    (types of the fields present only) for older versions of its kind, not at all for newer ones or the other
+    kind (GA vs preview) — those may carry fields the SDK has never heard of."""
+    if is_preview != SDK_IS_PREVIEW or version_date > SDK_API_DATE:
+        return None
+    return "strict" if version_date == SDK_API_DATE else "lenient"
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,10 @@ def _describe(hint: Any) -> str:
 
 
 class ModelChecker:
-    def __init__(self) -> None:
+    def __init__(self, *, lenient: bool = False) -> None:
         self.unchecked: set[str] = set()
+        self.lenient = lenient
+        """Only the types of declared fields that are present (for versions older than the SDK)."""
 
     def check(self, cls: type, value: Any, path: str = "$", *, deleted: bool = False) -> list[ModelError]:
         if not isinstance(value, dict):
@@ -107,13 +112,13 @@ class ModelChecker:
         errors: list[ModelError] = []
         fields = declared_fields(cls)
         for name in value:
-            if name not in fields:
+            if name not in fields and not self.lenient:
                 errors.append(ModelError(f"{path}.{name}", f"not a field of the SDK's {cls.__name__}",
                                          ", ".join(sorted(fields)), value[name]))
         for name, hint in fields.items():
             where = f"{path}.{name}"
             if name not in value:
-                if not _optional(hint) and not deleted:
+                if not _optional(hint) and not deleted and not self.lenient:
                     errors.append(ModelError(where, "missing (the SDK declares it non-optional)", _describe(hint),
                                              None))
                 continue

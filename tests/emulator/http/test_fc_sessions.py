@@ -1,0 +1,195 @@
+"""Financial Connections sessions over HTTP: the validation table of reference §1.4, version-dependent defaults and
+rendering, and the `complete` helper's own validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api
+
+PREVIEW = {"Stripe-Version": "2026-09-30.preview"}
+GA = {"Stripe-Version": "2026-10-28.endive"}
+HELPERS = "/v1/test_helpers/financial_connections"
+
+
+def customer(api: Api) -> str:
+    return str(api.post("/v1/customers", {"name": "Jenny"}).json()["id"])
+
+
+def session(api: Api, data: list[tuple[str, str]], headers: dict[str, str] = PREVIEW) -> Any:
+    return api.post("/v1/financial_connections/sessions", data, headers=headers)
+
+
+def linked(api: Api, cus: str, *accounts: str, institution: str = "Test Institution") -> list[dict[str, Any]]:
+    created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                            ("permissions[]", "payment_method")]).json()
+    data = [("institution", institution)] + [("accounts[]", a) for a in accounts]
+    done = api.post(f"{HELPERS}/sessions/{created['id']}/complete", data, headers=PREVIEW).json()
+    assert done["status"] == "succeeded", done
+    return list(done["accounts"]["data"])
+
+
+def error(response: Any) -> dict[str, Any]:
+    assert response.status >= 400, response.body
+    found: dict[str, Any] = response.json()["error"]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("data", "headers", "code", "param"),
+    [
+        ([("account_holder[type]", "customer")], PREVIEW, "parameter_missing", "permissions"),
+        ([("permissions[]", "payment_method")], GA, "parameter_missing", "account_holder"),
+        ([("permissions", "")], PREVIEW, "parameter_invalid_empty", "permissions"),
+        ([("permissions[]", "telepathy")], PREVIEW, None, "permissions[0]"),
+        ([("permissions[]", "balances"), ("account_holder[type]", "customer")], PREVIEW, "parameter_missing",
+         "account_holder[customer]"),
+        ([("permissions[]", "balances"), ("account_holder[type]", "customer"), ("account_holder[customer]", "cus_x")],
+         PREVIEW, "resource_missing", "account_holder[customer]"),
+        ([("permissions[]", "balances"), ("relink_options[account]", "fca_x")], PREVIEW, "parameter_missing",
+         "relink_options[authorization]"),
+        ([("permissions[]", "balances"), ("relink_options[authorization]", "fcauth_x")], PREVIEW, "resource_missing",
+         "relink_options[authorization]"),
+        ([("permissions[]", "balances"), ("account_holder[type]", "account"), ("account_holder[account]", "acct_1"),
+          ("relink_options[authorization]", "fcauth_x")], GA, "parameter_unknown", "relink_options"),
+        ([("permissions[]", "balances"), ("filters[countries][]", "US")], PREVIEW, "parameter_unknown",
+         "filters[countries]"),
+        ([("permissions[]", "balances"), ("filters[country][]", "US")], PREVIEW, None, "filters[country]"),
+        ([("permissions[]", "balances"), ("hosted[delivery_method]", "email")], PREVIEW, None,
+         "hosted[delivery_method]"),
+        ([("permissions[]", "balances"), ("ui_mode", "hosted")], PREVIEW, "parameter_missing", "hosted[return_url]"),
+        ([("permissions[]", "balances"), ("ui_mode", "hosted")], {"Stripe-Version": "2026-01-28.preview"},
+         "parameter_unknown", "ui_mode"),
+        ([("permissions[]", "balances"), ("limits[accounts]", "0")], PREVIEW, None, "limits[accounts]"),
+        ([("account_holder[type]", "customer"), ("account_holder[customer]", "x"), ("permissions[]", "balances"),
+          ("filters[account_subcategories][]", "mortgage")], {"Stripe-Version": "2024-06-20"}, None,
+         "filters[account_subcategories][0]"),
+    ],
+)
+def test_fc_session_create_validation(api: Api, data: list[tuple[str, str]], headers: dict[str, str],
+                                      code: str | None, param: str) -> None:
+    found = error(session(api, data, headers))
+    assert (found.get("code"), found.get("param")) == (code, param)
+    assert api.get("/v1/events").json()["data"] == []  # nothing changed
+
+
+def test_fc_session_relink_validation_against_the_world(api: Api) -> None:
+    cus = customer(api)
+    first, second = linked(api, cus, "Sample Checking Account", "Sample Savings Account")
+    other = linked(api, cus, "Sample Checking Account")[0]
+    base = [("permissions[]", "payment_method")]
+    mismatch = error(session(api, base + [("relink_options[authorization]", first["authorization"]),
+                                          ("relink_options[account]", other["id"])]))
+    assert mismatch["param"] == "relink_options[account]" and "does not belong" in mismatch["message"]
+    unknown = error(session(api, base + [("relink_options[authorization]", first["authorization"]),
+                                         ("relink_options[account]", "fca_nope")]))
+    assert (unknown["code"], unknown["param"]) == ("resource_missing", "relink_options[account]")
+    holder = error(session(api, base + [("account_holder[type]", "customer"), ("account_holder[customer]",
+                                        customer(api)), ("relink_options[authorization]", first["authorization"])]))
+    assert holder["param"] == "account_holder"
+    api.post(f"/v1/financial_connections/accounts/{first['id']}/disconnect", headers=PREVIEW)
+    disconnected = error(session(api, base + [("relink_options[authorization]", first["authorization"]),
+                                              ("relink_options[account]", first["id"])]))
+    assert disconnected["param"] == "relink_options[account]"
+    assert second["authorization"] == first["authorization"]
+
+
+def test_fc_session_defaults_per_version(api: Api) -> None:
+    cus = customer(api)
+    holder = [("account_holder[type]", "customer"), ("account_holder[customer]", cus), ("permissions[]", "balances")]
+    endive = session(api, holder, GA).json()
+    assert endive["filters"] == {"account_subcategories": ["checking", "credit_card", "line_of_credit", "mortgage",
+                                                           "savings"], "country": None,
+                                 "require_payment_method_support": "none"}
+    assert "limits" not in endive and endive["manual_entry"] == {"mode": "disabled"} and endive["prefetch"] == []
+    old = session(api, holder + [("filters[countries][]", "US")], {"Stripe-Version": "2026-07-29.dahlia"}).json()
+    assert old["filters"] == {"account_subcategories": None, "countries": ["US"]}
+    assert old["limits"] == {"accounts": 100} and old["manual_entry"] == {"mode": "automatic"}
+    given = session(api, holder + [("filters[country]", "US"), ("limits[accounts]", "2"),
+                                   ("filters[account_subcategories][]", "checking")], GA).json()
+    assert given["filters"]["country"] == "US" and given["limits"] == {"accounts": 2}
+
+
+def test_fc_session_preview_fields_and_hosted(api: Api) -> None:
+    cus = customer(api)
+    account = linked(api, cus)[0]
+    created = session(api, [("permissions[]", "payment_method"), ("relink_options[authorization]",
+                                                                  account["authorization"]),
+                            ("ui_mode", "hosted"), ("hosted[delivery_method]", "url"),
+                            ("hosted[return_url]", "https://example.com/back")]).json()
+    assert created["account_holder"] == {"customer": cus, "type": "customer"}  # taken from the authorization
+    assert created["ui_mode"] == "hosted" and created["hosted"] == {"delivery_method": "url",
+                                                                    "return_url": "https://example.com/back"}
+    assert created["url"].endswith(f"/hosted/financial_connections/{created['id']}")
+    assert created["status"] == "pending" and created["status_details"] == {}
+    assert created["relink_options"] == {"account": None, "authorization": account["authorization"]}
+    retrieved = api.get(f"/v1/financial_connections/sessions/{created['id']}", headers=PREVIEW).json()
+    assert retrieved == created
+    assert api.get("/v1/financial_connections/sessions/fcsess_nope").status == 404
+
+
+def test_fc_session_expand_account_holder_and_accounts(api: Api) -> None:
+    cus = customer(api)
+    created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                            ("permissions[]", "ownership"), ("prefetch[]", "ownership")]).json()
+    api.post(f"{HELPERS}/sessions/{created['id']}/complete", {"accounts[]": "Sample Checking Account"},
+             headers=PREVIEW)
+    expanded = api.get(f"/v1/financial_connections/sessions/{created['id']}?expand[]=account_holder.customer"
+                       "&expand[]=accounts.data.ownership&expand[]=accounts.data.institution", headers=PREVIEW).json()
+    assert expanded["account_holder"]["customer"]["id"] == cus
+    account = expanded["accounts"]["data"][0]
+    assert account["ownership"]["object"] == "financial_connections.account_ownership"
+    assert account["ownership"]["owners"]["data"][0]["object"] == "financial_connections.account_owner"
+    assert account["institution"]["name"] == "Test Institution"
+
+
+def test_fc_complete_validation(api: Api) -> None:
+    cus = customer(api)
+    created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                            ("permissions[]", "payment_method"), ("filters[account_subcategories][]", "checking"),
+                            ("limits[accounts]", "1")]).json()
+    path = f"{HELPERS}/sessions/{created['id']}/complete"
+    assert error(api.post(path, {"institution": "Atlantis Savings"}, headers=PREVIEW))["code"] == "resource_missing"
+    assert error(api.post(path, {"accounts[]": "Gold Bars"}, headers=PREVIEW))["param"] == "accounts[0]"
+    assert "only allow checking" in error(api.post(path, {"accounts[]": "Sample Savings Account"},
+                                                   headers=PREVIEW))["message"]
+    two = [("accounts[]", "Sample Checking Account"), ("accounts[]", "Everyday Checking")]
+    assert error(api.post(path, two, headers=PREVIEW))["param"] == "accounts[1]"  # not at this institution
+    assert error(api.post(path, {"outcome": "maybe"}, headers=PREVIEW))["param"] == "outcome"
+    assert api.get("/v1/financial_connections/accounts").json()["data"] == []
+    done = api.post(path, {}, headers=PREVIEW).json()
+    assert [a["subcategory"] for a in done["accounts"]["data"]] == ["checking"]  # filters and limits by default
+    assert error(api.post(path, {}, headers=PREVIEW))["param"] == "session"
+
+
+def test_fc_new_link_outcomes_and_down_banks(api: Api) -> None:
+    cus = customer(api)
+    for institution, outcome in [("Down Bank (Scheduled)", "success"), ("Down Bank (Unscheduled)", "success"),
+                                 ("Down Bank (Error)", "success"), ("Test Institution", "authentication_failed"),
+                                 ("Test Institution", "no_accounts_available")]:
+        created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                                ("permissions[]", "payment_method")]).json()
+        done = api.post(f"{HELPERS}/sessions/{created['id']}/complete",
+                        {"institution": institution, "outcome": outcome}, headers=PREVIEW).json()
+        assert done["status"] == "failed" and "relink_result" not in done, (institution, outcome)
+    assert api.get("/v1/financial_connections/accounts").json()["data"] == []
+    account = linked(api, cus)[0]
+    api.post(f"{HELPERS}/accounts/{account['id']}/deactivate", headers=PREVIEW)
+    created = session(api, [("permissions[]", "payment_method"),
+                            ("relink_options[authorization]", account["authorization"])]).json()
+    done = api.post(f"{HELPERS}/sessions/{created['id']}/complete", {"institution": "Down Bank (Error)"},
+                    headers=PREVIEW).json()
+    assert done["relink_result"]["failure_reason"] in ("other", "no_authorization")
+
+
+def test_fc_session_updated_event_only_on_preview(api: Api) -> None:
+    cus = customer(api)
+    for headers in (GA, PREVIEW):
+        created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                                ("permissions[]", "payment_method")], headers).json()
+        api.post(f"{HELPERS}/sessions/{created['id']}/complete", {}, headers=headers)
+    updated = api.get("/v1/events?type=financial_connections.session.updated", headers=PREVIEW).json()["data"]
+    assert len(updated) == 1 and updated[0]["api_version"] == "2026-09-30.preview"
+    assert updated[0]["data"]["object"]["status"] == "succeeded"
