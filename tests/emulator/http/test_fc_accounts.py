@@ -1,0 +1,252 @@
+"""Financial Connections accounts over HTTP: list filters, disconnect, refresh and the data it brings, subscriptions,
+and the clock-driven bank (scheduled deactivation, TAN expiry)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Api
+from tests.emulator.http.test_fc_sessions import HELPERS, PREVIEW, customer, error, linked, session
+
+DAY = 24 * 60 * 60
+GA = {"Stripe-Version": "2026-10-28.endive"}
+
+
+def events(api: Api, type: str) -> list[dict[str, Any]]:
+    return list(api.get(f"/v1/events?type={type}&limit=100", headers=PREVIEW).json()["data"])
+
+
+def account(api: Api, account_id: str, headers: dict[str, str] = PREVIEW) -> dict[str, Any]:
+    found: dict[str, Any] = api.get(f"/v1/financial_connections/accounts/{account_id}", headers=headers).json()
+    return found
+
+
+def advance(api: Api, seconds: int) -> None:
+    assert api.post("/_emulator/clock", {"advance": str(seconds)}).status == 200
+
+
+def test_fc_accounts_list_filters(api: Api) -> None:
+    jenny, alex = customer(api), customer(api)
+    mine = linked(api, jenny, "Sample Checking Account", "Sample Savings Account")
+    theirs = linked(api, alex, "Sample Checking Account")
+    listing = api.get(f"/v1/financial_connections/accounts?account_holder[customer]={jenny}").json()
+    assert {a["id"] for a in listing["data"]} == {a["id"] for a in mine}
+    assert listing["url"] == "/v1/financial_connections/accounts"
+    by_session = api.get(f"/v1/financial_connections/accounts?session={theirs[0]['id']}").json()["data"]
+    assert by_session == []  # a session id is expected, not an account id
+    everything = api.get("/v1/financial_connections/accounts?limit=2").json()
+    assert len(everything["data"]) == 2 and everything["has_more"] is True
+    both = api.get("/v1/financial_connections/accounts?account_holder[customer]=x&account_holder[account]=y")
+    assert error(both)["code"] == "parameters_exclusive"
+    assert error(api.get("/v1/financial_connections/accounts/fca_nope"))["code"] == "resource_missing"
+
+
+def test_fc_accounts_list_by_session(api: Api) -> None:
+    cus = customer(api)
+    created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                            ("permissions[]", "payment_method")]).json()
+    api.post(f"{HELPERS}/sessions/{created['id']}/complete", {"accounts[]": "Sample Checking Account"},
+             headers=PREVIEW)
+    linked(api, cus)
+    found = api.get(f"/v1/financial_connections/accounts?session={created['id']}").json()["data"]
+    assert [a["display_name"] for a in found] == ["Sample Checking Account"]
+
+
+def test_fc_disconnect(api: Api) -> None:
+    first = linked(api, customer(api), "Sample Checking Account")[0]
+    done = api.post(f"/v1/financial_connections/accounts/{first['id']}/disconnect", headers=PREVIEW).json()
+    assert done["status"] == "disconnected"
+    assert [e["data"]["object"]["id"] for e in events(api, "financial_connections.account.disconnected")] == [
+        first["id"]]
+    assert error(api.post(f"{HELPERS}/accounts/{first['id']}/deactivate", headers=PREVIEW))["param"] == "account"
+    refused = error(api.post(f"/v1/financial_connections/accounts/{first['id']}/refresh", {"features[]": "balance"}))
+    assert refused["code"] == "financial_connections_account_inactive"
+
+
+def test_fc_refresh_balance_on_the_clock(api: Api) -> None:
+    api.post("/_emulator/clock", {"freeze": "true"})
+    cus = customer(api)
+    created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                            ("permissions[]", "balances"), ("permissions[]", "payment_method")]).json()
+    done = api.post(f"{HELPERS}/sessions/{created['id']}/complete", {"accounts[]": "Sample Checking Account"},
+                    headers=PREVIEW).json()
+    target = done["accounts"]["data"][0]
+    assert target["balance"] is None and target["balance_refresh"] is None
+    started = api.post(f"/v1/financial_connections/accounts/{target['id']}/refresh", {"features[]": "balance"}).json()
+    assert started["balance_refresh"]["status"] == "pending"
+    assert started["balance_refresh"]["next_refresh_available_at"] is None
+    assert account(api, target["id"])["balance_refresh"]["status"] == "pending"  # not yet: the clock is frozen
+    advance(api, 5)
+    refreshed = account(api, target["id"])
+    assert refreshed["balance_refresh"]["status"] == "succeeded"
+    assert refreshed["balance"]["current"] == {"usd": 100000} and refreshed["balance"]["type"] == "cash"
+    assert refreshed["balance"]["cash"] == {"available": {"usd": 100000}}
+    assert len(events(api, "financial_connections.account.refreshed_balance")) == 1
+    no_permission = error(api.post(f"/v1/financial_connections/accounts/{target['id']}/refresh",
+                                   {"features[]": "transactions"}))
+    assert no_permission["param"] == "features[0]" and "transactions" in no_permission["message"]
+    missing = error(api.post(f"/v1/financial_connections/accounts/{target['id']}/refresh", {}))
+    assert (missing["code"], missing["param"]) == ("parameter_missing", "features")
+
+
+def test_fc_refresh_refused_for_inactive_accounts(api: Api) -> None:
+    target = linked(api, customer(api), "Sample Checking Account")[0]
+    api.post(f"{HELPERS}/accounts/{target['id']}/deactivate", headers=PREVIEW)
+    refused = error(api.post(f"/v1/financial_connections/accounts/{target['id']}/refresh",
+                             {"features[]": "balance"}))
+    assert refused["code"] == "financial_connections_account_inactive"
+    subscribe = error(api.post(f"/v1/financial_connections/accounts/{target['id']}/subscribe",
+                               {"features[]": "transactions"}))
+    assert subscribe["code"] == "financial_connections_account_inactive"
+
+
+def test_fc_ownership_owners_and_transactions(api: Api) -> None:
+    cus = customer(api)
+    created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                            ("permissions[]", "ownership"), ("permissions[]", "transactions"),
+                            ("prefetch[]", "ownership"), ("prefetch[]", "transactions")]).json()
+    done = api.post(f"{HELPERS}/sessions/{created['id']}/complete",
+                    {"institution": "Ownership Accounts", "accounts[]": "Joint Checking"}, headers=PREVIEW).json()
+    joint = done["accounts"]["data"][0]
+    assert joint["ownership"].startswith("fcaowns_") and joint["ownership_refresh"]["status"] == "succeeded"
+    owners = api.get(f"/v1/financial_connections/accounts/{joint['id']}/owners?ownership={joint['ownership']}").json()
+    assert [o["name"] for o in owners["data"]] == ["Jenny Rosen", "Alex Rosen"]
+    assert all(o["ownership"] == joint["ownership"] for o in owners["data"])
+    wrong = error(api.get(f"/v1/financial_connections/accounts/{joint['id']}/owners?ownership=fcaowns_nope"))
+    assert (wrong["code"], wrong["param"]) == ("resource_missing", "ownership")
+    assert error(api.get(f"/v1/financial_connections/accounts/{joint['id']}/owners"))["param"] == "ownership"
+    listing = api.get(f"/v1/financial_connections/transactions?account={joint['id']}&limit=100").json()
+    assert len(listing["data"]) == 12 and listing["url"] == "/v1/financial_connections/transactions"
+    first = listing["data"][0]
+    assert first["transaction_refresh"] == joint["transaction_refresh"]["id"]
+    assert api.get(f"/v1/financial_connections/transactions/{first['id']}").json() == first
+    assert error(api.get("/v1/financial_connections/transactions"))["param"] == "account"
+    after = api.get(f"/v1/financial_connections/transactions?account={joint['id']}"
+                    f"&transaction_refresh[after]={first['transaction_refresh']}").json()
+    assert after["data"] == []
+
+
+def test_fc_generated_data_is_deterministic_with_a_seed(api: Api) -> None:
+    names = []
+    for key in ("sk_test_seeded_a", "sk_test_seeded_a"):
+        other = api.as_key(key)
+        other.post("/_emulator/reset")
+        cus = customer(other)
+        created = session(other, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                                  ("permissions[]", "ownership"), ("prefetch[]", "ownership")]).json()
+        done = other.post(f"{HELPERS}/sessions/{created['id']}/complete", {"accounts[]": "Sample Checking Account"},
+                          headers=PREVIEW).json()
+        target = done["accounts"]["data"][0]
+        owners = other.get(f"/v1/financial_connections/accounts/{target['id']}/owners"
+                           f"?ownership={target['ownership']}").json()["data"]
+        names.append((target["id"], owners[0]["name"]))
+    assert names[0] == names[1]
+
+
+def test_fc_inferred_balances_and_subscriptions(api: Api) -> None:
+    target = linked(api, customer(api), "Sample Checking Account")[0]
+    assert error(api.get(f"/v1/financial_connections/accounts/{target['id']}/inferred_balances", headers=GA))[
+        "message"].startswith("Unrecognized request URL")
+    empty = api.get(f"/v1/financial_connections/accounts/{target['id']}/inferred_balances", headers=PREVIEW).json()
+    assert empty["data"] == []
+    subscribed = api.post(f"/v1/financial_connections/accounts/{target['id']}/subscribe",
+                          {"features[]": "transactions"}, headers=PREVIEW).json()
+    assert subscribed["subscriptions"] == ["transactions"]
+    balance_on_ga = error(api.post(f"/v1/financial_connections/accounts/{target['id']}/subscribe",
+                                   {"features[]": "balance"}, headers=GA))
+    assert balance_on_ga["param"] == "features[0]"
+    api.post(f"/v1/financial_connections/accounts/{target['id']}/subscribe", {"features[]": "balance"},
+             headers=PREVIEW)
+    assert account(api, target["id"], GA)["subscriptions"] == ["transactions"]  # GA shows what GA knows
+    unsubscribed = api.post(f"/v1/financial_connections/accounts/{target['id']}/unsubscribe",
+                            {"features[]": "transactions"}, headers=PREVIEW).json()
+    assert unsubscribed["subscriptions"] == ["balance"]
+
+
+def test_fc_scheduled_deactivation_happens_on_the_clock(api: Api) -> None:
+    api.post("/_emulator/clock", {"freeze": "true"})
+    checking, savings = linked(api, customer(api), "Sample Checking Account", "Sample Savings Account")
+    now = api.get("/_emulator/clock").json()["now"]
+    when = now + 10 * DAY
+    scheduled = api.post(f"{HELPERS}/accounts/{checking['id']}/schedule_deactivation",
+                         {"expected_deactivation_date": str(when)}, headers=PREVIEW).json()
+    assert scheduled["status_details"] == {"active": {"action": "relink_required", "cause": "access_expired",
+                                                      "expected_deactivation_date": when}}
+    authorization = api.get(f"/v1/financial_connections/authorizations/{checking['authorization']}",
+                            headers=PREVIEW).json()
+    assert authorization["status_details"] == {"active": {"action": "relink_required",
+                                                          "expected_deactivation_date": when}}
+    assert len(events(api, "financial_connections.account.expected_deactivation_date_updated")) == 2
+    assert len(events(api, "financial_connections.authorization.expected_deactivation_date_updated")) == 1
+    advance(api, 3 * DAY + 1)  # 7 days before: the upcoming notice
+    assert len(events(api, "financial_connections.account.upcoming_deactivation")) == 2
+    assert len(events(api, "financial_connections.authorization.upcoming_deactivation")) == 1
+    assert account(api, savings["id"])["status"] == "active"
+    advance(api, 7 * DAY)
+    gone = account(api, savings["id"])
+    assert gone["status"] == "inactive" and gone["status_details"]["inactive"]["cause"] == "access_expired"
+    deactivated = events(api, "financial_connections.account.deactivated")
+    assert len(deactivated) == 2 and all(e["request"]["id"] is None for e in deactivated)
+    past = error(api.post(f"{HELPERS}/accounts/{checking['id']}/schedule_deactivation",
+                          {"expected_deactivation_date": str(now)}, headers=PREVIEW))
+    assert past["param"] in ("account", "expected_deactivation_date")
+
+
+def test_fc_relink_before_a_scheduled_deactivation_cancels_it(api: Api) -> None:
+    api.post("/_emulator/clock", {"freeze": "true"})
+    cus = customer(api)
+    checking = linked(api, cus, "Sample Checking Account")[0]
+    when = api.get("/_emulator/clock").json()["now"] + 2 * DAY
+    api.post(f"{HELPERS}/accounts/{checking['id']}/schedule_deactivation", {"expected_deactivation_date": str(when)},
+             headers=PREVIEW)
+    relink = session(api, [("permissions[]", "payment_method"), ("relink_options[authorization]",
+                                                                 checking["authorization"]),
+                           ("relink_options[account]", checking["id"])]).json()
+    api.post(f"{HELPERS}/sessions/{relink['id']}/complete", {}, headers=PREVIEW)
+    advance(api, 3 * DAY)
+    assert account(api, checking["id"])["status"] == "active"
+    assert account(api, checking["id"])["status_details"] == {}
+
+
+def test_fc_tan_expiry_on_the_clock(api: Api) -> None:
+    api.post("/_emulator/clock", {"freeze": "true"})
+    expiring = linked(api, customer(api), "TAN Savings (expiring soon)", institution="Tokenized Account Numbers")[0]
+    number = expiring["account_numbers"][0]
+    assert number["status"] == "transactable"
+    advance(api, 3 * DAY + 1)  # 7 days before the 10-day expiry
+    notices = events(api, "financial_connections.account.upcoming_account_number_expiry")
+    assert [e["data"]["object"]["id"] for e in notices] == [expiring["id"]]
+    advance(api, 7 * DAY)
+    expired = account(api, expiring["id"])
+    assert expired["status"] == "active" and expired["account_numbers"][0]["status"] == "expired"
+    assert account(api, expiring["id"], {"Stripe-Version": "2026-07-29.dahlia"})["account_numbers"][0][
+        "status"] == "deactivated"  # before endive, expired was shown as deactivated
+    assert len(events(api, "financial_connections.account.account_numbers_updated")) == 1
+
+
+def test_fc_tan_helper_validation(api: Api) -> None:
+    plain = linked(api, customer(api), "Sample Checking Account")[0]
+    assert plain["account_numbers"] == [{"expected_expiry_date": None, "identifier_type": "account_number",
+                                         "status": "transactable", "supported_networks": ["ach"]}]
+    refused = error(api.post(f"{HELPERS}/accounts/{plain['id']}/account_numbers/deactivate", {}, headers=PREVIEW))
+    assert "no tokenized account number" in refused["message"]
+    assert account(api, plain["id"], {"Stripe-Version": "2025-03-31.basil"}).get("account_numbers") is None
+
+
+def test_fc_invalid_payment_accounts(api: Api) -> None:
+    found = linked(api, customer(api), institution="Invalid Payment Accounts")
+    assert [a["supported_payment_method_types"] for a in found] == [[], []]
+    assert [a["display_name"] for a in found] == ["Non-ACH Checking", "Numbers Unavailable Savings"]
+    assert found[1]["account_numbers"] is None
+
+
+def test_fc_institutions(api: Api) -> None:
+    listing = api.get("/v1/financial_connections/institutions?limit=100", headers=PREVIEW).json()
+    names = [i["name"] for i in listing["data"]]
+    assert "Inactive accounts" in names and "Tokenized Account Numbers" in names and len(names) == 11
+    down = api.get("/v1/financial_connections/institutions/fcinst_QH6l5zmRXAepbP", headers=PREVIEW).json()
+    assert down["status"] == "inactive"
+    assert error(api.get("/v1/financial_connections/institutions", headers=GA))["message"].startswith(
+        "Unrecognized request URL")
+    assert error(api.get("/v1/financial_connections/institutions/fcinst_nope", headers=PREVIEW))[
+        "code"] == "resource_missing"
