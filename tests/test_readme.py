@@ -162,3 +162,21 @@ def test_readme_wheel_installs_and_serves_from_a_fresh_venv(tmp_path: Path) -> N
     finally:
         code = _stop(process)
     assert code == 0
+
+
+def test_readme_lists_every_test_institution_and_account() -> None:
+    from emulator.resources.financial_connections.institutions import catalogue
+
+    for institution in catalogue().institutions:
+        row = next((line for line in README.splitlines() if line.startswith(f"| {institution.name} |")), None)
+        assert row is not None and institution.id in row, institution.name
+        for account in institution.accounts:
+            assert f"{account.display_name} ({account.subcategory}, {account.last4}" in row, account.display_name
+
+
+def test_readme_documents_every_endpoint() -> None:
+    from emulator.http.routes import API
+
+    for endpoint in API:
+        tail = endpoint.path.split("/v1/")[-1].split("{")[0].rstrip("/").split("/")[-1]
+        assert tail in README, endpoint.path

@@ -1,6 +1,6 @@
 """Financial Connections authorizations: the bank login a group of accounts was linked through.
 
-Status is derived from facts: `disconnected` if disconnected; `inactive` (action `relink_required`) when any of
+Status is derived from facts: `disconnected` when every one of its accounts was disconnected; `inactive` (action `relink_required`) when any of
 its accounts is inactive with action `relink_required` — a relink repairs exactly those (§6); otherwise `active`
 (an account closed at the bank, action `none`, leaves its authorization active). The resource is preview-only.
 """
@@ -33,13 +33,12 @@ class Authorization:
     institution: str
     institution_name: str
     account_holder: dict[str, Any] | None
-    disconnected: bool = False
     upcoming: dict[str, Any] | None = None
     """A scheduled deactivation: {action, expected_deactivation_date}."""
 
 
 def status(authorization: Authorization, members: list[accounts.Account]) -> str:
-    if authorization.disconnected:
+    if members and all(member.disconnected for member in members):
         return "disconnected"
     if any(a.inactive is not None and a.inactive["action"] == "relink_required" for a in members):
         return "inactive"

@@ -207,7 +207,7 @@ def _account_holder(backend: Backend, value: dict[str, Any]) -> dict[str, Any]:
 def _relink(backend: Backend, options: dict[str, Any], holder: Any) -> tuple[dict[str, Any], Any]:
     """Validate `relink_options` (reference §1.4 table); returns the options and the account holder to use."""
     authorization = authorizations.get(backend, options["authorization"], param="relink_options[authorization]")
-    if authorization.disconnected:
+    if authorizations.current_status(backend, authorization) == "disconnected":
         raise InvalidRequestError(
             f"The authorization {authorization.id} is disconnected and can no longer be relinked; start a new "
             f"session without relink_options to link the account again.",

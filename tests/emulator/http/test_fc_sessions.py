@@ -94,6 +94,12 @@ def test_fc_session_relink_validation_against_the_world(api: Api) -> None:
                                               ("relink_options[account]", first["id"])]))
     assert disconnected["param"] == "relink_options[account]"
     assert second["authorization"] == first["authorization"]
+    api.post(f"/v1/financial_connections/accounts/{second['id']}/disconnect", headers=PREVIEW)
+    authorization = api.get(f"/v1/financial_connections/authorizations/{first['authorization']}",
+                            headers=PREVIEW).json()
+    assert authorization["status"] == "disconnected"
+    gone = error(session(api, base + [("relink_options[authorization]", first["authorization"])]))
+    assert gone["param"] == "relink_options[authorization]" and "disconnected" in gone["message"]
 
 
 def test_fc_session_defaults_per_version(api: Api) -> None:
