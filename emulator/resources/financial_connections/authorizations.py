@@ -1,8 +1,9 @@
 """Financial Connections authorizations: the bank login a group of accounts was linked through.
 
-Status is derived from facts: `disconnected` when every one of its accounts was disconnected; `inactive` (action `relink_required`) when any of
-its accounts is inactive with action `relink_required` — a relink repairs exactly those (§6); otherwise `active`
-(an account closed at the bank, action `none`, leaves its authorization active). The resource is preview-only.
+Status is derived from facts: `disconnected` when every one of its accounts was disconnected; `inactive` (action
+`relink_required`) when any of its accounts is inactive with action `relink_required` — a relink repairs exactly
+those (§6); otherwise `active` (an account closed at the bank, action `none`, leaves its authorization active).
+The resource is preview-only.
 """
 
 from __future__ import annotations
