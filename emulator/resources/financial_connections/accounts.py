@@ -53,6 +53,8 @@ class AccountNumber:
     identifier_type: str  # account_number | tokenized_account_number
     status: str  # transactable | deactivated | pending | expired
     expected_expiry_date: int | None = None
+    last4: str | None = None
+    """A TAN's own last four digits (every new TAN has new ones); None for the real account number."""
 
     @property
     def tokenized(self) -> bool:
@@ -125,6 +127,12 @@ class Account:
         if self.disconnected:
             return "disconnected"
         return "inactive" if self.inactive is not None else "active"
+
+    @property
+    def number_last4(self) -> str:
+        """The last four digits of the number payments use: the TAN's, or the account's own."""
+        tan = self.tan
+        return tan.last4 if tan is not None and tan.last4 else self.last4
 
     @property
     def tan(self) -> AccountNumber | None:

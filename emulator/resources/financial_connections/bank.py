@@ -62,6 +62,10 @@ def deactivate_accounts(backend: Backend, call: Call, targets: list[Account], ca
             accounts.emit_account(backend, call, "financial_connections.account.account_numbers_updated", account)
 
 
+def new_tan_last4(backend: Backend) -> str:
+    return "".join(str(ord(ch) % 10) for ch in backend.ids.token(4))
+
+
 def issue_tan(backend: Backend, call: Call, account: Account, *, announce: bool) -> None:
     """A new, transactable TAN (what every successful (re)authorization gives a TAN account)."""
     tan = account.tan
@@ -69,6 +73,7 @@ def issue_tan(backend: Backend, call: Call, account: Account, *, announce: bool)
         return
     tan.status = "transactable"
     tan.expected_expiry_date = backend.clock.timestamp() + catalogue().tan_lifetime_days * DAY
+    tan.last4 = new_tan_last4(backend)
     schedule_tan_expiry(backend, account.id, tan.expected_expiry_date)
     if announce:
         accounts.emit_account(backend, call, "financial_connections.account.account_numbers_updated", account)
@@ -101,8 +106,11 @@ def schedule_tan_expiry(backend: Backend, account_id: str, expiry: int) -> None:
 
 
 def reactivate_authorization(backend: Backend, call: Call, authorization_id: str, reauthorized: list[Account]) -> None:
-    """A successful relink: every account of the authorization whose problem a relink repairs comes back (§6),
-    TANs are re-issued, scheduled deactivations are cleared."""
+    """A successful relink: every account of the authorization whose problem a relink repairs comes back (§6) and
+    scheduled deactivations are cleared. TANs are re-issued for the accounts the customer shared again and, when
+    existing accounts were shared again, for their siblings' dead TANs (the changelog: "previously deactivated TANs
+    return to transactable"); a relink that only links a new account leaves the old accounts' TANs as they were
+    (§4: existing payment methods are not updated)."""
     authorization = authorizations.get(backend, authorization_id)
     authorization.upcoming = None
     for account in accounts.of_authorization(backend, authorization_id):
@@ -117,7 +125,8 @@ def reactivate_authorization(backend: Backend, call: Call, authorization_id: str
         elif account in reauthorized:
             account.upcoming = None
         tan = account.tan
-        if tan is not None and account.inactive is None and (tan.status != "transactable" or account in reauthorized):
+        shared_again = account in reauthorized or (reauthorized and tan is not None and tan.status != "transactable")
+        if tan is not None and account.inactive is None and shared_again:
             issue_tan(backend, call, account, announce=True)
 
 

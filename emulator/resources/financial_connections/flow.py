@@ -186,7 +186,8 @@ def _create_account(backend: Backend, call: Call, session: Session, institution:
     elif entry.tokenized:
         status = entry.numbers.get("status", "transactable")
         days = int(entry.numbers.get("expires_in_days", catalogue().tan_lifetime_days))
-        numbers = [AccountNumber("tokenized_account_number", status, backend.clock.timestamp() + days * bank.DAY)]
+        numbers = [AccountNumber("tokenized_account_number", status, backend.clock.timestamp() + days * bank.DAY,
+                                 bank.new_tan_last4(backend))]
     else:
         numbers = [AccountNumber("account_number", "transactable", None)]
     account = Account(
