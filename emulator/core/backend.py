@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,9 +55,16 @@ class Backend:
 class Backends:
     """Namespace -> Backend. Nothing is shared between namespaces, nothing lives at module level."""
 
-    def __init__(self, seed: int | None = None, default_version: ApiVersion | None = None) -> None:
+    def __init__(
+        self,
+        seed: int | None = None,
+        default_version: ApiVersion | None = None,
+        on_create: Callable[[Backend], None] | None = None,
+    ) -> None:
         self.seed = seed
         self.default_version = default_version
+        self.on_create = on_create
+        """Called with each new namespace (the resources wire their event listeners here)."""
         self._backends: dict[str, Backend] = {}
         self._lock = threading.Lock()
 
@@ -65,6 +73,8 @@ class Backends:
             backend = self._backends.get(namespace)
             if backend is None:
                 backend = self._backends[namespace] = Backend(namespace, self.seed, self.default_version)
+                if self.on_create is not None:
+                    self.on_create(backend)
             return backend
 
     def peek(self, namespace: str) -> Backend | None:

@@ -14,6 +14,7 @@ from emulator.resources.financial_connections import (
     refresh,
     sessions,
 )
+from emulator.resources.payments import connect, payment_methods, setup_intents, tokens
 
 FC = "/v1/financial_connections"
 HELPERS = "/v1/test_helpers/financial_connections"
@@ -51,4 +52,32 @@ API: list[Endpoint] = [
              bank.DEACTIVATE_NUMBERS),
     Endpoint("POST", f"{HELPERS}/accounts/{{account}}/schedule_deactivation", bank.schedule_deactivation,
              bank.SCHEDULE_DEACTIVATION),
+    # payments and payouts
+    Endpoint("POST", "/v1/setup_intents", setup_intents.create, setup_intents.CREATE),
+    Endpoint("GET", "/v1/setup_intents", setup_intents.list_, setup_intents.LIST),
+    Endpoint("GET", "/v1/setup_intents/{id}", setup_intents.retrieve, setup_intents.RETRIEVE),
+    Endpoint("POST", "/v1/setup_intents/{id}", setup_intents.update, setup_intents.UPDATE),
+    Endpoint("POST", "/v1/setup_intents/{id}/confirm", setup_intents.confirm, setup_intents.CONFIRM),
+    Endpoint("POST", "/v1/setup_intents/{id}/cancel", setup_intents.cancel, setup_intents.CANCEL),
+    Endpoint("POST", "/v1/setup_intents/{id}/verify_microdeposits", setup_intents.verify_microdeposits,
+             setup_intents.VERIFY),
+    Endpoint("GET", "/v1/mandates/{id}", setup_intents.retrieve_mandate, setup_intents.MANDATE),
+    Endpoint("GET", "/v1/payment_methods", payment_methods.list_, payment_methods.LIST),
+    Endpoint("GET", "/v1/payment_methods/{id}", payment_methods.retrieve, payment_methods.RETRIEVE),
+    Endpoint("POST", "/v1/payment_methods/{id}", payment_methods.update, payment_methods.UPDATE),
+    Endpoint("POST", "/v1/payment_methods/{id}/attach", payment_methods.attach, payment_methods.ATTACH),
+    Endpoint("POST", "/v1/payment_methods/{id}/detach", payment_methods.detach, payment_methods.DETACH),
+    Endpoint("GET", "/v1/customers/{customer}/payment_methods", payment_methods.list_for_customer,
+             payment_methods.CUSTOMER_LIST),
+    Endpoint("GET", "/v1/customers/{customer}/payment_methods/{payment_method}",
+             payment_methods.retrieve_for_customer, payment_methods.RETRIEVE),
+    Endpoint("POST", "/v1/tokens", tokens.create, tokens.CREATE),
+    Endpoint("GET", "/v1/tokens/{id}", tokens.retrieve, tokens.RETRIEVE),
+    Endpoint("POST", "/v1/accounts", connect.create_account, connect.CREATE_ACCOUNT),
+    Endpoint("GET", "/v1/accounts/{account}", connect.retrieve_account, connect.RETRIEVE),
+    Endpoint("POST", "/v1/accounts/{account}/external_accounts", connect.create_external, connect.CREATE_EXTERNAL),
+    Endpoint("GET", "/v1/accounts/{account}/external_accounts", connect.list_external, connect.LIST_EXTERNAL),
+    Endpoint("GET", "/v1/accounts/{account}/external_accounts/{id}", connect.retrieve_external, connect.RETRIEVE),
+    Endpoint("DELETE", "/v1/accounts/{account}/external_accounts/{id}", connect.delete_external,
+             connect.DELETE_EXTERNAL),
 ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from emulator.core.backend import Backends
 from emulator.core.ids import IdFactory
 from emulator.core.versions import VersionPolicy
+from emulator.resources.registry import wire
 from emulator.settings import Settings
 
 
@@ -24,7 +25,7 @@ class EmulatorState:
         policy = VersionPolicy(settings.default_api_version)
         return cls(
             settings=settings,
-            backends=Backends(settings.seed, policy.default),
+            backends=Backends(settings.seed, policy.default, on_create=wire),
             policy=policy,
             request_ids=IdFactory(settings.seed, "requests"),
         )

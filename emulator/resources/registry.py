@@ -10,6 +10,7 @@ from emulator.core.expand import Expandable
 from emulator.core.versions import ApiVersion
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts, authorizations, institutions, refresh, sessions
+from emulator.resources.payments import connect, effects, payment_methods, setup_intents, tokens
 
 Lookup = Callable[[Backend, str, ApiVersion], dict[str, Any] | None]
 
@@ -20,6 +21,11 @@ LOOKUPS: dict[str, Lookup] = {
     institutions.OBJECT: institutions.lookup,
     sessions.OBJECT: sessions.lookup,
     "financial_connections.account_ownership": refresh.lookup_ownership,
+    payment_methods.OBJECT: payment_methods.lookup,
+    setup_intents.OBJECT: setup_intents.lookup,
+    "mandate": setup_intents.lookup_mandate,
+    "token": tokens.lookup,
+    "account": connect.lookup_account,
 }
 
 EXPANDABLE: Expandable = {
@@ -32,7 +38,17 @@ EXPANDABLE: Expandable = {
         "institution": institutions.OBJECT,
     },
     authorizations.OBJECT: {"account_holder.customer": customers.OBJECT, "institution": institutions.OBJECT},
+    payment_methods.OBJECT: {"customer": customers.OBJECT},
+    setup_intents.OBJECT: {"customer": customers.OBJECT, "payment_method": payment_methods.OBJECT,
+                           "mandate": "mandate"},
+    "mandate": {"payment_method": payment_methods.OBJECT},
+    "bank_account": {"account": "account", "customer": customers.OBJECT},
 }
+
+
+def wire(backend: Backend) -> None:
+    """Everything a new namespace's resources listen for."""
+    effects.wire(backend)
 
 
 def resolver(backend: Backend, version: ApiVersion) -> Callable[[str, str], dict[str, Any] | None]:

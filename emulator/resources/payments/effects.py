@@ -1,0 +1,29 @@
+"""How money-moving objects follow a Financial Connections account's numbers.
+
+The state is derived (a PaymentMethod is blocked while its account's TAN is not transactable); this listener only
+tells the world, as Stripe does: when an account's numbers change, every PaymentMethod made from it gets
+`payment_method.automatically_updated` and every external bank account made from it
+`account.external_account.updated`.
+"""
+
+from __future__ import annotations
+
+from emulator.core.backend import Backend, Call
+from emulator.core.events import Event
+from emulator.resources.payments import connect, payment_methods
+
+NUMBERS_UPDATED = "financial_connections.account.account_numbers_updated"
+
+
+def wire(backend: Backend) -> None:
+    def on_event(event: Event) -> None:
+        if event.type != NUMBERS_UPDATED:
+            return
+        account_id = str(event.render_object(event.api_version)["id"])
+        call = Call(version=event.api_version, request_id=event.request_id, idempotency_key=event.idempotency_key)
+        for pm in payment_methods.made_from(backend, account_id):
+            payment_methods.emit_pm(backend, call, "payment_method.automatically_updated", pm)
+        for bank_account in connect.made_from(backend, account_id):
+            connect.emit_external(backend, call, "account.external_account.updated", bank_account)
+
+    backend.events.subscribe(on_event)

@@ -1,0 +1,357 @@
+"""PaymentMethods of type `us_bank_account`, made from a Financial Connections account or from manual bank details.
+
+What a PaymentMethod shows about the bank account is derived from its FC account at render time: the last four
+digits of the number in use (the TAN, or the real number), and `status_details.blocked` with reason
+`tokenized_account_number_deactivated` while that TAN is not transactable. So a TAN deactivation blocks every
+PaymentMethod made from the account, and a relink that re-issues the TAN unblocks them and shows the new digits
+(§3), while a relink that links a *new* account leaves them as they were (§4).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.core.backend import Backend, Call, emit
+from emulator.core.errors import InvalidRequestError, ResourceMissingError, missing
+from emulator.core.listing import LIST_FIELDS, page
+from emulator.core.spec import Choice, Email, Field, Hash, Metadata, String, apply_metadata, params
+from emulator.core.store import Table
+from emulator.core.versions import ApiVersion, Feature
+from emulator.resources import customers
+from emulator.resources.financial_connections import accounts as fc_accounts
+
+OBJECT = "payment_method"
+NOUN = "payment_method"
+PREFIX = "pm"
+TABLE = "payment_methods"
+TAN_BLOCKED = "tokenized_account_number_deactivated"
+
+ADDRESS = Hash({key: Field(String()) for key in ("city", "country", "line1", "line2", "postal_code", "state")})
+BILLING_DETAILS = Hash(
+    {
+        "address": Field(ADDRESS),
+        "email": Field(Email(unsettable=True)),
+        "name": Field(String(unsettable=True)),
+        "phone": Field(String(unsettable=True)),
+        "tax_id": Field(String(unsettable=True)),
+    }
+)
+US_BANK_ACCOUNT = Hash(
+    {
+        "financial_connections_account": Field(String()),
+        "account_number": Field(String(max_length=17)),
+        "routing_number": Field(String(max_length=9)),
+        "account_holder_type": Field(Choice(("company", "individual"))),
+        "account_type": Field(Choice(("checking", "savings"))),
+    }
+)
+PAYMENT_METHOD_DATA = Hash(
+    {
+        "type": Field(Choice(("us_bank_account",)), required=True),
+        "us_bank_account": Field(US_BANK_ACCOUNT),
+        "billing_details": Field(BILLING_DETAILS),
+        "metadata": Field(Metadata()),
+        "allow_redisplay": Field(Choice(("always", "limited", "unspecified"))),
+    }
+)
+RETRIEVE = params({})
+LIST = params({**LIST_FIELDS, "customer": Field(String()), "type": Field(Choice(("us_bank_account",)))})
+CUSTOMER_LIST = params({**LIST_FIELDS, "type": Field(Choice(("us_bank_account",)))})
+ATTACH = params({"customer": Field(String(), required=True)})
+DETACH = params({})
+UPDATE = params({"billing_details": Field(BILLING_DETAILS), "metadata": Field(Metadata()),
+                 "allow_redisplay": Field(Choice(("always", "limited", "unspecified")))})
+
+
+@dataclass
+class PaymentMethod:
+    id: str
+    created: int
+    billing_details: dict[str, Any]
+    financial_connections_account: str | None
+    routing_number: str
+    account_holder_type: str | None
+    account_type: str | None
+    bank_name: str | None
+    fingerprint: str
+    manual_last4: str | None = None
+    customer: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    allow_redisplay: str = "unspecified"
+    consumed: bool = False
+    """Used for a bank-account token while not attached to a customer: it cannot be used again."""
+    verified: bool = True
+
+
+def _address(value: dict[str, Any] | None) -> dict[str, Any]:
+    value = value or {}
+    return {key: value.get(key) for key in ("city", "country", "line1", "line2", "postal_code", "state")}
+
+
+def billing(values: dict[str, Any] | None) -> dict[str, Any]:
+    values = values or {}
+    return {
+        "address": _address(values.get("address")),
+        "email": values.get("email") or None,
+        "name": values.get("name") or None,
+        "phone": values.get("phone") or None,
+        "tax_id": values.get("tax_id") or None,
+    }
+
+
+def fingerprint(backend: Backend, *parts: str) -> str:
+    """Stable per underlying bank account (not per TAN) within a namespace."""
+    digest = hashlib.sha256(":".join((backend.namespace, *parts)).encode()).hexdigest()
+    return "".join(ch for ch in digest if ch.isalnum())[:16]
+
+
+def source_account(backend: Backend, pm: PaymentMethod) -> fc_accounts.Account | None:
+    if pm.financial_connections_account is None:
+        return None
+    return fc_accounts.table(backend).get(pm.financial_connections_account)
+
+
+def blocked_reason(backend: Backend, pm: PaymentMethod) -> str | None:
+    account = source_account(backend, pm)
+    tan = None if account is None else account.tan
+    return TAN_BLOCKED if tan is not None and tan.status != "transactable" else None
+
+
+def render(backend: Backend, pm: PaymentMethod, version: ApiVersion) -> dict[str, Any]:
+    account = source_account(backend, pm)
+    last4 = account.number_last4 if account is not None else pm.manual_last4
+    reason = blocked_reason(backend, pm)
+    bank: dict[str, Any] = {
+        "account_holder_type": pm.account_holder_type,
+        "account_type": pm.account_type,
+        "bank_name": pm.bank_name,
+        "financial_connections_account": pm.financial_connections_account,
+        "fingerprint": pm.fingerprint,
+        "last4": last4,
+        "networks": {"preferred": "ach", "supported": ["ach"]},
+        "routing_number": pm.routing_number,
+        "status_details": None if reason is None else {"blocked": {"network_code": None, "reason": reason}},
+    }
+    if Feature.RELINK.gate.enabled(version):
+        bank["account_number"] = None  # preview-only; Stripe shows the full number only in special cases
+    return {
+        "id": pm.id,
+        "object": OBJECT,
+        "allow_redisplay": pm.allow_redisplay,
+        "billing_details": copy.deepcopy(pm.billing_details),
+        "created": pm.created,
+        "customer": pm.customer,
+        "customer_account": None,
+        "livemode": False,
+        "metadata": dict(pm.metadata),
+        "type": "us_bank_account",
+        "us_bank_account": bank,
+    }
+
+
+def table(backend: Backend) -> Table[PaymentMethod]:
+    found: Table[Any] = backend.store.table(TABLE)
+    return found
+
+
+def get(backend: Backend, pm_id: str, *, param: str | None = "payment_method") -> PaymentMethod:
+    found = table(backend).get(pm_id)
+    if found is None:
+        raise ResourceMissingError("PaymentMethod", pm_id, param=param)
+    return found
+
+
+def lookup(backend: Backend, pm_id: str, version: ApiVersion) -> dict[str, Any] | None:
+    found = table(backend).get(pm_id)
+    return None if found is None else render(backend, found, version)
+
+
+def made_from(backend: Backend, account_id: str) -> list[PaymentMethod]:
+    return [pm for pm in table(backend).values() if pm.financial_connections_account == account_id]
+
+
+def emit_pm(backend: Backend, call: Call, type: str, pm: PaymentMethod) -> None:
+    frozen = copy.deepcopy(pm)
+    reason = blocked_reason(backend, pm)
+    account = source_account(backend, pm)
+    last4 = account.number_last4 if account is not None else pm.manual_last4
+
+    def render_frozen(version: ApiVersion) -> dict[str, Any]:
+        rendered = render(backend, frozen, version)
+        rendered["us_bank_account"]["last4"] = last4
+        rendered["us_bank_account"]["status_details"] = (
+            None if reason is None else {"blocked": {"network_code": None, "reason": reason}})
+        return rendered
+
+    emit(backend, call, type, render_frozen)
+
+
+# -- creation from payment_method_data ------------------------------------------------------------------------------
+
+FC_PARAM = "payment_method_data[us_bank_account][financial_connections_account]"
+
+
+def check_fc_account(account: fc_accounts.Account, param: str) -> None:
+    """What Stripe checks before an FC account can back a PaymentMethod."""
+    if account.status != "active":
+        raise InvalidRequestError(
+            f"The Financial Connections account {account.id} is {account.status}. Relink it (a Financial "
+            f"Connections session with relink_options) before creating a payment method from it.",
+            code="financial_connections_account_inactive", param=param)
+    if "payment_method" not in account.permissions:
+        raise InvalidRequestError(
+            f"The Financial Connections account {account.id} was not linked with the `payment_method` permission.",
+            param=param)
+    if "us_bank_account" not in account.supported_payment_method_types:
+        raise InvalidRequestError(
+            f"The Financial Connections account {account.id} does not support us_bank_account payment methods.",
+            param=param)
+    if account.numbers is None:
+        raise InvalidRequestError(
+            f"Account and routing numbers are unavailable for the Financial Connections account {account.id}.",
+            code="financial_connections_account_unavailable_account_numbers", param=param)
+    number = account.tan or account.numbers[0]
+    if number.status == "pending":
+        raise InvalidRequestError(
+            f"The account numbers of the Financial Connections account {account.id} are not available yet.",
+            code="financial_connections_account_pending_account_numbers", param=param)
+    if number.status != "transactable":
+        raise InvalidRequestError(
+            f"The tokenized account number of the Financial Connections account {account.id} is {number.status}; "
+            f"relink the account to get a new one.",
+            code="financial_connections_account_unavailable_account_numbers", param=param)
+
+
+def create_from_data(backend: Backend, data: dict[str, Any], customer: str | None) -> PaymentMethod:
+    bank = data.get("us_bank_account") or {}
+    now = backend.clock.timestamp()
+    account_id = bank.get("financial_connections_account")
+    if account_id is not None:
+        exclusive = [k for k in ("account_number", "routing_number") if k in bank]
+        if exclusive:
+            raise InvalidRequestError(
+                "payment_method_data[us_bank_account][financial_connections_account] cannot be combined with "
+                "account_number or routing_number.", code="parameters_exclusive",
+                param=f"payment_method_data[us_bank_account][{exclusive[0]}]")
+        account = fc_accounts.get(backend, account_id, param=FC_PARAM)
+        check_fc_account(account, FC_PARAM)
+        holder = account.account_holder or {}
+        if customer is not None and holder.get("customer") not in (None, customer):
+            raise InvalidRequestError(
+                f"The Financial Connections account {account.id} belongs to customer {holder.get('customer')}, not "
+                f"{customer}.", param="customer")
+        pm = PaymentMethod(
+            id=backend.ids.new(PREFIX), created=now, billing_details=billing(data.get("billing_details")),
+            financial_connections_account=account.id, routing_number=account.routing_number,
+            account_holder_type=bank.get("account_holder_type",
+                                         "company" if holder.get("type") == "account" else "individual"),
+            account_type=bank.get("account_type", account.subcategory if account.subcategory in
+                                  ("checking", "savings") else "checking"),
+            bank_name=account.institution_name.upper(),
+            fingerprint=fingerprint(backend, account.institution, account.catalogue_key, account.routing_number),
+        )
+    else:
+        for key in ("account_number", "routing_number"):
+            if key not in bank:
+                raise missing(f"payment_method_data[us_bank_account][{key}]")
+        routing = bank["routing_number"]
+        if len(routing) != 9 or not routing.isdigit():
+            raise InvalidRequestError("Routing number must have 9 digits",
+                                      param="payment_method_data[us_bank_account][routing_number]")
+        number = bank["account_number"]
+        if not number.isdigit() or not 4 <= len(number) <= 17:
+            raise InvalidRequestError("Invalid account number",
+                                      param="payment_method_data[us_bank_account][account_number]",
+                                      code="account_number_invalid")
+        pm = PaymentMethod(
+            id=backend.ids.new(PREFIX), created=now, billing_details=billing(data.get("billing_details")),
+            financial_connections_account=None, routing_number=routing,
+            account_holder_type=bank.get("account_holder_type"), account_type=bank.get("account_type", "checking"),
+            bank_name="STRIPE TEST BANK", fingerprint=fingerprint(backend, routing, number),
+            manual_last4=number[-4:], verified=False,
+        )
+    if "metadata" in data:
+        pm.metadata = apply_metadata({}, data["metadata"])
+    if "allow_redisplay" in data:
+        pm.allow_redisplay = data["allow_redisplay"]
+    table(backend).put(pm.id, pm)
+    return pm
+
+
+def attach_to(backend: Backend, call: Call, pm: PaymentMethod, customer: str) -> None:
+    if pm.customer == customer:
+        return
+    pm.customer = customer
+    emit_pm(backend, call, "payment_method.attached", pm)
+
+
+# -- endpoints -----------------------------------------------------------------------------------------------------
+
+def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    return render(backend, get(backend, id), call.version)
+
+
+def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    customer = values.get("customer")
+    if customer is not None:
+        customers.get(backend, customer, param="customer")
+    return page(table(backend), values, url="/v1/payment_methods", noun=NOUN,
+                render=lambda pm: render(backend, pm, call.version),
+                where=lambda pm: customer is None or pm.customer == customer)
+
+
+def list_for_customer(backend: Backend, call: Call, values: dict[str, Any], customer: str) -> dict[str, Any]:
+    customers.get(backend, customer, param="customer")
+    return page(table(backend), values, url=f"/v1/customers/{customer}/payment_methods", noun=NOUN,
+                render=lambda pm: render(backend, pm, call.version), where=lambda pm: pm.customer == customer)
+
+
+def retrieve_for_customer(backend: Backend, call: Call, values: dict[str, Any], customer: str,
+                          payment_method: str) -> dict[str, Any]:
+    customers.get(backend, customer, param="customer")
+    pm = get(backend, payment_method)
+    if pm.customer != customer:
+        raise ResourceMissingError("PaymentMethod", payment_method, param="payment_method")
+    return render(backend, pm, call.version)
+
+
+def attach(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    pm = get(backend, id)
+    customers.get(backend, values["customer"], param="customer")
+    if pm.consumed:
+        raise InvalidRequestError(f"The PaymentMethod {pm.id} was used to create a token and cannot be attached.",
+                                  code="payment_method_unexpected_state", param="payment_method")
+    if pm.customer not in (None, values["customer"]):
+        raise InvalidRequestError(f"The PaymentMethod {pm.id} is already attached to customer {pm.customer}.",
+                                  code="payment_method_unexpected_state", param="customer")
+    attach_to(backend, call, pm, values["customer"])
+    return render(backend, pm, call.version)
+
+
+def detach(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    pm = get(backend, id)
+    if pm.customer is None:
+        raise InvalidRequestError(f"The PaymentMethod {pm.id} is not attached to a customer.",
+                                  code="payment_method_unexpected_state", param="payment_method")
+    pm.customer = None
+    emit_pm(backend, call, "payment_method.detached", pm)
+    return render(backend, pm, call.version)
+
+
+def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    pm = get(backend, id)
+    if "billing_details" in values:
+        merged = {**pm.billing_details, **{k: (None if v == "" else v) for k, v in values["billing_details"].items()
+                                           if k != "address"}}
+        if "address" in values["billing_details"]:
+            merged["address"] = {**pm.billing_details["address"], **values["billing_details"]["address"]}
+        pm.billing_details = billing(merged)
+    if "metadata" in values:
+        pm.metadata = apply_metadata(pm.metadata, values["metadata"])
+    if "allow_redisplay" in values:
+        pm.allow_redisplay = values["allow_redisplay"]
+    emit_pm(backend, call, "payment_method.updated", pm)
+    return render(backend, pm, call.version)

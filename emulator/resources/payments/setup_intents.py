@@ -1,0 +1,533 @@
+"""SetupIntents for `us_bank_account` (source document §5) and the Mandates they create.
+
+Status machine: created with a payment method (`payment_method` or `payment_method_data`) -> `requires_confirmation`;
+without -> `requires_payment_method`. Confirming (or `confirm=true`) with a Financial Connections account ->
+`succeeded`; an inbound (debit) setup needs `mandate_data` and creates a multi-use Mandate; an outbound-only setup
+(payouts) needs none. Manual bank details verify by microdeposits: `requires_action` with
+`verify_with_microdeposits`, then `POST …/verify_microdeposits` with Stripe's test amounts 32 and 45 or descriptor
+code SM11AA. A blocked payment method fails the confirmation (`payment_method_bank_account_blocked`,
+`setup_intent.setup_failed`).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.core import messages
+from emulator.core.backend import Backend, Call, emit
+from emulator.core.errors import InvalidRequestError, ResourceMissingError, StripeError, missing
+from emulator.core.listing import LIST_FIELDS, created_filter, page
+from emulator.core.spec import (
+    UNSET,
+    Array,
+    Boolean,
+    Choice,
+    Field,
+    Hash,
+    Integer,
+    Metadata,
+    Range,
+    Rejected,
+    String,
+    apply_metadata,
+    params,
+)
+from emulator.core.store import Table
+from emulator.core.versions import ApiVersion, Feature
+from emulator.resources import customers
+from emulator.resources.payments import payment_methods
+from emulator.resources.payments.payment_methods import PaymentMethod
+
+OBJECT = "setup_intent"
+NOUN = "setupintent"
+PREFIX = "seti"
+TABLE = "setup_intents"
+MANDATES = "mandates"
+MICRODEPOSIT_AMOUNTS = [32, 45]
+MICRODEPOSIT_DESCRIPTOR = "SM11AA"
+MICRODEPOSIT_ATTEMPTS = 10
+DAY = 24 * 60 * 60
+
+PMT_REMOVED = Rejected(
+    Feature.PAYMENT_METHOD_TYPES_REMOVED,
+    "payment_method_types_no_longer_supported",
+    "The `payment_method_types` parameter is no longer supported in this API version. Use "
+    "`allowed_payment_method_types` instead.",
+)
+TYPES = Array(Choice(("us_bank_account",)))
+MANDATE_DATA = Hash(
+    {
+        "customer_acceptance": Field(
+            Hash(
+                {
+                    "type": Field(Choice(("offline", "online")), required=True),
+                    "accepted_at": Field(Integer(minimum=0)),
+                    "online": Field(Hash({"ip_address": Field(String(), required=True),
+                                          "user_agent": Field(String(), required=True)})),
+                    "offline": Field(Hash({})),
+                }
+            ),
+            required=True,
+        )
+    }
+)
+PM_OPTIONS = Hash(
+    {
+        "us_bank_account": Field(
+            Hash(
+                {
+                    "verification_method": Field(Choice(("automatic", "instant", "microdeposits"))),
+                    "financial_connections": Field(
+                        Hash(
+                            {
+                                "permissions": Field(Array(Choice(("balances", "ownership", "payment_method",
+                                                                   "transactions")))),
+                                "prefetch": Field(Array(Choice(("balances", "ownership", "transactions")))),
+                                "return_url": Field(String()),
+                                "filters": Field(Hash({"account_subcategories": Field(
+                                    Array(Choice(("checking", "savings"))))})),
+                            }
+                        )
+                    ),
+                    "mandate_options": Field(Hash({"collection_method": Field(Choice(("paper",), unsettable=True))})),
+                    "networks": Field(Hash({"requested": Field(Array(Choice(("ach", "us_domestic_wire"))))})),
+                }
+            )
+        )
+    }
+)
+_COMMON = {
+    "payment_method": Field(String()),
+    "payment_method_data": Field(payment_methods.PAYMENT_METHOD_DATA),
+    "payment_method_options": Field(PM_OPTIONS),
+    "payment_method_types": Field(TYPES, rejected=PMT_REMOVED),
+    "allowed_payment_method_types": Field(TYPES, feature=Feature.ALLOWED_PAYMENT_METHOD_TYPES),
+}
+CREATE = params(
+    {
+        **_COMMON,
+        "customer": Field(String()),
+        "description": Field(String(max_length=1000)),
+        "metadata": Field(Metadata()),
+        "confirm": Field(Boolean()),
+        "flow_directions": Field(Array(Choice(("inbound", "outbound")))),
+        "usage": Field(Choice(("off_session", "on_session"))),
+        "mandate_data": Field(MANDATE_DATA),
+        "return_url": Field(String()),
+        "attach_to_self": Field(Boolean()),
+        "on_behalf_of": Field(String()),
+        "automatic_payment_methods": Field(Hash({"enabled": Field(Boolean(), required=True),
+                                                 "allow_redirects": Field(Choice(("always", "never")))})),
+        "use_stripe_sdk": Field(Boolean()),
+    }
+)
+UPDATE = params(
+    {
+        **_COMMON,
+        "customer": Field(String()),
+        "description": Field(String(max_length=1000, unsettable=True)),
+        "metadata": Field(Metadata()),
+        "flow_directions": Field(Array(Choice(("inbound", "outbound")), unsettable=True)),
+    }
+)
+CONFIRM = params(
+    {
+        **_COMMON,
+        "mandate_data": Field(MANDATE_DATA),
+        "return_url": Field(String()),
+        "use_stripe_sdk": Field(Boolean()),
+    }
+)
+CANCEL = params({"cancellation_reason": Field(Choice(("abandoned", "duplicate", "requested_by_customer")))})
+RETRIEVE = params({"client_secret": Field(String())})
+LIST = params({**LIST_FIELDS, "customer": Field(String()), "payment_method": Field(String()),
+               "created": Field(Range()), "attach_to_self": Field(Boolean())})
+VERIFY = params({"amounts": Field(Array(Integer(), max_items=2)), "descriptor_code": Field(String())})
+MANDATE = params({})
+
+
+@dataclass
+class Mandate:
+    id: str
+    payment_method: str
+    acceptance: dict[str, Any]
+    collection_method: str | None = None
+
+    def render(self, version: ApiVersion | None = None) -> dict[str, Any]:
+        details: dict[str, Any] = {}
+        if self.collection_method is not None:
+            details["collection_method"] = self.collection_method
+        return {
+            "id": self.id,
+            "object": "mandate",
+            "customer_acceptance": copy.deepcopy(self.acceptance),
+            "livemode": False,
+            "multi_use": {},
+            "payment_method": self.payment_method,
+            "payment_method_details": {"type": "us_bank_account", "us_bank_account": details},
+            "status": "active",
+            "type": "multi_use",
+        }
+
+
+@dataclass
+class SetupIntent:
+    id: str
+    created: int
+    client_secret: str
+    customer: str | None
+    description: str | None
+    usage: str
+    flow_directions: list[str] | None
+    allowed_payment_method_types: list[str] | None
+    payment_method_options: dict[str, Any]
+    attach_to_self: bool
+    on_behalf_of: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    payment_method: str | None = None
+    status: str = "requires_payment_method"
+    mandate: str | None = None
+    mandate_data: dict[str, Any] | None = None
+    next_action: dict[str, Any] | None = None
+    last_setup_error: dict[str, Any] | None = None
+    cancellation_reason: str | None = None
+    latest_attempt: str | None = None
+    microdeposit_attempts: int = 0
+
+
+def render(si: SetupIntent, version: ApiVersion) -> dict[str, Any]:
+    rendered: dict[str, Any] = {
+        "id": si.id,
+        "object": OBJECT,
+        "application": None,
+        "automatic_payment_methods": None,
+        "cancellation_reason": si.cancellation_reason,
+        "client_secret": si.client_secret,
+        "created": si.created,
+        "customer": si.customer,
+        "customer_account": None,
+        "description": si.description,
+        "excluded_payment_method_types": None,
+        "flow_directions": None if si.flow_directions is None else list(si.flow_directions),
+        "last_setup_error": copy.deepcopy(si.last_setup_error),
+        "latest_attempt": si.latest_attempt,
+        "livemode": False,
+        "mandate": si.mandate,
+        "metadata": dict(si.metadata),
+        "next_action": copy.deepcopy(si.next_action),
+        "on_behalf_of": si.on_behalf_of,
+        "payment_method": si.payment_method,
+        "payment_method_configuration_details": None,
+        "payment_method_options": copy.deepcopy(si.payment_method_options),
+        "payment_method_types": ["us_bank_account"],
+        "single_use_mandate": None,
+        "status": si.status,
+        "usage": si.usage,
+    }
+    if Feature.ALLOWED_PAYMENT_METHOD_TYPES.gate.enabled(version):
+        rendered["allowed_payment_method_types"] = (
+            None if si.allowed_payment_method_types is None else list(si.allowed_payment_method_types))
+    if si.attach_to_self:
+        rendered["attach_to_self"] = True
+    return dict(sorted(rendered.items(), key=lambda item: (item[0] not in ("id", "object"), item[0])))
+
+
+def table(backend: Backend) -> Table[SetupIntent]:
+    found: Table[Any] = backend.store.table(TABLE)
+    return found
+
+
+def mandates(backend: Backend) -> Table[Mandate]:
+    found: Table[Any] = backend.store.table(MANDATES)
+    return found
+
+
+def get(backend: Backend, si_id: str, *, param: str | None = "intent") -> SetupIntent:
+    found = table(backend).get(si_id)
+    if found is None:
+        raise ResourceMissingError(NOUN, si_id, param=param)
+    return found
+
+
+def lookup(backend: Backend, si_id: str, version: ApiVersion) -> dict[str, Any] | None:
+    found = table(backend).get(si_id)
+    return None if found is None else render(found, version)
+
+
+def lookup_mandate(backend: Backend, mandate_id: str, version: ApiVersion) -> dict[str, Any] | None:
+    found = mandates(backend).get(mandate_id)
+    return None if found is None else found.render(version)
+
+
+def _emit(backend: Backend, call: Call, type: str, si: SetupIntent) -> None:
+    frozen = copy.deepcopy(si)
+    emit(backend, call, type, lambda version: render(frozen, version))
+
+
+def _types(values: dict[str, Any]) -> list[str] | None:
+    if "allowed_payment_method_types" in values and "payment_method_types" in values:
+        raise InvalidRequestError(
+            messages.PARAMETERS_EXCLUSIVE.format(params="allowed_payment_method_types, payment_method_types"),
+            code="parameters_exclusive", param="allowed_payment_method_types")
+    found: list[str] | None = values.get("allowed_payment_method_types")
+    return found
+
+
+def _options(values: dict[str, Any]) -> dict[str, Any]:
+    given = (values.get("payment_method_options") or {}).get("us_bank_account") or {}
+    connections = given.get("financial_connections") or {}
+    permissions = connections.get("permissions", ["payment_method"])
+    if "payment_method" not in permissions:
+        raise InvalidRequestError(
+            "payment_method_options[us_bank_account][financial_connections][permissions] must include "
+            "payment_method.",
+            param="payment_method_options[us_bank_account][financial_connections][permissions]")
+    options: dict[str, Any] = {
+        "financial_connections": {"permissions": permissions, "prefetch": connections.get("prefetch", [])},
+        "verification_method": given.get("verification_method", "automatic"),
+    }
+    if "return_url" in connections:
+        options["financial_connections"]["return_url"] = connections["return_url"]
+    if "filters" in connections:
+        options["financial_connections"]["filters"] = connections["filters"]
+    collection = (given.get("mandate_options") or {}).get("collection_method")
+    if collection is not None and collection is not UNSET:
+        options["mandate_options"] = {"collection_method": collection}
+    return {"us_bank_account": options}
+
+
+def _set_payment_method(backend: Backend, si: SetupIntent, values: dict[str, Any]) -> None:
+    if "payment_method" in values and "payment_method_data" in values:
+        raise InvalidRequestError(
+            messages.PARAMETERS_EXCLUSIVE.format(params="payment_method, payment_method_data"),
+            code="parameters_exclusive", param="payment_method_data")
+    if "payment_method" in values:
+        pm = payment_methods.get(backend, values["payment_method"], param="payment_method")
+        if pm.customer is not None and si.customer is not None and pm.customer != si.customer:
+            raise InvalidRequestError(f"The PaymentMethod {pm.id} belongs to another customer.",
+                                      param="payment_method")
+        si.payment_method = pm.id
+    elif "payment_method_data" in values:
+        si.payment_method = payment_methods.create_from_data(backend, values["payment_method_data"], si.customer).id
+    if si.payment_method is not None and si.status == "requires_payment_method":
+        si.status = "requires_confirmation"
+
+
+def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    customer = values.get("customer")
+    if customer is not None:
+        customers.get(backend, customer, param="customer")
+    allowed = _types(values)
+    intent_id = backend.ids.new(PREFIX)
+    si = SetupIntent(
+        id=intent_id,
+        created=backend.clock.timestamp(),
+        client_secret=f"{intent_id}_secret_{backend.ids.token(32)}",
+        customer=customer,
+        description=values.get("description"),
+        usage=values.get("usage", "off_session"),
+        flow_directions=values.get("flow_directions"),
+        allowed_payment_method_types=allowed,
+        payment_method_options=_options(values),
+        attach_to_self=bool(values.get("attach_to_self", False)),
+        on_behalf_of=values.get("on_behalf_of"),
+        metadata=apply_metadata({}, values.get("metadata", {})),
+        mandate_data=values.get("mandate_data"),
+    )
+    if values.get("confirm"):
+        _check_confirmable(si, values)
+    _set_payment_method(backend, si, values)  # validates before anything is stored
+    table(backend).put(si.id, si)
+    _emit(backend, call, "setup_intent.created", si)
+    if values.get("confirm"):
+        _confirm(backend, call, si, values)
+    return render(si, call.version)
+
+
+def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    return render(get(backend, id), call.version)
+
+
+def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    si = get(backend, id)
+    if si.status in ("succeeded", "canceled", "processing"):
+        raise _unexpected(si, "update")
+    if "customer" in values:
+        customers.get(backend, values["customer"], param="customer")
+        si.customer = values["customer"]
+    if "allowed_payment_method_types" in values or "payment_method_types" in values:
+        si.allowed_payment_method_types = _types(values)
+    if "payment_method_options" in values:
+        si.payment_method_options = _options(values)
+    _set_payment_method(backend, si, values)
+    if "description" in values:
+        si.description = None if values["description"] is UNSET else values["description"]
+    if "flow_directions" in values:
+        si.flow_directions = None if values["flow_directions"] is UNSET else values["flow_directions"]
+    if "metadata" in values:
+        si.metadata = apply_metadata(si.metadata, values["metadata"])
+    return render(si, call.version)
+
+
+def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    si = get(backend, id)
+    if si.status not in ("requires_payment_method", "requires_confirmation", "requires_action"):
+        raise _unexpected(si, "confirm")
+    _check_confirmable(si, values)
+    if "payment_method_options" in values:
+        si.payment_method_options = _options(values)
+    _set_payment_method(backend, si, values)
+    if "mandate_data" in values:
+        si.mandate_data = values["mandate_data"]
+    _confirm(backend, call, si, values)
+    return render(si, call.version)
+
+
+def _unexpected(si: SetupIntent, action: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"You cannot {action} this SetupIntent because it has a status of {si.status}.",
+        code="setup_intent_unexpected_state", param=None)
+
+
+def _check_confirmable(si: SetupIntent, values: dict[str, Any]) -> None:
+    """Parameter problems of a confirmation: refused before anything changes."""
+    if si.payment_method is None and "payment_method" not in values and "payment_method_data" not in values:
+        raise missing("payment_method")
+    inbound = si.flow_directions is None or "inbound" in si.flow_directions
+    if inbound and values.get("mandate_data", si.mandate_data) is None:
+        raise InvalidRequestError(
+            "A mandate is required to set up a us_bank_account payment method for debits: pass mandate_data with "
+            "the customer's acceptance (or flow_directions[]=outbound for payouts only).",
+            code="parameter_missing", param="mandate_data")
+
+
+def _confirm(backend: Backend, call: Call, si: SetupIntent, values: dict[str, Any]) -> None:
+    _check_confirmable(si, values)
+    assert si.payment_method is not None
+    pm = payment_methods.get(backend, si.payment_method)
+    account = payment_methods.source_account(backend, pm)
+    if payment_methods.blocked_reason(backend, pm) is not None or (account is not None and account.status != "active"):
+        error = InvalidRequestError(
+            f"The bank account behind PaymentMethod {pm.id} is blocked "
+            f"({payment_methods.blocked_reason(backend, pm) or 'its Financial Connections account is inactive'}); "
+            f"relink the Financial Connections account or collect a new payment method.",
+            code="payment_method_bank_account_blocked", param="payment_method")
+        _fail(backend, call, si, pm, error)
+        raise error
+    verification = si.payment_method_options["us_bank_account"]["verification_method"]
+    if pm.financial_connections_account is None and not pm.verified:
+        if verification == "instant":
+            error = InvalidRequestError(
+                "Instant verification needs a Financial Connections account; manual bank details verify by "
+                "microdeposits.", code="payment_method_unexpected_state", param="payment_method_options")
+            _fail(backend, call, si, pm, error)
+            raise error
+        si.status = "requires_action"
+        si.next_action = {
+            "type": "verify_with_microdeposits",
+            "verify_with_microdeposits": {
+                "arrival_date": backend.clock.timestamp() + 2 * DAY,
+                "hosted_verification_url": f"{call.base_url}/hosted/microdeposits/{si.id}",
+                "microdeposit_type": "amounts",
+            },
+        }
+        _emit(backend, call, "setup_intent.requires_action", si)
+        return
+    _succeed(backend, call, si, pm)
+
+
+def _fail(backend: Backend, call: Call, si: SetupIntent, pm: PaymentMethod, error: StripeError) -> None:
+    si.status = "requires_payment_method"
+    si.last_setup_error = {**error.to_dict()["error"],
+                           "payment_method": payment_methods.render(backend, pm, call.version)}
+    si.payment_method = None
+    _emit(backend, call, "setup_intent.setup_failed", si)
+
+
+def _succeed(backend: Backend, call: Call, si: SetupIntent, pm: PaymentMethod) -> None:
+    if si.mandate_data is not None and (si.flow_directions is None or "inbound" in si.flow_directions):
+        acceptance = si.mandate_data["customer_acceptance"]
+        rendered: dict[str, Any] = {"accepted_at": acceptance.get("accepted_at", backend.clock.timestamp()),
+                                    "type": acceptance["type"]}
+        rendered[acceptance["type"]] = dict(acceptance.get(acceptance["type"]) or {})
+        options = si.payment_method_options["us_bank_account"]
+        mandate = Mandate(id=backend.ids.new("mandate"), payment_method=pm.id, acceptance=rendered,
+                          collection_method=(options.get("mandate_options") or {}).get("collection_method"))
+        mandates(backend).put(mandate.id, mandate)
+        si.mandate = mandate.id
+    si.status = "succeeded"
+    si.next_action = None
+    si.last_setup_error = None
+    si.latest_attempt = backend.ids.new("setatt")
+    if si.customer is not None and not si.attach_to_self:
+        payment_methods.attach_to(backend, call, pm, si.customer)
+    _emit(backend, call, "setup_intent.succeeded", si)
+
+
+def cancel(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    si = get(backend, id)
+    if si.status in ("succeeded", "canceled", "processing"):
+        raise _unexpected(si, "cancel")
+    si.status = "canceled"
+    si.next_action = None
+    si.cancellation_reason = values.get("cancellation_reason")
+    _emit(backend, call, "setup_intent.canceled", si)
+    return render(si, call.version)
+
+
+def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    customer = values.get("customer")
+    payment_method = values.get("payment_method")
+    created = created_filter(values["created"]) if "created" in values else None
+
+    def where(si: SetupIntent) -> bool:
+        if customer is not None and si.customer != customer:
+            return False
+        if payment_method is not None and si.payment_method != payment_method:
+            return False
+        return created is None or created(si.created)
+
+    return page(table(backend), values, url="/v1/setup_intents", noun=NOUN,
+                render=lambda si: render(si, call.version), where=where)
+
+
+def verify_microdeposits(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    si = get(backend, id)
+    action = si.next_action or {}
+    if si.status != "requires_action" or action.get("type") != "verify_with_microdeposits":
+        raise _unexpected(si, "verify microdeposits for")
+    if "amounts" in values and "descriptor_code" in values:
+        raise InvalidRequestError(messages.PARAMETERS_EXCLUSIVE.format(params="amounts, descriptor_code"),
+                                  code="parameters_exclusive", param="amounts")
+    if "amounts" not in values and "descriptor_code" not in values:
+        raise missing("amounts")
+    si.microdeposit_attempts += 1
+    if si.microdeposit_attempts > MICRODEPOSIT_ATTEMPTS:
+        raise InvalidRequestError("You have exceeded the number of allowed verification attempts.",
+                                  code="payment_method_microdeposit_verification_attempts_exceeded")
+    if "amounts" in values:
+        if len(values["amounts"]) != 2:
+            raise InvalidRequestError("Two amounts are required.",
+                                      code="payment_method_microdeposit_verification_amounts_invalid",
+                                      param="amounts")
+        if sorted(values["amounts"]) != MICRODEPOSIT_AMOUNTS:
+            raise InvalidRequestError("The amounts provided do not match the amounts that were sent to the bank "
+                                      "account.", code="payment_method_microdeposit_verification_amounts_mismatch",
+                                      param="amounts")
+    elif values["descriptor_code"] != MICRODEPOSIT_DESCRIPTOR:
+        raise InvalidRequestError("The descriptor code provided does not match the one sent to the bank account.",
+                                  code="payment_method_microdeposit_verification_descriptor_code_mismatch",
+                                  param="descriptor_code")
+    pm = payment_methods.get(backend, si.payment_method or "")
+    pm.verified = True
+    _succeed(backend, call, si, pm)
+    return render(si, call.version)
+
+
+def retrieve_mandate(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    found = lookup_mandate(backend, id, call.version)
+    if found is None:
+        raise ResourceMissingError("mandate", id, param="mandate")
+    return found

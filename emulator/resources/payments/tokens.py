@@ -1,0 +1,215 @@
+"""Bank-account tokens (`POST /v1/tokens`), for Connect payouts (source document §5).
+
+`bank_account[payment_method]=pm_…` makes a token from a us_bank_account PaymentMethod: if the PaymentMethod is
+attached to a customer, `customer` is required (and must be that customer); if not, the PaymentMethod is consumed
+and cannot be used again. The classic `bank_account[account_number|routing_number|…]` form works too. A bank
+account made from a Financial Connections TAN shows `status: tokenized_account_number_deactivated` while that TAN is
+not transactable (derived, like the PaymentMethod's `blocked`).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.core import messages
+from emulator.core.backend import Backend, Call
+from emulator.core.errors import InvalidRequestError, ResourceMissingError, missing
+from emulator.core.spec import Choice, Field, Hash, String, params
+from emulator.core.store import Table
+from emulator.core.versions import ApiVersion
+from emulator.resources import customers
+from emulator.resources.financial_connections import accounts as fc_accounts
+from emulator.resources.payments import payment_methods
+
+CREATE = params(
+    {
+        "bank_account": Field(
+            Hash(
+                {
+                    "payment_method": Field(String()),
+                    "account_number": Field(String(max_length=17)),
+                    "routing_number": Field(String(max_length=9)),
+                    "country": Field(String(max_length=2)),
+                    "currency": Field(String(max_length=3)),
+                    "account_holder_name": Field(String()),
+                    "account_holder_type": Field(Choice(("company", "individual"))),
+                    "account_type": Field(Choice(("checking", "futsu", "savings", "toza"))),
+                }
+            )
+        ),
+        "customer": Field(String()),
+    }
+)
+RETRIEVE = params({})
+
+
+@dataclass
+class BankAccount:
+    id: str
+    account_holder_name: str | None
+    account_holder_type: str | None
+    account_type: str | None
+    bank_name: str | None
+    fingerprint: str
+    routing_number: str
+    manual_last4: str | None
+    financial_connections_account: str | None
+    account: str | None = None
+    customer: str | None = None
+    deleted: bool = False
+
+    def status(self, backend: Backend) -> str:
+        if self.financial_connections_account is None:
+            return "new"
+        source = fc_accounts.table(backend).get(self.financial_connections_account)
+        tan = None if source is None else source.tan
+        return "tokenized_account_number_deactivated" if tan is not None and tan.status != "transactable" else "new"
+
+    def last4(self, backend: Backend) -> str:
+        source = None if self.financial_connections_account is None else fc_accounts.table(backend).get(
+            self.financial_connections_account)
+        return source.number_last4 if source is not None else (self.manual_last4 or "")
+
+    def render(self, backend: Backend, version: ApiVersion | None = None) -> dict[str, Any]:
+        rendered: dict[str, Any] = {"id": self.id, "object": "bank_account"}
+        if self.account is not None:
+            rendered["account"] = self.account
+        rendered.update({
+            "account_holder_name": self.account_holder_name,
+            "account_holder_type": self.account_holder_type,
+            "account_type": self.account_type,
+            "bank_name": self.bank_name,
+            "country": "US",
+            "currency": "usd",
+        })
+        if self.customer is not None:
+            rendered["customer"] = self.customer
+        if self.account is not None:
+            rendered["default_for_currency"] = False
+            rendered["metadata"] = {}
+        rendered.update({
+            "fingerprint": self.fingerprint,
+            "last4": self.last4(backend),
+            "routing_number": self.routing_number,
+            "status": self.status(backend),
+        })
+        return rendered
+
+
+@dataclass
+class Token:
+    id: str
+    created: int
+    bank_account: BankAccount
+    used: bool = False
+
+    def render(self, backend: Backend, version: ApiVersion | None = None) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "token",
+            "bank_account": self.bank_account.render(backend, version),
+            "client_ip": None,
+            "created": self.created,
+            "livemode": False,
+            "type": "bank_account",
+            "used": self.used,
+        }
+
+
+def table(backend: Backend) -> Table[Token]:
+    found: Table[Any] = backend.store.table("tokens")
+    return found
+
+
+def get(backend: Backend, token_id: str, *, param: str | None = "token") -> Token:
+    found = table(backend).get(token_id)
+    if found is None:
+        raise ResourceMissingError("token", token_id, param=param)
+    return found
+
+
+def _from_payment_method(backend: Backend, pm_id: str, customer: str | None, extra: list[str]) -> BankAccount:
+    if extra:
+        raise InvalidRequestError(
+            messages.PARAMETERS_EXCLUSIVE.format(params=f"bank_account[payment_method], bank_account[{extra[0]}]"),
+            code="parameters_exclusive", param=f"bank_account[{extra[0]}]")
+    pm = payment_methods.get(backend, pm_id, param="bank_account[payment_method]")
+    if pm.customer is not None:
+        if customer is None:
+            raise InvalidRequestError(
+                f"The PaymentMethod {pm.id} is attached to customer {pm.customer}: pass `customer` as well.",
+                code="parameter_missing", param="customer")
+        if customer != pm.customer:
+            raise InvalidRequestError(f"The PaymentMethod {pm.id} is attached to another customer.",
+                                      param="customer")
+    elif pm.consumed:
+        raise InvalidRequestError(
+            f"The PaymentMethod {pm.id} was already used to create a token and cannot be used again.",
+            code="payment_method_unexpected_state", param="bank_account[payment_method]")
+    if payment_methods.blocked_reason(backend, pm) is not None:
+        raise InvalidRequestError(f"The bank account behind PaymentMethod {pm.id} is blocked.",
+                                  code="payment_method_bank_account_blocked", param="bank_account[payment_method]")
+    if pm.customer is None:
+        pm.consumed = True
+    return BankAccount(
+        id=backend.ids.new("ba"),
+        account_holder_name=pm.billing_details.get("name"),
+        account_holder_type=pm.account_holder_type,
+        account_type=pm.account_type,
+        bank_name=pm.bank_name,
+        fingerprint=pm.fingerprint,
+        routing_number=pm.routing_number,
+        manual_last4=pm.manual_last4,
+        financial_connections_account=pm.financial_connections_account,
+    )
+
+
+def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    customer = values.get("customer")
+    if customer is not None:
+        customers.get(backend, customer, param="customer")
+    bank = values.get("bank_account")
+    if bank is None:
+        raise missing("bank_account")
+    if "payment_method" in bank:
+        account = _from_payment_method(backend, bank["payment_method"], customer,
+                                       [key for key in bank if key != "payment_method"])
+    else:
+        for key in ("account_number", "country", "currency"):
+            if key not in bank:
+                raise missing(f"bank_account[{key}]")
+        if bank["country"].upper() != "US" or bank["currency"].lower() != "usd":
+            raise InvalidRequestError("The emulator's bank accounts are US accounts in usd.",
+                                      param="bank_account[country]")
+        routing = bank.get("routing_number", "")
+        if len(routing) != 9 or not routing.isdigit():
+            raise InvalidRequestError("Routing number must have 9 digits", param="bank_account[routing_number]")
+        number = bank["account_number"]
+        if not number.isdigit() or not 4 <= len(number) <= 17:
+            raise InvalidRequestError("Invalid account number", code="account_number_invalid",
+                                      param="bank_account[account_number]")
+        account = BankAccount(
+            id=backend.ids.new("ba"), account_holder_name=bank.get("account_holder_name"),
+            account_holder_type=bank.get("account_holder_type"), account_type=bank.get("account_type"),
+            bank_name="STRIPE TEST BANK", fingerprint=payment_methods.fingerprint(backend, routing, number),
+            routing_number=routing, manual_last4=number[-4:], financial_connections_account=None,
+        )
+    token = Token(id=backend.ids.new("btok"), created=backend.clock.timestamp(), bank_account=account)
+    table(backend).put(token.id, token)
+    return token.render(backend, call.version)
+
+
+def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    return get(backend, id).render(backend, call.version)
+
+
+def lookup(backend: Backend, token_id: str, version: ApiVersion) -> dict[str, Any] | None:
+    found = table(backend).get(token_id)
+    return None if found is None else found.render(backend, version)
+
+
+def snapshot(backend: Backend, account: BankAccount) -> Any:
+    rendered = account.render(backend)
+    return lambda version: copy.deepcopy(rendered)
