@@ -74,6 +74,11 @@ class AuthenticationError(StripeError):
     type = "invalid_request_error"
 
 
+class PermissionDeniedError(StripeError):
+    http_status = 403
+    type = "invalid_request_error"
+
+
 class IdempotencyError(StripeError):
     http_status = 400
     type = "idempotency_error"

@@ -17,7 +17,13 @@ from starlette.responses import Response
 
 from emulator.core import form, messages
 from emulator.core.backend import Backend, Call
-from emulator.core.errors import ApiError, InvalidRequestError, StripeError, UnrecognizedUrlError
+from emulator.core.errors import (
+    ApiError,
+    InvalidRequestError,
+    PermissionDeniedError,
+    StripeError,
+    UnrecognizedUrlError,
+)
 from emulator.core.expand import expand
 from emulator.core.idempotency import StoredResponse
 from emulator.core.requestlog import LoggedRequest, mask_params
@@ -26,7 +32,7 @@ from emulator.core.versions import NEWEST_PREVIEW, ApiVersion, Feature
 from emulator.http.auth import authenticate
 from emulator.http.responses import dumps, error_response
 from emulator.http.state import EmulatorState
-from emulator.resources.registry import EXPANDABLE, resolver
+from emulator.resources.registry import EXPANDABLE, connected_account_exists, resolver
 
 logger = logging.getLogger("emulator")
 
@@ -104,6 +110,11 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
             hint=f" This endpoint exists only with a preview Stripe-Version (e.g. {NEWEST_PREVIEW}); "
                  f"you sent {version}.",
         )
+    on_behalf = request.headers.get("stripe-account")
+    if on_behalf is not None and not connected_account_exists(backend, on_behalf):
+        raise PermissionDeniedError(
+            f"The provided key '{api_key.masked}' does not have access to account '{on_behalf[:40]}' (or that "
+            f"account does not exist). Application access may have been revoked.", code="account_invalid")
     raw = await read_form(request, state.settings.max_body_bytes)
     exchange.params = mask_params(raw)
     key = (request.headers.get("idempotency-key") or None) if endpoint.method == "POST" else None

@@ -57,3 +57,7 @@ def resolver(backend: Backend, version: ApiVersion) -> Callable[[str, str], dict
         return None if lookup is None else lookup(backend, object_id, version)
 
     return resolve
+
+
+def connected_account_exists(backend: Backend, account_id: str) -> bool:
+    return connect.accounts(backend).get(account_id) is not None

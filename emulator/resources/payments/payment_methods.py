@@ -337,7 +337,7 @@ def detach(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
         raise InvalidRequestError(f"The PaymentMethod {pm.id} is not attached to a customer.",
                                   code="payment_method_unexpected_state", param="payment_method")
     pm.customer = None
-    emit_pm(backend, call, "payment_method.detached", pm)
+    emit_pm(backend, call, "payment_method.detached", pm)  # its mandates follow (effects.py)
     return render(backend, pm, call.version)
 
 

@@ -154,6 +154,9 @@ class Mandate:
     payment_method: str
     acceptance: dict[str, Any]
     collection_method: str | None = None
+    customer: str | None = None
+    status: str = "active"
+    """`inactive` once its payment method is detached from the customer (`mandate.updated`)."""
 
     def render(self, version: ApiVersion | None = None) -> dict[str, Any]:
         details: dict[str, Any] = {}
@@ -167,7 +170,7 @@ class Mandate:
             "multi_use": {},
             "payment_method": self.payment_method,
             "payment_method_details": {"type": "us_bank_account", "us_bank_account": details},
-            "status": "active",
+            "status": self.status,
             "type": "multi_use",
         }
 
@@ -454,7 +457,8 @@ def _succeed(backend: Backend, call: Call, si: SetupIntent, pm: PaymentMethod) -
         rendered[acceptance["type"]] = dict(acceptance.get(acceptance["type"]) or {})
         options = si.payment_method_options["us_bank_account"]
         mandate = Mandate(id=backend.ids.new("mandate"), payment_method=pm.id, acceptance=rendered,
-                          collection_method=(options.get("mandate_options") or {}).get("collection_method"))
+                          collection_method=(options.get("mandate_options") or {}).get("collection_method"),
+                          customer=si.customer)
         mandates(backend).put(mandate.id, mandate)
         si.mandate = mandate.id
     si.status = "succeeded"
@@ -531,3 +535,12 @@ def retrieve_mandate(backend: Backend, call: Call, values: dict[str, Any], id: s
     if found is None:
         raise ResourceMissingError("mandate", id, param="mandate")
     return found
+
+
+def deactivate_mandates(backend: Backend, call: Call, payment_method: str) -> None:
+    """A payment method detached from its customer can no longer be debited under its mandates."""
+    for mandate in mandates(backend).values():
+        if mandate.payment_method == payment_method and mandate.status == "active":
+            mandate.status = "inactive"
+            frozen = copy.deepcopy(mandate)
+            emit(backend, call, "mandate.updated", frozen.render, {"status": "active"})

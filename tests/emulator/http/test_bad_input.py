@@ -16,10 +16,17 @@ from harness.contract.recorder import ContractRecorder
 from tests.conftest import Api, checked, digest
 
 PATHS = ["/v1/customers", "/v1/customers/{id}", "/v1/events", "/v1/events/{id}", "/_emulator/clock",
-         "/_emulator/reset", "/_emulator/requests", "/v1/customers/{id}/nope", "/v1/%ff", "/v1/customers/%00"]
+         "/_emulator/reset", "/_emulator/requests", "/v1/customers/{id}/nope", "/v1/%ff", "/v1/customers/%00",
+         "/v1/financial_connections/sessions", "/v1/financial_connections/accounts",
+         "/v1/financial_connections/accounts/fca_x/refresh",
+         "/v1/test_helpers/financial_connections/sessions/x/complete",
+         "/v1/setup_intents", "/v1/setup_intents/seti_x/confirm", "/v1/tokens", "/v1/payment_methods",
+         "/v1/accounts/acct_x/external_accounts"]
 KEYS = ["name", "email", "balance", "metadata", "metadata[k]", "metadata[]", "address[city]", "address",
         "shipping[name]", "expand[]", "expand[0]", "limit", "starting_after", "created[gt]", "types[]", "type",
-        "tax_exempt", "preferred_locales[0]", "advance", "freeze", "all", "a[b][c][d]", "[", "]", "x[]]", ""]
+        "tax_exempt", "preferred_locales[0]", "advance", "freeze", "all", "a[b][c][d]", "[", "]", "x[]]", "",
+        "permissions[]", "account_holder[type]", "relink_options[authorization]", "filters[country]", "features[]",
+        "payment_method_data[type]", "confirm", "bank_account[payment_method]", "outcome", "accounts[]"]
 _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 _value = st.one_of(_text, st.integers().map(str), st.sampled_from(["", "true", "false", "cus_x", "9" * 30]))
 _pairs = st.lists(st.tuples(st.one_of(st.sampled_from(KEYS), _text), _value), max_size=8)
