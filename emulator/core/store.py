@@ -4,7 +4,7 @@ creation order from a position, so a page costs what it returns, not the size of
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -68,9 +68,10 @@ class Store:
     """The tables of one namespace, created on first use."""
 
     def __init__(self) -> None:
-        self._tables: dict[str, Table[object]] = {}
+        self._tables: dict[str, Table[Any]] = {}
 
-    def table(self, name: str) -> Table[object]:
+    def table(self, name: str) -> Table[Any]:
+        """The table `name` (each resource module types it: `def table(backend) -> Table[Session]`)."""
         table = self._tables.get(name)
         if table is None:
             table = self._tables[name] = Table()

@@ -134,8 +134,7 @@ def _shipping(value: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _table(backend: Backend) -> Table[Customer]:
-    table: Table[Any] = backend.store.table(TABLE)
-    return table
+    return backend.store.table(TABLE)
 
 
 def _assign(customer: Customer, values: dict[str, Any]) -> None:

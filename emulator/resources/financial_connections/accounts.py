@@ -213,8 +213,7 @@ class Account:
 
 
 def table(backend: Backend) -> Table[Account]:
-    found: Table[Any] = backend.store.table(TABLE)
-    return found
+    return backend.store.table(TABLE)
 
 
 def get(backend: Backend, account_id: str, *, param: str | None = "account") -> Account:

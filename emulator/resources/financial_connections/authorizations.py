@@ -71,8 +71,7 @@ def render(authorization: Authorization, members: list[accounts.Account], versio
 
 
 def table(backend: Backend) -> Table[Authorization]:
-    found: Table[Any] = backend.store.table(TABLE)
-    return found
+    return backend.store.table(TABLE)
 
 
 def get(backend: Backend, authorization_id: str, *, param: str | None = "authorization") -> Authorization:

@@ -96,7 +96,7 @@ def _finish(backend: Backend, call: Call, session: Session, status: str, *, fail
 
 # -- choosing accounts ---------------------------------------------------------------------------------------------
 
-def _allowed(session: Session, account: CatalogueAccount) -> bool:
+def _allowed(session: Session, account: Account | CatalogueAccount) -> bool:
     subcategories = session.account_subcategories
     return subcategories is None or account.subcategory in subcategories
 
@@ -110,7 +110,7 @@ def _choose(backend: Backend, session: Session, institution: Institution, select
         if session.relink:
             specific = _specific(session)
             pool: list[Account | CatalogueAccount] = [a for a in existing if a.id == specific] if specific else [
-                a for a in existing if not a.disconnected and _allowed_account(session, a)]
+                a for a in existing if not a.disconnected and _allowed(session, a)]
             chosen = pool
         else:
             chosen = [a for a in institution.accounts if _allowed(session, a)]
@@ -146,11 +146,6 @@ def _choose(backend: Backend, session: Session, institution: Institution, select
         if not any(item is other for other in unique):
             unique.append(item)
     return unique
-
-
-def _allowed_account(session: Session, account: Account) -> bool:
-    subcategories = session.account_subcategories
-    return subcategories is None or account.subcategory in subcategories
 
 
 # -- a new link ----------------------------------------------------------------------------------------------------

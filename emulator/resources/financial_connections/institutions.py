@@ -10,7 +10,7 @@ from typing import Any
 
 from emulator.core.backend import Backend, Call
 from emulator.core.errors import ResourceMissingError
-from emulator.core.listing import LIST_FIELDS, envelope
+from emulator.core.listing import LIST_FIELDS, page
 from emulator.core.spec import params
 from emulator.core.store import Table
 from emulator.core.versions import ApiVersion
@@ -143,12 +143,8 @@ def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> d
 
 
 def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
-    from emulator.core.listing import page
-
     table: Table[Institution] = Table()
     for institution in reversed(catalogue().institutions):  # newest first == catalogue order
         table.put(institution.id, institution)
     return page(table, values, url=URL, noun=NOUN, render=lambda i: i.render(call.version))
 
-
-__all__ = ["Catalogue", "CatalogueAccount", "Institution", "catalogue", "envelope"]

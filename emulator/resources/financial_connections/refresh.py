@@ -14,7 +14,7 @@ from faker import Faker
 
 from emulator.core.backend import Backend, Call
 from emulator.core.errors import InvalidRequestError, ResourceMissingError
-from emulator.core.listing import LIST_FIELDS, page
+from emulator.core.listing import LIST_FIELDS, created_filter, page
 from emulator.core.spec import Array, Choice, Field, Hash, Range, String, params
 from emulator.core.store import Table
 from emulator.core.versions import ApiVersion, Feature
@@ -96,19 +96,16 @@ def _faker(backend: Backend, account: Account, purpose: str) -> Faker:
 
 
 def ownerships(backend: Backend) -> Table[Ownership]:
-    found: Table[Any] = backend.store.table("financial_connections.account_ownerships")
-    return found
+    return backend.store.table("financial_connections.account_ownerships")
 
 
 def transactions(backend: Backend) -> Table[Transaction]:
-    found: Table[Any] = backend.store.table("financial_connections.transactions")
-    return found
+    return backend.store.table("financial_connections.transactions")
 
 
 def refresh_ids(backend: Backend) -> Table[str]:
     """Transaction refresh ids in the order they happened (for `transaction_refresh[after]`)."""
-    found: Table[Any] = backend.store.table("financial_connections.transaction_refreshes")
-    return found
+    return backend.store.table("financial_connections.transaction_refreshes")
 
 
 def _new_refresh_id(backend: Backend) -> str:
@@ -277,11 +274,7 @@ def list_transactions(backend: Backend, call: Call, values: dict[str, Any]) -> d
         position = refresh_ids(backend).position(transaction.transaction_refresh)
         if after_position is not None and (position is None or position <= after_position):
             return False
-        if window is None:
-            return True
-        from emulator.core.listing import created_filter
-
-        return created_filter(window)(transaction.transacted_at)
+        return window is None or created_filter(window)(transaction.transacted_at)
 
     return page(transactions(backend), values, url="/v1/financial_connections/transactions",
                 noun="financial_connections.transaction", render=lambda t: t.render(call.version), where=where)
@@ -298,11 +291,7 @@ def lookup_ownership(backend: Backend, ownership_id: str, version: ApiVersion) -
     found = ownerships(backend).get(ownership_id)
     if found is None:
         return None
-    owners_list = owners(backend, accounts_call(version), {"ownership": found.id, "limit": 100}, found.account)
+    owners_list = owners(backend, Call(version=version), {"ownership": found.id, "limit": 100}, found.account)
     return {"id": found.id, "object": "financial_connections.account_ownership", "created": found.created,
             "owners": owners_list}
-
-
-def accounts_call(version: ApiVersion) -> Call:
-    return Call(version=version)
 

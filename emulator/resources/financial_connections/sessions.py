@@ -161,8 +161,7 @@ def render(backend: Backend, session: Session, version: ApiVersion) -> dict[str,
 
 
 def table(backend: Backend) -> Table[Session]:
-    found: Table[Any] = backend.store.table(TABLE)
-    return found
+    return backend.store.table(TABLE)
 
 
 def get(backend: Backend, session_id: str, *, param: str | None = "session") -> Session:

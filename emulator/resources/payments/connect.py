@@ -44,13 +44,11 @@ class ConnectedAccount:
 
 
 def accounts(backend: Backend) -> Table[ConnectedAccount]:
-    found: Table[Any] = backend.store.table("accounts")
-    return found
+    return backend.store.table("accounts")
 
 
 def externals(backend: Backend) -> Table[BankAccount]:
-    found: Table[Any] = backend.store.table("external_accounts")
-    return found
+    return backend.store.table("external_accounts")
 
 
 def get_account(backend: Backend, account_id: str, *, param: str | None = "account") -> ConnectedAccount:

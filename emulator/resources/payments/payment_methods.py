@@ -153,8 +153,7 @@ def render(backend: Backend, pm: PaymentMethod, version: ApiVersion) -> dict[str
 
 
 def table(backend: Backend) -> Table[PaymentMethod]:
-    found: Table[Any] = backend.store.table(TABLE)
-    return found
+    return backend.store.table(TABLE)
 
 
 def get(backend: Backend, pm_id: str, *, param: str | None = "payment_method") -> PaymentMethod:

@@ -238,13 +238,11 @@ def render(si: SetupIntent, version: ApiVersion) -> dict[str, Any]:
 
 
 def table(backend: Backend) -> Table[SetupIntent]:
-    found: Table[Any] = backend.store.table(TABLE)
-    return found
+    return backend.store.table(TABLE)
 
 
 def mandates(backend: Backend) -> Table[Mandate]:
-    found: Table[Any] = backend.store.table(MANDATES)
-    return found
+    return backend.store.table(MANDATES)
 
 
 def get(backend: Backend, si_id: str, *, param: str | None = "intent") -> SetupIntent:

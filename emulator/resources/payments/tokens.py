@@ -9,7 +9,6 @@ not transactable (derived, like the PaymentMethod's `blocked`).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,8 +118,7 @@ class Token:
 
 
 def table(backend: Backend) -> Table[Token]:
-    found: Table[Any] = backend.store.table("tokens")
-    return found
+    return backend.store.table("tokens")
 
 
 def get(backend: Backend, token_id: str, *, param: str | None = "token") -> Token:
@@ -209,7 +207,3 @@ def lookup(backend: Backend, token_id: str, version: ApiVersion) -> dict[str, An
     found = table(backend).get(token_id)
     return None if found is None else found.render(backend, version)
 
-
-def snapshot(backend: Backend, account: BankAccount) -> Any:
-    rendered = account.render(backend)
-    return lambda version: copy.deepcopy(rendered)
