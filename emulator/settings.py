@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import secrets
+from dataclasses import dataclass, field
 
 from emulator.core.versions import NEWEST_GA
 
@@ -19,3 +21,17 @@ class Settings:
     default_api_version: str = NEWEST_GA
     log_level: str = "info"
     max_body_bytes: int = MAX_BODY_BYTES
+    webhook_timeout: float = 10.0
+    forward_to: str | None = None
+    """Deliver every namespace's events to this URL too (like `stripe listen --forward-to`)."""
+    forward_events: tuple[str, ...] = ("*",)
+    webhook_secret: str | None = None
+    _random_secret: str = field(default_factory=lambda: f"whsec_{secrets.token_hex(16)}", repr=False)
+
+    def forward_secret(self) -> str:
+        """The `--forward-to` signing secret: given, or derived from the seed (stable across restarts), or random."""
+        if self.webhook_secret is not None:
+            return self.webhook_secret
+        if self.seed is not None:
+            return "whsec_" + hashlib.sha256(f"stripe-fc-emulator:{self.seed}:forward".encode()).hexdigest()[:32]
+        return self._random_secret

@@ -47,12 +47,14 @@ class ControlClient:
     def close(self) -> None:
         self._client.close()
 
-    def _call(self, method: str, path: str, data: dict[str, str] | None = None) -> dict[str, Any]:
+    def _call(self, method: str, path: str, data: dict[str, str] | None = None,
+              timeout: float | None = None) -> dict[str, Any]:
         response = self._client.request(
             method,
             f"{self.base_url}/_emulator/{path}",
             data=data,
             headers={"Authorization": f"Bearer {self.api_key}"},
+            timeout=TIMEOUT if timeout is None else timeout + TIMEOUT,
         )
         body: dict[str, Any] = response.json()
         if response.status_code >= 400:
@@ -93,6 +95,37 @@ class ControlClient:
             )
             for e in entries
         ]
+
+    # -- webhooks ------------------------------------------------------------------------------------------------
+    def flush_webhooks(self, timeout: int = 30) -> dict[str, Any]:
+        """Deliver every webhook due now (by the namespace clock) and wait for those attempts."""
+        return self._call("POST", "webhooks/flush", {"timeout": str(timeout)}, timeout=timeout)
+
+    def deliveries(self, *, type: str | None = None, event: str | None = None, limit: int = 100) -> list[
+            dict[str, Any]]:
+        query = "&".join(f"{k}={v}" for k, v in (("type", type), ("event", event), ("limit", limit)) if v is not None)
+        found: list[dict[str, Any]] = self._call("GET", f"webhooks/deliveries?{query}")["data"]
+        return found
+
+    def wait_for_event(self, type: str, *, after: str | None = None, timeout: int = 10) -> dict[str, Any]:
+        """The first event of `type` (wildcards allowed), waiting up to `timeout` seconds on the server."""
+        return self._wait("event", type, after, timeout, succeeded=False)
+
+    def wait_for_delivery(self, type: str, *, succeeded: bool = True, after: str | None = None,
+                          timeout: int = 10) -> dict[str, Any]:
+        """The first delivery attempt of an event of `type` (successful ones only by default)."""
+        return self._wait("delivery", type, after, timeout, succeeded=succeeded)
+
+    def _wait(self, kind: str, type: str, after: str | None, timeout: int, *, succeeded: bool) -> dict[str, Any]:
+        data = {"for": kind, "type": type, "timeout": str(timeout), "succeeded": "true" if succeeded else "false"}
+        if after is not None:
+            data["after"] = after
+        try:
+            return self._call("POST", "wait", data, timeout=timeout)
+        except ControlError as exc:
+            if exc.status == 408:
+                raise TimeoutError(exc.error.get("message", f"no {kind} {type!r} within {timeout}s")) from exc
+            raise
 
     @staticmethod
     def _clock(body: dict[str, Any]) -> ClockState:

@@ -39,8 +39,8 @@ def allowed(module: str, imported: str) -> bool:
         return imported.startswith("emulator.core")
     if module.startswith("emulator.resources"):  # Faker generates the data the catalogue leaves open
         return imported.startswith(("emulator.core", "emulator.resources", "faker"))
-    if module.startswith("emulator.webhooks"):
-        return imported.startswith(("emulator.core", "emulator.webhooks", "httpx"))
+    if module.startswith("emulator.webhooks"):  # delivery reads the endpoints (a resource) and sends with httpx
+        return imported.startswith(("emulator.core", "emulator.resources", "emulator.webhooks", "httpx"))
     if module.startswith("emulator.http"):
         return top in {"starlette"} or (top == "emulator" and not imported.startswith("emulator.__main__"))
     if module == "emulator.__main__":

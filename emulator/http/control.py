@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import __version__
-from emulator.core.errors import StripeError
+from emulator.core.errors import InvalidRequestError, StripeError
+from emulator.core.events import type_matcher
 from emulator.core.listing import envelope
-from emulator.core.spec import Boolean, Context, Field, Integer, params, validate
+from emulator.core.spec import Boolean, Choice, Context, Field, Integer, String, params, validate
 from emulator.http.auth import authenticate
 from emulator.http.pipeline import read_form, state_of
 from emulator.http.responses import error_response, json_response
@@ -21,6 +22,12 @@ RESET = params({"all": Field(Boolean())}, expand=False)
 CLOCK_GET = params({}, expand=False)
 CLOCK_SET = params({"advance": Field(Integer(minimum=0)), "freeze": Field(Boolean())}, expand=False)
 REQUESTS = params({"limit": Field(Integer(minimum=1, maximum=1000))}, expand=False)
+DELIVERIES = params({"limit": Field(Integer(minimum=1, maximum=1000)), "event": Field(String()),
+                     "endpoint": Field(String()), "type": Field(String())}, expand=False)
+FLUSH = params({"timeout": Field(Integer(minimum=0, maximum=120))}, expand=False)
+WAIT = params({"for": Field(Choice(("event", "delivery")), required=True), "type": Field(String(), required=True),
+               "after": Field(String()), "succeeded": Field(Boolean()),
+               "timeout": Field(Integer(minimum=0, maximum=60))}, expand=False)
 
 
 async def health(request: Request) -> Response:
@@ -85,6 +92,7 @@ async def clock(request: Request) -> Response:
         if "advance" in values:
             backend.clock.advance(values["advance"])
         backend.tick()
+    state.dispatcher.kick()
     return json_response(backend.clock.to_dict())
 
 
@@ -98,10 +106,77 @@ async def requests(request: Request) -> Response:
     return json_response(envelope([entry.to_dict() for entry in entries], False, "/_emulator/requests"))
 
 
+@_guarded
+async def deliveries(request: Request) -> Response:
+    state = state_of(request)
+    key = authenticate(request.headers, allow_publishable=False)
+    values = await _values(request, DELIVERIES)
+    outbox = state.dispatcher.outbox(state.backends.get(key.namespace))
+    matches = type_matcher(values["type"]) if "type" in values else None
+    found = [a.to_dict() for a in reversed(outbox.attempts)
+             if values.get("event") in (None, a.event) and values.get("endpoint") in (None, a.endpoint)
+             and (matches is None or matches(a.event_type))]
+    return json_response(envelope(found[: values.get("limit", 100)], len(found) > values.get("limit", 100),
+                                  "/_emulator/webhooks/deliveries"))
+
+
+@_guarded
+async def flush(request: Request) -> Response:
+    state = state_of(request)
+    key = authenticate(request.headers, allow_publishable=False)
+    values = await _values(request, FLUSH)
+    summary = await state.dispatcher.flush(state.backends.get(key.namespace), values.get("timeout", 30))
+    return json_response({"object": "emulator.webhooks_flush", **summary})
+
+
+@_guarded
+async def wait(request: Request) -> Response:
+    """Wait (bounded) until an event of a type exists, or a delivery attempt of an event type was made."""
+    state = state_of(request)
+    key = authenticate(request.headers, allow_publishable=False)
+    values = await _values(request, WAIT)
+    backend = state.backends.get(key.namespace)
+    matches = type_matcher(values["type"])
+    after = values.get("after")
+
+    def found_event() -> dict[str, object] | None:
+        with backend.lock:
+            backend.tick()
+            start = backend.events.table.position(after) if after else None
+            rows = backend.events.table.oldest_first(start) if start is not None else reversed(
+                list(backend.events.table.newest_first()))
+            for event in rows:
+                if matches(event.type):
+                    return event.render()
+        return None
+
+    def found_delivery() -> dict[str, object] | None:
+        attempts = list(state.dispatcher.outbox(backend).attempts)
+        if after:
+            ids = [a.id for a in attempts]
+            attempts = attempts[ids.index(after) + 1:] if after in ids else attempts
+        for attempt in attempts:
+            if matches(attempt.event_type) and (not values.get("succeeded", False) or attempt.succeeded):
+                return attempt.to_dict()
+        return None
+
+    state.dispatcher.kick()
+    predicate = found_event if values["for"] == "event" else found_delivery
+    result = await state.dispatcher.notifier.wait_until(predicate, values.get("timeout", 10))
+    if result is None:
+        raise InvalidRequestError(
+            f"No {values['for']} matching {values['type']!r} within {values.get('timeout', 10)}s.",
+            code="resource_missing", http_status=408)
+    return json_response(result)
+
+
 ROUTES: list[tuple[str, str, ControlHandler]] = [
     ("GET", "/_emulator/health", health),
     ("POST", "/_emulator/reset", reset),
     ("GET", "/_emulator/clock", clock),
     ("POST", "/_emulator/clock", clock),
     ("GET", "/_emulator/requests", requests),
+    ("GET", "/_emulator/webhooks/deliveries", deliveries),
+    ("POST", "/_emulator/webhooks/flush", flush),
+    ("POST", "/_emulator/wait", wait),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from emulator.core.versions import Feature
 from emulator.http.pipeline import Endpoint
-from emulator.resources import customers, events
+from emulator.resources import customers, events, webhook_endpoints
 from emulator.resources.financial_connections import (
     accounts,
     authorizations,
@@ -28,6 +28,11 @@ API: list[Endpoint] = [
     Endpoint("DELETE", "/v1/customers/{id}", customers.delete, customers.DELETE),
     Endpoint("GET", "/v1/events", events.list_, events.LIST),
     Endpoint("GET", "/v1/events/{id}", events.retrieve, events.RETRIEVE),
+    Endpoint("POST", "/v1/webhook_endpoints", webhook_endpoints.create, webhook_endpoints.CREATE),
+    Endpoint("GET", "/v1/webhook_endpoints", webhook_endpoints.list_, webhook_endpoints.LIST),
+    Endpoint("GET", "/v1/webhook_endpoints/{id}", webhook_endpoints.retrieve, webhook_endpoints.RETRIEVE),
+    Endpoint("POST", "/v1/webhook_endpoints/{id}", webhook_endpoints.update, webhook_endpoints.UPDATE),
+    Endpoint("DELETE", "/v1/webhook_endpoints/{id}", webhook_endpoints.delete, webhook_endpoints.DELETE),
     # Financial Connections
     Endpoint("POST", f"{FC}/sessions", sessions.create, sessions.CREATE),
     Endpoint("GET", f"{FC}/sessions/{{id}}", sessions.retrieve, sessions.RETRIEVE),

@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from emulator.core.backend import Backends
+from emulator.core.backend import Backend, Backends
 from emulator.core.ids import IdFactory
 from emulator.core.versions import VersionPolicy
+from emulator.resources import webhook_endpoints
 from emulator.resources.registry import wire
 from emulator.settings import Settings
+from emulator.webhooks.delivery import Dispatcher
 
 
 @dataclass
@@ -18,14 +20,26 @@ class EmulatorState:
     backends: Backends
     policy: VersionPolicy
     request_ids: IdFactory
+    dispatcher: Dispatcher
     started_at: float = field(default_factory=time.time)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmulatorState:
         policy = VersionPolicy(settings.default_api_version)
+        dispatcher = Dispatcher(timeout=settings.webhook_timeout)
+
+        def on_create(backend: Backend) -> None:
+            wire(backend)
+            dispatcher.attach(backend)
+            if settings.forward_to is not None:
+                webhook_endpoints.add(backend, settings.forward_to, list(settings.forward_events),
+                                      secret=settings.forward_secret(), hidden=True,
+                                      description="--forward-to (like stripe listen)")
+
         return cls(
             settings=settings,
-            backends=Backends(settings.seed, policy.default, on_create=wire),
+            backends=Backends(settings.seed, policy.default, on_create=on_create),
             policy=policy,
             request_ids=IdFactory(settings.seed, "requests"),
+            dispatcher=dispatcher,
         )

@@ -22,10 +22,11 @@ from harness.contract.openapi import SchemaSet, load
 from harness.contract.sdk_models import ModelChecker, declared_fields, error_class, judges, model_class
 
 DOC_URL = "https://docs.stripe.com/error-codes/"
+_NOT_EXTRACTED = frozenset({"financial_connections.transaction", "deleted_bank_account", "webhook_endpoint",
+                            "deleted_webhook_endpoint"})
 SDK_ONLY = {
-    "ga": frozenset({"financial_connections.transaction", "deleted_bank_account"}),
-    "preview": frozenset({"financial_connections.transaction", "financial_connections.account_inferred_balance",
-                          "deleted_bank_account"}),
+    "ga": _NOT_EXTRACTED,
+    "preview": _NOT_EXTRACTED | {"financial_connections.account_inferred_balance"},
 }
 """Object types the extracted OpenAPI data lacks: the SDK oracle alone checks them."""
 CHANGELOG_ERROR_CODES = frozenset({"payment_method_types_no_longer_supported"})

@@ -1,0 +1,293 @@
+"""Webhook delivery: every event goes to every enabled endpoint that wants it, signed, with retries.
+
+Each namespace has an outbox of deliveries (one per event and endpoint). A single asyncio worker per running app
+sends what is due — due by the *namespace clock*, so a test moves the clock instead of waiting — with bounded
+concurrency and a timeout per attempt, so a hanging endpoint holds one slot at most for `timeout` seconds and never
+the API. A failed attempt (non-2xx, timeout, connection error) is retried after `RETRY_DELAYS[n]`; after the last
+one the delivery is `failed`. Every attempt is logged. In a running server the worker also wakes by wall time
+when a retry falls due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from emulator.core.backend import Backend
+from emulator.core.events import Event
+from emulator.core.store import Table
+from emulator.resources import webhook_endpoints
+from emulator.resources.webhook_endpoints import WebhookEndpoint
+from emulator.webhooks import signing
+
+logger = logging.getLogger("emulator.webhooks")
+
+RETRY_DELAYS = (60, 300, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 86400)
+"""Seconds (namespace clock) before retry 1, 2, …: 1 min, 5 min, 30 min, 1 h, 2 h, 4 h, 8 h, 12 h, 24 h, 24 h —
+11 attempts over about 3 days, like Stripe's "up to three days"."""
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+EXCERPT = 500
+MAX_LOG = 10_000
+
+
+@dataclass
+class Delivery:
+    id: str
+    event: str
+    event_type: str
+    endpoint: str
+    due: float
+    attempts: int = 0
+    status: str = "pending"  # pending | in_flight | succeeded | failed
+
+
+@dataclass
+class Attempt:
+    id: str
+    delivery: str
+    endpoint: str
+    url: str
+    event: str
+    event_type: str
+    attempt: int
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+    response_excerpt: str
+    attempted_at: int
+    next_retry_at: int | None
+    succeeded: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"object": "emulator.webhook_delivery_attempt", **self.__dict__}
+
+
+@dataclass
+class Outbox:
+    backend: Backend
+    deliveries: Table[Delivery] = field(default_factory=Table)
+    attempts: deque[Attempt] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
+
+    def on_event(self, event: Event) -> None:
+        for endpoint in webhook_endpoints.enabled(self.backend):
+            if endpoint.wants(event.type):
+                delivery = Delivery(id=self.backend.ids.new("whdel"), event=event.id, event_type=event.type,
+                                    endpoint=endpoint.id, due=self.backend.clock.now())
+                self.deliveries.put(delivery.id, delivery)
+                event.pending_webhooks += 1
+
+    def due(self, now: float) -> list[Delivery]:
+        return [d for d in self.deliveries.values() if d.status == "pending" and d.due <= now]
+
+    def next_due(self) -> float | None:
+        pending = [d.due for d in self.deliveries.values() if d.status == "pending"]
+        return min(pending) if pending else None
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class Notifier:
+    """Lets coroutines wait for "something changed" (an event, a delivery attempt), from any thread."""
+
+    def __init__(self) -> None:
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._lock = threading.Lock()
+
+    def notify(self) -> None:
+        with self._lock:
+            waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            loop.call_soon_threadsafe(_resolve, future)
+
+    async def wait_until(self, predicate: Callable[[], Any], timeout: float) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = predicate()
+            if found:
+                return found
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[None] = loop.create_future()
+            with self._lock:
+                self._waiters.append((loop, future))
+            try:
+                await asyncio.wait_for(future, timeout=min(remaining, 1.0))
+            except asyncio.TimeoutError:
+                pass
+
+
+class Dispatcher:
+    def __init__(self, *, timeout: float = 10.0, concurrency: int = 8) -> None:
+        self.timeout = timeout
+        self.notifier = Notifier()
+        self._outboxes: weakref.WeakKeyDictionary[Backend, Outbox] = weakref.WeakKeyDictionary()
+        self._semaphore_size = concurrency
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._running: dict[str, asyncio.Task[None]] = {}
+        """In-flight attempts by delivery id."""
+
+    # -- wiring ----------------------------------------------------------------------------------------------------
+    def attach(self, backend: Backend) -> None:
+        outbox = Outbox(backend)
+        self._outboxes[backend] = outbox
+
+        def on_event(event: Event) -> None:
+            outbox.on_event(event)
+            self.notifier.notify()
+
+        backend.events.subscribe(on_event)
+
+    def outbox(self, backend: Backend) -> Outbox:
+        found = self._outboxes.get(backend)
+        if found is None:  # a backend made without the dispatcher (not through the app)
+            self.attach(backend)
+            found = self._outboxes[backend]
+        return found
+
+    # -- the worker ------------------------------------------------------------------------------------------------
+    def kick(self) -> None:
+        """Make sure the worker runs in this event loop and looks at the outboxes now."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._worker is None or self._worker.done():
+            self._loop = loop
+            self._wake = asyncio.Event()
+            self._semaphore = asyncio.Semaphore(self._semaphore_size)
+            self._client = httpx.AsyncClient(timeout=self.timeout)
+            self._worker = loop.create_task(self._work(), name="stripe-fc-emulator webhooks")
+        assert self._wake is not None
+        self._wake.set()
+
+    async def _work(self) -> None:
+        assert self._wake is not None
+        while True:
+            self._wake.clear()
+            wait = 60.0
+            for outbox in list(self._outboxes.values()):
+                backend = outbox.backend
+                with backend.lock:
+                    backend.tick()
+                    now = backend.clock.now()
+                    due = outbox.due(now)
+                    for delivery in due:
+                        delivery.status = "in_flight"
+                    upcoming = outbox.next_due()
+                for delivery in due:
+                    self._start(outbox, delivery)
+                if upcoming is not None and not backend.clock.frozen:
+                    wait = min(wait, max(upcoming - now, 0.05))
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            except asyncio.TimeoutError:
+                pass
+
+    def _start(self, outbox: Outbox, delivery: Delivery) -> asyncio.Task[None]:
+        assert self._loop is not None
+        task = self._loop.create_task(self._attempt(outbox, delivery))
+        self._running[delivery.id] = task
+        task.add_done_callback(lambda _: self._running.pop(delivery.id, None))
+        return task
+
+    async def flush(self, backend: Backend, timeout: float) -> dict[str, int]:
+        """Deliver everything due now in this namespace and wait for those attempts (bounded by `timeout`)."""
+        self.kick()
+        outbox = self.outbox(backend)
+        with backend.lock:
+            backend.tick()
+            due = outbox.due(backend.clock.now())
+            for delivery in due:
+                delivery.status = "in_flight"
+        tasks = [self._start(outbox, delivery) for delivery in due]
+        in_flight = [self._running[d.id] for d in outbox.deliveries.values() if d.id in self._running]
+        if tasks or in_flight:
+            await asyncio.wait({*tasks, *in_flight}, timeout=timeout)
+        statuses = [d.status for d in outbox.deliveries.values()]
+        return {"attempted": len(tasks), "succeeded": statuses.count("succeeded"),
+                "pending": statuses.count("pending") + statuses.count("in_flight"), "failed": statuses.count("failed")}
+
+    async def _attempt(self, outbox: Outbox, delivery: Delivery) -> None:
+        assert self._semaphore is not None and self._client is not None
+        backend = outbox.backend
+        with backend.lock:
+            event = backend.events.get(delivery.event)
+            endpoint = webhook_endpoints.table(backend).get(delivery.endpoint)
+            if event is None or endpoint is None:
+                delivery.status = "failed"
+                return
+            payload = json.dumps(event.render(endpoint.rendering_version(event.api_version)), indent=2)
+        async with self._semaphore:
+            started = time.perf_counter()
+            status_code: int | None = None
+            error: str | None = None
+            excerpt = ""
+            try:
+                response = await self._client.post(
+                    endpoint.url,
+                    content=payload.encode("utf-8"),
+                    headers={"Content-Type": "application/json; charset=utf-8",
+                             "Stripe-Signature": signing.header(payload, endpoint.secret, int(time.time())),
+                             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks) stripe-fc-emulator"},
+                )
+                status_code = response.status_code
+                excerpt = response.text[:EXCERPT]
+            except httpx.TimeoutException:
+                error = f"timed out after {self.timeout:g}s"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+            duration = (time.perf_counter() - started) * 1000
+        self._record(outbox, delivery, endpoint, status_code, error, excerpt, duration)
+
+    def _record(self, outbox: Outbox, delivery: Delivery, endpoint: WebhookEndpoint, status_code: int | None,
+                error: str | None, excerpt: str, duration: float) -> None:
+        backend = outbox.backend
+        with backend.lock:
+            delivery.attempts += 1
+            ok = status_code is not None and 200 <= status_code < 300
+            next_retry: int | None = None
+            event = backend.events.get(delivery.event)
+            if ok:
+                delivery.status = "succeeded"
+                if event is not None:
+                    event.pending_webhooks = max(0, event.pending_webhooks - 1)
+            elif delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = "failed"
+            else:
+                delivery.status = "pending"
+                delivery.due = backend.clock.now() + RETRY_DELAYS[delivery.attempts - 1]
+                next_retry = int(delivery.due)
+            outbox.attempts.append(Attempt(
+                id=backend.ids.new("whatt"), delivery=delivery.id, endpoint=endpoint.id, url=endpoint.url,
+                event=delivery.event, event_type=delivery.event_type, attempt=delivery.attempts,
+                status_code=status_code, error=error, duration_ms=round(duration, 3), response_excerpt=excerpt,
+                attempted_at=backend.clock.timestamp(), next_retry_at=next_retry, succeeded=ok,
+            ))
+        if not ok:
+            logger.info("webhook %s to %s failed (attempt %d): %s", delivery.event_type, endpoint.url,
+                        delivery.attempts, error or status_code)
+        self.notifier.notify()
+        if self._wake is not None:
+            self._wake.set()
+
+    async def close(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+        if self._client is not None:
+            await self._client.aclose()
