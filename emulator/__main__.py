@@ -74,7 +74,15 @@ def cli() -> None:
               help="Stripe-Version used when a request sends none.")
 @click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True)
 @click.option("--allow-remote", is_flag=True, help="Allow binding a non-loopback interface.")
-def serve(host: str, port: int, seed: int | None, api_version: str, log_level: str, allow_remote: bool) -> None:
+@click.option("--forward-to", "forward_to", default=None, metavar="URL",
+              help="Also deliver every namespace's events to URL, like `stripe listen --forward-to`.")
+@click.option("--events", default="*", show_default=True, help="Comma-separated event types to forward.")
+@click.option("--webhook-secret", default=None, metavar="whsec_…",
+              help="Signing secret for --forward-to (default: derived from --seed, else random).")
+@click.option("--webhook-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
+              help="Seconds before a webhook delivery attempt times out.")
+def serve(host: str, port: int, seed: int | None, api_version: str, log_level: str, allow_remote: bool,
+          forward_to: str | None, events: str, webhook_secret: str | None, webhook_timeout: float) -> None:
     """Start the emulator with embedded in-memory state."""
     from emulator.core.errors import StripeError
     from emulator.http.app import create_app
@@ -90,7 +98,13 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
         parse(api_version)
     except StripeError as exc:
         raise click.BadParameter(exc.message, param_hint="--api-version") from exc
-    settings = Settings(host=host, port=port, seed=seed, default_api_version=api_version, log_level=log_level)
+    if webhook_secret is not None and not webhook_secret.startswith("whsec_"):
+        raise click.BadParameter("a webhook signing secret starts with whsec_", param_hint="--webhook-secret")
+    if forward_to is not None and not forward_to.startswith(("http://", "https://")):
+        raise click.BadParameter("forward to an http:// or https:// URL", param_hint="--forward-to")
+    settings = Settings(host=host, port=port, seed=seed, default_api_version=api_version, log_level=log_level,
+                        forward_to=forward_to, webhook_secret=webhook_secret, webhook_timeout=webhook_timeout,
+                        forward_events=tuple(e.strip() for e in events.split(",") if e.strip()) or ("*",))
     try:
         sock = bind(host, port)
     except OSError as exc:
@@ -105,7 +119,76 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
         f"stripe-fc-emulator {__version__} ready on http://{shown_host}:{bound_port} "
         f"(seed: {seed if seed is not None else 'random'}, default Stripe-Version: {api_version})"
     )
+    if forward_to is not None:
+        stable = "given" if webhook_secret else ("derived from --seed" if seed is not None else "random: pass --seed")
+        server.ready_line += (
+            f"\nForwarding {', '.join(settings.forward_events)} events of every namespace to {forward_to}. "
+            f"Your webhook signing secret is {settings.forward_secret()} ({stable})"
+        )
     server.run(sockets=[sock])
+
+
+@cli.command()
+@click.argument("event", required=False)
+@click.option("--url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", show_default=True,
+              envvar="STRIPE_EMULATOR_URL", help="The running emulator.")
+@click.option("--api-key", default="sk_test_emulator", show_default=True, envvar="STRIPE_API_KEY",
+              help="The key (namespace) to trigger in.")
+@click.option("--stripe-version", default=None, help="Stripe-Version for the requests (default: the fixture's).")
+@click.option("--list", "list_", is_flag=True, help="List the events that can be triggered.")
+def trigger(event: str | None, url: str, api_key: str, stripe_version: str | None, list_: bool) -> None:
+    """Create realistic preconditions in a running emulator and fire EVENT (like `stripe trigger`)."""
+    from emulator.triggers.runner import load_triggers
+
+    triggers = load_triggers()
+    if list_ or event is None:
+        for name in sorted(triggers):
+            click.echo(f"{name:<70} {triggers[name]['_meta']['description']}")
+        return
+    if event not in triggers:
+        raise click.BadParameter(f"{event} cannot be triggered; `trigger --list` shows what can.",
+                                 param_hint="EVENT")
+    _run(triggers[event], url, api_key, stripe_version, expect=event)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", show_default=True,
+              envvar="STRIPE_EMULATOR_URL")
+@click.option("--api-key", default="sk_test_emulator", show_default=True, envvar="STRIPE_API_KEY")
+@click.option("--stripe-version", default=None)
+def fixtures(path: str, url: str, api_key: str, stripe_version: str | None) -> None:
+    """Run a fixture file (the `stripe fixtures` format) against a running emulator."""
+    from emulator.triggers.runner import load_file
+
+    _run(load_file(path), url, api_key, stripe_version, expect=None)
+
+
+def _run(fixture: dict[str, object], url: str, api_key: str, stripe_version: str | None, expect: str | None) -> None:
+    import httpx
+
+    from emulator.triggers.runner import FixtureError, run_fixture
+
+    headers = {"Authorization": f"Bearer {api_key}"}
+    with httpx.Client(timeout=30) as client:
+        try:
+            latest = client.get(f"{url}/v1/events?limit=1", headers=headers).json().get("data", [])
+            run_fixture(fixture, base_url=url, api_key=api_key, stripe_version=stripe_version, progress=click.echo,
+                        client=client)
+        except httpx.HTTPError as exc:
+            raise click.ClickException(f"cannot reach the emulator at {url}: {exc}") from exc
+        except FixtureError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if expect is None:
+            click.echo("Fixtures ran.")
+            return
+        data = {"for": "event", "type": expect, "timeout": "10"}
+        if latest:
+            data["after"] = latest[0]["id"]
+        found = client.post(f"{url}/_emulator/wait", data=data, headers=headers, timeout=20)
+        if found.status_code != 200:
+            raise click.ClickException(f"the fixtures ran but no {expect} event appeared")
+        click.echo(f"Trigger succeeded! {expect} event {found.json()['id']}")
 
 
 def main() -> None:

@@ -39,9 +39,18 @@ class AsgiCaller:
 
     def close(self) -> None:
         if self._loop.is_running():
+            asyncio.run_coroutine_threadsafe(self._cancel_background(), self._loop).result(timeout=CALL_TIMEOUT)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
         self._loop.close()
+
+    async def _cancel_background(self) -> None:
+        """Background work the app started in this loop (the webhook worker) ends with the caller."""
+        current = asyncio.current_task()
+        pending = [task for task in asyncio.all_tasks() if task is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def request(
         self,

@@ -120,3 +120,70 @@ def test_cli_help_and_version() -> None:
     runner = CliRunner()
     assert "serve" in runner.invoke(cli, ["--help"]).output
     assert "stripe-fc-emulator, version" in runner.invoke(cli, ["--version"]).output
+
+
+def test_cli_forward_to_and_trigger_end_to_end(serve: type[Served]) -> None:
+    import json as jsonlib
+
+    import stripe
+
+    from tests.receiver import Receiver
+
+    with Receiver() as receiver:
+        served = serve([sys.executable, "-m", "emulator", "serve", "--port", "0", "--seed", "5",
+                        "--forward-to", receiver.url, "--events", "financial_connections.account.deactivated"])
+        match = READY.search(served.ready_line())
+        assert match is not None
+        secret_line = served.lines.get(timeout=BOUND)
+        secret = re.search(r"(whsec_[0-9a-f]+) \(derived from --seed\)", secret_line)
+        assert secret is not None, secret_line
+        result = subprocess.run(
+            [sys.executable, "-m", "emulator", "trigger", "financial_connections.account.deactivated",
+             "--url", match.group(1), "--api-key", "sk_test_cli_trigger"],
+            capture_output=True, text=True, timeout=BOUND,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Setting up fixture for: deactivated" in result.stdout
+        assert "Trigger succeeded! financial_connections.account.deactivated event evt_" in result.stdout
+        (delivery,) = receiver.wait_for(1, timeout=BOUND)
+        event = stripe.Webhook.construct_event(delivery.body, delivery.headers["Stripe-Signature"], secret.group(1))
+        assert event.type == "financial_connections.account.deactivated"
+        assert jsonlib.loads(delivery.body)["data"]["object"]["status_details"]["inactive"]["action"] == \
+            "relink_required"
+        assert served.stop(signal.SIGINT) == 0
+    again = subprocess.run([sys.executable, "-c", "from emulator.settings import Settings; "
+                            "print(Settings(seed=5, forward_to='http://x').forward_secret())"],
+                           capture_output=True, text=True, timeout=BOUND)
+    assert again.stdout.strip() == secret.group(1)  # stable across restarts
+
+
+def test_cli_trigger_list_and_errors() -> None:
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["trigger", "--list"])
+    assert listed.exit_code == 0 and "financial_connections.account.reactivated" in listed.output
+    unknown = runner.invoke(cli, ["trigger", "charge.succeeded"])
+    assert unknown.exit_code == 2 and "cannot be triggered" in unknown.output
+    unreachable = runner.invoke(cli, ["trigger", "customer.created", "--url", "http://127.0.0.1:9"])
+    assert unreachable.exit_code == 1 and "cannot reach the emulator" in unreachable.output
+    bad_secret = runner.invoke(cli, ["serve", "--port", "0", "--forward-to", "http://127.0.0.1:9",
+                                     "--webhook-secret", "nope"])
+    assert bad_secret.exit_code == 2 and "whsec_" in bad_secret.output
+
+
+def test_cli_fixtures_runs_a_user_file(serve: type[Served], tmp_path: Path) -> None:
+    served = serve([sys.executable, "-m", "emulator", "serve", "--port", "0"])
+    match = READY.search(served.ready_line())
+    assert match is not None
+    fixture = tmp_path / "signup.json"
+    fixture.write_text(
+        '{"_meta": {"template_version": 0}, "fixtures": ['
+        '{"name": "customer", "path": "/v1/customers", "method": "post", "params": {"name": "From a file"}},'
+        '{"name": "renamed", "path": "/v1/customers/${customer:id}", "method": "post", '
+        '"params": {"metadata": {"source": "${customer:id}"}}}]}'
+    )
+    result = subprocess.run([sys.executable, "-m", "emulator", "fixtures", str(fixture), "--url", match.group(1),
+                             "--api-key", "sk_test_fixture_file"], capture_output=True, text=True, timeout=BOUND)
+    assert result.returncode == 0 and "Fixtures ran." in result.stdout, result.stdout + result.stderr
+    listed = httpx.get(f"{match.group(1)}/v1/customers", auth=("sk_test_fixture_file", ""), timeout=10).json()
+    assert listed["data"][0]["metadata"]["source"] == listed["data"][0]["id"]
+    assert served.stop(signal.SIGTERM) == 0

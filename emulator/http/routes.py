@@ -57,6 +57,8 @@ API: list[Endpoint] = [
              bank.DEACTIVATE_NUMBERS),
     Endpoint("POST", f"{HELPERS}/accounts/{{account}}/schedule_deactivation", bank.schedule_deactivation,
              bank.SCHEDULE_DEACTIVATION),
+    Endpoint("POST", f"{HELPERS}/accounts/{{account}}/supported_payment_method_types", bank.update_supported_types,
+             bank.SUPPORTED_TYPES),
     # payments and payouts
     Endpoint("POST", "/v1/setup_intents", setup_intents.create, setup_intents.CREATE),
     Endpoint("GET", "/v1/setup_intents", setup_intents.list_, setup_intents.LIST),

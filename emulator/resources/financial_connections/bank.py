@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulator.core import messages
 from emulator.core.backend import Backend, Call, emit
-from emulator.core.errors import InvalidRequestError
-from emulator.core.spec import Choice, Field, Integer, params
+from emulator.core.errors import InvalidRequestError, missing
+from emulator.core.spec import UNSET, Array, Choice, Field, Integer, params
 from emulator.resources.financial_connections import accounts, authorizations
 from emulator.resources.financial_connections.accounts import Account, AccountNumber
 from emulator.resources.financial_connections.institutions import catalogue
@@ -33,9 +34,14 @@ DEACTIVATE = params(
     }
 )
 DEACTIVATE_NUMBERS = params({"reason": Field(Choice(("revoked", "expired")))})
+SUPPORTED_TYPES = params(
+    {"supported_payment_method_types": Field(Array(Choice(("link", "us_bank_account")), unsettable=True),
+                                             required=True)}
+)
 SCHEDULE_DEACTIVATION = params(
     {
-        "expected_deactivation_date": Field(Integer(minimum=0), required=True),
+        "expected_deactivation_date": Field(Integer(minimum=0)),
+        "after_seconds": Field(Integer(minimum=1)),
         "cause": Field(Choice(UPCOMING_CAUSES)),
         "action": Field(Choice(("none", "relink_required"))),
     }
@@ -163,8 +169,14 @@ def schedule_deactivation(backend: Backend, call: Call, values: dict[str, Any], 
     if target.status != "active":
         raise InvalidRequestError(f"The account {target.id} is {target.status}; only an active account can be "
                                   f"scheduled for deactivation.", param="account")
-    when = values["expected_deactivation_date"]
     now = backend.clock.timestamp()
+    if "expected_deactivation_date" in values and "after_seconds" in values:
+        raise InvalidRequestError(
+            messages.PARAMETERS_EXCLUSIVE.format(params="after_seconds, expected_deactivation_date"),
+            code="parameters_exclusive", param="after_seconds")
+    if "expected_deactivation_date" not in values and "after_seconds" not in values:
+        raise missing("expected_deactivation_date")
+    when = values.get("expected_deactivation_date", now + values.get("after_seconds", 0))
     if when <= now:
         raise InvalidRequestError("expected_deactivation_date must be in the future (by the namespace clock).",
                                   param="expected_deactivation_date")
@@ -201,4 +213,16 @@ def schedule_deactivation(backend: Backend, call: Call, values: dict[str, Any], 
 
     backend.timers.at(max(when - UPCOMING_NOTICE_DAYS * DAY, now), announce, f"{target.id}: upcoming deactivation")
     backend.timers.at(when, happen, f"{target.id}: scheduled deactivation")
+    return target.render(call.version)
+
+
+def update_supported_types(backend: Backend, call: Call, values: dict[str, Any], account: str) -> dict[str, Any]:
+    """The bank changes which payment method types the account supports (e.g. it stops allowing ACH)."""
+    target = accounts.get(backend, account)
+    given = values["supported_payment_method_types"]
+    types = [] if given is UNSET else list(dict.fromkeys(given))
+    if types != target.supported_payment_method_types:
+        target.supported_payment_method_types = types
+        accounts.emit_account(backend, call, "financial_connections.account.supported_payment_method_types_updated",
+                              target)
     return target.render(call.version)

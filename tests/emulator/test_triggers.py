@@ -1,0 +1,52 @@
+"""Every trigger fires its event against a running emulator, through the same runner the CLI uses."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator.triggers.runner import FixtureError, Run, encode, load_triggers, resolve, run_fixture
+from harness.control import ControlClient
+from harness.pytest_plugin import RunningEmulator
+
+TRIGGERS = load_triggers()
+FC_EVENTS = [
+    "financial_connections.account.created", "financial_connections.account.deactivated",
+    "financial_connections.account.reactivated", "financial_connections.account.disconnected",
+    "financial_connections.account.refreshed_balance", "financial_connections.account.refreshed_ownership",
+    "financial_connections.account.refreshed_transactions", "financial_connections.account.refreshed_inferred_balances",
+    "financial_connections.account.account_numbers_updated",
+    "financial_connections.account.upcoming_account_number_expiry",
+    "financial_connections.account.expected_deactivation_date_updated",
+    "financial_connections.account.upcoming_deactivation",
+    "financial_connections.account.supported_payment_method_types_updated",
+    "financial_connections.authorization.expected_deactivation_date_updated",
+    "financial_connections.authorization.upcoming_deactivation", "financial_connections.session.updated",
+]
+
+
+def test_triggers_cover_every_financial_connections_event_of_the_reference() -> None:
+    assert set(FC_EVENTS) <= set(TRIGGERS)
+    for payments in ("setup_intent.succeeded", "payment_method.automatically_updated", "setup_intent.setup_failed",
+                     "account.external_account.updated", "mandate.updated"):
+        assert payments in TRIGGERS
+
+
+@pytest.mark.parametrize("event", sorted(TRIGGERS))
+def test_triggers_fire_their_event(event: str, stripe_emulator: RunningEmulator, stripe_api_key: str,
+                                   stripe_control: ControlClient) -> None:
+    lines: list[str] = []
+    run_fixture(TRIGGERS[event], base_url=stripe_emulator.url, api_key=stripe_api_key, progress=lines.append)
+    assert lines and all(line.startswith("Setting up fixture for: ") for line in lines)
+    assert stripe_control.wait_for_event(event, timeout=5)["type"] == event
+
+
+def test_triggers_references_and_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    run = Run(responses={"linked": {"accounts": {"data": [{"id": "fca_1"}]}}})
+    monkeypatch.setenv("TRIGGER_NAME", "Jenny")
+    assert resolve({"a": "${linked:accounts.data.0.id}", "b": ["${.env:TRIGGER_NAME|x}", "${.env:NOPE|dflt}"]},
+                   run) == {"a": "fca_1", "b": ["Jenny", "dflt"]}
+    with pytest.raises(FixtureError):
+        resolve("${missing:id}", run)
+    with pytest.raises(FixtureError):
+        resolve("${linked:accounts.data.5.id}", run)
+    assert encode({"a": {"b": [1, True]}, "c": None}) == [("a[b][0]", "1"), ("a[b][1]", "true")]
