@@ -43,8 +43,10 @@ def allowed(module: str, imported: str) -> bool:
         return imported.startswith(("emulator.core", "emulator.resources", "emulator.webhooks", "httpx"))
     if module.startswith("emulator.http"):
         return top in {"starlette"} or (top == "emulator" and not imported.startswith("emulator.__main__"))
-    if module == "emulator.__main__":
-        return top in {"click", "uvicorn", "emulator"}
+    if module == "emulator.__main__":  # the CLI: serves (uvicorn) and, for trigger/fixtures, talks HTTP (httpx)
+        return top in {"click", "uvicorn", "emulator", "httpx"}
+    if module.startswith("emulator.triggers"):  # a client of a running emulator: HTTP only, no emulator internals
+        return top == "httpx" or imported.startswith("emulator.triggers")
     if module.startswith("emulator"):
         return imported.startswith("emulator") and not imported.startswith(("emulator.http", "emulator.__main__"))
     if module.startswith("harness"):
