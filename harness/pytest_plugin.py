@@ -1,8 +1,9 @@
-"""The pytest plugin (entry point `pytest11`): a session emulator and a fresh namespace per test.
+"""The pytest plugin (entry point `pytest11`): a session emulator, a fresh namespace per test, scenario files as
+tests, and the contract check.
 
 Nothing here starts unless a test asks for a fixture, so installing the package costs unrelated suites nothing.
-Point at a running emulator with `--stripe-emulator-url`, the `stripe_emulator_url` ini option or the
-`STRIPE_EMULATOR_URL` environment variable (in that order).
+Every option has an ini and an environment twin, resolved in that order: command line, environment, ini
+(`pytest_report_header` says which was used).
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ if TYPE_CHECKING:
 ENV_URL = "STRIPE_EMULATOR_URL"
 INI_URL = "stripe_emulator_url"
 INI_CONTRACT = "stripe_emulator_contract"
+INI_VERSION = "stripe_api_version"
+ENV_VERSION = "STRIPE_API_VERSION"
+INI_SCENARIOS = "stripe_scenarios"
+ENV_SCENARIOS = "STRIPE_SCENARIOS"
+INI_LIVE = "stripe_live"
+ENV_LIVE = "STRIPE_LIVE"
+INI_PATTERNS = "stripe_scenario_files"
+DEFAULT_PATTERNS = "*.scenario.yaml *.scenario.yml *.scenario.json"
 RECORDER = pytest.StashKey["ContractRecorder | None"]()
 REPORTS = pytest.StashKey[list[dict[str, Any]]]()
 MARK = pytest.StashKey[int]()
@@ -56,6 +65,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(INI_CONTRACT, "check every emulator response against Stripe's schemas (true/false).",
                   type="bool", default=False)
+    group.addoption("--stripe-api-version", dest="stripe_api_version", default=None,
+                    help=f"Stripe-Version for stripe_client and scenarios without one (env {ENV_VERSION}, ini "
+                         f"{INI_VERSION}).")
+    parser.addini(INI_VERSION, "Stripe-Version for stripe_client and scenarios without one.", default="")
+    group.addoption("--stripe-scenarios", dest="stripe_scenarios", default=None,
+                    help=f"also run these scenarios: `builtin` (the library) and/or paths, comma-separated (env "
+                         f"{ENV_SCENARIOS}, ini {INI_SCENARIOS}).")
+    parser.addini(INI_SCENARIOS, "scenarios to run as well: builtin and/or paths.", default="")
+    group.addoption("--stripe-live", dest="stripe_live", action="store_true", default=None,
+                    help=f"run scenarios that need no simulation against Stripe's real test mode with "
+                         f"STRIPE_API_KEY; skip the others (env {ENV_LIVE}, ini {INI_LIVE}).")
+    parser.addini(INI_LIVE, "run scenarios against Stripe's real test mode (true/false).", type="bool",
+                  default=False)
+    parser.addini("stripe_live_url", "the API base used by --stripe-live.", default="https://api.stripe.com")
+    parser.addini(INI_PATTERNS, "file name patterns collected as scenarios.", type="args",
+                  default=DEFAULT_PATTERNS.split())
     group.addoption(
         "--stripe-fidelity-json",
         dest="stripe_fidelity_json",
@@ -69,7 +94,44 @@ def contract_enabled(config: pytest.Config) -> bool:
     return bool(option) if option is not None else bool(config.getini(INI_CONTRACT))
 
 
+def setting(config: pytest.Config, dest: str, env: str, ini: str) -> tuple[str | None, str]:
+    """An option's value and where it came from: command line, then environment, then ini."""
+    option = config.getoption(dest, default=None)
+    if option not in (None, ""):
+        return str(option), "command line"
+    if os.environ.get(env):
+        return os.environ[env], f"env {env}"
+    value = config.getini(ini)
+    if value not in (None, "", []):
+        return str(value), f"ini {ini}"
+    return None, "default"
+
+
+def live_enabled(config: pytest.Config) -> bool:
+    option = config.getoption("stripe_live", default=None)
+    if option is not None:
+        return bool(option)
+    if os.environ.get(ENV_LIVE):
+        return os.environ[ENV_LIVE].lower() in ("1", "true", "yes")
+    return bool(config.getini(INI_LIVE))
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    from harness.scenario.collect import API_VERSION, LIVE
+
+    config.addinivalue_line(
+        "markers", "stripe_scenario(reference): after the test, play a scenario (`builtin:<name>` or a path) "
+                   "against this test's relink_client")
+    config.stash[API_VERSION] = setting(config, "stripe_api_version", ENV_VERSION, INI_VERSION)[0]
+    config.stash[LIVE] = live_enabled(config)
+    scenarios, _ = setting(config, "stripe_scenarios", ENV_SCENARIOS, INI_SCENARIOS)
+    if scenarios:
+        from harness.scenario.loader import library_dir
+
+        for entry in (part.strip() for part in (scenarios or "").split(",") if part.strip()):
+            target = str(library_dir()) if entry == "builtin" else entry
+            if target not in config.args:
+                config.args.append(target)
     recorder = None
     if contract_enabled(config):
         from harness.contract.recorder import ContractRecorder
@@ -91,6 +153,12 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     __tracebackhide__ = True
     result = yield
+    marker = item.get_closest_marker("stripe_scenario")
+    request = getattr(item, "_request", None)
+    if marker is not None and request is not None:
+        if not marker.args:
+            pytest.fail("@pytest.mark.stripe_scenario needs a scenario: builtin:<name> or a path", pytrace=False)
+        request.getfixturevalue("stripe_scenario")(marker.args[0])
     recorder = item.config.stash.get(RECORDER, None)
     if recorder is not None:
         found = recorder.since(item.stash.get(MARK, 0))
@@ -153,9 +221,25 @@ def configured_url(config: pytest.Config) -> tuple[str | None, str]:
     return None, "started per session on a free loopback port"
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     url, source = configured_url(config)
-    return f"stripe-fc-emulator: {url or 'in-process server'} ({source})"
+    version, version_source = setting(config, "stripe_api_version", ENV_VERSION, INI_VERSION)
+    lines = [f"stripe-fc-emulator: {url or 'in-process server'} ({source})"]
+    if version:
+        lines.append(f"stripe-fc-emulator Stripe-Version: {version} ({version_source})")
+    if live_enabled(config):
+        lines.append("stripe-fc-emulator: live mode (scenarios that need simulation are skipped)")
+    return lines
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    import fnmatch
+
+    if any(fnmatch.fnmatch(file_path.name, pattern) for pattern in parent.config.getini(INI_PATTERNS)):
+        from harness.scenario.collect import ScenarioFile
+
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -206,8 +290,51 @@ def stripe_control(stripe_api_key: str, stripe_emulator: RunningEmulator) -> Ite
 
 
 @pytest.fixture
-def stripe_client(stripe_api_key: str, stripe_emulator: RunningEmulator) -> stripe.StripeClient:
-    """A `stripe.StripeClient` on this test's namespace (no network retries)."""
+def stripe_client(stripe_api_key: str, stripe_emulator: RunningEmulator,
+                  pytestconfig: pytest.Config) -> stripe.StripeClient:
+    """A `stripe.StripeClient` on this test's namespace (no network retries, the configured API version)."""
+    from harness.scenario.collect import API_VERSION
     from harness.sdk import client_for
 
-    return client_for(stripe_api_key, stripe_emulator.url)
+    version = pytestconfig.stash.get(API_VERSION, None)
+    return client_for(stripe_api_key, stripe_emulator.url, **({"stripe_version": version} if version else {}))
+
+
+@pytest.fixture
+def relink_client() -> Any:
+    """The integrator's relink code as scenarios drive it. Override this fixture in your conftest with an object
+    implementing `harness.client` methods; the default is `harness.reference_client.ReferenceClient`."""
+    from harness.reference_client import ReferenceClient
+
+    return ReferenceClient()
+
+
+@pytest.fixture
+def stripe_scenario(pytestconfig: pytest.Config, stripe_emulator: RunningEmulator, stripe_api_key: str,
+                    relink_client: Any, request: pytest.FixtureRequest) -> Any:
+    """Play a scenario in this test's namespace against `relink_client`: `stripe_scenario("builtin:<name>")`."""
+    from harness.scenario.collect import ScenarioPlayer
+
+    return ScenarioPlayer(pytestconfig, stripe_emulator.url, stripe_api_key, relink_client,
+                          Path(str(request.node.path)).parent)
+
+
+@pytest.fixture
+def stripe_webhooks(stripe_client: stripe.StripeClient, relink_client: Any) -> Iterator[Any]:
+    """A webhook endpoint of this test's namespace delivering to a local receiver, which hands each delivery to
+    `relink_client.handle_webhook` when it has one. `.secret`, `.endpoint`, `.sink.outcomes()`."""
+    from harness.webhooks import WebhookSink
+
+    sink = WebhookSink(getattr(relink_client, "handle_webhook", None)).start()
+    try:
+        endpoint = stripe_client.v1.webhook_endpoints.create(params={"url": sink.url, "enabled_events": ["*"]})
+        yield _Webhooks(endpoint.id, endpoint.secret, sink)
+    finally:
+        sink.stop()
+
+
+@dataclass(frozen=True)
+class _Webhooks:
+    endpoint: str
+    secret: str
+    sink: Any

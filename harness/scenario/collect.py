@@ -1,0 +1,90 @@
+"""Scenario files as pytest items, and playing a scenario from a test (the marker and the fixture)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.scenario.loader import Scenario, ScenarioError, builtin, load
+from harness.scenario.runner import ScenarioFailure, ScenarioSkipped, run_scenario
+
+LIVE_URL = "https://api.stripe.com"
+SIMULATED = ("simulation", "webhooks", "clock")
+
+
+def resolve_reference(reference: str | Path, base: Path | None = None) -> Scenario:
+    """`builtin:<name>` or a path (relative to `base`)."""
+    text = str(reference)
+    if text.startswith("builtin:"):
+        return builtin(text.split(":", 1)[1])
+    path = Path(text)
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return load(path)
+
+
+def play(scenario: Scenario, config: pytest.Config, url: str, api_key: str, client: Any) -> None:
+    """Run a scenario as a test: skips say why, failures read like a report (no traceback)."""
+    __tracebackhide__ = True
+    version = config.stash.get(API_VERSION, None)
+    if config.stash.get(LIVE, False):
+        needs = [need for need in scenario.needs if need in SIMULATED]
+        if needs:
+            pytest.skip(f"scenario {scenario.name!r} needs the emulator ({', '.join(needs)}); skipped in live mode")
+        live_key = os.environ.get("STRIPE_API_KEY", "")
+        if not live_key.startswith("sk_test_"):
+            pytest.skip("live mode needs STRIPE_API_KEY set to a test-mode secret key (sk_test_…)")
+        url, api_key = str(config.getini("stripe_live_url") or LIVE_URL), live_key
+    try:
+        run_scenario(scenario, base_url=url, api_key=api_key, client=client, api_version=version)
+    except ScenarioSkipped as skipped:
+        pytest.skip(str(skipped))
+    except ScenarioFailure as failure:
+        pytest.fail(str(failure), pytrace=False)
+
+
+API_VERSION = pytest.StashKey[str | None]()
+LIVE = pytest.StashKey[bool]()
+
+
+def _test_for(path: Path) -> Callable[..., None]:
+    def test(pytestconfig: pytest.Config, stripe_emulator: Any, stripe_api_key: str, relink_client: Any) -> None:
+        __tracebackhide__ = True
+        play(load(path), pytestconfig, stripe_emulator.url, stripe_api_key, relink_client)
+
+    return test
+
+
+class ScenarioFile(pytest.File):
+    """A `*.scenario.yaml` file: one test item, named after the scenario."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        scenario = load(self.path)
+        item = pytest.Function.from_parent(self, name=scenario.name, callobj=_test_for(self.path))
+        for tag in scenario.tags:
+            item.user_properties.append(("stripe_scenario_tag", tag))
+        yield item
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ScenarioError):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+
+class ScenarioPlayer:
+    """The `stripe_scenario` fixture: `stripe_scenario("builtin:closed-account-no-prompt")` or a path."""
+
+    def __init__(self, config: pytest.Config, url: str, api_key: str, client: Any, base: Path | None) -> None:
+        self._config, self._url, self._key, self._client, self._base = config, url, api_key, client, base
+
+    def __call__(self, reference: str | Path) -> None:
+        __tracebackhide__ = True
+        try:
+            scenario = resolve_reference(reference, self._base)
+        except ScenarioError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        play(scenario, self._config, self._url, self._key, self._client)

@@ -1,0 +1,113 @@
+"""The scenario side of the plugin, as users meet it (pytester runs in a subprocess)."""
+
+from __future__ import annotations
+
+import pytest
+
+GOOD = """
+name: my-link
+description: a customer links an account
+source: ["§3"]
+given:
+  customers: {jenny: {name: Jenny}}
+  linked: {checking: {customer: jenny, institution: Test Institution, accounts: [Sample Checking Account]}}
+steps:
+  - expect:
+      that: /v1/financial_connections/accounts/${checking:id}
+      matches: {status: active, id: {$prefix: fca_}}
+"""
+
+FAILING = """
+name: wrong-expectation
+description: expects the wrong status
+source: ["§2"]
+given:
+  customers: {jenny: {name: Jenny}}
+  linked: {checking: {customer: jenny, institution: Test Institution, accounts: [Sample Checking Account]}}
+steps:
+  - expect:
+      that: /v1/financial_connections/accounts/${checking:id}
+      matches: {status: inactive}
+"""
+
+
+def test_plugin_collects_scenario_files(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".scenario.yaml", my_link=GOOD)
+    result = pytester.runpytest_subprocess("-v")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*my_link.scenario.yaml::my-link PASSED*"])
+
+
+def test_plugin_failure_reads_like_a_report(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".scenario.yaml", wrong=FAILING)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert "scenario 'wrong-expectation' (wrong.scenario.yaml) failed at step 1 (expect)" in output
+    assert 'at $.status: expected "inactive", got "active"' in output
+    assert '-  "status": "inactive"' in output and '+  "status": "active"' in output
+    assert "last requests (newest first):" in output and "Traceback" not in output
+
+
+def test_plugin_malformed_scenario_names_the_line(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".scenario.yaml", broken="name: broken\nsteps:\n  - simulate: teleport\n")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*broken.scenario.yaml:3: steps/0/simulate: 'teleport' is not one of*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_plugin_builtin_library_with_one_option_and_marker(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.stripe_scenario("builtin:payouts-token")
+        def test_payouts():
+            pass
+
+        def test_fixture(stripe_scenario):
+            stripe_scenario("builtin:cancelled-flow")
+        """
+    )
+    marker_run = pytester.runpytest_subprocess()
+    marker_run.assert_outcomes(passed=2)
+    library = pytester.runpytest_subprocess("--stripe-scenarios=builtin", "-n", "2", "-q")
+    library.assert_outcomes(passed=24)
+
+
+def test_plugin_missing_adapter_method_skips_with_the_reason(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+
+        class OnlyWebhooks:
+            def configure(self, context):
+                self.context = context
+
+        @pytest.fixture
+        def relink_client():
+            return OnlyWebhooks()
+        """
+    )
+    result = pytester.runpytest_subprocess("--stripe-scenarios=builtin", "-rs", "-k", "payouts")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*calls create_payout_token(), which the relink client OnlyWebhooks does not*"])
+
+
+def test_plugin_live_mode_skips_simulation_and_option_precedence(pytester: pytest.Pytester,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makeini("[pytest]\nstripe_api_version = 2026-09-30.preview\n")
+    monkeypatch.setenv("STRIPE_API_VERSION", "2026-10-28.endive")
+    pytester.makepyfile("def test_version(stripe_client):\n    stripe_client.v1.customers.list()\n")
+    header = pytester.runpytest_subprocess("--stripe-api-version=2026-03-25.preview")
+    header.stdout.fnmatch_lines(["*Stripe-Version: 2026-03-25.preview (command line)*"])
+    from_env = pytester.runpytest_subprocess()
+    from_env.stdout.fnmatch_lines(["*Stripe-Version: 2026-10-28.endive (env STRIPE_API_VERSION)*"])
+    monkeypatch.delenv("STRIPE_API_VERSION")
+    from_ini = pytester.runpytest_subprocess()
+    from_ini.stdout.fnmatch_lines(["*Stripe-Version: 2026-09-30.preview (ini stripe_api_version)*"])
+    live = pytester.runpytest_subprocess("--stripe-live", "--stripe-scenarios=builtin", "-rs", "-k",
+                                         "closed or payments")
+    live.stdout.fnmatch_lines(["*needs the emulator (simulation*skipped in live mode*",
+                               "*live mode needs STRIPE_API_KEY*"])
