@@ -191,7 +191,24 @@ def _run(fixture: dict[str, object], url: str, api_key: str, stripe_version: str
         click.echo(f"Trigger succeeded! {expect} event {found.json()['id']}")
 
 
+COMMANDS_GROUP = "stripe_fc_emulator.commands"
+
+
+def add_plugin_commands() -> None:
+    """Commands other installed packages contribute (the harness adds `scenario`), found by entry point, so the
+    emulator never imports them itself."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=COMMANDS_GROUP):
+        if entry.name not in cli.commands:
+            try:
+                cli.add_command(entry.load(), entry.name)
+            except Exception as exc:  # a broken plugin must not break the emulator's own commands
+                click.echo(f"warning: command {entry.name!r} from {entry.value} could not be loaded: {exc}", err=True)
+
+
 def main() -> None:
+    add_plugin_commands()
     cli(prog_name="stripe-fc-emulator")
 
 

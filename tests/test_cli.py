@@ -187,3 +187,22 @@ def test_cli_fixtures_runs_a_user_file(serve: type[Served], tmp_path: Path) -> N
     listed = httpx.get(f"{match.group(1)}/v1/customers", auth=("sk_test_fixture_file", ""), timeout=10).json()
     assert listed["data"][0]["metadata"]["source"] == listed["data"][0]["id"]
     assert served.stop(signal.SIGTERM) == 0
+
+
+def test_cli_scenario_run_builtin_and_a_failing_file(serve: type[Served], tmp_path: Path) -> None:
+    served = serve([sys.executable, "-m", "emulator", "serve", "--port", "0"])
+    match = READY.search(served.ready_line())
+    assert match is not None
+    result = subprocess.run([sys.executable, "-m", "emulator", "scenario", "run", "builtin", "--url", match.group(1)],
+                            capture_output=True, text=True, timeout=BOUND)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert sum(line.startswith("PASSED  ") for line in lines) == len(list(Path("scenarios").glob("*.scenario.yaml")))
+    assert re.search(r"^\d+ passed in [\d.]+s$", lines[-1])
+    failing = tmp_path / "bad.scenario.yaml"
+    failing.write_text("name: bad\nsource: ['§2']\nsteps:\n  - request: nope\n    path: /v1/customers/cus_nope\n"
+                       "    method: get\n")
+    bad = subprocess.run([sys.executable, "-m", "emulator", "scenario", "run", str(failing), "--url", match.group(1)],
+                         capture_output=True, text=True, timeout=BOUND)
+    assert bad.returncode == 1 and "FAILED  bad" in bad.stdout and "answered 404" in bad.stdout
+    assert bad.stdout.splitlines()[-1].startswith("1 failed")
