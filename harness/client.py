@@ -85,6 +85,7 @@ class CreatesPayoutTokens(Protocol):
 
 CALLS = {
     "handle_webhooks": "handle_webhook",
+    "handle_forged_webhook": "handle_webhook",
     "needs_relink": "needs_relink",
     "start_relink": "start_relink",
     "finish_relink": "finish_relink",

@@ -31,11 +31,13 @@ class _Server(uvicorn.Server):
             self.ready.set()
 
 
-class EmulatorServer:
-    def __init__(self, settings: Settings | None = None, *, wrap: Callable[[Any], Any] | None = None) -> None:
+class AppServer:
+    """Any ASGI app served by uvicorn in a background thread on a loopback port (port 0: the OS picks)."""
+
+    def __init__(self, app: Any, settings: Settings | None = None, *, wrap: Callable[[Any], Any] | None = None) -> None:
         """`wrap` wraps the ASGI app before serving (the contract recorder does this)."""
         self.settings = settings or Settings(port=0)
-        self.app = create_app(self.settings)
+        self.app = app
         self._served_app: Any = wrap(self.app) if wrap is not None else self.app
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -48,7 +50,7 @@ class EmulatorServer:
             raise RuntimeError("the emulator server is not running")
         return f"http://{self.settings.host}:{self.port}"
 
-    def start(self) -> EmulatorServer:
+    def start(self) -> AppServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -85,10 +87,18 @@ class EmulatorServer:
             self._socket.close()
         self._server = self._thread = self._socket = None
 
-    def __enter__(self) -> EmulatorServer:
+    def __enter__(self) -> AppServer:
         return self.start()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class EmulatorServer(AppServer):
+    """An emulator (`create_app(settings)`) served in a background thread."""
+
+    def __init__(self, settings: Settings | None = None, *, wrap: Callable[[Any], Any] | None = None) -> None:
+        settings = settings or Settings(port=0)
+        super().__init__(create_app(settings), settings, wrap=wrap)

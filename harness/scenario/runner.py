@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
 from emulator.triggers.runner import FixtureError, Run, encode, resolve
+from emulator.webhooks.signing import header as signing_header
 from harness.client import CALLS, EmulatorContext
 from harness.control import ControlClient
 from harness.scenario.loader import Scenario
@@ -185,11 +187,13 @@ class ScenarioRunner:
     def _call(self, step: dict[str, Any]) -> None:
         name = step["call"]
         args = resolve(step.get("args", {}), self.refs)
-        if name == "handle_webhooks":
+        result: Any
+        if name == "handle_forged_webhook":
+            result = self._forged_webhook()
+        elif name == "handle_webhooks":
             self.control.flush_webhooks()
             delivered = self.sink.outcomes() if self.sink is not None else []
-            result: Any = [{"event_type": d.event_type, "status": d.status, **_plain(d.outcome)}
-                           for d in delivered]
+            result = [{"event_type": d.event_type, "status": d.status, **_plain(d.outcome)} for d in delivered]
         else:
             try:
                 outcome = getattr(self.client, CALLS[name])(**args)
@@ -198,6 +202,16 @@ class ScenarioRunner:
             result = _plain(outcome) if dataclasses.is_dataclass(outcome) else outcome
         if "save" in step:
             self.refs.responses[step["save"]] = result
+
+    def _forged_webhook(self) -> dict[str, Any]:
+        """The latest event, signed with a secret that is not the endpoint's: a handler must refuse it."""
+        events = self._ok("get", "/v1/events", {"limit": 1})["data"]
+        if not events:
+            self._fail("handle_forged_webhook needs an event to forge; none exists yet")
+        payload = json.dumps(events[0], indent=2)
+        signature = signing_header(payload, "whsec_forged_by_the_scenario_runner", int(time.time()))
+        outcome = getattr(self.client, CALLS["handle_forged_webhook"])(payload, signature)
+        return {"event_type": events[0]["type"], **_plain(outcome)}
 
     def _expect(self, step: dict[str, Any]) -> None:
         self._check(step["expect"])
