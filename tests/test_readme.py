@@ -133,19 +133,22 @@ def test_readme_serve_command_works_verbatim_in_a_fresh_checkout(tmp_path: Path)
     assert code == 0
 
 
-def test_readme_wheel_installs_and_serves_from_a_fresh_venv(tmp_path: Path) -> None:
+def test_readme_wheel_installs_and_serves_and_runs_the_example_consumer(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
                    check=True, capture_output=True, timeout=BOUND)
     (wheel,) = dist.glob("stripe_fc_emulator-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("emulator/py.typed", "harness/py.typed", "emulator/core/spec.py", "harness/pytest_plugin.py",
-                     "harness/_openapi/ga.components.json", "harness/_openapi/preview.components.json"):
+                     "harness/_openapi/ga.components.json", "harness/_openapi/preview.components.json",
+                     "harness/_scenarios/schema.json", "harness/_scenarios/sibling-reactivation.scenario.yaml",
+                     "emulator/resources/financial_connections/catalogue.json", "emulator/triggers/triggers.json"):
         assert required in names
     assert not any(name.startswith(("tests/", "scenarios/", "fixtures/")) for name in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "stripe-fc-emulator = emulator.__main__:main" in text and "harness.pytest_plugin" in text
+    assert "scenario = harness.cli:scenario" in text
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=BOUND)
@@ -162,6 +165,17 @@ def test_readme_wheel_installs_and_serves_from_a_fresh_venv(tmp_path: Path) -> N
     finally:
         code = _stop(process)
     assert code == 0
+
+    # the example consumer, as a customer would use the plugin: its own project, installed beside the wheel
+    example = tmp_path / "consumer"
+    shutil.copytree(ROOT / "examples" / "consumer", example)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(example), "pytest", "pytest-xdist"], check=True,
+                   capture_output=True, timeout=BOUND)
+    suite = subprocess.run([str(venv / "bin" / "python"), "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "-q"],
+                           cwd=example, capture_output=True, text=True, timeout=BOUND)
+    assert suite.returncode == 0, suite.stdout[-3000:] + suite.stderr[-2000:]
+    summary = suite.stdout.strip().splitlines()[-1]
+    assert re.search(r"\b2[0-9] passed\b", summary), summary  # the built-in library, its scenario, its tests
 
 
 def test_readme_lists_every_test_institution_and_account() -> None:

@@ -1,0 +1,1 @@
+"""relink-shop: an example integrator of stripe-fc-emulator."""
