@@ -11,6 +11,8 @@ from harness.reference_client import ReferenceClient
 from harness.scenario.loader import library_paths, load
 from harness.scenario.runner import run_scenario
 
+pytestmark = pytest.mark.sdk  # the reference client is SDK code: tox runs this with the oldest, GA and preview SDKs
+
 
 @pytest.mark.parametrize("path", library_paths(), ids=lambda p: p.name.split(".")[0])
 def test_builtin_scenario_passes_against_the_reference_client(path: Path, stripe_emulator: RunningEmulator,
