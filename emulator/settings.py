@@ -26,6 +26,8 @@ class Settings:
     """Deliver every namespace's events to this URL too (like `stripe listen --forward-to`)."""
     forward_events: tuple[str, ...] = ("*",)
     webhook_secret: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    """Origins besides loopback ones allowed to call the API from a browser (`--cors-origin`)."""
     _random_secret: str = field(default_factory=lambda: f"whsec_{secrets.token_hex(16)}", repr=False)
 
     def forward_secret(self) -> str:

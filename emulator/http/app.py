@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from emulator.core.errors import UnrecognizedUrlError
-from emulator.http import control
+from emulator.http import browser, control
 from emulator.http.middleware import RequestIdMiddleware
 from emulator.http.pipeline import Endpoint, run
 from emulator.http.responses import error_response
@@ -46,11 +48,38 @@ def _routes() -> list[BaseRoute]:
         control_grouped[path].append(method)
         handlers[path] = handler
     routes += [Route(path, handlers[path], methods=methods) for path, methods in control_grouped.items()]
+    browser_grouped: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = defaultdict(dict)
+    for method, path, handler in browser.ROUTES:
+        browser_grouped[path][method] = handler
+    for path, by_method in browser_grouped.items():
+        routes.append(Route(path, _by_method(by_method), methods=list(by_method)))
     return routes
+
+
+PageHandler = Callable[[Request], Awaitable[Response]]
+
+
+def _by_method(handlers: dict[str, PageHandler]) -> PageHandler:
+    async def dispatch(request: Request) -> Response:
+        handler = handlers.get(request.method)
+        if handler is None:
+            return error_response(UnrecognizedUrlError(request.method, request.scope["path"]))
+        return await handler(request)
+
+    return dispatch
 
 
 async def _unrecognized(request: Request, exc: Exception) -> Response:
     return error_response(UnrecognizedUrlError(request.method, request.scope["path"]))
+
+
+LOOPBACK_ORIGINS = r"https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?"
+
+
+def cors_origins(settings: Settings) -> str:
+    """Browsers may call the API from loopback origins, and from the `--cors-origin`s given."""
+    extra = [re.escape(origin.rstrip("/")) for origin in settings.cors_origins]
+    return "^(" + "|".join([LOOPBACK_ORIGINS, *extra]) + ")$"
 
 
 def create_app(settings: Settings | None = None, state: EmulatorState | None = None) -> Starlette:
@@ -59,7 +88,11 @@ def create_app(settings: Settings | None = None, state: EmulatorState | None = N
     state = state or EmulatorState.from_settings(settings)
     app = Starlette(
         routes=_routes(),
-        middleware=[Middleware(RequestIdMiddleware, request_ids=state.request_ids)],
+        middleware=[
+            Middleware(RequestIdMiddleware, request_ids=state.request_ids),
+            Middleware(CORSMiddleware, allow_origin_regex=cors_origins(settings), allow_methods=["GET", "POST"],
+                       allow_headers=["Authorization", "Content-Type", "Stripe-Version", "Idempotency-Key"]),
+        ],
         exception_handlers={HTTPException: _unrecognized},
     )
     app.state.emulator = state

@@ -293,7 +293,8 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
         hosted=None if hosted is None else {"delivery_method": hosted.get("delivery_method"),
                                             "return_url": hosted.get("return_url")},
         ui_mode=ui_mode,
-        hosted_url=f"{call.base_url}/hosted/financial_connections/{session_id}" if ui_mode == "hosted" else None,
+        hosted_url=(f"{call.base_url}/hosted/financial_connections/{session_id}?key=pk_test_{backend.namespace}"
+                    if ui_mode == "hosted" else None),
     )
     if session.hosted is not None and session.hosted["delivery_method"] is None:
         del session.hosted["delivery_method"]

@@ -128,7 +128,7 @@ def test_fc_session_preview_fields_and_hosted(api: Api) -> None:
     assert created["account_holder"] == {"customer": cus, "type": "customer"}  # taken from the authorization
     assert created["ui_mode"] == "hosted" and created["hosted"] == {"delivery_method": "url",
                                                                     "return_url": "https://example.com/back"}
-    assert created["url"].endswith(f"/hosted/financial_connections/{created['id']}")
+    assert created["url"].endswith(f"/hosted/financial_connections/{created['id']}?key=pk_test_conftest")
     assert created["status"] == "pending" and created["status_details"] == {}
     assert created["relink_options"] == {"account": None, "authorization": account["authorization"]}
     retrieved = api.get(f"/v1/financial_connections/sessions/{created['id']}", headers=PREVIEW).json()
