@@ -81,8 +81,11 @@ def cli() -> None:
               help="Signing secret for --forward-to (default: derived from --seed, else random).")
 @click.option("--webhook-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
               help="Seconds before a webhook delivery attempt times out.")
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
+              help="An origin (besides loopback ones) whose pages may call the emulator; repeatable.")
 def serve(host: str, port: int, seed: int | None, api_version: str, log_level: str, allow_remote: bool,
-          forward_to: str | None, events: str, webhook_secret: str | None, webhook_timeout: float) -> None:
+          forward_to: str | None, events: str, webhook_secret: str | None, webhook_timeout: float,
+          cors_origins: tuple[str, ...]) -> None:
     """Start the emulator with embedded in-memory state."""
     from emulator.core.errors import StripeError
     from emulator.http.app import create_app
@@ -104,6 +107,7 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
         raise click.BadParameter("forward to an http:// or https:// URL", param_hint="--forward-to")
     settings = Settings(host=host, port=port, seed=seed, default_api_version=api_version, log_level=log_level,
                         forward_to=forward_to, webhook_secret=webhook_secret, webhook_timeout=webhook_timeout,
+                        cors_origins=cors_origins,
                         forward_events=tuple(e.strip() for e in events.split(",") if e.strip()) or ("*",))
     try:
         sock = bind(host, port)

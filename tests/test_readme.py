@@ -59,7 +59,8 @@ def test_readme_documents_every_control_endpoint_and_cli_option() -> None:
     for method, path, _ in ROUTES:
         assert f"{method} {path}" in README, path
     for param in serve.params:
-        assert f"--{param.name.replace('_', '-')}" in README, param.name
+        for flag in (opt for opt in param.opts if opt.startswith("--")):
+            assert flag in README, flag
     plugin = (ROOT / "harness" / "pytest_plugin.py").read_text(encoding="utf-8")
     for option in re.findall(r'"(--stripe-[a-z-]+)"', plugin) + re.findall(r'^INI_\w+ = "(\w+)"', plugin, re.M):
         assert option in README, option

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from emulator.core.errors import UnrecognizedUrlError
-from emulator.http import browser, control
+from emulator.http import browser, control, dashboard
 from emulator.http.middleware import RequestIdMiddleware
 from emulator.http.pipeline import Endpoint, run
 from emulator.http.responses import error_response
@@ -49,7 +49,7 @@ def _routes() -> list[BaseRoute]:
         handlers[path] = handler
     routes += [Route(path, handlers[path], methods=methods) for path, methods in control_grouped.items()]
     browser_grouped: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = defaultdict(dict)
-    for method, path, handler in browser.ROUTES:
+    for method, path, handler in [*browser.ROUTES, *dashboard.ROUTES]:
         browser_grouped[path][method] = handler
     for path, by_method in browser_grouped.items():
         routes.append(Route(path, _by_method(by_method), methods=list(by_method)))

@@ -133,7 +133,7 @@ def _shipping(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"address": _address(value.get("address", {})), "name": value.get("name"), "phone": value.get("phone")}
 
 
-def _table(backend: Backend) -> Table[Customer]:
+def table(backend: Backend) -> Table[Customer]:
     return backend.store.table(TABLE)
 
 
@@ -158,14 +158,14 @@ def _assign(customer: Customer, values: dict[str, Any]) -> None:
 
 def get(backend: Backend, customer_id: str, *, param: str | None = None) -> Customer:
     """A live (not deleted) customer, or `resource_missing` naming `param` (used by other resources too)."""
-    customer = _table(backend).get(customer_id)
+    customer = table(backend).get(customer_id)
     if customer is None or customer.deleted:
         raise ResourceMissingError(NOUN, customer_id, param=param)
     return customer
 
 
 def lookup(backend: Backend, customer_id: str, version: ApiVersion) -> dict[str, Any] | None:
-    customer = _table(backend).get(customer_id)
+    customer = table(backend).get(customer_id)
     if customer is None:
         return None
     return _deleted(customer) if customer.deleted else customer.render(version)
@@ -182,7 +182,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
         invoice_prefix=backend.ids.token(8).upper(),
     )
     _assign(customer, values)
-    _table(backend).put(customer.id, customer)
+    table(backend).put(customer.id, customer)
     emit(backend, call, "customer.created", customer.snapshot().render)
     return customer.render(call.version)
 
@@ -223,4 +223,4 @@ def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any
             return False
         return created is None or created(customer.created)
 
-    return page(_table(backend), values, url=URL, noun=NOUN, render=lambda c: c.render(call.version), where=where)
+    return page(table(backend), values, url=URL, noun=NOUN, render=lambda c: c.render(call.version), where=where)

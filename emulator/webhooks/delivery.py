@@ -286,6 +286,16 @@ class Dispatcher:
         if self._wake is not None:
             self._wake.set()
 
+    def redeliver(self, backend: Backend, event_id: str) -> int:
+        """Send an event again to every endpoint it went to (a new delivery each, due now)."""
+        outbox = self.outbox(backend)
+        sent = [d for d in outbox.deliveries.values() if d.event == event_id]
+        for previous in {d.endpoint: d for d in sent}.values():
+            delivery = Delivery(id=backend.ids.new("whdel"), event=event_id, event_type=previous.event_type,
+                                endpoint=previous.endpoint, due=backend.clock.now())
+            outbox.deliveries.put(delivery.id, delivery)
+        return len(sent)
+
     async def close(self) -> None:
         if self._worker is not None:
             self._worker.cancel()

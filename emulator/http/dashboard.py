@@ -1,0 +1,141 @@
+"""`/_emulator/dashboard`: one namespace's world at a glance, with the simulation actions as plain forms.
+Server-rendered from `emulator.web.pages`; every value is escaped."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from emulator.core.backend import Backend, Call
+from emulator.core.errors import StripeError
+from emulator.core.form import decode
+from emulator.http.auth import parse_key
+from emulator.http.pipeline import state_of
+from emulator.resources import customers
+from emulator.resources.financial_connections import accounts, authorizations, bank, sessions
+from emulator.resources.payments import payment_methods, setup_intents, tokens
+from emulator.web import pages
+
+PATH = "/_emulator/dashboard"
+ACTIONS = f"{PATH}/actions"
+
+
+def _json(value: Any) -> str:
+    return f"<code>{pages.e(json.dumps(value, sort_keys=True))}</code>"
+
+
+def _sections(request: Request, backend: Backend, key: str) -> list[tuple[str, str]]:
+    state = state_of(request)
+    version = state.policy.resolve("2026-09-30.preview")
+    out: list[tuple[str, str]] = []
+    rows = [[pages.e(c.id), pages.e(c.name), pages.e(c.email), _json(c.metadata)]
+            for c in customers.table(backend).newest_first() if not c.deleted]
+    out.append(("Customers", pages.table(["id", "name", "email", "metadata"], rows)))
+    auth_rows = []
+    for authorization in authorizations.table(backend).newest_first():
+        members = accounts.of_authorization(backend, authorization.id)
+        auth_rows.append([pages.e(authorization.id), pages.e(authorization.institution_name),
+                          pages.e(authorizations.status(authorization, members)),
+                          ", ".join(pages.e(m.id) for m in members)])
+    out.append(("Authorizations", pages.table(["id", "institution", "status", "accounts"], auth_rows)))
+    account_rows = []
+    for account in accounts.table(backend).newest_first():
+        tan = account.tan
+        actions = pages.action_form(ACTIONS, key, "deactivate", account.id, "Deactivate",
+                                    "<select name=cause aria-label=cause>" + "".join(
+                                        f"<option>{c}</option>" for c in bank.CAUSES) + "</select>")
+        if tan is not None and tan.status == "transactable":
+            actions += pages.action_form(ACTIONS, key, "revoke_tan", account.id, "Revoke TAN")
+            actions += pages.action_form(ACTIONS, key, "expire_tan", account.id, "Expire TAN")
+        if account.status == "active":
+            actions += pages.action_form(ACTIONS, key, "schedule_deactivation", account.id, "Schedule deactivation",
+                                         "<label> in <input name=days size=3 value=7> days</label>")
+        account_rows.append([
+            pages.e(account.id), pages.e(account.display_name), f"<span data-status>{pages.e(account.status)}</span>",
+            _json(account.status_details(version)), pages.e("" if tan is None else tan.status), actions])
+    out.append(("Accounts", pages.table(["id", "name", "status", "status_details", "TAN", "simulate"], account_rows)))
+    session_rows = [[pages.e(s.id), pages.e(s.status), _json(s.relink_options), _json(s.relink_result)]
+                    for s in sessions.table(backend).newest_first()]
+    out.append(("Sessions", pages.table(["id", "status", "relink_options", "relink_result"], session_rows)))
+    intents = [[pages.e(i.id), pages.e(i.status), pages.e(i.payment_method), pages.e(i.mandate)]
+               for i in setup_intents.table(backend).newest_first()]
+    out.append(("SetupIntents", pages.table(["id", "status", "payment method", "mandate"], intents)))
+    methods = [[pages.e(pm.id), pages.e(pm.customer), pages.e(pm.financial_connections_account),
+                pages.e(payment_methods.blocked_reason(backend, pm) or "")]
+               for pm in payment_methods.table(backend).newest_first()]
+    out.append(("PaymentMethods", pages.table(["id", "customer", "FC account", "blocked"], methods)))
+    token_rows = [[pages.e(t.id), pages.e(t.bank_account.id), pages.e(t.bank_account.status(backend)),
+                   pages.e(t.used)] for t in tokens.table(backend).newest_first()]
+    out.append(("Tokens", pages.table(["id", "bank account", "status", "used"], token_rows)))
+    outbox = state.dispatcher.outbox(backend)
+    attempts: dict[str, list[str]] = {}
+    for attempt in outbox.attempts:
+        attempts.setdefault(attempt.event, []).append(f"#{attempt.attempt} {attempt.status_code or attempt.error}")
+    event_rows = []
+    for event in list(backend.events.table.newest_first())[:100]:
+        redeliver = pages.action_form(ACTIONS, key, "redeliver", event.id, "Redeliver") if event.id in attempts \
+            else ""
+        event_rows.append([pages.e(event.id), pages.e(event.type), pages.e(event.created),
+                           pages.e(", ".join(attempts.get(event.id, []))), redeliver])
+    out.append(("Events", pages.table(["id", "type", "created", "deliveries", ""], event_rows)))
+    request_rows = [[pages.e(r.method), pages.e(r.path), pages.e(r.status), pages.e(r.request_id)]
+                    for r in backend.requests.newest_first(50)]
+    out.append(("Requests", pages.table(["method", "path", "status", "request id"], request_rows)))
+    return out
+
+
+async def dashboard(request: Request) -> Response:
+    key_text = request.query_params.get("key")
+    if not key_text:
+        return HTMLResponse(pages.key_form(PATH))
+    try:
+        key = parse_key(key_text)
+    except StripeError as error:
+        return HTMLResponse(pages.problem(error.message), status_code=401)
+    backend = state_of(request).backends.get(key.namespace)
+    with backend.lock:
+        backend.tick()
+        html = pages.dashboard(key.masked, _sections(request, backend, key_text), backend.clock.to_dict(), key_text,
+                               ACTIONS, request.query_params.get("message", ""))
+    return HTMLResponse(html)
+
+
+async def action(request: Request) -> Response:
+    form = {k: v for k, v in decode(await request.body()).items() if isinstance(v, str)}
+    try:
+        key = parse_key(form.get("key", ""))
+    except StripeError as error:
+        return HTMLResponse(pages.problem(error.message), status_code=401)
+    state = state_of(request)
+    backend = state.backends.get(key.namespace)
+    call = Call(version=backend.default_version)
+    target, kind = form.get("target", ""), form.get("action", "")
+    try:
+        with backend.lock:
+            if kind == "deactivate":
+                bank.deactivate(backend, call, {"cause": form.get("cause", "access_expired")}, account=target)
+            elif kind in ("revoke_tan", "expire_tan"):
+                bank.deactivate_numbers(backend, call, {"reason": "revoked" if kind == "revoke_tan" else "expired"},
+                                        account=target)
+            elif kind == "schedule_deactivation":
+                seconds = int(form.get("days", "7") or 7) * 24 * 60 * 60
+                bank.schedule_deactivation(backend, call, {"after_seconds": max(seconds, 1)}, account=target)
+            elif kind == "advance_clock":
+                backend.clock.advance(max(int(form.get("seconds", "0") or 0), 0))
+                backend.tick()
+            elif kind == "redeliver":
+                state.dispatcher.redeliver(backend, target)
+            else:
+                raise ValueError(f"unknown action {kind!r}")
+        message = f"{kind} {target}: done"
+    except (StripeError, ValueError) as problem:
+        message = f"{kind} {target}: {getattr(problem, 'message', str(problem))}"
+    state.dispatcher.kick()
+    return RedirectResponse(f"{PATH}?{urlencode({'key': form.get('key', ''), 'message': message})}", status_code=303)
+
+
+ROUTES: list[tuple[str, str, Any]] = [("GET", PATH, dashboard), ("POST", ACTIONS, action)]
