@@ -3,7 +3,9 @@
 (function () {
   "use strict";
   var script = document.currentScript;
-  var defaultBase = script ? new URL(script.src).origin : "";
+  // the emulator this shim talks to: window.STRIPE_FC_EMULATOR_URL when set (e.g. when a test routes
+  // https://js.stripe.com/v3/ to the emulator), else the origin that served this file
+  var defaultBase = window.STRIPE_FC_EMULATOR_URL || (script ? new URL(script.src).origin : "");
 
   function Stripe(publishableKey, options) {
     if (!(this instanceof Stripe)) return new Stripe(publishableKey, options);
