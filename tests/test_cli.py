@@ -206,3 +206,18 @@ def test_cli_scenario_run_builtin_and_a_failing_file(serve: type[Served], tmp_pa
                          capture_output=True, text=True, timeout=BOUND)
     assert bad.returncode == 1 and "FAILED  bad" in bad.stdout and "answered 404" in bad.stdout
     assert bad.stdout.splitlines()[-1].startswith("1 failed")
+
+
+def test_cli_served_requests_do_not_wait_for_delayed_acks(serve: type[Served]) -> None:
+    """Keep-alive requests answer in well under the 40 ms a missing TCP_NODELAY costs (a regression test)."""
+    served = serve([sys.executable, "-m", "emulator", "serve", "--port", "0", "--log-level", "warning"])
+    match = READY.search(served.ready_line())
+    assert match is not None
+    with httpx.Client(base_url=match.group(1)) as client:
+        client.get("/_emulator/health")
+        started = time.perf_counter()
+        for _ in range(20):
+            client.get("/_emulator/health")
+        per_request = (time.perf_counter() - started) / 20
+    assert per_request < 0.02, f"{per_request * 1000:.1f} ms per keep-alive request"
+    assert served.stop(signal.SIGINT) == 0

@@ -24,3 +24,18 @@ def test_sdk_inprocess_transport_needs_no_socket() -> None:
             raise AssertionError("expected resource_missing")
     finally:
         http_client.close()
+
+
+def test_harness_server_answers_keep_alive_requests_quickly() -> None:
+    import time
+
+    import httpx
+
+    from harness.server import EmulatorServer
+
+    with EmulatorServer() as server, httpx.Client(base_url=server.url) as client:
+        client.get("/_emulator/health")
+        started = time.perf_counter()
+        for _ in range(20):
+            client.get("/_emulator/health")
+        assert (time.perf_counter() - started) / 20 < 0.02

@@ -1,0 +1,1 @@
+"""Benchmarks of stripe-fc-emulator, printed as ratios measured side by side in one run (`python -m bench`)."""

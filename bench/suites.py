@@ -1,0 +1,336 @@
+"""B1–B7. Each returns a dict of figures; `__main__` prints and stores them."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import stripe
+
+from bench.measure import alternate, latencies, per_call, percentile
+from emulator.core.backend import Backends, Call
+from emulator.core.versions import parse
+from emulator.http.app import create_app
+from emulator.resources import customers
+from emulator.settings import Settings
+from harness.sdk import AsgiHTTPClient, client_for
+from harness.server import AppServer, EmulatorServer
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "sk_test_bench"
+PREVIEW = "2026-09-30.preview"
+HELPERS = "/v1/test_helpers/financial_connections"
+
+
+def null_app(body: bytes) -> Any:
+    """The floor: an ASGI app that answers every request with the same pre-rendered bytes."""
+    headers = [(b"content-type", b"application/json"), (b"request-id", b"req_null"),
+               (b"content-length", str(len(body)).encode())]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def link_account(client: stripe.StripeClient) -> str:
+    customer = client.v1.customers.create(params={"name": "Bench"})
+    session = client.v1.financial_connections.sessions.create(params={
+        "account_holder": {"type": "customer", "customer": customer.id}, "permissions": ["payment_method"]})
+    done = json.loads(client.raw_request("post", f"{HELPERS}/sessions/{session.id}/complete",
+                                         accounts=["Sample Checking Account"]).body)
+    return str(done["accounts"]["data"][0]["id"])
+
+
+def _fixtures(client: stripe.StripeClient) -> tuple[str, str, bytes, bytes]:
+    customer = client.v1.customers.create(params={"name": "Bench", "email": "bench@example.com"})
+    account = link_account(client)
+    customer_body = client.raw_request("get", f"/v1/customers/{customer.id}").body.encode()
+    account_body = client.raw_request("get", f"/v1/financial_connections/accounts/{account}").body.encode()
+    return customer.id, account, customer_body, account_body
+
+
+def b1_sdk_floor(calls: int, reps: int) -> dict[str, Any]:
+    with EmulatorServer(Settings(port=0, seed=1)) as server:
+        client = client_for(KEY, server.url, stripe_version=PREVIEW)
+        customer, account, customer_body, account_body = _fixtures(client)
+        with AppServer(null_app(customer_body)) as null_customer, AppServer(null_app(account_body)) as null_account:
+            floor_c = client_for(KEY, null_customer.url, stripe_version=PREVIEW)
+            floor_a = client_for(KEY, null_account.url, stripe_version=PREVIEW)
+            emu_c, null_c = alternate(lambda: client.v1.customers.retrieve(customer),
+                                      lambda: floor_c.v1.customers.retrieve(customer), calls=calls, reps=reps)
+            emu_a, null_a = alternate(lambda: client.v1.financial_connections.accounts.retrieve(account),
+                                      lambda: floor_a.v1.financial_connections.accounts.retrieve(account),
+                                      calls=calls, reps=reps)
+    return {"customer_retrieve_ms": emu_c * 1000, "customer_floor_ms": null_c * 1000,
+            "customer_ratio": emu_c / null_c, "account_retrieve_ms": emu_a * 1000,
+            "account_floor_ms": null_a * 1000, "account_ratio": emu_a / null_a, "target_ratio": 1.3}
+
+
+def b2_inprocess(calls: int, reps: int) -> dict[str, Any]:
+    app = create_app(Settings(seed=1))
+    inproc = AsgiHTTPClient(app)
+    local = stripe.StripeClient(KEY, http_client=inproc, base_addresses={"api": "http://emulator.invalid"},
+                                stripe_version=PREVIEW, max_network_retries=0)
+    customer, _, body, _ = _fixtures(local)
+    null_client_http = AsgiHTTPClient(null_app(body))
+    null_local = stripe.StripeClient(KEY, http_client=null_client_http,
+                                     base_addresses={"api": "http://null.invalid"}, max_network_retries=0)
+    try:
+        with EmulatorServer(Settings(port=0, seed=1)) as server:
+            remote = client_for(KEY, server.url, stripe_version=PREVIEW)
+            remote_customer = remote.v1.customers.create(params={"name": "Bench"}).id
+            in_process, over_http = alternate(lambda: local.v1.customers.retrieve(customer),
+                                              lambda: remote.v1.customers.retrieve(remote_customer),
+                                              calls=calls, reps=reps)
+        emulator_inproc, null_inproc = alternate(lambda: local.v1.customers.retrieve(customer),
+                                                 lambda: null_local.v1.customers.retrieve(customer),
+                                                 calls=calls, reps=reps)
+    finally:
+        inproc.close()
+        null_client_http.close()
+    return {"in_process_ms": in_process * 1000, "http_ms": over_http * 1000, "speedup_vs_http": over_http / in_process,
+            "target_speedup": 3.0, "vs_null_in_process": emulator_inproc / null_inproc, "target_vs_null": 1.5}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextmanager
+def localstripe() -> Iterator[str]:
+    venv = ROOT / "bench" / ".localstripe-venv"
+    if not (venv / "bin" / "localstripe").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "localstripe"], check=True)
+    port = _free_port()
+    process = subprocess.Popen([str(venv / "bin" / "localstripe"), "--port", str(port), "--from-scratch"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(url + "/v1/customers")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _workload(client: stripe.StripeClient, ids: list[str], operations: int) -> float:
+    """Operations per second of a mix: create, retrieve, list 10, update."""
+    started = time.perf_counter()
+    for index in range(operations // 4):
+        created = client.v1.customers.create(params={"email": f"w{index}@example.com"})
+        client.v1.customers.retrieve(ids[index % len(ids)] if ids else created.id)
+        client.v1.customers.list(params={"limit": 10})
+        client.v1.customers.update(created.id, params={"name": f"n{index}"})
+    return (operations // 4 * 4) / (time.perf_counter() - started)
+
+
+def b3_localstripe(existing: list[int], operations: int) -> dict[str, Any]:
+    results: dict[str, Any] = {"target_ratio_at_largest": 3.0}
+    with localstripe() as peer_url, EmulatorServer(Settings(port=0, seed=1)) as server:
+        for size in existing:
+            emulator = client_for(f"{KEY}{size}", server.url)
+            peer = client_for(f"{KEY}{size}", peer_url)
+            ids: dict[str, list[str]] = {"emulator": [], "peer": []}
+            for name, client in (("emulator", emulator), ("peer", peer)):
+                for index in range(size):
+                    ids[name].append(client.v1.customers.create(params={"email": f"s{index}@example.com"}).id)
+            emu = statistics.median(_workload(emulator, ids["emulator"], operations) for _ in range(3))
+            other = statistics.median(_workload(peer, ids["peer"], operations) for _ in range(3))
+            results[f"ops_per_s_at_{size}"] = {"emulator": emu, "localstripe": other, "ratio": emu / other}
+    return results
+
+
+def _scale_at(size: int, calls: int) -> dict[str, Any]:
+    app = create_app(Settings(seed=1))
+    backend = app.state.emulator.backends.get("bench")
+    call = Call(version=parse(PREVIEW))
+    with backend.lock:
+        made = [customers.create(backend, call, {"email": f"c{i}@example.com"})["id"] for i in range(size)]
+    middle = made[len(made) // 2]
+    http = AsgiHTTPClient(app)
+    client = stripe.StripeClient("sk_test_bench", http_client=http, base_addresses={"api": "http://e.invalid"},
+                                 max_network_retries=0)
+    try:
+        measured = {
+            "retrieve": latencies(lambda: client.v1.customers.retrieve(middle), calls),
+            "create": latencies(lambda: client.v1.customers.create(params={"name": "x"}), calls),
+            "list": latencies(lambda: client.v1.customers.list(params={"limit": 10}), calls),
+        }
+    finally:
+        http.close()
+    return {name: {"p50_ms": percentile(v, 0.5) * 1000, "p99_ms": percentile(v, 0.99) * 1000}
+            for name, v in measured.items()}
+
+
+def b4_scale(sizes: list[int], calls: int) -> dict[str, Any]:
+    results: dict[str, Any] = {"target_ratio_largest_vs_smallest": 1.2, "target_account_bytes": 4096}
+    for size in sizes:
+        results[f"at_{size}"] = _scale_at(size, calls)
+        gc.collect()
+    largest, smallest = results[f"at_{max(sizes)}"], results[f"at_{min(sizes)}"]
+    results["retrieve_p50_ratio_largest_vs_smallest"] = largest["retrieve"]["p50_ms"] / smallest["retrieve"]["p50_ms"]
+    results.update(_account_memory(200))
+    return results
+
+
+def _account_memory(count: int) -> dict[str, Any]:
+    from emulator.resources.financial_connections import flow, sessions
+
+    backends = Backends(seed=1)
+    backend = backends.get("memory")
+    call = Call(version=parse(PREVIEW))
+    cus = customers.create(backend, call, {"name": "m"})["id"]
+    holder = {"account_holder": {"type": "customer", "customer": cus}, "permissions": ["payment_method"]}
+    created = [sessions.create(backend, call, holder)["id"] for _ in range(count)]
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for session in created:
+        flow.complete(backend, call, {"accounts": ["Sample Checking Account"]}, session=session)
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    return {"bytes_per_linked_account_with_its_authorization_and_events": grown / count}
+
+
+async def _load(url: str, path: str, seconds: float, concurrency: int) -> tuple[int, list[float]]:
+    done = 0
+    spent: list[float] = []
+    deadline = time.perf_counter() + seconds
+    async with httpx.AsyncClient(base_url=url, auth=(KEY, ""), timeout=10,
+                                 limits=httpx.Limits(max_connections=concurrency)) as http:
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                response = await http.get(path)
+                spent.append(time.perf_counter() - started)
+                if response.status_code == 200:
+                    done += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done, spent
+
+
+def _serve_process(extra: list[str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen([sys.executable, "-m", "emulator", "serve", "--port", "0", "--log-level", "warning",
+                                *(extra or [])], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    return process, line.split("ready on ")[1].split()[0]
+
+
+def _wrk(url: str, seconds: float, concurrency: int) -> dict[str, Any]:
+    """Debian's wrk: a native load generator, so the measurement is the server's, not the client's."""
+    output = subprocess.run(["wrk", "-t2", f"-c{concurrency}", f"-d{max(seconds, 1):.0f}s", "--latency",
+                             "-H", f"Authorization: Bearer {KEY}", url], capture_output=True, text=True,
+                            check=True).stdout
+    figures: dict[str, Any] = {"load_generator": "wrk"}
+    for line in output.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            figures["requests_per_s"] = float(parts[1])
+        elif len(parts) == 2 and parts[0] in ("50%", "99%"):
+            value = parts[1]
+            scale = 1000.0 if value.endswith("us") else (1.0 if value.endswith("ms") else 0.001)
+            number = float(value.rstrip("usm"))
+            figures[f"p{parts[0][:-1]}_ms"] = number / scale if value.endswith("us") else (
+                number if value.endswith("ms") else number * 1000)
+    return figures
+
+
+def b5_throughput(seconds: float, concurrency: int) -> dict[str, Any]:
+    process, url = _serve_process()
+    try:
+        account = link_account(client_for(KEY, url, stripe_version=PREVIEW))
+        path = f"/v1/financial_connections/accounts/{account}"
+        if shutil.which("wrk"):
+            figures = _wrk(url + path, seconds, concurrency)
+        else:
+            done, spent = asyncio.run(_load(url, path, seconds, concurrency))
+            figures = {"load_generator": "httpx asyncio", "requests_per_s": done / seconds,
+                       "p50_ms": percentile(spent, 0.5) * 1000, "p99_ms": percentile(spent, 0.99) * 1000}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    return {**figures, "concurrency": concurrency, "http_parser": _parser(), "target_requests_per_s": 2500}
+
+
+def _parser() -> str:
+    import importlib.util
+
+    return "httptools" if importlib.util.find_spec("httptools") else "h11 (pure Python)"
+
+
+def b6_startup(reps: int) -> dict[str, Any]:
+    starts = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        process, url = _serve_process()
+        httpx.get(url + "/_emulator/health", timeout=10).raise_for_status()
+        starts.append(time.perf_counter() - started)
+        process.terminate()
+        process.wait(timeout=10)
+    sessions = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        server = EmulatorServer(Settings(port=0)).start()
+        sessions.append(time.perf_counter() - started)
+        server.stop()
+    backends = Backends(seed=1)
+    namespace = per_call(lambda: backends.get(os.urandom(8).hex()), 1000)
+    return {"process_to_health_median_s": statistics.median(starts), "target_process_s": 1.0,
+            "plugin_session_start_median_s": statistics.median(sessions),
+            "namespace_creation_ms": namespace * 1000, "target_namespace_ms": 1.0}
+
+
+def b7_scenarios() -> dict[str, Any]:
+    timings = {}
+    for workers in ("0", "2"):
+        with tempfile.TemporaryDirectory() as folder:
+            report = Path(folder) / "durations.txt"
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "pytest", "tests/scenarios", "-q", "-p", "no:cacheprovider",
+                            "-n", workers, "--durations=0", "-o", "stripe_emulator_contract=false"],
+                           cwd=ROOT, check=True, stdout=report.open("w"), stderr=subprocess.DEVNULL)
+            timings[workers] = time.perf_counter() - started
+            if workers == "0":
+                lines = [line.split()[0] for line in report.read_text().splitlines()
+                         if line.endswith("]") and " call " in line and line.split()[0].endswith("s")]
+                per = [float(value[:-1]) for value in lines]
+    return {"wall_s_n0": timings["0"], "wall_s_n2": timings["2"], "speedup": timings["0"] / timings["2"],
+            "target_speedup": 1.6, "per_scenario_median_s": statistics.median(per) if per else None}
