@@ -56,7 +56,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="tiny N: checks the benchmarks run, measures nothing")
     parser.add_argument("--only", default="", help="comma-separated: B1,B2,…")
-    parser.add_argument("--out", default=None, help="where to write the JSON (default bench/results.json)")
+    parser.add_argument("--out", default=None, help="where to write the JSON (default bench/results.json, with --quick bench/results-quick.json)")
     parser.add_argument("--b3-sizes", default=None,
                         help="existing objects for B3, e.g. 0,10000 (localstripe's create is O(n): seeding 10,000 "
                              "takes minutes)")
@@ -67,7 +67,9 @@ def main() -> int:
         size["b3_sizes"] = [int(part) for part in args.b3_sizes.split(",")]
     results = run(only, size)
     show(results)
-    out = Path(args.out) if args.out else Path(__file__).resolve().parent / "results.json"
+    # a quick run never overwrites the recorded full results
+    default_name = "results-quick.json" if args.quick else "results.json"
+    out = Path(args.out) if args.out else Path(__file__).resolve().parent / default_name
     document = {"date": time.strftime("%Y-%m-%d"), "quick": args.quick,
                 "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.platform()},
                 "results": results}
