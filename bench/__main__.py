@@ -56,7 +56,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="tiny N: checks the benchmarks run, measures nothing")
     parser.add_argument("--only", default="", help="comma-separated: B1,B2,…")
-    parser.add_argument("--out", default=None, help="where to write the JSON (default bench/results.json, with --quick bench/results-quick.json)")
+    parser.add_argument("--out", default=None, help="where to write the JSON (default bench/results.json; "
+                        "with --quick bench/results-quick.json)")
     parser.add_argument("--b3-sizes", default=None,
                         help="existing objects for B3, e.g. 0,10000 (localstripe's create is O(n): seeding 10,000 "
                              "takes minutes)")
