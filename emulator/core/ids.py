@@ -22,7 +22,7 @@ class IdFactory:
 
     def token(self, length: int = ID_LENGTH) -> str:
         with self._lock:
-            return "".join(self._random.choice(ALPHABET) for _ in range(length))
+            return "".join(self._random.choices(ALPHABET, k=length))
 
     def new(self, prefix: str, length: int = ID_LENGTH) -> str:
         return f"{prefix}_{self.token(length)}"

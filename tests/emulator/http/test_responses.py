@@ -1,0 +1,38 @@
+"""Response bodies keep Stripe's layout whichever encoder writes them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from emulator.http.responses import dumps
+
+INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+SCALARS = st.none() | st.booleans() | INT64 | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+JSON_VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(), inner, max_size=4), max_leaves=25)
+
+
+def reference(payload: Any) -> bytes:
+    return json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_dumps_writes_the_same_bytes_as_the_standard_library(payload: Any) -> None:
+    assert dumps(payload) == reference(payload)
+
+
+def test_dumps_keeps_non_ascii_and_control_characters_as_stripe_shows_them() -> None:
+    payload = {"name": "José\u2028", "note": "line\nbreak\u001f\"quoted\"", "amount": 1099, "ratio": 0.1}
+    body = dumps(payload)
+    assert body == reference(payload)
+    assert "José".encode() in body and b'\n  "amount": 1099,' in body
+
+
+def test_dumps_falls_back_for_integers_orjson_refuses() -> None:
+    payload = {"huge": 2**70, "negative": -(2**64)}
+    assert dumps(payload) == reference(payload)
