@@ -1,0 +1,140 @@
+"""Many clients at once, over HTTP: 16 threads across 4 namespaces doing mixed work, an idempotency-key race, and a
+webhook endpoint that hangs while all of it runs. No cross-talk, consistent counts, exactly one object per key, no
+deadlock (every thread finishes within a bound), and API latency stays bounded."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from emulator.settings import Settings
+from harness.server import EmulatorServer
+from tests.receiver import Behaviour, Receiver
+
+NAMESPACES = ["alpha", "bravo", "charlie", "delta"]
+THREADS = 16
+OPERATIONS_PER_THREAD = 40
+LATENCY_BOUND_S = 2.0  # per request, with a webhook endpoint hanging in every namespace
+FINISH_BOUND_S = 120.0
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmulatorServer]:
+    with EmulatorServer(Settings(port=0, seed=7)) as running:
+        yield running  # type: ignore[misc]
+
+
+def client(server: EmulatorServer, namespace: str) -> httpx.Client:
+    return httpx.Client(base_url=server.url, auth=(f"sk_test_{namespace}", ""), timeout=30)
+
+
+@dataclass
+class Tally:
+    created: dict[str, set[str]] = field(default_factory=dict)
+    deleted: dict[str, set[str]] = field(default_factory=dict)
+    statuses: Counter[int] = field(default_factory=Counter)
+    slowest: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def worker(server: EmulatorServer, index: int, tally: Tally) -> int:
+    namespace = NAMESPACES[index % len(NAMESPACES)]
+    rng = random.Random(index)
+    mine: list[str] = []
+    done = 0
+    with client(server, namespace) as http:
+        for step in range(OPERATIONS_PER_THREAD):
+            choice = rng.random()
+            started = time.perf_counter()
+            if choice < 0.4 or not mine:
+                response = http.post("/v1/customers", data={"name": f"t{index}-{step}",
+                                                            "metadata[namespace]": namespace,
+                                                            "metadata[thread]": str(index)})
+                if response.status_code == 200:
+                    mine.append(response.json()["id"])
+                    with tally.lock:
+                        tally.created.setdefault(namespace, set()).add(mine[-1])
+            elif choice < 0.6:
+                response = http.get(f"/v1/customers/{rng.choice(mine)}")
+                assert response.status_code == 200 and response.json()["metadata"]["namespace"] == namespace
+            elif choice < 0.75:
+                response = http.post(f"/v1/customers/{rng.choice(mine)}", data={"description": f"step {step}"})
+            elif choice < 0.9:
+                response = http.get("/v1/customers", params={"limit": 10})
+                assert all(c["metadata"]["namespace"] == namespace for c in response.json()["data"])
+            else:
+                victim = mine.pop(rng.randrange(len(mine)))
+                response = http.delete(f"/v1/customers/{victim}")
+                with tally.lock:
+                    tally.deleted.setdefault(namespace, set()).add(victim)
+            spent = time.perf_counter() - started
+            with tally.lock:
+                tally.statuses[response.status_code] += 1
+                tally.slowest = max(tally.slowest, spent)
+            done += 1
+    return done
+
+
+def every_customer(server: EmulatorServer, namespace: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    with client(server, namespace) as http:
+        params: dict[str, Any] = {"limit": 100}
+        while True:
+            page = http.get("/v1/customers", params=params).json()
+            found += page["data"]
+            if not page["has_more"]:
+                return found
+            params["starting_after"] = page["data"][-1]["id"]
+
+
+def test_sixteen_threads_four_namespaces_no_cross_talk_and_consistent_counts(server: EmulatorServer) -> None:
+    with Receiver(Behaviour(hang=True)) as hanging:
+        for namespace in NAMESPACES:  # every namespace has an endpoint that never answers while the load runs
+            with client(server, namespace) as http:
+                assert http.post("/v1/webhook_endpoints", data={"url": hanging.url, "enabled_events[]": "*"}
+                                 ).status_code == 200
+        tally = Tally()
+        with ThreadPoolExecutor(THREADS) as pool:
+            futures = [pool.submit(worker, server, index, tally) for index in range(THREADS)]
+            finished = [future.result(timeout=FINISH_BOUND_S) for future in futures]  # no deadlock
+        assert hanging.wait_for(1, timeout=10)  # deliveries really were stuck in the hanging endpoint
+        hanging.behaviour.release.set()
+    assert sum(finished) == THREADS * OPERATIONS_PER_THREAD
+    assert set(tally.statuses) == {200}, tally.statuses
+    assert tally.slowest < LATENCY_BOUND_S, f"slowest request {tally.slowest:.2f}s while a webhook endpoint hung"
+    for namespace in NAMESPACES:
+        customers = every_customer(server, namespace)
+        ids = {c["id"] for c in customers}
+        assert ids == tally.created[namespace] - tally.deleted.get(namespace, set())  # counts agree exactly
+        assert {c["metadata"]["namespace"] for c in customers} == {namespace}  # nothing leaked across keys
+        with client(server, namespace) as http:
+            events = http.get("/v1/events", params={"limit": 100, "type": "customer.created"}).json()["data"]
+        assert {e["data"]["object"]["metadata"]["namespace"] for e in events} == {namespace}
+
+
+def test_concurrent_requests_with_one_idempotency_key_create_exactly_one_object(server: EmulatorServer) -> None:
+    namespace = "idem"
+    start = threading.Barrier(THREADS)
+
+    def create(_: int) -> httpx.Response:
+        with client(server, namespace) as http:
+            start.wait(timeout=30)
+            return http.post("/v1/customers", data={"name": "once"}, headers={"Idempotency-Key": "race-1"})
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        responses = list(pool.map(create, range(THREADS), timeout=FINISH_BOUND_S))
+    ok = [r for r in responses if r.status_code == 200]
+    in_flight = [r for r in responses if r.status_code == 409]
+    assert len(ok) + len(in_flight) == THREADS, [r.status_code for r in responses]
+    assert len({r.json()["id"] for r in ok}) == 1
+    assert all(r.json()["error"]["code"] == "idempotency_key_in_use" for r in in_flight)
+    assert len(every_customer(server, namespace)) == 1
