@@ -41,8 +41,8 @@ def allowed(module: str, imported: str) -> bool:
         return imported.startswith(("emulator.core", "emulator.resources", "faker"))
     if module.startswith("emulator.webhooks"):  # delivery reads the endpoints (a resource) and sends with httpx
         return imported.startswith(("emulator.core", "emulator.resources", "emulator.webhooks", "httpx"))
-    if module.startswith("emulator.http"):
-        return top in {"starlette"} or (top == "emulator" and not imported.startswith("emulator.__main__"))
+    if module.startswith("emulator.http"):  # orjson writes response bodies (README "Performance")
+        return top in {"starlette", "orjson"} or (top == "emulator" and not imported.startswith("emulator.__main__"))
     if module == "emulator.__main__":  # the CLI: serves (uvicorn) and, for trigger/fixtures, talks HTTP (httpx)
         return top in {"click", "uvicorn", "emulator", "httpx"}
     if module.startswith("emulator.triggers"):  # a client of a running emulator: HTTP only, no emulator internals

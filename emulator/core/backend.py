@@ -9,6 +9,7 @@ from typing import Any
 
 from emulator.core.clock import Clock
 from emulator.core.events import Event, EventLog, Renderer
+from emulator.core.faults import FaultRules
 from emulator.core.idempotency import IdempotencyStore
 from emulator.core.ids import IdFactory
 from emulator.core.requestlog import RequestLog
@@ -40,6 +41,7 @@ class Backend:
         self.events = EventLog(self.ids)
         self.idempotency = IdempotencyStore()
         self.requests = RequestLog()
+        self.faults = FaultRules()
         self.lock = threading.RLock()
 
     def automatic(self) -> Call:

@@ -137,6 +137,30 @@ class Integer(Spec):
 
 
 @dataclass(frozen=True)
+class Decimal(Spec):
+    """A decimal string such as `0.25` (Stripe's `*_decimal` params), coerced to float within [minimum, maximum]."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def coerce(self, value: FormValue, param: str, ctx: Context) -> Any:
+        self._check_empty(value, param)
+        try:
+            if not isinstance(value, str) or len(value) > 32:
+                raise ValueError(value)
+            number = float(value)
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError(value)
+        except ValueError:
+            raise InvalidRequestError(f"Invalid decimal: {_shown(value)}", param=param) from None
+        if self.minimum is not None and number < self.minimum:
+            raise InvalidRequestError(messages.PARAMETER_TOO_SMALL.format(minimum=self.minimum), param=param)
+        if self.maximum is not None and number > self.maximum:
+            raise InvalidRequestError(messages.PARAMETER_TOO_LARGE.format(maximum=self.maximum), param=param)
+        return number
+
+
+@dataclass(frozen=True)
 class Boolean(Spec):
     def coerce(self, value: FormValue, param: str, ctx: Context) -> Any:
         self._check_empty(value, param)

@@ -12,8 +12,9 @@ from starlette.responses import Response
 from emulator import __version__
 from emulator.core.errors import InvalidRequestError, StripeError
 from emulator.core.events import type_matcher
+from emulator.core.faults import PRESETS, FaultRule
 from emulator.core.listing import envelope
-from emulator.core.spec import Boolean, Choice, Context, Field, Integer, String, params, validate
+from emulator.core.spec import Boolean, Choice, Context, Decimal, Field, Integer, String, params, validate
 from emulator.http.auth import authenticate
 from emulator.http.pipeline import read_form, state_of
 from emulator.http.responses import error_response, json_response
@@ -28,6 +29,13 @@ FLUSH = params({"timeout": Field(Integer(minimum=0, maximum=120))}, expand=False
 WAIT = params({"for": Field(Choice(("event", "delivery")), required=True), "type": Field(String(), required=True),
                "after": Field(String()), "succeeded": Field(Boolean()),
                "timeout": Field(Integer(minimum=0, maximum=60))}, expand=False)
+
+FAULT_ADD = params({"method": Field(Choice(("GET", "POST", "DELETE"))), "path_prefix": Field(String(max_length=500)),
+                    "error": Field(Choice(tuple(PRESETS))), "status": Field(Integer(minimum=400, maximum=599)),
+                    "latency_ms": Field(Integer(minimum=0, maximum=60_000)), "drop_connection": Field(Boolean()),
+                    "probability": Field(Decimal(minimum=0.0, maximum=1.0)), "seed": Field(Integer()),
+                    "count": Field(Integer(minimum=1, maximum=1_000_000))}, expand=False)
+FAULT_LIST = params({}, expand=False)
 
 
 async def health(request: Request) -> Response:
@@ -170,6 +178,34 @@ async def wait(request: Request) -> Response:
     return json_response(result)
 
 
+@_guarded
+async def faults(request: Request) -> Response:
+    """`POST` adds a rule for the key's namespace, `GET` lists them, `DELETE` removes them all."""
+    state = state_of(request)
+    key = authenticate(request.headers, allow_publishable=False)
+    backend = state.backends.get(key.namespace)
+    if request.method == "GET":
+        await _values(request, FAULT_LIST)
+        return json_response(envelope([rule.to_dict() for rule in backend.faults.all()], False, "/_emulator/faults"))
+    if request.method == "DELETE":
+        await _values(request, FAULT_LIST)
+        return json_response({"object": "emulator.faults_cleared", "deleted": backend.faults.clear()})
+    values = await _values(request, FAULT_ADD)
+    if not any(name in values for name in ("error", "status", "latency_ms", "drop_connection")):
+        raise InvalidRequestError("A fault needs at least one of error, status, latency_ms or drop_connection.",
+                                  code="parameter_missing", param="error")
+    prefix = values.get("path_prefix", "/v1/")
+    if not prefix.startswith("/v1/"):
+        raise InvalidRequestError("path_prefix must start with /v1/: faults apply to the Stripe API only.",
+                                  param="path_prefix")
+    rule = backend.faults.add(FaultRule(
+        id=state.request_ids.new("flt"), method=values.get("method"), path_prefix=prefix, error=values.get("error"),
+        status=values.get("status"), latency_ms=values.get("latency_ms", 0),
+        drop_connection=values.get("drop_connection", False), probability=values.get("probability", 1.0),
+        seed=values.get("seed"), remaining=values.get("count")))
+    return json_response(rule.to_dict())
+
+
 ROUTES: list[tuple[str, str, ControlHandler]] = [
     ("GET", "/_emulator/health", health),
     ("POST", "/_emulator/reset", reset),
@@ -179,4 +215,7 @@ ROUTES: list[tuple[str, str, ControlHandler]] = [
     ("GET", "/_emulator/webhooks/deliveries", deliveries),
     ("POST", "/_emulator/webhooks/flush", flush),
     ("POST", "/_emulator/wait", wait),
+    ("GET", "/_emulator/faults", faults),
+    ("POST", "/_emulator/faults", faults),
+    ("DELETE", "/_emulator/faults", faults),
 ]

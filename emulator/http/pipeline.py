@@ -6,6 +6,7 @@ expand -> JSON, with the request log written at the end. Handlers stay one line 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from emulator.core import form, messages
 from emulator.core.backend import Backend, Call
@@ -81,11 +83,30 @@ class _Exchange:
     replayed: bool = False
 
 
+class _Dropped(Exception):
+    """A fault rule said: drop this connection."""
+
+
+class DroppedResponse(Response):
+    """Starts a response and abandons it halfway: the server closes the connection and the client sees a network
+    error (what a load balancer resetting the connection looks like to an SDK)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+        await send({"type": "http.response.body", "body": b'{"id": ', "more_body": True})
+
+
 async def run(request: Request, endpoint: Endpoint) -> Response:
     exchange = _Exchange(request_id_of(request), time.perf_counter())
     headers: dict[str, str] = {}
     try:
         response = await _respond(request, endpoint, exchange, headers)
+    except _Dropped:
+        response = DroppedResponse()
     except StripeError as error:
         response = error_response(error, headers)
     except Exception:  # a bug: never let it escape as a bare 500
@@ -104,6 +125,15 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
     backend = exchange.backend = state.backends.get(api_key.namespace)
     version = exchange.version = state.policy.resolve(request.headers.get("stripe-version"))
     headers["Stripe-Version"] = str(version)
+    fault = backend.faults.decide(request.method, request.scope["path"])
+    if fault is not None:
+        headers["Emulator-Fault"] = fault.rule
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if fault.drop_connection:
+            raise _Dropped
+        if fault.error is not None:
+            raise fault.error
     if endpoint.feature is not None and not endpoint.feature.gate.enabled(version):
         raise UnrecognizedUrlError(
             request.method, request.scope["path"],
