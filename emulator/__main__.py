@@ -86,9 +86,11 @@ def cli() -> None:
               help="Seconds before a webhook delivery attempt times out.")
 @click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
               help="An origin (besides loopback ones) whose pages may call the emulator; repeatable.")
+@click.option("--rate-limit", "rate_limit", default=None, type=click.IntRange(1, 100_000), metavar="N",
+              help="Answer 429 rate_limit beyond N requests/s per API key (Stripe's sandbox allows 25).")
 def serve(host: str, port: int, seed: int | None, api_version: str, log_level: str, allow_remote: bool,
           forward_to: str | None, events: str, webhook_secret: str | None, webhook_timeout: float,
-          cors_origins: tuple[str, ...]) -> None:
+          cors_origins: tuple[str, ...], rate_limit: int | None) -> None:
     """Start the emulator with embedded in-memory state."""
     from emulator.core.errors import StripeError
     from emulator.http.app import create_app
@@ -110,7 +112,7 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
         raise click.BadParameter("forward to an http:// or https:// URL", param_hint="--forward-to")
     settings = Settings(host=host, port=port, seed=seed, default_api_version=api_version, log_level=log_level,
                         forward_to=forward_to, webhook_secret=webhook_secret, webhook_timeout=webhook_timeout,
-                        cors_origins=cors_origins,
+                        cors_origins=cors_origins, rate_limit=rate_limit,
                         forward_events=tuple(e.strip() for e in events.split(",") if e.strip()) or ("*",))
     try:
         sock = bind(host, port)

@@ -27,6 +27,8 @@ class Settings:
     forward_events: tuple[str, ...] = ("*",)
     webhook_secret: str | None = None
     cors_origins: tuple[str, ...] = ()
+    rate_limit: int | None = None
+    """Requests per second per namespace before a 429 `rate_limit` (`--rate-limit`); None: unlimited."""
     """Origins besides loopback ones allowed to call the API from a browser (`--cors-origin`)."""
     _random_secret: str = field(default_factory=lambda: f"whsec_{secrets.token_hex(16)}", repr=False)
 

@@ -221,3 +221,22 @@ def test_cli_served_requests_do_not_wait_for_delayed_acks(serve: type[Served]) -
         per_request = (time.perf_counter() - started) / 20
     assert per_request < 0.02, f"{per_request * 1000:.1f} ms per keep-alive request"
     assert served.stop(signal.SIGINT) == 0
+
+
+def test_cli_rate_limit_answers_429_rate_limit_beyond_the_limit_per_key(serve: type[Served]) -> None:
+    served = serve([sys.executable, "-m", "emulator", "serve", "--port", "0", "--rate-limit", "5",
+                    "--log-level", "warning"])
+    match = READY.search(served.ready_line())
+    assert match is not None
+    with httpx.Client(base_url=match.group(1), timeout=10) as client:
+        started = time.monotonic()
+        responses = [client.get("/v1/customers", auth=("sk_test_limited", "")) for _ in range(20)]
+        elapsed = time.monotonic() - started
+        other = client.get("/v1/customers", auth=("sk_test_other", ""))  # the limit is per API key
+    statuses = [response.status_code for response in responses]
+    assert statuses[:5] == [200] * 5 and 429 in statuses
+    assert statuses.count(200) <= 5 + int(elapsed * 5) + 1  # never more than the bucket plus its refill
+    assert other.status_code == 200
+    error = responses[statuses.index(429)].json()["error"]
+    assert error["code"] == "rate_limit" and error["type"] == "invalid_request_error"
+    assert served.stop(signal.SIGTERM) == 0

@@ -9,7 +9,7 @@ from typing import Any
 
 from emulator.core.clock import Clock
 from emulator.core.events import Event, EventLog, Renderer
-from emulator.core.faults import FaultRules
+from emulator.core.faults import FaultRules, RateLimiter
 from emulator.core.idempotency import IdempotencyStore
 from emulator.core.ids import IdFactory
 from emulator.core.requestlog import RequestLog
@@ -42,6 +42,8 @@ class Backend:
         self.idempotency = IdempotencyStore()
         self.requests = RequestLog()
         self.faults = FaultRules()
+        self.rate_limiter: RateLimiter | None = None
+        """Set by the server when it runs with `--rate-limit`."""
         self.lock = threading.RLock()
 
     def automatic(self) -> Call:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,3 +130,28 @@ class FaultRules:
                         self._rules.remove(rule)
                 return Fault(rule.id, rule.latency_ms, rule.error_to_raise(), rule.drop_connection)
         return None
+
+
+class RateLimiter:
+    """A token bucket: `rate` requests per second, bursts up to `rate` (`serve --rate-limit 25` is Stripe's sandbox
+    limit). Wall time, not the namespace clock: a rate limit is about how fast requests really arrive."""
+
+    def __init__(self, rate: int, now: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self._now = now
+        self._tokens = float(rate)
+        self._updated = now()
+        self._lock = threading.Lock()
+
+    def allow(self) -> bool:
+        with self._lock:
+            current = self._now()
+            self._tokens = min(float(self.rate), self._tokens + (current - self._updated) * self.rate)
+            self._updated = current
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return True
+            return False
+
+    def refusal(self) -> InjectedError:
+        return InjectedError(PRESETS["rate_limit"], 429)

@@ -134,6 +134,8 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
             raise _Dropped
         if fault.error is not None:
             raise fault.error
+    if backend.rate_limiter is not None and not backend.rate_limiter.allow():
+        raise backend.rate_limiter.refusal()
     if endpoint.feature is not None and not endpoint.feature.gate.enabled(version):
         raise UnrecognizedUrlError(
             request.method, request.scope["path"],

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from emulator.core.backend import Backend, Backends
+from emulator.core.faults import RateLimiter
 from emulator.core.ids import IdFactory
 from emulator.core.versions import VersionPolicy
 from emulator.resources import webhook_endpoints
@@ -30,6 +31,8 @@ class EmulatorState:
 
         def on_create(backend: Backend) -> None:
             wire(backend)
+            if settings.rate_limit is not None:
+                backend.rate_limiter = RateLimiter(settings.rate_limit)
             dispatcher.attach(backend)
             if settings.forward_to is not None:
                 webhook_endpoints.add(backend, settings.forward_to, list(settings.forward_events),
