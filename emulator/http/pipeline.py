@@ -64,9 +64,13 @@ def request_id_of(request: Request) -> str:
 
 async def read_form(request: Request, limit: int) -> form.FormDict:
     query = form.decode(request.scope.get("query_string", b""))
+    too_large = InvalidRequestError(f"Request body too large: at most {limit} bytes are accepted.", http_status=413)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large  # refused before reading it
     body = await request.body()
     if len(body) > limit:
-        raise InvalidRequestError(f"Request body too large: at most {limit} bytes are accepted.")
+        raise too_large
     return form.merge(query, form.decode(body)) if body else query
 
 

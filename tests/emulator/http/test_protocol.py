@@ -70,9 +70,16 @@ def test_protocol_non_utf8_body_is_a_400(api: Api) -> None:
     assert response.status == 400 and "UTF-8" in response.json()["error"]["message"]
 
 
-def test_protocol_huge_body_is_a_400(api: Api) -> None:
+def test_protocol_huge_body_is_a_413_and_creates_nothing(api: Api) -> None:
     response = api.post("/v1/customers", body=b"name=" + b"a" * 1_100_000)
-    assert response.status == 400 and "too large" in response.json()["error"]["message"]
+    assert response.status == 413 and "too large" in response.json()["error"]["message"]
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    assert api.get("/v1/customers").json()["data"] == []
+
+
+def test_protocol_declared_oversized_body_is_refused_before_reading(api: Api) -> None:
+    response = api.post("/v1/customers", body=b"name=x", headers={"Content-Length": "5000000"})
+    assert response.status == 413 and "at most 1000000 bytes" in response.json()["error"]["message"]
 
 
 def test_protocol_query_string_params_on_post_are_read(api: Api) -> None:
