@@ -88,9 +88,13 @@ def cli() -> None:
               help="An origin (besides loopback ones) whose pages may call the emulator; repeatable.")
 @click.option("--rate-limit", "rate_limit", default=None, type=click.IntRange(1, 100_000), metavar="N",
               help="Answer 429 rate_limit beyond N requests/s per API key (Stripe's sandbox allows 25).")
+@click.option("--control-token", "control_token", default=None, metavar="TOKEN",
+              envvar="STRIPE_FC_EMULATOR_CONTROL_TOKEN", show_envvar=True,
+              help="Require this token (header Emulator-Control-Token) for /_emulator/ and /v1/test_helpers/; "
+                   "needed with --allow-remote.")
 def serve(host: str, port: int, seed: int | None, api_version: str, log_level: str, allow_remote: bool,
           forward_to: str | None, events: str, webhook_secret: str | None, webhook_timeout: float,
-          cors_origins: tuple[str, ...], rate_limit: int | None) -> None:
+          cors_origins: tuple[str, ...], rate_limit: int | None, control_token: str | None) -> None:
     """Start the emulator with embedded in-memory state."""
     from emulator.core.errors import StripeError
     from emulator.http.app import create_app
@@ -99,6 +103,11 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
         if not allow_remote:
             raise click.UsageError(
                 f"--host {host} is not a loopback address; pass --allow-remote to expose the emulator to the network."
+            )
+        if not control_token:
+            raise click.UsageError(
+                "--allow-remote needs --control-token: on the network, the control plane and test helpers (which "
+                "can read and change every namespace) must not be open to anyone who can reach the port."
             )
         click.echo(f"warning: listening on {host}: anyone who can reach it can read and change emulator state.",
                    err=True)
@@ -112,7 +121,7 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
         raise click.BadParameter("forward to an http:// or https:// URL", param_hint="--forward-to")
     settings = Settings(host=host, port=port, seed=seed, default_api_version=api_version, log_level=log_level,
                         forward_to=forward_to, webhook_secret=webhook_secret, webhook_timeout=webhook_timeout,
-                        cors_origins=cors_origins, rate_limit=rate_limit,
+                        cors_origins=cors_origins, rate_limit=rate_limit, control_token=control_token or None,
                         forward_events=tuple(e.strip() for e in events.split(",") if e.strip()) or ("*",))
     try:
         sock = bind(host, port)

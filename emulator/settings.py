@@ -27,9 +27,11 @@ class Settings:
     forward_events: tuple[str, ...] = ("*",)
     webhook_secret: str | None = None
     cors_origins: tuple[str, ...] = ()
+    """Origins besides loopback ones allowed to call the API from a browser (`--cors-origin`)."""
     rate_limit: int | None = None
     """Requests per second per namespace before a 429 `rate_limit` (`--rate-limit`); None: unlimited."""
-    """Origins besides loopback ones allowed to call the API from a browser (`--cors-origin`)."""
+    control_token: str | None = None
+    """Needed by `/_emulator/…` and `/v1/test_helpers/…` when set (`--control-token`, required by `--allow-remote`)."""
     _random_secret: str = field(default_factory=lambda: f"whsec_{secrets.token_hex(16)}", repr=False)
 
     def forward_secret(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,9 +40,12 @@ class LoggedRequest:
 
 
 class ControlClient:
-    def __init__(self, base_url: str, api_key: str, *, client: httpx.Client | None = None) -> None:
+    def __init__(self, base_url: str, api_key: str, *, client: httpx.Client | None = None,
+                 control_token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
+        self.control_token = control_token or os.environ.get("STRIPE_FC_EMULATOR_CONTROL_TOKEN") or None
+        """For an emulator started with `--control-token` (default: the same environment variable `serve` reads)."""
         self._client = client or httpx.Client(timeout=TIMEOUT)
 
     def close(self) -> None:
@@ -53,7 +57,8 @@ class ControlClient:
             method,
             f"{self.base_url}/_emulator/{path}",
             data=data,
-            headers={"Authorization": f"Bearer {self.api_key}"},
+            headers={"Authorization": f"Bearer {self.api_key}",
+                     **({"Emulator-Control-Token": self.control_token} if self.control_token else {})},
             timeout=TIMEOUT if timeout is None else timeout + TIMEOUT,
         )
         body: dict[str, Any] = response.json()

@@ -80,3 +80,9 @@ INTERNAL_ERROR = (
     "An unexpected error occurred in stripe-fc-emulator while handling request {request_id}. This is a bug in the "
     "emulator: the traceback is in the server log."
 )
+
+CONTROL_TOKEN_MISSING = (
+    "This emulator runs with --control-token: send it in the Emulator-Control-Token header to use /_emulator/ and "
+    "/v1/test_helpers/."
+)
+CONTROL_TOKEN_INVALID = "The Emulator-Control-Token sent does not match the emulator's --control-token."

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from emulator.core.errors import UnrecognizedUrlError
 from emulator.http import browser, control, dashboard
-from emulator.http.middleware import RequestIdMiddleware
+from emulator.http.middleware import ControlTokenMiddleware, RequestIdMiddleware
 from emulator.http.pipeline import Endpoint, run
 from emulator.http.responses import error_response
 from emulator.http.routes import API
@@ -90,8 +90,10 @@ def create_app(settings: Settings | None = None, state: EmulatorState | None = N
         routes=_routes(),
         middleware=[
             Middleware(RequestIdMiddleware, request_ids=state.request_ids),
+            Middleware(ControlTokenMiddleware, token=settings.control_token),
             Middleware(CORSMiddleware, allow_origin_regex=cors_origins(settings), allow_methods=["GET", "POST"],
-                       allow_headers=["Authorization", "Content-Type", "Stripe-Version", "Idempotency-Key"]),
+                       allow_headers=["Authorization", "Content-Type", "Stripe-Version", "Idempotency-Key",
+                                      "Emulator-Control-Token"]),
         ],
         exception_handlers={HTTPException: _unrecognized},
     )

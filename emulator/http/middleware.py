@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.core import messages
-from emulator.core.errors import ApiError
+from emulator.core.errors import ApiError, AuthenticationError
 from emulator.core.ids import IdFactory
 from emulator.http.responses import dumps
 
@@ -56,3 +59,63 @@ class RequestIdMiddleware:
                 }
             )
             await send({"type": "http.response.body", "body": body})
+
+
+CONTROL_TOKEN_HEADER = b"emulator-control-token"
+CONTROL_TOKEN_COOKIE = "emulator_control_token"
+_OPEN_PATHS = ("/_emulator/health", "/_emulator/client/")  # readiness probes; Stripe.js-style pk + client secret
+
+
+class ControlTokenMiddleware:
+    """With `serve --control-token`, the control plane (`/_emulator/…`) and the test helpers (`/v1/test_helpers/…`)
+    need the token: the `Emulator-Control-Token` header, or for the dashboard in a browser `?control_token=` once
+    (then a same-site cookie). The Stripe API itself stays reachable with API keys alone."""
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self.token = token
+
+    def _guarded(self, path: str) -> bool:
+        return (path.startswith("/_emulator/") and not path.startswith(_OPEN_PATHS)) or path.startswith(
+            "/v1/test_helpers/")
+
+    def _presented(self, scope: Scope) -> tuple[str | None, bool]:
+        """The token the request carries, and whether it came in the query (then it is remembered in a cookie)."""
+        for name, value in scope.get("headers", []):
+            if name == CONTROL_TOKEN_HEADER:
+                return value.decode("latin-1"), False
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        if "control_token" in query:
+            return query["control_token"][0], True
+        for name, value in scope.get("headers", []):
+            if name == b"cookie":
+                cookie: SimpleCookie = SimpleCookie()
+                try:
+                    cookie.load(value.decode("latin-1"))
+                except CookieError:
+                    continue
+                if CONTROL_TOKEN_COOKIE in cookie:
+                    return cookie[CONTROL_TOKEN_COOKIE].value, False
+        return None, False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.token is None or scope["type"] != "http" or not self._guarded(scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
+        presented, from_query = self._presented(scope)
+        if presented is None or not hmac.compare_digest(presented.encode(), self.token.encode()):
+            message = messages.CONTROL_TOKEN_MISSING if presented is None else messages.CONTROL_TOKEN_INVALID
+            body = dumps(AuthenticationError(message).to_dict())
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        async def remember(message: Message) -> None:
+            if from_query and message["type"] == "http.response.start":
+                cookie = f"{CONTROL_TOKEN_COOKIE}={self.token}; Path=/_emulator/; HttpOnly; SameSite=Strict"
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode())]}
+            await send(message)
+
+        await self.app(scope, receive, remember)

@@ -30,3 +30,17 @@ def test_control_client_raises_stripe_shaped_errors(stripe_control: ControlClien
     with pytest.raises(ControlError) as info:
         stripe_control.advance(-1)
     assert info.value.status == 400 and info.value.error["param"] == "advance"
+
+
+def test_control_client_sends_the_control_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    from emulator.settings import Settings
+    from harness.server import EmulatorServer
+
+    monkeypatch.delenv("STRIPE_FC_EMULATOR_CONTROL_TOKEN", raising=False)
+    with EmulatorServer(Settings(port=0, control_token="tok-1")) as server:
+        with pytest.raises(ControlError) as refused:
+            ControlClient(server.url, "sk_test_tokened").clock()
+        assert refused.value.status == 401
+        assert ControlClient(server.url, "sk_test_tokened", control_token="tok-1").clock().frozen is False
+        monkeypatch.setenv("STRIPE_FC_EMULATOR_CONTROL_TOKEN", "tok-1")
+        assert ControlClient(server.url, "sk_test_tokened").clock().frozen is False
