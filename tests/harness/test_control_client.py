@@ -38,9 +38,16 @@ def test_control_client_sends_the_control_token(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.delenv("STRIPE_FC_EMULATOR_CONTROL_TOKEN", raising=False)
     with EmulatorServer(Settings(port=0, control_token="tok-1")) as server:
-        with pytest.raises(ControlError) as refused:
-            ControlClient(server.url, "sk_test_tokened").clock()
-        assert refused.value.status == 401
-        assert ControlClient(server.url, "sk_test_tokened", control_token="tok-1").clock().frozen is False
+        without, given = ControlClient(server.url, "sk_test_tokened"), ControlClient(server.url, "sk_test_tokened",
+                                                                                      control_token="tok-1")
         monkeypatch.setenv("STRIPE_FC_EMULATOR_CONTROL_TOKEN", "tok-1")
-        assert ControlClient(server.url, "sk_test_tokened").clock().frozen is False
+        from_env = ControlClient(server.url, "sk_test_tokened")
+        try:
+            with pytest.raises(ControlError) as refused:
+                without.clock()
+            assert refused.value.status == 401
+            assert given.clock().frozen is False
+            assert from_env.clock().frozen is False
+        finally:
+            for client in (without, given, from_env):
+                client.close()
