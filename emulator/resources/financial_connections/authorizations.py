@@ -41,7 +41,8 @@ class Authorization:
 def status(authorization: Authorization, members: list[accounts.Account]) -> str:
     if members and all(member.disconnected for member in members):
         return "disconnected"
-    if any(a.inactive is not None and a.inactive["action"] == "relink_required" for a in members):
+    if any(not a.disconnected and a.inactive is not None and a.inactive["action"] == "relink_required"
+           for a in members):  # a disconnected account's old inactivity no longer asks for a relink
         return "inactive"
     return "active"
 

@@ -1,0 +1,197 @@
+"""Stateful fuzzing of the relink world (hypothesis `RuleBasedStateMachine`, in process): link, deactivate with
+every cause and action, disconnect, relink in both modes with every outcome, advance the clock — and after every
+step the invariants hold: no 5xx, each account's status agrees with its own cause, each authorization's status agrees
+with its accounts, and every account status change has exactly one event of the right type.
+
+Bounded for CI (`STRIPE_FC_FUZZ_EXAMPLES`, default 25 programs of up to 30 steps); a longer run:
+`STRIPE_FC_FUZZ_EXAMPLES=2000 pytest tests/reliability/test_state_machine.py`."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, multiple, rule
+
+from emulator.http.app import create_app
+from emulator.resources.financial_connections.bank import CAUSES
+from emulator.resources.financial_connections.flow import OUTCOMES
+from emulator.settings import Settings
+from harness.asgi import AsgiCaller, AsgiResponse
+
+PREVIEW = "2026-09-30.preview"
+HELPERS = "/v1/test_helpers/financial_connections"
+FC = "/v1/financial_connections"
+ACCOUNT_NAMES = ["Sample Checking Account", "Sample Savings Account"]
+STATUS_EVENTS = {("active", "inactive"): "financial_connections.account.deactivated",
+                 ("inactive", "active"): "financial_connections.account.reactivated",
+                 ("active", "disconnected"): "financial_connections.account.disconnected",
+                 ("inactive", "disconnected"): "financial_connections.account.disconnected"}
+EXAMPLES = int(os.environ.get("STRIPE_FC_FUZZ_EXAMPLES", "25"))
+
+
+class RelinkWorld(RuleBasedStateMachine):
+    accounts = Bundle("accounts")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.caller = AsgiCaller(create_app(Settings(seed=5)))
+        self.headers = {"Authorization": "Bearer sk_test_fuzz", "Stripe-Version": PREVIEW}
+        self.known: dict[str, str] = {}  # account id -> status last seen
+        self.expected_events: Counter[str] = Counter()
+        self.server_errors: list[str] = []
+
+    def teardown(self) -> None:
+        self.caller.close()
+
+    def call(self, method: str, path: str, data: Any = None) -> AsgiResponse:
+        response = self.caller.request(method, path, headers=self.headers, data=data)
+        if response.status >= 500:
+            self.server_errors.append(f"{method} {path} {data} -> {response.status} {response.body[:300]!r}")
+        assert response.status < 500, self.server_errors[-1]
+        if response.status >= 400:
+            error = response.json()["error"]
+            assert error["type"] and error["message"], error  # Stripe-shaped
+        return response
+
+    def _observe(self) -> None:
+        """Fetch every account; a status change must be explained by exactly one new event."""
+        for account_id, before in list(self.known.items()):
+            after = self.call("GET", f"{FC}/accounts/{account_id}").json()["status"]
+            if after != before:
+                assert (before, after) in STATUS_EVENTS, f"{account_id}: {before} -> {after} is not a known transition"
+                self.expected_events[STATUS_EVENTS[(before, after)]] += 1
+                self.known[account_id] = after
+
+    @rule(target=accounts, picks=st.lists(st.sampled_from(ACCOUNT_NAMES), min_size=1, max_size=2, unique=True))
+    def link(self, picks: list[str]) -> Any:
+        customer = self.call("POST", "/v1/customers", {"name": "Fuzz"}).json()["id"]
+        session = self.call("POST", f"{FC}/sessions", [("permissions[]", "payment_method"),
+                                                       ("account_holder[type]", "customer"),
+                                                       ("account_holder[customer]", customer)]).json()
+        done = self.call("POST", f"{HELPERS}/sessions/{session['id']}/complete",
+                         [("accounts[]", name) for name in picks]).json()
+        assert done["status"] == "succeeded"
+        linked = done["accounts"]["data"]
+        for account in linked:
+            self.known[account["id"]] = account["status"]
+        self._observe()
+        return multiple(*[(a["id"], customer) for a in linked])
+
+    @rule(pick=accounts, cause=st.sampled_from(CAUSES), action=st.sampled_from(["none", "relink_required", None]))
+    def deactivate(self, pick: Any, cause: str, action: str | None) -> None:
+        account_id, _ = pick
+        data = {"cause": cause, **({"action": action} if action else {})}
+        was_active = self.known[account_id] == "active"
+        self.call("POST", f"{HELPERS}/accounts/{account_id}/deactivate", data)
+        self._observe()
+        if was_active:  # it is now inactive with exactly this cause, and the action given or the cause's default
+            inactive = self.call("GET", f"{FC}/accounts/{account_id}").json()["status_details"]["inactive"]
+            default = "none" if cause in ("account_closed", "account_unavailable") else "relink_required"
+            assert inactive == {"cause": cause, "action": action or default}
+
+    @rule(pick=consumes(accounts))
+    def disconnect(self, pick: Any) -> None:
+        account_id, _ = pick
+        self.call("POST", f"{FC}/accounts/{account_id}/disconnect")
+        self._observe()
+
+    @rule(pick=accounts, specific=st.booleans(), outcome=st.sampled_from(OUTCOMES),
+          other_account=st.booleans())
+    def relink(self, pick: Any, specific: bool, outcome: str, other_account: bool) -> None:
+        account_id, customer = pick
+        account = self.call("GET", f"{FC}/accounts/{account_id}").json()
+        data = [("permissions[]", "payment_method"), ("account_holder[type]", "customer"),
+                ("account_holder[customer]", customer), ("relink_options[authorization]", account["authorization"])]
+        if specific:
+            data.append(("relink_options[account]", account_id))
+        created = self.call("POST", f"{FC}/sessions", data)
+        if created.status != 200:
+            return
+        session = created.json()
+        complete = [("outcome", outcome)]
+        if other_account:
+            complete.append(("accounts[]", ACCOUNT_NAMES[1]))
+        done = self.call("POST", f"{HELPERS}/sessions/{session['id']}/complete", complete).json()
+        for linked in done.get("accounts", {}).get("data", []):
+            self.known.setdefault(linked["id"], "active")
+        result = done.get("relink_result")
+        if done["status"] == "succeeded" and result is not None:
+            assert result["failure_reason"] is None and result["authorization"] == account["authorization"]
+        elif done["status"] == "failed" and result is not None:
+            assert result["failure_reason"] in {"no_account", "no_authorization", "other"}
+            assert result["account"] is None
+        self._observe()
+
+    @rule(seconds=st.integers(min_value=1, max_value=400 * 86400))
+    def advance_clock(self, seconds: int) -> None:
+        response = self.caller.request("POST", "/_emulator/clock", headers=self.headers,
+                                       data={"advance": str(seconds)})
+        assert response.status == 200
+        self._observe()
+
+    @invariant()
+    def accounts_agree_with_their_causes_and_authorizations(self) -> None:
+        by_authorization: dict[str, list[dict[str, Any]]] = {}
+        for account_id in self.known:
+            account = self.call("GET", f"{FC}/accounts/{account_id}").json()
+            inactive = (account.get("status_details") or {}).get("inactive")
+            if account["status"] == "inactive":
+                assert inactive is not None and inactive["cause"] in CAUSES, account
+                assert inactive["action"] in {"none", "relink_required"}
+            else:
+                assert inactive is None, account
+            by_authorization.setdefault(account["authorization"], []).append(account)
+        for authorization_id, members in by_authorization.items():
+            status = self.call("GET", f"{FC}/authorizations/{authorization_id}").json()["status"]
+            if all(m["status"] == "disconnected" for m in members) and len(members) == self._members(authorization_id):
+                assert status == "disconnected", (authorization_id, members)
+            elif any(m["status"] == "inactive" and m["status_details"]["inactive"]["action"] == "relink_required"
+                     for m in members):
+                assert status == "inactive", (authorization_id, members)
+            else:
+                assert status in {"active", "disconnected"}, (authorization_id, status, members)
+
+    def _members(self, authorization_id: str) -> int:
+        listed = self.call("GET", f"{FC}/accounts?limit=100").json()["data"]
+        return sum(1 for a in listed if a["authorization"] == authorization_id)
+
+    @invariant()
+    def every_status_change_has_exactly_one_event(self) -> None:
+        for event_type, expected in self.expected_events.items():
+            events = self.call("GET", f"/v1/events?type={event_type}&limit=100").json()["data"]
+            assert len(events) == expected, (event_type, len(events), expected)
+
+
+RelinkWorld.TestCase.settings = settings(max_examples=EXAMPLES, stateful_step_count=30, deadline=None,
+                                         suppress_health_check=[HealthCheck.too_slow])
+TestRelinkWorld = RelinkWorld.TestCase
+
+
+def test_found_by_the_fuzzer_a_disconnected_accounts_old_inactivity_does_not_keep_the_authorization_inactive() -> None:
+    caller = AsgiCaller(create_app(Settings(seed=5)))
+    headers = {"Authorization": "Bearer sk_test_regress", "Stripe-Version": PREVIEW}
+    try:
+        customer = caller.request("POST", "/v1/customers", headers=headers, data={"name": "x"}).json()["id"]
+        session = caller.request("POST", f"{FC}/sessions", headers=headers, data=[
+            ("permissions[]", "payment_method"), ("account_holder[type]", "customer"),
+            ("account_holder[customer]", customer)]).json()
+        done = caller.request("POST", f"{HELPERS}/sessions/{session['id']}/complete", headers=headers,
+                              data=[("accounts[]", name) for name in ACCOUNT_NAMES]).json()
+        closed, denied = (a["id"] for a in done["accounts"]["data"])
+        authorization = done["accounts"]["data"][0]["authorization"]
+        caller.request("POST", f"{HELPERS}/accounts/{closed}/deactivate", headers=headers,
+                       data={"cause": "account_closed"})
+        caller.request("POST", f"{HELPERS}/accounts/{denied}/deactivate", headers=headers,
+                       data={"cause": "access_denied"})
+        assert caller.request("GET", f"{FC}/authorizations/{authorization}", headers=headers).json()[
+            "status"] == "inactive"
+        caller.request("POST", f"{FC}/accounts/{denied}/disconnect", headers=headers)
+        # left: one closed account (action none), nothing a relink could repair
+        assert caller.request("GET", f"{FC}/authorizations/{authorization}", headers=headers).json()[
+            "status"] == "active"
+    finally:
+        caller.close()
