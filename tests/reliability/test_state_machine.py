@@ -1,7 +1,9 @@
-"""Stateful fuzzing of the relink world (hypothesis `RuleBasedStateMachine`, in process): link, deactivate with
-every cause and action, disconnect, relink in both modes with every outcome, advance the clock — and after every
-step the invariants hold: no 5xx, each account's status agrees with its own cause, each authorization's status agrees
-with its accounts, and every account status change has exactly one event of the right type.
+"""Stateful fuzzing of the relink world (hypothesis `RuleBasedStateMachine`, in process): link (plain and TAN
+institutions), deactivate with every cause and action, revoke or expire TANs, set up payment methods, disconnect,
+relink in both modes with every outcome, advance the clock — and after every step the invariants hold: no 5xx, each
+account's status agrees with its own cause, each authorization's status agrees with its accounts, a payment method is
+blocked exactly when its account's number is not transactable, `relink_result` names what a relink repaired, and
+every account status change has exactly one event of the right type.
 
 Bounded for CI (`STRIPE_FC_FUZZ_EXAMPLES`, default 25 programs of up to 30 steps); a longer run:
 `STRIPE_FC_FUZZ_EXAMPLES=2000 pytest tests/reliability/test_state_machine.py`."""
@@ -26,6 +28,8 @@ PREVIEW = "2026-09-30.preview"
 HELPERS = "/v1/test_helpers/financial_connections"
 FC = "/v1/financial_connections"
 ACCOUNT_NAMES = ["Sample Checking Account", "Sample Savings Account"]
+INSTITUTIONS = {"Test Institution": ACCOUNT_NAMES,
+                "Tokenized Account Numbers": ["TAN Checking", "TAN Savings (expiring soon)"]}
 STATUS_EVENTS = {("active", "inactive"): "financial_connections.account.deactivated",
                  ("inactive", "active"): "financial_connections.account.reactivated",
                  ("active", "disconnected"): "financial_connections.account.disconnected",
@@ -43,6 +47,7 @@ class RelinkWorld(RuleBasedStateMachine):
         self.known: dict[str, str] = {}  # account id -> status last seen
         self.expected_events: Counter[str] = Counter()
         self.server_errors: list[str] = []
+        self.payment_methods: dict[str, str] = {}  # pm id -> fc account id
 
     def teardown(self) -> None:
         self.caller.close()
@@ -66,24 +71,26 @@ class RelinkWorld(RuleBasedStateMachine):
                 self.expected_events[STATUS_EVENTS[(before, after)]] += 1
                 self.known[account_id] = after
 
-    @rule(target=accounts, picks=st.lists(st.sampled_from(ACCOUNT_NAMES), min_size=1, max_size=2, unique=True))
-    def link(self, picks: list[str]) -> Any:
+    @rule(target=accounts, institution=st.sampled_from(sorted(INSTITUTIONS)),
+          picks=st.lists(st.integers(0, 1), min_size=1, max_size=2, unique=True))
+    def link(self, institution: str, picks: list[int]) -> Any:
         customer = self.call("POST", "/v1/customers", {"name": "Fuzz"}).json()["id"]
         session = self.call("POST", f"{FC}/sessions", [("permissions[]", "payment_method"),
                                                        ("account_holder[type]", "customer"),
                                                        ("account_holder[customer]", customer)]).json()
         done = self.call("POST", f"{HELPERS}/sessions/{session['id']}/complete",
-                         [("accounts[]", name) for name in picks]).json()
-        assert done["status"] == "succeeded"
+                         [("institution", institution)] + [("accounts[]", INSTITUTIONS[institution][i])
+                                                            for i in picks]).json()
+        assert done["status"] == "succeeded", done
         linked = done["accounts"]["data"]
         for account in linked:
             self.known[account["id"]] = account["status"]
         self._observe()
-        return multiple(*[(a["id"], customer) for a in linked])
+        return multiple(*[(a["id"], customer, institution) for a in linked])
 
     @rule(pick=accounts, cause=st.sampled_from(CAUSES), action=st.sampled_from(["none", "relink_required", None]))
     def deactivate(self, pick: Any, cause: str, action: str | None) -> None:
-        account_id, _ = pick
+        account_id, _, _ = pick
         data = {"cause": cause, **({"action": action} if action else {})}
         was_active = self.known[account_id] == "active"
         self.call("POST", f"{HELPERS}/accounts/{account_id}/deactivate", data)
@@ -95,14 +102,14 @@ class RelinkWorld(RuleBasedStateMachine):
 
     @rule(pick=consumes(accounts))
     def disconnect(self, pick: Any) -> None:
-        account_id, _ = pick
+        account_id, _, _ = pick
         self.call("POST", f"{FC}/accounts/{account_id}/disconnect")
         self._observe()
 
-    @rule(pick=accounts, specific=st.booleans(), outcome=st.sampled_from(OUTCOMES),
+    @rule(pick=accounts, specific=st.booleans(), outcome=st.one_of(st.just("success"), st.sampled_from(OUTCOMES)),
           other_account=st.booleans())
     def relink(self, pick: Any, specific: bool, outcome: str, other_account: bool) -> None:
-        account_id, customer = pick
+        account_id, customer, institution = pick
         account = self.call("GET", f"{FC}/accounts/{account_id}").json()
         data = [("permissions[]", "payment_method"), ("account_holder[type]", "customer"),
                 ("account_holder[customer]", customer), ("relink_options[authorization]", account["authorization"])]
@@ -114,16 +121,39 @@ class RelinkWorld(RuleBasedStateMachine):
         session = created.json()
         complete = [("outcome", outcome)]
         if other_account:
-            complete.append(("accounts[]", ACCOUNT_NAMES[1]))
+            complete.append(("accounts[]", INSTITUTIONS[institution][1]))
         done = self.call("POST", f"{HELPERS}/sessions/{session['id']}/complete", complete).json()
         for linked in done.get("accounts", {}).get("data", []):
             self.known.setdefault(linked["id"], "active")
         result = done.get("relink_result")
         if done["status"] == "succeeded" and result is not None:
             assert result["failure_reason"] is None and result["authorization"] == account["authorization"]
+            if specific:  # relink_result names the account, and that account is repaired if it could be
+                assert result["account"] == account_id
+                after = self.call("GET", f"{FC}/accounts/{account_id}").json()
+                inactive = (account.get("status_details") or {}).get("inactive")
+                if inactive is not None and inactive["action"] == "relink_required":
+                    assert after["status"] == "active", after
         elif done["status"] == "failed" and result is not None:
             assert result["failure_reason"] in {"no_account", "no_authorization", "other"}
             assert result["account"] is None
+        self._observe()
+
+    @rule(pick=accounts, reason=st.sampled_from(["revoked", "expired"]))
+    def deactivate_numbers(self, pick: Any, reason: str) -> None:
+        account_id, _, _ = pick
+        self.call("POST", f"{HELPERS}/accounts/{account_id}/account_numbers/deactivate", {"reason": reason})
+        self._observe()
+
+    @rule(pick=accounts)
+    def setup_payment_method(self, pick: Any) -> None:
+        account_id, customer, _ = pick
+        created = self.call("POST", "/v1/setup_intents", [
+            ("customer", customer), ("payment_method_data[type]", "us_bank_account"),
+            ("payment_method_data[us_bank_account][financial_connections_account]", account_id),
+            ("payment_method_data[billing_details][name]", "Jenny Rosen")])
+        if created.status == 200 and created.json().get("payment_method"):
+            self.payment_methods[created.json()["payment_method"]] = account_id
         self._observe()
 
     @rule(seconds=st.integers(min_value=1, max_value=400 * 86400))
@@ -158,6 +188,15 @@ class RelinkWorld(RuleBasedStateMachine):
     def _members(self, authorization_id: str) -> int:
         listed = self.call("GET", f"{FC}/accounts?limit=100").json()["data"]
         return sum(1 for a in listed if a["authorization"] == authorization_id)
+
+    @invariant()
+    def a_payment_method_is_blocked_exactly_when_its_number_is_not_transactable(self) -> None:
+        for pm_id, account_id in self.payment_methods.items():
+            pm = self.call("GET", f"/v1/payment_methods/{pm_id}").json()
+            numbers = self.call("GET", f"{FC}/accounts/{account_id}").json().get("account_numbers") or []
+            transactable = all(number["status"] == "transactable" for number in numbers)
+            blocked = (pm.get("us_bank_account", {}).get("status_details") or {}).get("blocked")
+            assert (blocked is None) == transactable, (pm_id, numbers, blocked)
 
     @invariant()
     def every_status_change_has_exactly_one_event(self) -> None:
