@@ -92,6 +92,7 @@ class AsgiCaller:
             "server": ("emulator.invalid", 80),
         }
         sent = False
+        complete = False
         status = 500
         response_headers: dict[str, str] = {}
         chunks: list[bytes] = []
@@ -104,13 +105,16 @@ class AsgiCaller:
             return {"type": "http.request", "body": body, "more_body": False}
 
         async def send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, complete
             if message["type"] == "http.response.start":
                 status = message["status"]
                 for name, value in message.get("headers", []):
                     response_headers[name.decode("latin-1").lower()] = value.decode("latin-1")
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
+                complete = not message.get("more_body", False)
 
         await self.app(scope, receive, send)
+        if not complete:  # what a server does then is close the connection: the client sees a network error
+            raise ConnectionResetError(f"{method} {path}: the response was broken off (a drop_connection fault?)")
         return AsgiResponse(status, response_headers, b"".join(chunks))

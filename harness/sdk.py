@@ -35,7 +35,11 @@ class AsgiHTTPClient(stripe.HTTPClient):  # type: ignore[misc]
         *,
         _usage: list[str] | None = None,
     ) -> tuple[str, int, Mapping[str, str]]:
-        response = self._caller.request(method, url, headers=headers, body=post_data)
+        try:
+            response = self._caller.request(method, url, headers=headers, body=post_data)
+        except ConnectionResetError as exc:  # as the SDK's own clients report a body cut short: not retried
+            raise stripe.APIConnectionError(f"Unexpected error communicating with Stripe. ({exc})",
+                                            should_retry=False) from exc
         return response.body.decode("utf-8"), response.status, response.headers
 
     def close(self) -> None:

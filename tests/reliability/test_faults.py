@@ -169,3 +169,19 @@ def test_bad_fault_rules_are_refused_and_change_nothing(server: EmulatorServer, 
         refused = client.post("/_emulator/faults", data=rule)
         assert refused.status_code == 400 and refused.json()["error"]["param"] == param
         assert client.get("/_emulator/faults").json()["data"] == []
+
+
+def test_dropped_connection_through_the_in_process_transport_is_a_connection_error() -> None:
+    from emulator.http.app import create_app
+    from harness.sdk import AsgiHTTPClient
+
+    transport = AsgiHTTPClient(create_app(Settings(seed=3)))
+    client = stripe.StripeClient("sk_test_inproc_drop", http_client=transport,
+                                 base_addresses={"api": "http://emulator.invalid"}, max_network_retries=2)
+    try:
+        client.raw_request("post", "/_emulator/faults", drop_connection="true", count="1")
+        with pytest.raises(stripe.APIConnectionError):
+            client.v1.customers.list()
+        assert client.v1.customers.list().data == []  # the rule fired once and is gone
+    finally:
+        transport.close()
