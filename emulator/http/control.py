@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import __version__
+from emulator.core.backend import Backend
 from emulator.core.errors import InvalidRequestError, StripeError
 from emulator.core.events import type_matcher
 from emulator.core.faults import PRESETS, FaultRule
@@ -64,6 +65,11 @@ def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> ControlHandle
     return run
 
 
+def _namespace(request: Request) -> Backend:
+    """The namespace of the request's (secret) key, created on first use."""
+    return state_of(request).backends.get(authenticate(request.headers, allow_publishable=False).namespace)
+
+
 async def _values(request: Request, spec: Any) -> dict[str, Any]:
     state = state_of(request)
     raw = await read_form(request, state.settings.max_body_bytes)
@@ -85,8 +91,7 @@ async def reset(request: Request) -> Response:
 @_guarded
 async def clock(request: Request) -> Response:
     state = state_of(request)
-    key = authenticate(request.headers, allow_publishable=False)
-    backend = state.backends.get(key.namespace)
+    backend = _namespace(request)
     if request.method == "GET":
         await _values(request, CLOCK_GET)
         return json_response(backend.clock.to_dict())
@@ -182,8 +187,7 @@ async def wait(request: Request) -> Response:
 async def faults(request: Request) -> Response:
     """`POST` adds a rule for the key's namespace, `GET` lists them, `DELETE` removes them all."""
     state = state_of(request)
-    key = authenticate(request.headers, allow_publishable=False)
-    backend = state.backends.get(key.namespace)
+    backend = _namespace(request)
     if request.method == "GET":
         await _values(request, FAULT_LIST)
         return json_response(envelope([rule.to_dict() for rule in backend.faults.all()], False, "/_emulator/faults"))
