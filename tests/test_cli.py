@@ -240,3 +240,17 @@ def test_cli_rate_limit_answers_429_rate_limit_beyond_the_limit_per_key(serve: t
     error = responses[statuses.index(429)].json()["error"]
     assert error["code"] == "rate_limit" and error["type"] == "invalid_request_error"
     assert served.stop(signal.SIGTERM) == 0
+
+
+def test_cli_control_token_from_the_environment_guards_helpers_and_scenarios_send_it(
+        serve: type[Served], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRIPE_FC_EMULATOR_CONTROL_TOKEN", "env-token-1")  # read by serve and by the harness
+    served = serve([sys.executable, "-m", "emulator", "serve", "--port", "0", "--log-level", "warning"])
+    match = READY.search(served.ready_line())
+    assert match is not None
+    refused = httpx.get(f"{match.group(1)}/_emulator/clock", auth=("sk_test_env", ""), timeout=10)
+    assert refused.status_code == 401
+    result = subprocess.run([sys.executable, "-m", "emulator", "scenario", "run", "builtin", "--url", match.group(1)],
+                            capture_output=True, text=True, timeout=BOUND)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert served.stop(signal.SIGTERM) == 0

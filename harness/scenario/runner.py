@@ -85,6 +85,8 @@ class ScenarioRunner:
     # -- the API -------------------------------------------------------------------------------------------------
     def api(self, method: str, path: str, params: dict[str, Any] | None = None) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {self.api_key}", "Stripe-Version": self.version}
+        if self.control.control_token:  # the test helpers of an emulator served with --control-token
+            headers["Emulator-Control-Token"] = self.control.control_token
         pairs = encode(params or {})
         if method.upper() in ("GET", "DELETE"):
             response = self.http.request(method.upper(), self.base_url + path, params=urlencode(pairs),
