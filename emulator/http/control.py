@@ -70,6 +70,13 @@ def _namespace(request: Request) -> Backend:
     return state_of(request).backends.get(authenticate(request.headers, allow_publishable=False).namespace)
 
 
+async def _scoped(request: Request, spec: Any) -> tuple[Backend, dict[str, Any]]:
+    """Authenticate (401 first), validate the params (400 changes nothing), then the key's namespace."""
+    key = authenticate(request.headers, allow_publishable=False)
+    values = await _values(request, spec)
+    return state_of(request).backends.get(key.namespace), values
+
+
 async def _values(request: Request, spec: Any) -> dict[str, Any]:
     state = state_of(request)
     raw = await read_form(request, state.settings.max_body_bytes)
@@ -111,20 +118,15 @@ async def clock(request: Request) -> Response:
 
 @_guarded
 async def requests(request: Request) -> Response:
-    state = state_of(request)
-    key = authenticate(request.headers, allow_publishable=False)
-    values = await _values(request, REQUESTS)
-    backend = state.backends.get(key.namespace)
+    backend, values = await _scoped(request, REQUESTS)
     entries = backend.requests.newest_first(values.get("limit", 100))
     return json_response(envelope([entry.to_dict() for entry in entries], False, "/_emulator/requests"))
 
 
 @_guarded
 async def deliveries(request: Request) -> Response:
-    state = state_of(request)
-    key = authenticate(request.headers, allow_publishable=False)
-    values = await _values(request, DELIVERIES)
-    outbox = state.dispatcher.outbox(state.backends.get(key.namespace))
+    backend, values = await _scoped(request, DELIVERIES)
+    outbox = state_of(request).dispatcher.outbox(backend)
     matches = type_matcher(values["type"]) if "type" in values else None
     found = [a.to_dict() for a in reversed(outbox.attempts)
              if values.get("event") in (None, a.event) and values.get("endpoint") in (None, a.endpoint)
@@ -135,10 +137,8 @@ async def deliveries(request: Request) -> Response:
 
 @_guarded
 async def flush(request: Request) -> Response:
-    state = state_of(request)
-    key = authenticate(request.headers, allow_publishable=False)
-    values = await _values(request, FLUSH)
-    summary = await state.dispatcher.flush(state.backends.get(key.namespace), values.get("timeout", 30))
+    backend, values = await _scoped(request, FLUSH)
+    summary = await state_of(request).dispatcher.flush(backend, values.get("timeout", 30))
     return json_response({"object": "emulator.webhooks_flush", **summary})
 
 
@@ -146,9 +146,7 @@ async def flush(request: Request) -> Response:
 async def wait(request: Request) -> Response:
     """Wait (bounded) until an event of a type exists, or a delivery attempt of an event type was made."""
     state = state_of(request)
-    key = authenticate(request.headers, allow_publishable=False)
-    values = await _values(request, WAIT)
-    backend = state.backends.get(key.namespace)
+    backend, values = await _scoped(request, WAIT)
     matches = type_matcher(values["type"])
     after = values.get("after")
 
