@@ -92,11 +92,18 @@ def cli() -> None:
               envvar="STRIPE_FC_EMULATOR_CONTROL_TOKEN", show_envvar=True,
               help="Require this token (header Emulator-Control-Token) for /_emulator/ and /v1/test_helpers/; "
                    "needed with --allow-remote.")
+@click.option("--state-file", "state_file", default=None, metavar="PATH", type=click.Path(dir_okay=False),
+              help="Restore every namespace from PATH at start (when it exists); save them to it every "
+                   "--state-interval seconds and at shutdown, atomically.")
+@click.option("--state-interval", "state_interval", default=5.0, show_default=True, type=click.FloatRange(0.05, 3600),
+              metavar="SECONDS", help="Seconds between saves of --state-file (skipped when nothing changed).")
 def serve(host: str, port: int, seed: int | None, api_version: str, log_level: str, allow_remote: bool,
           forward_to: str | None, events: str, webhook_secret: str | None, webhook_timeout: float,
-          cors_origins: tuple[str, ...], rate_limit: int | None, control_token: str | None) -> None:
+          cors_origins: tuple[str, ...], rate_limit: int | None, control_token: str | None,
+          state_file: str | None, state_interval: float) -> None:
     """Start the emulator with embedded in-memory state."""
     from emulator.core.errors import StripeError
+    from emulator.core.snapshot import SnapshotError
     from emulator.http.app import create_app
 
     if not is_loopback(host):
@@ -122,6 +129,7 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
     settings = Settings(host=host, port=port, seed=seed, default_api_version=api_version, log_level=log_level,
                         forward_to=forward_to, webhook_secret=webhook_secret, webhook_timeout=webhook_timeout,
                         cors_origins=cors_origins, rate_limit=rate_limit, control_token=control_token or None,
+                        state_file=state_file, state_interval=state_interval,
                         forward_events=tuple(e.strip() for e in events.split(",") if e.strip()) or ("*",))
     try:
         sock = bind(host, port)
@@ -129,9 +137,16 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
     bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
-    config = uvicorn.Config(
-        create_app(settings), log_level=log_level, access_log=log_level == "debug", lifespan="off"
-    )
+    try:
+        app = create_app(settings)
+    except SnapshotError as exc:
+        sock.close()
+        raise click.ClickException(f"cannot restore the state from {state_file}: {exc}") from exc
+    if state_file is not None:
+        restored = len(app.state.emulator.backends.namespaces())
+        click.echo(f"state file {state_file}: {restored} namespace(s) restored; saving every {state_interval:g}s",
+                   err=True)
+    config = uvicorn.Config(app, log_level=log_level, access_log=log_level == "debug", lifespan="on")
     server = _Server(config)
     server.ready_line = (
         f"stripe-fc-emulator {__version__} ready on http://{shown_host}:{bound_port} "

@@ -32,6 +32,10 @@ class Settings:
     """Requests per second per namespace before a 429 `rate_limit` (`--rate-limit`); None: unlimited."""
     control_token: str | None = None
     """Needed by `/_emulator/…` and `/v1/test_helpers/…` when set (`--control-token`, required by `--allow-remote`)."""
+    state_file: str | None = None
+    """Restore every namespace from this file at start; save them to it periodically and at shutdown."""
+    state_interval: float = 5.0
+    """Seconds between saves of `state_file` (a save is skipped when nothing changed)."""
     _random_secret: str = field(default_factory=lambda: f"whsec_{secrets.token_hex(16)}", repr=False)
 
     def forward_secret(self) -> str:

@@ -52,11 +52,12 @@ class ControlClient:
         self._client.close()
 
     def _call(self, method: str, path: str, data: dict[str, str] | None = None,
-              timeout: float | None = None) -> dict[str, Any]:
+              timeout: float | None = None, json_body: Any = None) -> dict[str, Any]:
         response = self._client.request(
             method,
             f"{self.base_url}/_emulator/{path}",
             data=data,
+            json=json_body,
             headers={"Authorization": f"Bearer {self.api_key}",
                      **({"Emulator-Control-Token": self.control_token} if self.control_token else {})},
             timeout=TIMEOUT if timeout is None else timeout + TIMEOUT,
@@ -100,6 +101,22 @@ class ControlClient:
             )
             for e in entries
         ]
+
+    # -- snapshots -----------------------------------------------------------------------------------------------
+    def snapshot(self, *, all_namespaces: bool = False) -> dict[str, Any]:
+        """The key's namespace (or every namespace) as a snapshot document, to `restore` later."""
+        return self._call("GET", "snapshot?all=true" if all_namespaces else "snapshot")
+
+    def restore(self, document: dict[str, Any] | None = None, *, all_namespaces: bool = False) -> int:
+        """Put the key's namespace (or every namespace of `document`) back as `document` saved it; without a
+        document, as the server's `--state-file` saved it. Returns how many namespaces were restored."""
+        path = "restore?all=true" if all_namespaces else "restore"
+        done = self._call("POST", path, json_body=document, timeout=60)
+        return int(done["namespaces_restored"])
+
+    def save_state(self) -> dict[str, Any]:
+        """Write the server's `--state-file` now."""
+        return self._call("POST", "snapshot")
 
     # -- webhooks ------------------------------------------------------------------------------------------------
     def flush_webhooks(self, timeout: int = 30) -> dict[str, Any]:

@@ -50,6 +50,33 @@ class Backend:
         """The `Call` of something that happened by itself (no request id, the namespace's default version)."""
         return Call(version=self.default_version)
 
+    def export_state(self) -> dict[str, Any]:
+        """The namespace's world, for `emulator.core.snapshot` (call with `lock` held). Fault rules and the rate
+        limiter are the test run's configuration, not the world, and are not part of it."""
+        return {
+            "namespace": self.namespace,
+            "default_version": self.default_version,
+            "clock": self.clock.state(),
+            "ids": self.ids.state(),
+            "timers": self.timers,
+            "store": self.store,
+            "events": self.events.table,
+            "idempotency": self.idempotency,
+            "requests": self.requests,
+        }
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        """The inverse of `export_state` on a fresh backend (its listeners, set up by wiring, stay)."""
+        self.default_version = state["default_version"]
+        self.clock.set_state(state["clock"])
+        self.ids.set_state(state["ids"])
+        self.timers = state["timers"]
+        self.store = state["store"]
+        self.events.table = state["events"]
+        self.idempotency = state["idempotency"]
+        self.idempotency.forget_unfinished()
+        self.requests = state["requests"]
+
     def tick(self) -> int:
         """Run every timer that is due by the namespace clock."""
         with self.lock:
@@ -76,14 +103,24 @@ class Backends:
         with self._lock:
             backend = self._backends.get(namespace)
             if backend is None:
-                backend = self._backends[namespace] = Backend(namespace, self.seed, self.default_version)
-                if self.on_create is not None:
-                    self.on_create(backend)
+                backend = self._backends[namespace] = self.create(namespace)
             return backend
 
     def peek(self, namespace: str) -> Backend | None:
         with self._lock:
             return self._backends.get(namespace)
+
+    def install(self, backend: Backend) -> None:
+        """Put a restored namespace in place of the one of its name (made with `create`)."""
+        with self._lock:
+            self._backends[backend.namespace] = backend
+
+    def create(self, namespace: str) -> Backend:
+        """A new, wired namespace that is not (yet) in place; see `install`."""
+        backend = Backend(namespace, self.seed, self.default_version)
+        if self.on_create is not None:
+            self.on_create(backend)
+        return backend
 
     def reset(self, namespace: str) -> None:
         with self._lock:

@@ -52,6 +52,18 @@ class Clock:
             else:
                 self._offset += seconds
 
+    def state(self) -> dict[str, float | None]:
+        """What a snapshot keeps: the offset from real time (time goes on while the server is down, as it would at
+        Stripe) and the frozen instant, if frozen."""
+        with self._lock:
+            return {"offset": self._offset, "frozen_at": self._frozen_at}
+
+    def set_state(self, state: dict[str, float | None]) -> None:
+        with self._lock:
+            self._offset = float(state.get("offset") or 0.0)
+            frozen_at = state.get("frozen_at")
+            self._frozen_at = None if frozen_at is None else float(frozen_at)
+
     def to_dict(self) -> dict[str, object]:
         now = self.now()
         return {"object": "emulator.clock", "now": int(now), "now_float": now, "frozen": self.frozen}

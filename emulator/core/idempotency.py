@@ -69,6 +69,12 @@ class IdempotencyStore:
             if entry is not None and entry.response is None:
                 del self._entries[key]
 
+    def forget_unfinished(self) -> None:
+        """Keys whose request had not finished when the state was saved: that request never happened here."""
+        with self._lock:
+            for key in [k for k, entry in self._entries.items() if entry.response is None]:
+                del self._entries[key]
+
     def _expire(self, now: float) -> None:
         while self._expiry and now - self._expiry[0][0] >= TTL_SECONDS:
             created, key = self._expiry.popleft()

@@ -20,6 +20,14 @@ class IdFactory:
         self._random = random.Random(material)
         self._lock = threading.Lock()
 
+    def state(self) -> object:
+        with self._lock:
+            return self._random.getstate()
+
+    def set_state(self, state: object) -> None:
+        with self._lock:
+            self._random.setstate(state)  # type: ignore[arg-type]
+
     def token(self, length: int = ID_LENGTH) -> str:
         with self._lock:
             return "".join(self._random.choices(ALPHABET, k=length))

@@ -5,7 +5,6 @@ whenever the clock is moved through the control plane."""
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,11 +20,13 @@ class _Entry:
 class Timers:
     def __init__(self) -> None:
         self._heap: list[_Entry] = []
-        self._seq = itertools.count()
+        self._seq = 0
+        """Ties at one instant run in the order they were scheduled."""
 
     def at(self, due: float, action: Callable[[float], None], label: str = "") -> None:
         """Run `action(due)` once the clock reaches `due` (actions check themselves whether still relevant)."""
-        heapq.heappush(self._heap, _Entry(due, next(self._seq), action, label))
+        self._seq += 1
+        heapq.heappush(self._heap, _Entry(due, self._seq, action, label))
 
     def run_due(self, now: float) -> int:
         ran = 0

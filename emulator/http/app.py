@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -17,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from emulator.core.errors import UnrecognizedUrlError
 from emulator.http import browser, control, dashboard
 from emulator.http.middleware import ControlTokenMiddleware, RequestIdMiddleware
+from emulator.http.persistence import StateFile
 from emulator.http.pipeline import Endpoint, run
 from emulator.http.responses import error_response
 from emulator.http.routes import API
@@ -86,7 +89,23 @@ def create_app(settings: Settings | None = None, state: EmulatorState | None = N
     """A new emulator with its own, empty namespaces."""
     settings = settings or Settings()
     state = state or EmulatorState.from_settings(settings)
+    state_file: StateFile | None = None
+    if settings.state_file is not None:
+        state_file = StateFile(state, Path(settings.state_file), settings.state_interval)
+        state_file.load()  # SnapshotError for a file this emulator cannot read: refuse to start over it
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if state_file is not None:
+            state_file.start()
+        try:
+            yield
+        finally:
+            if state_file is not None:
+                await state_file.stop()
+
     app = Starlette(
+        lifespan=lifespan,
         routes=_routes(),
         middleware=[
             Middleware(RequestIdMiddleware, request_ids=state.request_ids),
@@ -98,4 +117,5 @@ def create_app(settings: Settings | None = None, state: EmulatorState | None = N
         exception_handlers={HTTPException: _unrecognized},
     )
     app.state.emulator = state
+    app.state.state_file = state_file
     return app

@@ -3,6 +3,8 @@ namespace is chosen by the same Bearer key as the API."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,12 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import __version__
+from emulator.core import messages
 from emulator.core.backend import Backend
 from emulator.core.errors import InvalidRequestError, StripeError
 from emulator.core.events import type_matcher
 from emulator.core.faults import PRESETS, FaultRule
 from emulator.core.listing import envelope
+from emulator.core.snapshot import SnapshotError
 from emulator.core.spec import Boolean, Choice, Context, Decimal, Field, Integer, String, params, validate
+from emulator.http import persistence
 from emulator.http.auth import authenticate
 from emulator.http.pipeline import read_form, state_of
 from emulator.http.responses import error_response, json_response
@@ -37,6 +42,9 @@ FAULT_ADD = params({"method": Field(Choice(("GET", "POST", "DELETE"))), "path_pr
                     "probability": Field(Decimal(minimum=0.0, maximum=1.0)), "seed": Field(Integer()),
                     "count": Field(Integer(minimum=1, maximum=1_000_000))}, expand=False)
 FAULT_LIST = params({}, expand=False)
+SNAPSHOT = params({"all": Field(Boolean())}, expand=False)
+SAVE = params({}, expand=False)
+MAX_RESTORE_BYTES = 512 * 1024 * 1024
 
 
 async def health(request: Request) -> Response:
@@ -208,6 +216,76 @@ async def faults(request: Request) -> Response:
     return json_response(rule.to_dict())
 
 
+@_guarded
+async def snapshot(request: Request) -> Response:
+    """`GET`: the key's namespace (or, with `all=true`, every namespace) as a snapshot document. `POST`: write
+    `--state-file` now."""
+    state = state_of(request)
+    key = authenticate(request.headers, allow_publishable=False)
+    if request.method == "GET":
+        values = await _values(request, SNAPSHOT)
+        chosen = None if values.get("all") else [key.namespace]
+        state.backends.get(key.namespace)
+        doc = await asyncio.to_thread(persistence.document, state, chosen)
+        return json_response(doc)
+    await _values(request, SAVE)
+    state_file: persistence.StateFile | None = request.app.state.state_file
+    if state_file is None:
+        raise InvalidRequestError("This emulator runs without --state-file: there is no file to save to. "
+                                  "GET /_emulator/snapshot returns the state instead.")
+    done = await asyncio.to_thread(state_file.save, True)
+    return json_response({"object": "emulator.snapshot_saved", "path": str(state_file.path), **done})
+
+
+@_guarded
+async def restore(request: Request) -> Response:
+    """Replace the key's namespace (or, with `?all=true`, every namespace of the document) by its state in the JSON
+    document of the body — or in `--state-file` when the body is empty. A document that cannot be read changes
+    nothing."""
+    state = state_of(request)
+    key = authenticate(request.headers, allow_publishable=False)
+    flag = request.query_params.get("all", "false")
+    if flag not in ("true", "false"):
+        raise InvalidRequestError(messages.PARAMETER_INVALID_BOOLEAN.format(value=flag), param="all")
+    extra = [name for name in request.query_params if name != "all"]
+    if extra:
+        raise InvalidRequestError(messages.PARAMETER_UNKNOWN.format(param=extra[0]), code="parameter_unknown",
+                                  param=extra[0])
+    body = await _bounded_body(request, MAX_RESTORE_BYTES)
+    if body.strip():
+        try:
+            doc = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise InvalidRequestError(f"The body is not a JSON snapshot document: {error}") from None
+    else:
+        state_file: persistence.StateFile | None = request.app.state.state_file
+        if state_file is None:
+            raise InvalidRequestError("Send a snapshot document (from GET /_emulator/snapshot) as the JSON body; "
+                                      "this emulator runs without --state-file to restore from.")
+        doc = persistence.read_file(state_file.path)
+        if doc is None:
+            raise InvalidRequestError(f"{state_file.path} does not exist yet.")
+    try:
+        with_names = None if flag == "true" else [key.namespace]
+        restored = persistence.restore(state, doc, with_names)
+    except SnapshotError as error:
+        raise InvalidRequestError(f"The snapshot cannot be restored: {error}") from None
+    state.dispatcher.kick()
+    return json_response({"object": "emulator.restore", "namespaces_restored": len(restored),
+                          "all": flag == "true"})
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise InvalidRequestError(f"The body is larger than {limit} bytes.", http_status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 ROUTES: list[tuple[str, str, ControlHandler]] = [
     ("GET", "/_emulator/health", health),
     ("POST", "/_emulator/reset", reset),
@@ -220,4 +298,7 @@ ROUTES: list[tuple[str, str, ControlHandler]] = [
     ("GET", "/_emulator/faults", faults),
     ("POST", "/_emulator/faults", faults),
     ("DELETE", "/_emulator/faults", faults),
+    ("GET", "/_emulator/snapshot", snapshot),
+    ("POST", "/_emulator/snapshot", snapshot),
+    ("POST", "/_emulator/restore", restore),
 ]

@@ -9,6 +9,7 @@ The resource is preview-only.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +97,7 @@ def lookup(backend: Backend, authorization_id: str, version: ApiVersion) -> dict
 def snapshot_renderer(backend: Backend, authorization: Authorization) -> Any:
     frozen = copy.deepcopy(authorization)
     members = [member.snapshot() for member in accounts.of_authorization(backend, authorization.id)]
-    return lambda version: render(frozen, members, version)
+    return functools.partial(render, frozen, members)
 
 
 def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:

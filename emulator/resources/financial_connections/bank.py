@@ -8,6 +8,7 @@ schedule_deactivation}`.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from emulator.core import messages
@@ -87,28 +88,34 @@ def issue_tan(backend: Backend, call: Call, account: Account, *, announce: bool)
 
 def schedule_tan_expiry(backend: Backend, account_id: str, expiry: int) -> None:
     notice = expiry - catalogue().upcoming_expiry_notice_days * DAY
+    backend.timers.at(max(notice, backend.clock.now()), functools.partial(_tan_notice, backend, account_id, expiry),
+                      f"{account_id}: TAN expiry notice")
+    backend.timers.at(expiry, functools.partial(_tan_expire, backend, account_id, expiry), f"{account_id}: TAN expires")
 
-    def still_current(account: Account) -> AccountNumber | None:
-        tan = account.tan
-        ok = tan is not None and tan.status == "transactable" and tan.expected_expiry_date == expiry
-        return tan if ok else None
 
-    def announce(_: float) -> None:
-        account = accounts.table(backend).get(account_id)
-        if account is not None and still_current(account) is not None and not account.disconnected:
-            accounts.emit_account(backend, backend.automatic(),
-                                  "financial_connections.account.upcoming_account_number_expiry", account)
+# Timer actions are module-level functions over plain arguments (ids, instants), never closures: a pending timer
+# is part of a namespace's state and must survive a snapshot.
 
-    def expire(_: float) -> None:
-        account = accounts.table(backend).get(account_id)
-        tan = None if account is None else still_current(account)
-        if account is not None and tan is not None:
-            tan.status = "expired"
-            accounts.emit_account(backend, backend.automatic(),
-                                  "financial_connections.account.account_numbers_updated", account)
+def _current_tan(account: Account, expiry: int) -> AccountNumber | None:
+    tan = account.tan
+    ok = tan is not None and tan.status == "transactable" and tan.expected_expiry_date == expiry
+    return tan if ok else None
 
-    backend.timers.at(max(notice, backend.clock.now()), announce, f"{account_id}: TAN expiry notice")
-    backend.timers.at(expiry, expire, f"{account_id}: TAN expires")
+
+def _tan_notice(backend: Backend, account_id: str, expiry: int, _: float) -> None:
+    account = accounts.table(backend).get(account_id)
+    if account is not None and _current_tan(account, expiry) is not None and not account.disconnected:
+        accounts.emit_account(backend, backend.automatic(),
+                              "financial_connections.account.upcoming_account_number_expiry", account)
+
+
+def _tan_expire(backend: Backend, account_id: str, expiry: int, _: float) -> None:
+    account = accounts.table(backend).get(account_id)
+    tan = None if account is None else _current_tan(account, expiry)
+    if account is not None and tan is not None:
+        tan.status = "expired"
+        accounts.emit_account(backend, backend.automatic(),
+                              "financial_connections.account.account_numbers_updated", account)
 
 
 def reactivate_authorization(backend: Backend, call: Call, authorization_id: str, reauthorized: list[Account]) -> None:
@@ -192,28 +199,35 @@ def schedule_deactivation(backend: Backend, call: Call, values: dict[str, Any], 
     emit(backend, call, "financial_connections.authorization.expected_deactivation_date_updated",
          authorizations.snapshot_renderer(backend, authorization))
 
-    def still_scheduled() -> list[Account]:
-        return [a for a in accounts.of_authorization(backend, authorization.id)
-                if a.upcoming is not None and a.upcoming["expected_deactivation_date"] == when and a.status == "active"]
-
-    def announce(_: float) -> None:
-        due = still_scheduled()
-        for member in due:
-            accounts.emit_account(backend, backend.automatic(), "financial_connections.account.upcoming_deactivation",
-                                  member)
-        if due:
-            emit(backend, backend.automatic(), "financial_connections.authorization.upcoming_deactivation",
-                 authorizations.snapshot_renderer(backend, authorization))
-
-    def happen(_: float) -> None:
-        due = still_scheduled()
-        if due:
-            authorization.upcoming = None
-            deactivate_accounts(backend, backend.automatic(), due, cause, action)
-
-    backend.timers.at(max(when - UPCOMING_NOTICE_DAYS * DAY, now), announce, f"{target.id}: upcoming deactivation")
-    backend.timers.at(when, happen, f"{target.id}: scheduled deactivation")
+    backend.timers.at(max(when - UPCOMING_NOTICE_DAYS * DAY, now),
+                      functools.partial(_scheduled_notice, backend, authorization.id, when),
+                      f"{target.id}: upcoming deactivation")
+    backend.timers.at(when, functools.partial(_scheduled_deactivation, backend, authorization.id, when, cause, action),
+                      f"{target.id}: scheduled deactivation")
     return target.render(call.version)
+
+
+def _still_scheduled(backend: Backend, authorization_id: str, when: int) -> list[Account]:
+    return [a for a in accounts.of_authorization(backend, authorization_id)
+            if a.upcoming is not None and a.upcoming["expected_deactivation_date"] == when and a.status == "active"]
+
+
+def _scheduled_notice(backend: Backend, authorization_id: str, when: int, _: float) -> None:
+    due = _still_scheduled(backend, authorization_id, when)
+    for member in due:
+        accounts.emit_account(backend, backend.automatic(), "financial_connections.account.upcoming_deactivation",
+                              member)
+    if due:
+        emit(backend, backend.automatic(), "financial_connections.authorization.upcoming_deactivation",
+             authorizations.snapshot_renderer(backend, authorizations.get(backend, authorization_id)))
+
+
+def _scheduled_deactivation(backend: Backend, authorization_id: str, when: int, cause: str, action: str,
+                            _: float) -> None:
+    due = _still_scheduled(backend, authorization_id, when)
+    if due:
+        authorizations.get(backend, authorization_id).upcoming = None
+        deactivate_accounts(backend, backend.automatic(), due, cause, action)
 
 
 def update_supported_types(backend: Backend, call: Call, values: dict[str, Any], account: str) -> dict[str, Any]:

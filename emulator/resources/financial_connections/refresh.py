@@ -7,6 +7,7 @@ descriptions and amounts) come from Faker seeded with the emulator seed, the nam
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -197,28 +198,27 @@ def refresh_account(backend: Backend, call: Call, values: dict[str, Any], id: st
             continue
         refresh_id = _new_refresh_id(backend) if feature == "transactions" else None
         setattr(account, slot, Refresh("pending", now, None, refresh_id))
-        backend.timers.at(now + REFRESH_SECONDS, _finisher(backend, account.id, feature), f"{account.id}: {feature}")
+        backend.timers.at(now + REFRESH_SECONDS, functools.partial(_finish, backend, account.id, feature),
+                          f"{account.id}: {feature}")
     return account.render(call.version)
 
 
-def _finisher(backend: Backend, account_id: str, feature: str) -> Any:
-    def finish(due: float) -> None:
-        account = accounts.get(backend, account_id)
-        slot = _refresh_slot(account, feature)
-        current: Refresh | None = getattr(account, slot)
-        if current is None or current.status != "pending":
-            return
-        institution = catalogue().get(account.institution)
-        failed = account.status != "active" or (institution is not None and institution.down)
-        moment = int(due)
-        setattr(account, slot, Refresh("failed" if failed else "succeeded", current.last_attempted_at,
-                                       moment + NEXT_REFRESH_SECONDS, current.id))
-        if not failed:
-            _fetch(backend, account, feature, moment)
-        accounts.emit_account(backend, backend.automatic(), f"financial_connections.account.{EVENTS[feature]}",
-                              account)
-
-    return finish
+def _finish(backend: Backend, account_id: str, feature: str, due: float) -> None:
+    """A refresh completes (a timer: module-level with plain arguments, so pending timers survive snapshots)."""
+    account = accounts.get(backend, account_id)
+    slot = _refresh_slot(account, feature)
+    current: Refresh | None = getattr(account, slot)
+    if current is None or current.status != "pending":
+        return
+    institution = catalogue().get(account.institution)
+    failed = account.status != "active" or (institution is not None and institution.down)
+    moment = int(due)
+    setattr(account, slot, Refresh("failed" if failed else "succeeded", current.last_attempted_at,
+                                   moment + NEXT_REFRESH_SECONDS, current.id))
+    if not failed:
+        _fetch(backend, account, feature, moment)
+    accounts.emit_account(backend, backend.automatic(), f"financial_connections.account.{EVENTS[feature]}",
+                          account)
 
 
 # -- reading data --------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ rendering per API version. Completing a session is the simulated customer's job 
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,12 +181,14 @@ def snapshot_renderer(backend: Backend, session: Session) -> Any:
     frozen = copy.deepcopy(session)
     members = {account_id: accounts.get(backend, account_id).snapshot() for account_id in session.account_ids}
 
-    def render_frozen(version: ApiVersion) -> dict[str, Any]:
-        rendered = render(backend, frozen, version)
-        rendered["accounts"]["data"] = [members[a].render(version) for a in frozen.account_ids]
-        return rendered
+    return functools.partial(_render_frozen, backend, frozen, members)
 
-    return render_frozen
+
+def _render_frozen(backend: Backend, frozen: Session, members: dict[str, accounts.Account], version: ApiVersion
+                   ) -> dict[str, Any]:
+    rendered = render(backend, frozen, version)
+    rendered["accounts"]["data"] = [members[a].render(version) for a in frozen.account_ids]
+    return rendered
 
 
 def _account_holder(backend: Backend, value: dict[str, Any]) -> dict[str, Any]:

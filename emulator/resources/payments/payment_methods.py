@@ -10,6 +10,7 @@ PaymentMethod made from the account, and a relink that re-issues the TAN unblock
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,14 +179,17 @@ def emit_pm(backend: Backend, call: Call, type: str, pm: PaymentMethod) -> None:
     account = source_account(backend, pm)
     last4 = account.number_last4 if account is not None else pm.manual_last4
 
-    def render_frozen(version: ApiVersion) -> dict[str, Any]:
-        rendered = render(backend, frozen, version)
-        rendered["us_bank_account"]["last4"] = last4
-        rendered["us_bank_account"]["status_details"] = (
-            None if reason is None else {"blocked": {"network_code": None, "reason": reason}})
-        return rendered
+    emit(backend, call, type, functools.partial(_render_frozen, backend, frozen, last4, reason))
 
-    emit(backend, call, type, render_frozen)
+
+def _render_frozen(backend: Backend, frozen: PaymentMethod, last4: str | None, reason: str | None,
+                   version: ApiVersion) -> dict[str, Any]:
+    """An event's PaymentMethod as it was (a module-level function, so the event can be saved in a snapshot)."""
+    rendered = render(backend, frozen, version)
+    rendered["us_bank_account"]["last4"] = last4
+    rendered["us_bank_account"]["status_details"] = (
+        None if reason is None else {"blocked": {"network_code": None, "reason": reason}})
+    return rendered
 
 
 # -- creation from payment_method_data ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ code SM11AA. A blocked payment method fails the confirmation (`payment_method_ba
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -264,7 +265,7 @@ def lookup_mandate(backend: Backend, mandate_id: str, version: ApiVersion) -> di
 
 def _emit(backend: Backend, call: Call, type: str, si: SetupIntent) -> None:
     frozen = copy.deepcopy(si)
-    emit(backend, call, type, lambda version: render(frozen, version))
+    emit(backend, call, type, functools.partial(render, frozen))
 
 
 def _types(values: dict[str, Any]) -> list[str] | None:
