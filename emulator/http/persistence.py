@@ -41,7 +41,7 @@ def encode_namespace(state: EmulatorState, backend: Backend) -> dict[str, Any]:
     outbox = state.dispatcher.outbox(backend)
     with backend.lock:
         parts = {"backend": backend.export_state(),
-                 "outbox": {"deliveries": outbox.deliveries, "attempts": outbox.attempts}}
+                 "outbox": {"deliveries": outbox.deliveries, "attempts": outbox.attempts, "ids": outbox.ids.state()}}
         encoded: dict[str, Any] = encode(parts, backend)
         return encoded
 
@@ -80,6 +80,7 @@ def _decode_namespace(state: EmulatorState, name: str, encoded: Any) -> Backend:
         outbox = state.dispatcher.outbox(backend)
         outbox.deliveries = parts["outbox"]["deliveries"]
         outbox.attempts = parts["outbox"]["attempts"]
+        outbox.ids.set_state(parts["outbox"]["ids"])
     except SnapshotError as error:
         raise SnapshotError(f"namespace {name}: {error}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as error:

@@ -25,6 +25,7 @@ import httpx
 
 from emulator.core.backend import Backend
 from emulator.core.events import Event
+from emulator.core.ids import IdFactory
 from emulator.core.store import Table
 from emulator.resources import webhook_endpoints
 from emulator.resources.webhook_endpoints import WebhookEndpoint
@@ -77,11 +78,17 @@ class Outbox:
     backend: Backend
     deliveries: Table[Delivery] = field(default_factory=Table)
     attempts: deque[Attempt] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
+    ids: IdFactory = field(init=False)
+    """Delivery and attempt ids have their own stream: attempts happen when the network lets them, and must not
+    shift the ids of the namespace's objects and events (same seed, same ids, however fast the endpoints are)."""
+
+    def __post_init__(self) -> None:
+        self.ids = IdFactory(self.backend.seed, f"{self.backend.namespace}:webhooks")
 
     def on_event(self, event: Event) -> None:
         for endpoint in webhook_endpoints.enabled(self.backend):
             if endpoint.wants(event.type):
-                delivery = Delivery(id=self.backend.ids.new("whdel"), event=event.id, event_type=event.type,
+                delivery = Delivery(id=self.ids.new("whdel"), event=event.id, event_type=event.type,
                                     endpoint=endpoint.id, due=self.backend.clock.now())
                 self.deliveries.put(delivery.id, delivery)
                 event.pending_webhooks += 1
@@ -194,10 +201,13 @@ class Dispatcher:
                     self._start(outbox, delivery)
                 if upcoming is not None and not backend.clock.frozen:
                     wait = min(wait, max(upcoming - now, 0.05))
+            # Not `wait_for`: on Python < 3.12 it can swallow a cancellation that arrives as the event is set, and
+            # the worker would then outlive its loop's shutdown (found by the state machine's restarts).
+            waiter = asyncio.ensure_future(self._wake.wait())
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except asyncio.TimeoutError:
-                pass
+                await asyncio.wait({waiter}, timeout=wait)
+            finally:
+                waiter.cancel()
 
     def _start(self, outbox: Outbox, delivery: Delivery) -> asyncio.Task[None]:
         assert self._loop is not None
@@ -274,7 +284,7 @@ class Dispatcher:
                 delivery.due = backend.clock.now() + RETRY_DELAYS[delivery.attempts - 1]
                 next_retry = int(delivery.due)
             outbox.attempts.append(Attempt(
-                id=backend.ids.new("whatt"), delivery=delivery.id, endpoint=endpoint.id, url=endpoint.url,
+                id=outbox.ids.new("whatt"), delivery=delivery.id, endpoint=endpoint.id, url=endpoint.url,
                 event=delivery.event, event_type=delivery.event_type, attempt=delivery.attempts,
                 status_code=status_code, error=error, duration_ms=round(duration, 3), response_excerpt=excerpt,
                 attempted_at=backend.clock.timestamp(), next_retry_at=next_retry, succeeded=ok,
@@ -291,7 +301,7 @@ class Dispatcher:
         outbox = self.outbox(backend)
         sent = [d for d in outbox.deliveries.values() if d.event == event_id]
         for previous in {d.endpoint: d for d in sent}.values():
-            delivery = Delivery(id=backend.ids.new("whdel"), event=event_id, event_type=previous.event_type,
+            delivery = Delivery(id=outbox.ids.new("whdel"), event=event_id, event_type=previous.event_type,
                                 endpoint=previous.endpoint, due=backend.clock.now())
             outbox.deliveries.put(delivery.id, delivery)
         return len(sent)
