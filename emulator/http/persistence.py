@@ -174,6 +174,9 @@ class StateFile:
         self.saves = 0
 
     def load(self) -> list[str]:
+        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):  # a save a crash cut short: never complete
+            with contextlib.suppress(OSError):
+                stale.unlink()
         doc = read_file(self.path)
         if doc is None:
             return []
