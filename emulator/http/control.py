@@ -20,7 +20,8 @@ from emulator.core.faults import PRESETS, FaultRule
 from emulator.core.listing import envelope
 from emulator.core.snapshot import SnapshotError
 from emulator.core.spec import Boolean, Choice, Context, Decimal, Field, Integer, String, params, validate
-from emulator.http import persistence
+from emulator.core.versions import parse
+from emulator.http import openapi, persistence
 from emulator.http.auth import authenticate
 from emulator.http.pipeline import read_form, state_of
 from emulator.http.responses import error_response, json_response
@@ -216,6 +217,21 @@ async def faults(request: Request) -> Response:
     return json_response(rule.to_dict())
 
 
+OPENAPI = params({"version": Field(String(max_length=100))}, expand=False)
+
+
+@_guarded
+async def openapi_document(request: Request) -> Response:
+    """The emulator's OpenAPI document for one Stripe-Version (`?version=`, default the server's); no key needed."""
+    state = state_of(request)
+    values = await _values(request, OPENAPI)
+    try:
+        version = parse(values["version"]) if "version" in values else state.policy.default
+    except StripeError as error:
+        raise InvalidRequestError(error.message, param="version") from None
+    return json_response(openapi.document(version))
+
+
 @_guarded
 async def snapshot(request: Request) -> Response:
     """`GET`: the key's namespace (or, with `all=true`, every namespace) as a snapshot document. `POST`: write
@@ -298,6 +314,7 @@ ROUTES: list[tuple[str, str, ControlHandler]] = [
     ("GET", "/_emulator/faults", faults),
     ("POST", "/_emulator/faults", faults),
     ("DELETE", "/_emulator/faults", faults),
+    ("GET", "/_emulator/openapi.json", openapi_document),
     ("GET", "/_emulator/snapshot", snapshot),
     ("POST", "/_emulator/snapshot", snapshot),
     ("POST", "/_emulator/restore", restore),
