@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import socket
 import sys
 from collections.abc import Iterator
@@ -147,6 +148,7 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
         click.echo(f"state file {state_file}: {restored} namespace(s) restored; saving every {state_interval:g}s",
                    err=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=log_level == "debug", lifespan="on")
+    logging.getLogger("uvicorn.access").addFilter(_MaskSecrets())
     server = _Server(config)
     server.ready_line = (
         f"stripe-fc-emulator {__version__} ready on http://{shown_host}:{bound_port} "
@@ -197,11 +199,29 @@ def fixtures(path: str, url: str, api_key: str, stripe_version: str | None) -> N
     _run(load_file(path), url, api_key, stripe_version, expect=None)
 
 
+LIVE_PREFIXES = ("sk_live_", "rk_live_", "pk_live_")
+
+
+class _MaskSecrets(logging.Filter):
+    """uvicorn's access log (`--log-level debug`) prints query strings: client secrets and the control token are
+    masked there as in the request log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from emulator.core.requestlog import mask_query
+
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            record.args = (*record.args[:2], mask_query(record.args[2]), *record.args[3:])
+        return True
+
+
 def _run(fixture: dict[str, object], url: str, api_key: str, stripe_version: str | None, expect: str | None) -> None:
     import httpx
 
     from emulator.triggers.runner import FixtureError, run_fixture
 
+    if api_key.startswith(LIVE_PREFIXES):  # STRIPE_API_KEY is often a real key: never send it anywhere
+        raise click.UsageError("refusing a live-mode key (sk_live_/rk_live_): the emulator takes test keys only, "
+                               "and this command does not send a live key anywhere. Pass --api-key sk_test_….")
     headers = {"Authorization": f"Bearer {api_key}"}
     with httpx.Client(timeout=30) as client:
         try:

@@ -42,6 +42,8 @@ class LoggedRequest:
 class ControlClient:
     def __init__(self, base_url: str, api_key: str, *, client: httpx.Client | None = None,
                  control_token: str | None = None) -> None:
+        if api_key.startswith(("sk_live_", "rk_live_", "pk_live_")):
+            raise ValueError("refusing a live-mode key: the emulator's control plane takes test keys only")
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.control_token = control_token or os.environ.get("STRIPE_FC_EMULATOR_CONTROL_TOKEN") or None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -17,6 +18,14 @@ def mask_key(key: str) -> str:
     if not sep:
         return "****" + key[-4:]
     return f"{prefix}_****{rest[-4:]}"
+
+
+_QUERY_SECRET = re.compile(r"((?:^|[?&])(?:client_secret|control_token|secret)=)([^&#\s]*)")
+
+
+def mask_query(target: str) -> str:
+    """A path with query string as an access log prints it, with secret values masked like `mask_params` does."""
+    return _QUERY_SECRET.sub(lambda m: m.group(1) + ("****" + m.group(2)[-4:] if m.group(2) else ""), target)
 
 
 def mask_params(value: Any, name: str = "") -> Any:
