@@ -25,6 +25,7 @@ THREADS = 16
 OPERATIONS_PER_THREAD = 40
 LATENCY_BOUND_S = 2.0  # per request, with a webhook endpoint hanging in every namespace
 FINISH_BOUND_S = 120.0
+STATS: dict[str, int] = {"operations": 0, "server_errors": 0, "events_lost": 0}
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +97,18 @@ def every_customer(server: EmulatorServer, namespace: str) -> list[dict[str, Any
             params["starting_after"] = page["data"][-1]["id"]
 
 
+def every_event(server: EmulatorServer, namespace: str, type: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    with client(server, namespace) as http:
+        params: dict[str, Any] = {"limit": 100, "type": type}
+        while True:
+            page = http.get("/v1/events", params=params).json()
+            found += page["data"]
+            if not page["has_more"]:
+                return found
+            params["starting_after"] = page["data"][-1]["id"]
+
+
 def test_sixteen_threads_four_namespaces_no_cross_talk_and_consistent_counts(server: EmulatorServer) -> None:
     with Receiver(Behaviour(hang=True)) as hanging:
         for namespace in NAMESPACES:  # every namespace has an endpoint that never answers while the load runs
@@ -116,9 +129,13 @@ def test_sixteen_threads_four_namespaces_no_cross_talk_and_consistent_counts(ser
         ids = {c["id"] for c in customers}
         assert ids == tally.created[namespace] - tally.deleted.get(namespace, set())  # counts agree exactly
         assert {c["metadata"]["namespace"] for c in customers} == {namespace}  # nothing leaked across keys
-        with client(server, namespace) as http:
-            events = http.get("/v1/events", params={"limit": 100, "type": "customer.created"}).json()["data"]
+        events = every_event(server, namespace, "customer.created")
         assert {e["data"]["object"]["metadata"]["namespace"] for e in events} == {namespace}
+        lost = tally.created[namespace] - {e["data"]["object"]["id"] for e in events}
+        STATS["events_lost"] += len(lost)
+        assert not lost, f"customers created without their customer.created event: {sorted(lost)[:5]}"
+    STATS["operations"] += sum(tally.statuses.values())
+    STATS["server_errors"] += sum(n for status, n in tally.statuses.items() if status >= 500)
 
 
 def test_concurrent_requests_with_one_idempotency_key_create_exactly_one_object(server: EmulatorServer) -> None:

@@ -30,7 +30,7 @@ __all__ = ["serve"]  # the fixture, shared with the CLI tests
 
 CYCLES = int(os.environ.get("STRIPE_FC_CRASH_CYCLES", "8"))
 KEY = "sk_test_persisted"
-STATS: dict[str, int] = {"crash_restart_cycles": 0, "server_errors": 0, "customers_lost": 0}
+STATS: dict[str, int] = {"crash_restart_cycles": 0, "server_errors": 0, "events_lost": 0}
 
 
 def start(serve: type[Served], path: Path, *extra: str) -> tuple[Served, str]:
@@ -62,6 +62,18 @@ def listed_customers(client: httpx.Client) -> list[str]:
         if not page.json()["has_more"]:
             return ids
         after = ids[-1]
+
+
+def created_events(client: httpx.Client) -> set[str]:
+    ids: set[str] = set()
+    after: str | None = None
+    while True:
+        page = client.get("/v1/events", params={"limit": 100, "type": "customer.created",
+                                                **({"starting_after": after} if after else {})}).json()
+        ids |= {event["data"]["object"]["id"] for event in page["data"]}
+        if not page["has_more"]:
+            return ids
+        after = page["data"][-1]["id"]
 
 
 @pytest.fixture
@@ -148,6 +160,7 @@ def write(api: httpx.Client, stop: threading.Event, created: set[str], errors: l
         except httpx.HTTPError:
             return
         if response.status_code >= 500:
+            STATS["server_errors"] += 1
             errors.append(response.text)
         else:
             created.add(response.json()["id"])
@@ -165,6 +178,9 @@ def test_sigkill_during_writes_always_restarts_from_the_last_complete_snapshot(
         api = client_for(url)
         restored = listed_customers(api)
         assert restored == on_disk, f"cycle {cycle}: the server did not restart from the file"
+        announced = created_events(api)
+        STATS["events_lost"] += len(set(restored) - announced)
+        assert set(restored) <= announced, f"cycle {cycle}: restored customers without their customer.created event"
         assert set(restored) <= created and len(restored) >= restored_before
         restored_before = len(restored)
         stop = threading.Event()

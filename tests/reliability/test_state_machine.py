@@ -49,6 +49,10 @@ STATS: Counter[str] = Counter()
 
 def _same(restored: dict[str, Any], original: dict[str, Any], when: str) -> None:
     for view, body in original.items():
+        if view == "/_emulator/clock":  # an unfrozen clock flows between the two reads
+            assert restored[view]["frozen"] == body["frozen"], f"{when}: {view} differs"
+            assert abs(restored[view]["now"] - body["now"]) <= 5, f"{when}: {view} differs"
+            continue
         assert restored[view] == body, f"{when}: {view} differs"
 
 
@@ -92,12 +96,20 @@ class RelinkWorld(RuleBasedStateMachine):
         STATS["programs"] += 1
 
     def teardown(self) -> None:
-        self.caller.close()
+        self._close(self.caller)
+
+    def _close(self, caller: AsgiCaller) -> None:
+        """Let webhook attempts in flight finish first: cancelled in the middle of connecting, httpx/anyio leave an
+        un-awaited coroutine behind (a warning, which this suite treats as an error)."""
+        flushed = caller.request("POST", "/_emulator/webhooks/flush", headers=self.headers, data={"timeout": "10"})
+        assert flushed.status == 200, flushed.body
+        caller.close()
 
     def call(self, method: str, path: str, data: Any = None) -> AsgiResponse:
         STATS["requests"] += 1
         response = self.caller.request(method, path, headers=self.headers, data=data)
         if response.status >= 500:
+            STATS["server_errors"] += 1
             self.server_errors.append(f"{method} {path} {data} -> {response.status} {response.body[:300]!r}")
         assert response.status < 500, self.server_errors[-1]
         if response.status >= 400:
@@ -256,8 +268,8 @@ class RelinkWorld(RuleBasedStateMachine):
             moved = caller.request("POST", "/_emulator/clock", headers=self.headers, data={"advance": str(YEAR)})
             assert moved.status == 200
         _same(self._views(probe), self._views(self.caller), "a year after restoring")
-        probe.close()
-        self.caller.close()
+        self._close(probe)
+        self._close(self.caller)
         self.caller = fresh
         self.known = {account_id: self.call("GET", f"{FC}/accounts/{account_id}").json()["status"]
                       for account_id in self.known}
@@ -279,7 +291,7 @@ class RelinkWorld(RuleBasedStateMachine):
         for view in views:
             body = caller.request("GET", view, headers=self.headers).json()
             if view == "/_emulator/clock":  # the clock flows (unfrozen) between two reads
-                body = {"frozen": body["frozen"], "now": body["now"] // 10}
+                body = {"frozen": body["frozen"], "now": body["now"]}
             if view.startswith("/v1/events"):  # deliveries go on in the old world while we compare; the
                 for event in body["data"]:  # restored world's counts are checked by the invariant
                     event.pop("pending_webhooks")
@@ -346,7 +358,7 @@ class RelinkWorld(RuleBasedStateMachine):
             pending = {event.id: event.pending_webhooks for event in backend.events.table.values()}
         for event_id, count in pending.items():
             assert count == open_deliveries[event_id], (event_id, count, open_deliveries[event_id])
-        STATS["steps"] += 1
+        STATS["checks"] += 1  # invariants run once at the start of a program and after each step
 
     @invariant()
     def every_status_change_has_exactly_one_event(self) -> None:
