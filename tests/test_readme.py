@@ -3,6 +3,7 @@ verbatim here in a fresh copy of the repository. The built wheel works from a fr
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -195,3 +196,37 @@ def test_readme_documents_every_endpoint() -> None:
     for endpoint in API:
         tail = endpoint.path.split("/v1/")[-1].split("{")[0].rstrip("/").split("/")[-1]
         assert tail in README, endpoint.path
+
+
+RELIABILITY_ROWS = {
+    "state-machine programs": "fuzz_programs",
+    "state-machine steps": "fuzz_steps",
+    "requests made by the state machine": "fuzz_requests",
+    "restarts from a snapshot inside the programs": "fuzz_snapshot_restarts",
+    "schemathesis cases": "schemathesis_cases",
+    "concurrent operations": "concurrency_operations",
+    "SIGKILL crash-restart cycles": "crash_restart_cycles",
+    "5xx responses seen": "server_errors",
+    "events lost": "events_lost",
+}
+
+
+def reliability_table(figures: dict[str, object]) -> str:
+    """The README's table, made from `tests/reliability/figures.json` (this test keeps the two equal)."""
+    budgets = figures["budgets"]
+    assert isinstance(budgets, dict)
+    lines = [f"Last run: {figures['date']}, {figures['machine']}, {figures['seconds']} s, pytest exit code "
+             f"{figures['pytest_exit_code']}; budgets " + ", ".join(f"`{k}={v}`" for k, v in budgets.items()) + ".",
+             "", "| figure | value |", "|---|---|"]
+    lines += [f"| {label} | {figures[key]:,} |" for label, key in RELIABILITY_ROWS.items()]
+    return "\n".join(lines)
+
+
+def test_readme_reliability_figures_are_the_committed_run() -> None:
+    figures = json.loads((ROOT / "tests" / "reliability" / "figures.json").read_text(encoding="utf-8"))
+    assert reliability_table(figures) in README, "regenerate the table: python -m tests.test_readme"
+    assert figures["server_errors"] == 0 and figures["events_lost"] == 0 and figures["pytest_exit_code"] == 0
+
+
+if __name__ == "__main__":  # print the table to paste into the README
+    print(reliability_table(json.loads((ROOT / "tests" / "reliability" / "figures.json").read_text())))

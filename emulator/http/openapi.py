@@ -65,11 +65,12 @@ def _schema(spec: Spec, ctx: Context) -> dict[str, Any]:
     if isinstance(spec, Choice):
         return {"type": "string", "enum": list(spec.allowed(ctx))}
     # an empty hash or array cannot be written in form encoding (it sends nothing), hence minProperties/minItems
-    if isinstance(spec, Array):
-        schema = {"type": "array", "items": schema_of(spec.item, ctx), "minItems": 1}
+    if isinstance(spec, Array):  # a single bare value counts as a one-item array (`expand=customer`, as Stripe)
+        item = schema_of(spec.item, ctx)
+        schema = {"type": "array", "items": item, "minItems": 1}
         if spec.max_items is not None:
             schema["maxItems"] = spec.max_items
-        return schema
+        return schema if isinstance(spec.item, (Hash, Metadata, Array)) else {"anyOf": [schema, item]}
     if isinstance(spec, Hash):
         return {**hash_schema(spec, ctx), "minProperties": 1}
     if isinstance(spec, Metadata):
