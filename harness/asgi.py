@@ -9,7 +9,7 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 Message = MutableMapping[str, Any]
 ASGIApp = Callable[
@@ -82,7 +82,7 @@ class AsgiCaller:
             "http_version": "1.1",
             "method": method,
             "scheme": "http",
-            "path": path,
+            "path": unquote(path),  # ASGI: `path` is decoded, `raw_path` is what was on the wire (as uvicorn does)
             "raw_path": path.encode("utf-8", "surrogateescape"),
             "query_string": query.encode("latin-1", "replace"),
             "root_path": "",
