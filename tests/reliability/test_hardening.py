@@ -4,6 +4,7 @@ CLI and harness clients, which refuse to send one at all; secrets are masked in 
 from __future__ import annotations
 
 import queue
+import re
 import sys
 import time
 from pathlib import Path
@@ -90,3 +91,15 @@ def test_debug_access_log_masks_client_secrets(serve: type[Served]) -> None:
             assert "client_secret=****5678" in line and "ABCDEFGHIJ" not in line, line
             return
     raise AssertionError(f"no access log line within 30s: {seen}")
+
+
+def test_yaml_is_only_ever_read_with_safe_load() -> None:
+    root = Path(__file__).resolve().parents[2]
+    uses = []
+    for source in [*root.joinpath("emulator").rglob("*.py"), *root.joinpath("harness").rglob("*.py")]:
+        text = source.read_text(encoding="utf-8")
+        uses += [f"{source.name}: {call}" for call in ("yaml.load(", "yaml.unsafe_load", "yaml.full_load",
+                                                        "yaml.load_all(") if call in text]
+        uses += [f"{source.name}: {m.group(0)}" for m in re.finditer(r"Loader=(?!yaml\.SafeLoader\b)\S+", text)]
+    assert not uses, uses
+    assert "yaml.safe_load" in root.joinpath("harness", "scenario", "loader.py").read_text(encoding="utf-8")
