@@ -199,9 +199,6 @@ def fixtures(path: str, url: str, api_key: str, stripe_version: str | None) -> N
     _run(load_file(path), url, api_key, stripe_version, expect=None)
 
 
-LIVE_PREFIXES = ("sk_live_", "rk_live_", "pk_live_")
-
-
 class _MaskSecrets(logging.Filter):
     """uvicorn's access log (`--log-level debug`) prints query strings: client secrets and the control token are
     masked there as in the request log."""
@@ -217,9 +214,10 @@ class _MaskSecrets(logging.Filter):
 def _run(fixture: dict[str, object], url: str, api_key: str, stripe_version: str | None, expect: str | None) -> None:
     import httpx
 
+    from emulator.http.auth import is_live_key
     from emulator.triggers.runner import FixtureError, run_fixture
 
-    if api_key.startswith(LIVE_PREFIXES):  # STRIPE_API_KEY is often a real key: never send it anywhere
+    if is_live_key(api_key):  # STRIPE_API_KEY is often a real key: never send it anywhere
         raise click.UsageError("refusing a live-mode key (sk_live_/rk_live_): the emulator takes test keys only, "
                                "and this command does not send a live key anywhere. Pass --api-key sk_test_….")
     headers = {"Authorization": f"Bearer {api_key}"}

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from emulator.http.auth import is_live_key
+
 TIMEOUT = 10.0
 
 
@@ -42,7 +44,7 @@ class LoggedRequest:
 class ControlClient:
     def __init__(self, base_url: str, api_key: str, *, client: httpx.Client | None = None,
                  control_token: str | None = None) -> None:
-        if api_key.startswith(("sk_live_", "rk_live_", "pk_live_")):
+        if is_live_key(api_key):
             raise ValueError("refusing a live-mode key: the emulator's control plane takes test keys only")
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key

@@ -18,6 +18,12 @@ from emulator.core.requestlog import mask_key
 
 _KEY_RE = re.compile(r"^(sk|rk|pk)_(test|live)_([A-Za-z0-9_]{1,247})$")
 _KINDS = {"sk": "secret", "rk": "restricted", "pk": "publishable"}
+LIVE_PREFIXES = ("sk_live_", "rk_live_", "pk_live_")
+
+
+def is_live_key(key: str) -> bool:
+    """A live-mode key: refused by the server, and never sent by the emulator's own clients (CLI, harness)."""
+    return key.startswith(LIVE_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ def _extract(authorization: str | None) -> str | None:
 
 def parse_key(key: str) -> ApiKey:
     masked = mask_key(key) if len(key) < 300 else mask_key(key[:300])
-    if key.startswith(("sk_live_", "rk_live_", "pk_live_")):
+    if is_live_key(key):
         raise AuthenticationError(messages.API_KEY_LIVE.format(masked=masked))
     match = _KEY_RE.match(key)
     if not match or match.group(2) != "test":
