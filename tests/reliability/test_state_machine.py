@@ -1,13 +1,14 @@
 """Stateful fuzzing of the relink world (hypothesis `RuleBasedStateMachine`, in process): link (plain and TAN
-institutions), deactivate with every cause and action, schedule a deactivation, revoke or expire TANs, set up payment
-methods, make a payout bank account (token, external account), add webhook endpoints (one answering 200, one 500) and
-flush them, disconnect, relink in both modes with every outcome, advance the clock, and restart from a snapshot (the
-world is saved through `/_emulator/snapshot`, restored into a new emulator, must look the same there, and the run
-goes on in the restored one — so pending timers, event renderers and deliveries must survive). After every step the
-invariants hold: no 5xx, each account's status agrees with its own cause, each authorization's status agrees with
-its accounts, a payment method and an external account are blocked exactly when their account's number is not
-transactable, `relink_result` names what a relink repaired, every account status change has exactly one event of
-the right type, and every event's `pending_webhooks` is the number of its deliveries not yet successful.
+institutions), deactivate with every cause and action, schedule a deactivation, revoke or expire TANs, set up
+payment methods and confirm them, make a payout bank account (token, external account), add webhook endpoints (one
+answering 200, one 500) and flush them, disconnect, relink in both modes with every outcome, advance the clock, and
+restart from a snapshot (the world is saved through `/_emulator/snapshot`, restored into a new emulator, must look
+the same there, and the run goes on in the restored one — so pending timers, event renderers and deliveries must
+survive). After every step the invariants hold: no 5xx, each account's status agrees with its own cause, each
+authorization's status agrees with its accounts, a payment method and an external account are blocked exactly when
+their account's number is not transactable, `relink_result` names what a relink repaired, every account status
+change has exactly one event of the right type, and every event's `pending_webhooks` is the number of its deliveries
+not yet successful.
 
 Bounded for CI (`STRIPE_FC_FUZZ_EXAMPLES`, default 25 programs of up to 30 steps); a longer run:
 `STRIPE_FC_FUZZ_EXAMPLES=2000 pytest tests/reliability/test_state_machine.py`."""
@@ -43,6 +44,9 @@ STATUS_EVENTS = {("active", "inactive"): "financial_connections.account.deactiva
 EXAMPLES = int(os.environ.get("STRIPE_FC_FUZZ_EXAMPLES", "25"))
 STEPS = int(os.environ.get("STRIPE_FC_FUZZ_STEPS", "30"))
 YEAR = 400 * 86400
+MANDATE = {"mandate_data[customer_acceptance][type]": "online",
+           "mandate_data[customer_acceptance][online][ip_address]": "203.0.113.7",
+           "mandate_data[customer_acceptance][online][user_agent]": "Mozilla/5.0 (fuzz)"}
 STATS: Counter[str] = Counter()
 """Steps and programs run in this process (the README's figures come from `python -m tests.reliability.figures`)."""
 
@@ -91,6 +95,7 @@ class RelinkWorld(RuleBasedStateMachine):
         self.expected_events: Counter[str] = Counter()
         self.server_errors: list[str] = []
         self.payment_methods: dict[str, str] = {}  # pm id -> fc account id
+        self.setup_intents: dict[str, str] = {}  # unconfirmed setup intent id -> fc account id
         self.externals: dict[str, tuple[str, str]] = {}  # external bank account id -> (connected account, fc account)
         self.connected: str | None = None
         STATS["programs"] += 1
@@ -209,6 +214,30 @@ class RelinkWorld(RuleBasedStateMachine):
             ("payment_method_data[billing_details][name]", "Jenny Rosen")])
         if created.status == 200 and created.json().get("payment_method"):
             self.payment_methods[created.json()["payment_method"]] = account_id
+            self.setup_intents[created.json()["id"]] = account_id
+        self._observe()
+
+    @rule(data=st.data())
+    def confirm_setup_intent(self, data: st.DataObject) -> None:
+        """Confirming succeeds exactly when the account is active and its number transactable (§5); otherwise it
+        fails with `payment_method_bank_account_blocked` and the intent goes back to requires_payment_method."""
+        if not self.setup_intents:
+            return
+        si_id = data.draw(st.sampled_from(sorted(self.setup_intents)))
+        account = self.call("GET", f"{FC}/accounts/{self.setup_intents[si_id]}").json()
+        before = self.call("GET", f"/v1/setup_intents/{si_id}").json()["status"]
+        confirmed = self.call("POST", f"/v1/setup_intents/{si_id}/confirm", MANDATE)
+        del self.setup_intents[si_id]
+        if before != "requires_confirmation":
+            assert confirmed.status == 400, confirmed.body  # only a confirmable intent confirms
+            return
+        usable = account["status"] == "active" and all(
+            number["status"] == "transactable" for number in account.get("account_numbers") or [])
+        if usable:
+            assert confirmed.status == 200 and confirmed.json()["status"] == "succeeded", confirmed.body
+        else:
+            assert confirmed.status == 400, confirmed.body
+            assert confirmed.json()["error"]["code"] == "payment_method_bank_account_blocked"
         self._observe()
 
     @rule(pick=accounts, days=st.integers(min_value=1, max_value=30), cause=st.sampled_from(CAUSES),
