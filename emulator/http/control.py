@@ -23,7 +23,7 @@ from emulator.core.spec import Boolean, Choice, Context, Decimal, Field, Integer
 from emulator.core.versions import parse
 from emulator.http import openapi, persistence
 from emulator.http.auth import authenticate
-from emulator.http.pipeline import read_form, state_of
+from emulator.http.pipeline import read_body, read_form, state_of
 from emulator.http.responses import error_response, json_response
 
 RESET = params({"all": Field(Boolean())}, expand=False)
@@ -267,7 +267,7 @@ async def restore(request: Request) -> Response:
     if extra:
         raise InvalidRequestError(messages.PARAMETER_UNKNOWN.format(param=extra[0]), code="parameter_unknown",
                                   param=extra[0])
-    body = await _bounded_body(request, MAX_RESTORE_BYTES)
+    body = await read_body(request, MAX_RESTORE_BYTES)
     if body.strip():
         try:
             doc = json.loads(body)
@@ -289,17 +289,6 @@ async def restore(request: Request) -> Response:
     state.dispatcher.kick()
     return json_response({"object": "emulator.restore", "namespaces_restored": len(restored),
                           "all": flag == "true"})
-
-
-async def _bounded_body(request: Request, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise InvalidRequestError(f"The body is larger than {limit} bytes.", http_status=413)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 ROUTES: list[tuple[str, str, ControlHandler]] = [

@@ -62,8 +62,8 @@ def request_id_of(request: Request) -> str:
     return request_id
 
 
-async def read_form(request: Request, limit: int) -> form.FormDict:
-    query = form.decode(request.scope.get("query_string", b""))
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, or a Stripe-shaped 413 when it is larger than `limit` bytes."""
     too_large = InvalidRequestError(f"Request body too large: at most {limit} bytes are accepted.", http_status=413)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -71,6 +71,12 @@ async def read_form(request: Request, limit: int) -> form.FormDict:
     body = await request.body()
     if len(body) > limit:
         raise too_large
+    return body
+
+
+async def read_form(request: Request, limit: int) -> form.FormDict:
+    query = form.decode(request.scope.get("query_string", b""))
+    body = await read_body(request, limit)
     return form.merge(query, form.decode(body)) if body else query
 
 
