@@ -105,9 +105,7 @@ class Encoder:
 
     # -- pass 2 ---------------------------------------------------------------------------------------------------
     def _encode(self, value: Any, path: str) -> Any:
-        if value is None or isinstance(value, (bool, int, str)):
-            return value
-        if isinstance(value, float):
+        if value is None or isinstance(value, (bool, int, float, str)):
             return value
         if value is self._backend:
             return {"$backend": True}

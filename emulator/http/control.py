@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import __version__
-from emulator.core import messages
+from emulator.core import form
 from emulator.core.backend import Backend
 from emulator.core.errors import InvalidRequestError, StripeError
 from emulator.core.events import type_matcher
@@ -260,13 +260,9 @@ async def restore(request: Request) -> Response:
     nothing."""
     state = state_of(request)
     key = authenticate(request.headers, allow_publishable=False)
-    flag = request.query_params.get("all", "false")
-    if flag not in ("true", "false"):
-        raise InvalidRequestError(messages.PARAMETER_INVALID_BOOLEAN.format(value=flag), param="all")
-    extra = [name for name in request.query_params if name != "all"]
-    if extra:
-        raise InvalidRequestError(messages.PARAMETER_UNKNOWN.format(param=extra[0]), code="parameter_unknown",
-                                  param=extra[0])
+    # the body is the document, so the parameters come from the query string alone
+    query = form.decode(request.scope.get("query_string", b""))
+    everything = bool(validate(SNAPSHOT, query, Context(state.policy.default)).get("all"))
     body = await read_body(request, MAX_RESTORE_BYTES)
     if body.strip():
         try:
@@ -282,13 +278,13 @@ async def restore(request: Request) -> Response:
         if doc is None:
             raise InvalidRequestError(f"{state_file.path} does not exist yet.")
     try:
-        with_names = None if flag == "true" else [key.namespace]
+        with_names = None if everything else [key.namespace]
         restored = persistence.restore(state, doc, with_names)
     except SnapshotError as error:
         raise InvalidRequestError(f"The snapshot cannot be restored: {error}") from None
     state.dispatcher.kick()
     return json_response({"object": "emulator.restore", "namespaces_restored": len(restored),
-                          "all": flag == "true"})
+                          "all": everything})
 
 
 ROUTES: list[tuple[str, str, ControlHandler]] = [

@@ -19,6 +19,7 @@ import pytest
 from emulator.settings import Settings
 from harness.server import EmulatorServer
 from tests.receiver import Behaviour, Receiver
+from tests.reliability.listing import every_page
 
 NAMESPACES = ["alpha", "bravo", "charlie", "delta"]
 THREADS = 16
@@ -85,28 +86,9 @@ def worker(server: EmulatorServer, index: int, tally: Tally) -> int:
     return done
 
 
-def every_customer(server: EmulatorServer, namespace: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+def every_object(server: EmulatorServer, namespace: str, path: str, **filters: Any) -> list[dict[str, Any]]:
     with client(server, namespace) as http:
-        params: dict[str, Any] = {"limit": 100}
-        while True:
-            page = http.get("/v1/customers", params=params).json()
-            found += page["data"]
-            if not page["has_more"]:
-                return found
-            params["starting_after"] = page["data"][-1]["id"]
-
-
-def every_event(server: EmulatorServer, namespace: str, type: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    with client(server, namespace) as http:
-        params: dict[str, Any] = {"limit": 100, "type": type}
-        while True:
-            page = http.get("/v1/events", params=params).json()
-            found += page["data"]
-            if not page["has_more"]:
-                return found
-            params["starting_after"] = page["data"][-1]["id"]
+        return every_page(http, path, **filters)
 
 
 def test_sixteen_threads_four_namespaces_no_cross_talk_and_consistent_counts(server: EmulatorServer) -> None:
@@ -125,11 +107,11 @@ def test_sixteen_threads_four_namespaces_no_cross_talk_and_consistent_counts(ser
     assert set(tally.statuses) == {200}, tally.statuses
     assert tally.slowest < LATENCY_BOUND_S, f"slowest request {tally.slowest:.2f}s while a webhook endpoint hung"
     for namespace in NAMESPACES:
-        customers = every_customer(server, namespace)
+        customers = every_object(server, namespace, "/v1/customers")
         ids = {c["id"] for c in customers}
         assert ids == tally.created[namespace] - tally.deleted.get(namespace, set())  # counts agree exactly
         assert {c["metadata"]["namespace"] for c in customers} == {namespace}  # nothing leaked across keys
-        events = every_event(server, namespace, "customer.created")
+        events = every_object(server, namespace, "/v1/events", type="customer.created")
         assert {e["data"]["object"]["metadata"]["namespace"] for e in events} == {namespace}
         lost = tally.created[namespace] - {e["data"]["object"]["id"] for e in events}
         STATS["events_lost"] += len(lost)
@@ -154,4 +136,4 @@ def test_concurrent_requests_with_one_idempotency_key_create_exactly_one_object(
     assert len(ok) + len(in_flight) == THREADS, [r.status_code for r in responses]
     assert len({r.json()["id"] for r in ok}) == 1
     assert all(r.json()["error"]["code"] == "idempotency_key_in_use" for r in in_flight)
-    assert len(every_customer(server, namespace)) == 1
+    assert len(every_object(server, namespace, "/v1/customers")) == 1

@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance, unsuppor
 from emulator.core.versions import NEWEST_GA
 from emulator.http.app import create_app
 from emulator.settings import Settings
+from emulator.triggers.runner import encode
 from harness.asgi import AsgiCaller
 from harness.contract.recorder import ContractRecorder
 
@@ -34,18 +35,13 @@ PREVIEW_SCHEMA = schemathesis.openapi.from_asgi(f"/_emulator/openapi.json?versio
 STATS: dict[str, int] = {"cases": 0, "server_errors": 0}
 
 
-def _pairs(value: Any, prefix: str) -> list[tuple[str, str]]:
+def _blanks_unset(value: Any) -> Any:
+    """Empty hashes and arrays, and nulls, as `""` (which the emulator's `encode` then sends) instead of nothing."""
     if isinstance(value, dict):
-        if not value:
-            return [(prefix, "")]
-        return [pair for key, inner in value.items() for pair in _pairs(inner, f"{prefix}[{key}]" if prefix else key)]
+        return {key: _blanks_unset(inner) for key, inner in value.items()} if value else ""
     if isinstance(value, list):
-        if not value:
-            return [(prefix, "")]
-        return [pair for index, inner in enumerate(value) for pair in _pairs(inner, f"{prefix}[{index}]")]
-    if isinstance(value, bool):
-        return [(prefix, "true" if value else "false")]
-    return [(prefix, "" if value is None else str(value))]
+        return [_blanks_unset(inner) for inner in value] if value else ""
+    return "" if value is None else value
 
 
 def stripe_form(value: Any) -> str:
@@ -53,9 +49,9 @@ def stripe_form(value: Any) -> str:
     `deepObject` serialization drops values that do not fit the declared style (a string where a hash is declared),
     so a negative case could reach the emulator as a valid request; written this way every generated value arrives.
     An empty hash or array is sent as `""` (Stripe's "unset") for the same reason."""
-    if not isinstance(value, dict):
-        return urlencode([("", "" if value is None else str(value))])
-    return urlencode(_pairs(value, ""))
+    if not isinstance(value, dict) or not value:
+        return urlencode([("", "" if value is None or value == {} else str(value))])
+    return urlencode(encode(_blanks_unset(value)))
 
 
 _CALLERS: dict[int, AsgiCaller] = {}

@@ -24,6 +24,7 @@ from emulator.http import persistence
 from emulator.http.state import EmulatorState
 from emulator.resources import customers
 from emulator.settings import Settings
+from tests.reliability.listing import every_page
 from tests.test_cli import READY, Served, serve
 
 __all__ = ["serve"]  # the fixture, shared with the CLI tests
@@ -53,27 +54,11 @@ def customers_in_file(path: Path) -> list[str]:
 
 
 def listed_customers(client: httpx.Client) -> list[str]:
-    ids: list[str] = []
-    after: str | None = None
-    while True:
-        page = client.get("/v1/customers", params={"limit": 100, **({"starting_after": after} if after else {})})
-        assert page.status_code == 200, page.text
-        ids += [c["id"] for c in page.json()["data"]]
-        if not page.json()["has_more"]:
-            return ids
-        after = ids[-1]
+    return [customer["id"] for customer in every_page(client, "/v1/customers")]
 
 
 def created_events(client: httpx.Client) -> set[str]:
-    ids: set[str] = set()
-    after: str | None = None
-    while True:
-        page = client.get("/v1/events", params={"limit": 100, "type": "customer.created",
-                                                **({"starting_after": after} if after else {})}).json()
-        ids |= {event["data"]["object"]["id"] for event in page["data"]}
-        if not page["has_more"]:
-            return ids
-        after = page["data"][-1]["id"]
+    return {event["data"]["object"]["id"] for event in every_page(client, "/v1/events", type="customer.created")}
 
 
 @pytest.fixture
@@ -149,6 +134,15 @@ def test_snapshot_and_restore_endpoints_with_a_state_file(serve: type[Served], t
     bad = api.post("/_emulator/restore", content=b'{"format": "something else"}')
     assert bad.status_code == 400 and "not a stripe-fc-emulator/state document" in bad.json()["error"]["message"]
     assert listed_customers(api) == [kept]  # a bad document changes nothing
+    wrong = api.post("/_emulator/restore?all=maybe", content=b"{}")
+    assert wrong.status_code == 400 and wrong.json()["error"]["param"] == "all"
+    unknown = api.post("/_emulator/restore?everything=true", content=b"{}")
+    assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "parameter_unknown"
+    whole = api.get("/_emulator/snapshot", params={"all": "true"}).json()
+    api.post("/v1/customers", data={"name": "after the whole snapshot"})
+    again = api.post("/_emulator/restore?all=true", content=json.dumps(whole).encode())
+    assert again.json() == {"object": "emulator.restore", "namespaces_restored": len(whole["namespaces"]), "all": True}
+    assert listed_customers(api) == [kept]
     assert served.stop(signal.SIGTERM) == 0
 
 
