@@ -5,15 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
-from emulator.core.clock import Clock
+from emulator.core.clock import Clock, ClockState
 from emulator.core.events import Event, EventLog, Renderer
 from emulator.core.faults import FaultRules, RateLimiter
 from emulator.core.idempotency import IdempotencyStore
-from emulator.core.ids import IdFactory
+from emulator.core.ids import IdFactory, RandomState
 from emulator.core.requestlog import RequestLog
-from emulator.core.store import Store
+from emulator.core.store import Store, Table
 from emulator.core.timers import Timers
 from emulator.core.versions import NEWEST_GA, ApiVersion, parse
 
@@ -26,6 +26,20 @@ class Call:
     request_id: str | None = None
     idempotency_key: str | None = None
     base_url: str = "http://127.0.0.1:12111"
+
+
+class BackendState(TypedDict):
+    """A namespace's world as a snapshot keeps it (`Backend.export_state`); a restored one is checked against it."""
+
+    namespace: str
+    default_version: ApiVersion
+    clock: ClockState
+    ids: RandomState
+    timers: Timers
+    store: Store
+    events: Table[Event]
+    idempotency: IdempotencyStore
+    requests: RequestLog
 
 
 class Backend:
@@ -50,7 +64,7 @@ class Backend:
         """The `Call` of something that happened by itself (no request id, the namespace's default version)."""
         return Call(version=self.default_version)
 
-    def export_state(self) -> dict[str, Any]:
+    def export_state(self) -> BackendState:
         """The namespace's world, for `emulator.core.snapshot` (call with `lock` held). Fault rules and the rate
         limiter are the test run's configuration, not the world, and are not part of it."""
         return {
@@ -65,8 +79,9 @@ class Backend:
             "requests": self.requests,
         }
 
-    def import_state(self, state: dict[str, Any]) -> None:
-        """The inverse of `export_state` on a fresh backend (its listeners, set up by wiring, stay)."""
+    def import_state(self, state: BackendState) -> None:
+        """The inverse of `export_state` on a fresh backend (its listeners, set up by wiring, stay). ValueError or
+        TypeError for a clock or id state that cannot be used."""
         self.default_version = state["default_version"]
         self.clock.set_state(state["clock"])
         self.ids.set_state(state["ids"])

@@ -6,6 +6,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TypedDict
+
+
+class ClockState(TypedDict):
+    """What a snapshot keeps of a clock."""
+
+    offset: float
+    frozen_at: float | None
 
 
 class Clock:
@@ -52,13 +60,13 @@ class Clock:
             else:
                 self._offset += seconds
 
-    def state(self) -> dict[str, float | None]:
+    def state(self) -> ClockState:
         """What a snapshot keeps: the offset from real time (time goes on while the server is down, as it would at
         Stripe) and the frozen instant, if frozen."""
         with self._lock:
             return {"offset": self._offset, "frozen_at": self._frozen_at}
 
-    def set_state(self, state: dict[str, float | None]) -> None:
+    def set_state(self, state: ClockState) -> None:
         with self._lock:
             self._offset = float(state.get("offset") or 0.0)
             frozen_at = state.get("frozen_at")

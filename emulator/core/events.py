@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core.ids import IdFactory
+from emulator.core.snapshot import saved
 from emulator.core.store import Table
 from emulator.core.versions import ApiVersion
 
 Renderer = Callable[[ApiVersion], dict[str, Any]]
 
 
+@saved
 @dataclass
 class Event:
     id: str

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 from emulator.core import messages
 from emulator.core.errors import IdempotencyError, IdempotencyKeyInUseError, InvalidRequestError
+from emulator.core.snapshot import saved
 
 TTL_SECONDS = 24 * 60 * 60
 MAX_KEY_LENGTH = 255
 
 
+@saved
 @dataclass(frozen=True)
 class StoredResponse:
     status: int
@@ -23,6 +25,7 @@ class StoredResponse:
     stripe_version: str
 
 
+@saved
 @dataclass
 class _Entry:
     fingerprint: str
@@ -30,10 +33,15 @@ class _Entry:
     response: StoredResponse | None = None
 
 
+@saved
 class IdempotencyStore:
+    _entries: dict[str, _Entry]
+    _expiry: deque[tuple[float, str]]
+    _lock: threading.Lock
+
     def __init__(self) -> None:
-        self._entries: dict[str, _Entry] = {}
-        self._expiry: deque[tuple[float, str]] = deque()
+        self._entries = {}
+        self._expiry = deque()
         self._lock = threading.Lock()
 
     def begin(self, key: str, fingerprint: str, now: float) -> StoredResponse | None:

@@ -7,6 +7,8 @@ import secrets
 import string
 import threading
 
+RandomState = tuple[int, tuple[int, ...], float | None]
+"""`random.Random.getstate()`: what a snapshot keeps of an id stream."""
 ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 24
 REQUEST_ID_LENGTH = 14
@@ -20,13 +22,17 @@ class IdFactory:
         self._random = random.Random(material)
         self._lock = threading.Lock()
 
-    def state(self) -> object:
+    def state(self) -> RandomState:
         with self._lock:
-            return self._random.getstate()
+            state: RandomState = self._random.getstate()
+            return state
 
-    def set_state(self, state: object) -> None:
+    def set_state(self, state: RandomState) -> None:
+        """ValueError/TypeError for a state `random` does not take (nothing changes then)."""
+        trial = random.Random()
+        trial.setstate(state)
         with self._lock:
-            self._random.setstate(state)  # type: ignore[arg-type]
+            self._random = trial
 
     def token(self, length: int = ID_LENGTH) -> str:
         with self._lock:

@@ -8,6 +8,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from emulator.core.snapshot import saved
+
 MAX_ENTRIES = 1000
 SECRET_PARAMS = frozenset({"client_secret", "secret", "password", "account_number", "cvc", "number"})
 
@@ -41,6 +43,7 @@ def mask_params(value: Any, name: str = "") -> Any:
     return value
 
 
+@saved
 @dataclass(frozen=True)
 class LoggedRequest:
     request_id: str
@@ -70,9 +73,13 @@ class LoggedRequest:
         }
 
 
+@saved
 class RequestLog:
+    _entries: deque[LoggedRequest]
+    _lock: threading.Lock
+
     def __init__(self, maximum: int = MAX_ENTRIES) -> None:
-        self._entries: deque[LoggedRequest] = deque(maxlen=maximum)
+        self._entries = deque(maxlen=maximum)
         self._lock = threading.Lock()
 
     def add(self, entry: LoggedRequest) -> None:
@@ -85,3 +92,7 @@ class RequestLog:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def _check_state(self) -> None:
+        if self._entries.maxlen is None or self._entries.maxlen > MAX_ENTRIES:
+            raise ValueError(f"it may keep at most {MAX_ENTRIES} entries")

@@ -3,17 +3,24 @@ creation order from a position, so a page costs what it returns, not the size of
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
+
+from emulator.core.snapshot import saved
 
 T = TypeVar("T")
 
 
+@saved
 class Table(Generic[T]):
+    _rows: dict[str, T]
+    _order: list[str | None]
+    _position: dict[str, int]
+
     def __init__(self) -> None:
-        self._rows: dict[str, T] = {}
-        self._order: list[str | None] = []
-        self._position: dict[str, int] = {}
+        self._rows = {}
+        self._order = []
+        self._position = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -63,12 +70,37 @@ class Table(Generic[T]):
         self._order.clear()
         self._position.clear()
 
+    def _check_state(self) -> None:
+        """For a restored table: the creation order, the positions and the rows agree (a snapshot's check)."""
+        if len(self._position) != len(self._rows) or any(
+                index >= len(self._order) or self._order[index] != object_id
+                for object_id, index in self._position.items()) or any(
+                object_id is not None and object_id not in self._rows for object_id in self._order):
+            raise ValueError("its order, positions and rows disagree")
 
+    def _check_rows(self, check: Callable[[Any, str], None], path: str) -> None:
+        """Apply a type check to every row (a snapshot's check of a `Table[X]`)."""
+        for object_id, row in self._rows.items():
+            check(row, f"{path}[{object_id!r}]")
+
+
+ROW_TYPES: dict[str, type] = {}
+"""Table name -> the type of its rows, declared by the module that owns the table (`declare`)."""
+
+
+def declare(name: str, row_type: type) -> None:
+    """Say which type a table's rows have: a restored store is checked against it (a snapshot's check)."""
+    ROW_TYPES[name] = row_type
+
+
+@saved
 class Store:
     """The tables of one namespace, created on first use."""
 
+    _tables: dict[str, Table[Any]]
+
     def __init__(self) -> None:
-        self._tables: dict[str, Table[Any]] = {}
+        self._tables = {}
 
     def table(self, name: str) -> Table[Any]:
         """The table `name` (each resource module types it: `def table(backend) -> Table[Session]`)."""
@@ -76,6 +108,15 @@ class Store:
         if table is None:
             table = self._tables[name] = Table()
         return table
+
+    def _check_state(self) -> None:
+        for name, table in self._tables.items():
+            row_type = ROW_TYPES.get(name)
+            if row_type is None:
+                raise ValueError(f"no table is named {name!r}")
+            for object_id, row in table._rows.items():
+                if not isinstance(row, row_type):
+                    raise ValueError(f"{name}[{object_id!r}] is a {type(row).__name__}, not a {row_type.__name__}")
 
     def counts(self) -> dict[str, int]:
         return {name: len(table) for name, table in self._tables.items() if len(table)}

@@ -8,7 +8,10 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from emulator.core.snapshot import saved
 
+
+@saved
 @dataclass(order=True)
 class _Entry:
     due: float
@@ -17,9 +20,13 @@ class _Entry:
     label: str = field(compare=False, default="")
 
 
+@saved
 class Timers:
+    _heap: list[_Entry]
+    _seq: int
+
     def __init__(self) -> None:
-        self._heap: list[_Entry] = []
+        self._heap = []
         self._seq = 0
         """Ties at one instant run in the order they were scheduled."""
 
@@ -41,3 +48,9 @@ class Timers:
 
     def __len__(self) -> int:
         return len(self._heap)
+
+    def _check_state(self) -> None:
+        """For restored timers: a heap again, and the sequence past every entry's (a snapshot's check)."""
+        heapq.heapify(self._heap)
+        if any(entry.seq > self._seq for entry in self._heap):
+            raise ValueError("an entry's sequence is past the counter")

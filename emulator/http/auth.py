@@ -17,6 +17,8 @@ from emulator.core.errors import AuthenticationError
 from emulator.core.requestlog import mask_key
 
 _KEY_RE = re.compile(r"^(sk|rk|pk)_(test|live)_([A-Za-z0-9_]{1,247})$")
+NAMESPACE_RE = re.compile(r"[A-Za-z0-9_]{1,247}")
+"""What a namespace name (the part of a key after `sk_test_`) can be."""
 _KINDS = {"sk": "secret", "rk": "restricted", "pk": "publishable"}
 LIVE_PREFIXES = ("sk_live_", "rk_live_", "pk_live_")
 

@@ -4,7 +4,6 @@ namespace is chosen by the same Bearer key as the API."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -266,20 +265,23 @@ async def restore(request: Request) -> Response:
     body = await read_body(request, MAX_RESTORE_BYTES)
     if body.strip():
         try:
-            doc = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            doc = await asyncio.to_thread(persistence.parse, body)
+        except SnapshotError as error:
             raise InvalidRequestError(f"The body is not a JSON snapshot document: {error}") from None
     else:
         state_file: persistence.StateFile | None = request.app.state.state_file
         if state_file is None:
             raise InvalidRequestError("Send a snapshot document (from GET /_emulator/snapshot) as the JSON body; "
                                       "this emulator runs without --state-file to restore from.")
-        doc = persistence.read_file(state_file.path)
+        try:
+            doc = persistence.read_file(state_file.path)
+        except SnapshotError as error:
+            raise InvalidRequestError(f"The state file cannot be read: {error}") from None
         if doc is None:
             raise InvalidRequestError(f"{state_file.path} does not exist yet.")
     try:
         with_names = None if everything else [key.namespace]
-        restored = persistence.restore(state, doc, with_names)
+        restored = await asyncio.to_thread(persistence.restore, state, doc, with_names)
     except SnapshotError as error:
         raise InvalidRequestError(f"The snapshot cannot be restored: {error}") from None
     state.dispatcher.kick()

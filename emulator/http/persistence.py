@@ -23,18 +23,37 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from emulator import __version__
-from emulator.core.backend import Backend
+from emulator.core import conform
+from emulator.core.backend import Backend, BackendState
+from emulator.core.ids import RandomState
 from emulator.core.snapshot import SnapshotError, decode, encode
+from emulator.core.store import Table
+from emulator.http.auth import NAMESPACE_RE
 from emulator.http.state import EmulatorState
 from emulator.resources import webhook_endpoints
+from emulator.webhooks.delivery import MAX_LOG, Attempt, Delivery
 
 FORMAT = "stripe-fc-emulator/state"
 FORMAT_VERSION = 1
 logger = logging.getLogger("emulator.persistence")
+
+
+class OutboxState(TypedDict):
+    deliveries: Table[Delivery]
+    attempts: deque[Attempt]
+    ids: RandomState
+
+
+class NamespaceState(TypedDict):
+    """One namespace of a document, decoded: what `_decode_namespace` checks before anything is replaced."""
+
+    backend: BackendState
+    outbox: OutboxState
 
 
 def encode_namespace(state: EmulatorState, backend: Backend) -> dict[str, Any]:
@@ -69,19 +88,25 @@ def check(doc: Any) -> dict[str, Any]:
     namespaces = doc.get("namespaces")
     if not isinstance(namespaces, dict):
         raise SnapshotError("`namespaces` is not an object")
+    for name in namespaces:
+        if not NAMESPACE_RE.fullmatch(name):
+            raise SnapshotError(f"{name[:60]!r} is not a namespace name (the part of a key after sk_test_)")
     return namespaces
 
 
 def _decode_namespace(state: EmulatorState, name: str, encoded: Any) -> Backend:
     backend = state.backends.create(name)
     try:
-        parts = decode(encoded, backend)
+        parts: NamespaceState = decode(encoded, backend)
+        conform.check(parts, NamespaceState, "$")
+        if parts["backend"]["namespace"] != name:
+            raise SnapshotError(f"$.backend.namespace is {parts['backend']['namespace']!r}")
         backend.import_state(parts["backend"])
         outbox = state.dispatcher.outbox(backend)
         outbox.deliveries = parts["outbox"]["deliveries"]
-        outbox.attempts = parts["outbox"]["attempts"]
+        outbox.attempts = deque(parts["outbox"]["attempts"], maxlen=MAX_LOG)
         outbox.ids.set_state(parts["outbox"]["ids"])
-    except SnapshotError as error:
+    except (SnapshotError, conform.Mismatch) as error:
         raise SnapshotError(f"namespace {name}: {error}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise SnapshotError(f"namespace {name}: malformed state ({type(error).__name__}: {error})") from None
@@ -146,6 +171,21 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.close(directory)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a snapshot may hold")
+
+
+def parse(raw: bytes) -> Any:
+    """JSON text as a document, or `SnapshotError` (never another exception) for text that is not strict JSON:
+    invalid UTF-8 or syntax, NaN/Infinity, integers of more digits than Python reads, nesting past the parser."""
+    try:
+        return json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise SnapshotError("nested too deeply") from None
+    except (UnicodeDecodeError, ValueError) as error:  # JSONDecodeError is a ValueError, so is the digit limit
+        raise SnapshotError(f"not JSON: {str(error)[:200]}") from None
+
+
 def read_file(path: Path) -> dict[str, Any] | None:
     """The saved document, or None when there is no file yet."""
     try:
@@ -153,9 +193,9 @@ def read_file(path: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     try:
-        doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SnapshotError(f"{path} is not JSON: {error}") from None
+        doc = parse(raw)
+    except SnapshotError as error:
+        raise SnapshotError(f"{path} is {error}") from None
     check(doc)
     return dict(doc)
 

@@ -9,6 +9,7 @@ from typing import Any
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import ResourceMissingError
 from emulator.core.listing import LIST_FIELDS, created_filter, page
+from emulator.core.snapshot import saved
 from emulator.core.spec import (
     UNSET,
     Array,
@@ -23,7 +24,7 @@ from emulator.core.spec import (
     apply_metadata,
     params,
 )
-from emulator.core.store import Table
+from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion
 
 OBJECT = "customer"
@@ -69,6 +70,7 @@ _FIELDS = ("address", "balance", "description", "email", "metadata", "name", "ph
            "shipping", "tax_exempt")
 
 
+@saved
 @dataclass
 class Customer:
     id: str
@@ -86,6 +88,7 @@ class Customer:
     tax_exempt: str = "none"
     deleted: bool = False
 
+    @saved
     def render(self, version: ApiVersion | None = None) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -224,3 +227,5 @@ def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any
         return created is None or created(customer.created)
 
     return page(table(backend), values, url=URL, noun=NOUN, render=lambda c: c.render(call.version), where=where)
+
+declare(TABLE, Customer)

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 from emulator.core.backend import Backend, Call
 from emulator.core.errors import InvalidRequestError, ResourceMissingError, missing
 from emulator.core.listing import LIST_FIELDS, page
+from emulator.core.snapshot import saved
 from emulator.core.spec import UNSET, Array, Choice, Field, Metadata, String, apply_metadata, params
-from emulator.core.store import Table
+from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, parse
 
 OBJECT = "webhook_endpoint"
@@ -31,6 +32,7 @@ DELETE = params({}, expand=False)
 LIST = params(dict(LIST_FIELDS))
 
 
+@saved
 @dataclass
 class WebhookEndpoint:
     id: str
@@ -152,3 +154,5 @@ def delete(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
 def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
     return page(table(backend), values, url="/v1/webhook_endpoints", noun=NOUN,
                 render=lambda e: e.render(call.version), where=lambda e: not e.hidden)
+
+declare(TABLE, WebhookEndpoint)

@@ -26,6 +26,7 @@ import httpx
 from emulator.core.backend import Backend
 from emulator.core.events import Event
 from emulator.core.ids import IdFactory
+from emulator.core.snapshot import saved
 from emulator.core.store import Table
 from emulator.resources import webhook_endpoints
 from emulator.resources.webhook_endpoints import WebhookEndpoint
@@ -41,6 +42,7 @@ EXCERPT = 500
 MAX_LOG = 10_000
 
 
+@saved
 @dataclass
 class Delivery:
     id: str
@@ -52,6 +54,7 @@ class Delivery:
     status: str = "pending"  # pending | in_flight | succeeded | failed
 
 
+@saved
 @dataclass
 class Attempt:
     id: str

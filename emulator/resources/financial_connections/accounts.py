@@ -16,8 +16,9 @@ from emulator.core import messages
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import InvalidRequestError, ResourceMissingError
 from emulator.core.listing import LIST_FIELDS, page
+from emulator.core.snapshot import saved
 from emulator.core.spec import Array, Choice, Field, Hash, String, params
-from emulator.core.store import Table
+from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
 
 OBJECT = "financial_connections.account"
@@ -48,6 +49,7 @@ SUBSCRIBE = params({"features": _SUBSCRIPTION_FEATURES})
 UNSUBSCRIBE = params({"features": _SUBSCRIPTION_FEATURES})
 
 
+@saved
 @dataclass
 class AccountNumber:
     identifier_type: str  # account_number | tokenized_account_number
@@ -72,6 +74,7 @@ class AccountNumber:
         }
 
 
+@saved
 @dataclass
 class Refresh:
     status: str  # pending | succeeded | failed
@@ -90,6 +93,7 @@ class Refresh:
         return rendered
 
 
+@saved
 @dataclass
 class Account:
     id: str
@@ -151,6 +155,7 @@ class Account:
             details["inactive"] = dict(self.inactive)
         return details
 
+    @saved
     def render(self, version: ApiVersion) -> dict[str, Any]:
         relink = Feature.RELINK.gate.enabled(version)
         rendered: dict[str, Any] = {
@@ -293,3 +298,5 @@ def unsubscribe(backend: Backend, call: Call, values: dict[str, Any], id: str) -
     account = get(backend, id)
     account.subscriptions = [s for s in account.subscriptions if s not in values["features"]]
     return account.render(call.version)
+
+declare(TABLE, Account)

@@ -15,8 +15,9 @@ from typing import Any
 
 from emulator.core.backend import Backend, Call
 from emulator.core.errors import ResourceMissingError
+from emulator.core.snapshot import saved
 from emulator.core.spec import params
-from emulator.core.store import Table
+from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
 from emulator.resources.financial_connections import accounts
 
@@ -28,6 +29,7 @@ TABLE = "financial_connections.authorizations"
 RETRIEVE = params({})
 
 
+@saved
 @dataclass
 class Authorization:
     id: str
@@ -48,6 +50,7 @@ def status(authorization: Authorization, members: list[accounts.Account]) -> str
     return "active"
 
 
+@saved
 def render(authorization: Authorization, members: list[accounts.Account], version: ApiVersion) -> dict[str, Any]:
     current = status(authorization, members)
     details: dict[str, Any] = {}
@@ -105,3 +108,5 @@ def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> d
     if found is None:
         raise ResourceMissingError(NOUN, id, param="authorization")
     return found
+
+declare(TABLE, Authorization)

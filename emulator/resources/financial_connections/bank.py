@@ -14,6 +14,7 @@ from typing import Any
 from emulator.core import messages
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import InvalidRequestError, missing
+from emulator.core.snapshot import saved
 from emulator.core.spec import UNSET, Array, Choice, Field, Integer, params
 from emulator.resources.financial_connections import accounts, authorizations
 from emulator.resources.financial_connections.accounts import Account, AccountNumber
@@ -102,6 +103,7 @@ def _current_tan(account: Account, expiry: int) -> AccountNumber | None:
     return tan if ok else None
 
 
+@saved
 def _tan_notice(backend: Backend, account_id: str, expiry: int, _: float) -> None:
     account = accounts.table(backend).get(account_id)
     if account is not None and _current_tan(account, expiry) is not None and not account.disconnected:
@@ -109,6 +111,7 @@ def _tan_notice(backend: Backend, account_id: str, expiry: int, _: float) -> Non
                               "financial_connections.account.upcoming_account_number_expiry", account)
 
 
+@saved
 def _tan_expire(backend: Backend, account_id: str, expiry: int, _: float) -> None:
     account = accounts.table(backend).get(account_id)
     tan = None if account is None else _current_tan(account, expiry)
@@ -212,6 +215,7 @@ def _still_scheduled(backend: Backend, authorization_id: str, when: int) -> list
             if a.upcoming is not None and a.upcoming["expected_deactivation_date"] == when and a.status == "active"]
 
 
+@saved
 def _scheduled_notice(backend: Backend, authorization_id: str, when: int, _: float) -> None:
     due = _still_scheduled(backend, authorization_id, when)
     for member in due:
@@ -222,6 +226,7 @@ def _scheduled_notice(backend: Backend, authorization_id: str, when: int, _: flo
              authorizations.snapshot_renderer(backend, authorizations.get(backend, authorization_id)))
 
 
+@saved
 def _scheduled_deactivation(backend: Backend, authorization_id: str, when: int, cause: str, action: str,
                             _: float) -> None:
     due = _still_scheduled(backend, authorization_id, when)

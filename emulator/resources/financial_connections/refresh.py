@@ -16,8 +16,9 @@ from faker import Faker
 from emulator.core.backend import Backend, Call
 from emulator.core.errors import InvalidRequestError, ResourceMissingError
 from emulator.core.listing import LIST_FIELDS, created_filter, page
+from emulator.core.snapshot import saved
 from emulator.core.spec import Array, Choice, Field, Hash, Range, String, params
-from emulator.core.store import Table
+from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
 from emulator.resources.financial_connections import accounts
 from emulator.resources.financial_connections.accounts import Account, Refresh
@@ -51,6 +52,7 @@ TRANSACTIONS = params(
 TRANSACTION = params({})
 
 
+@saved
 @dataclass
 class Ownership:
     id: str
@@ -59,6 +61,7 @@ class Ownership:
     owners: list[dict[str, Any]] = field(default_factory=list)
 
 
+@saved
 @dataclass
 class Transaction:
     id: str
@@ -203,6 +206,7 @@ def refresh_account(backend: Backend, call: Call, values: dict[str, Any], id: st
     return account.render(call.version)
 
 
+@saved
 def _finish(backend: Backend, account_id: str, feature: str, due: float) -> None:
     """A refresh completes (a timer: module-level with plain arguments, so pending timers survive snapshots)."""
     account = accounts.get(backend, account_id)
@@ -295,3 +299,6 @@ def lookup_ownership(backend: Backend, ownership_id: str, version: ApiVersion) -
     return {"id": found.id, "object": "financial_connections.account_ownership", "created": found.created,
             "owners": owners_list}
 
+declare("financial_connections.account_ownerships", Ownership)
+declare("financial_connections.transactions", Transaction)
+declare("financial_connections.transaction_refreshes", str)

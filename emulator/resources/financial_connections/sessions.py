@@ -10,8 +10,9 @@ from typing import Any
 
 from emulator.core.backend import Backend, Call
 from emulator.core.errors import InvalidRequestError, ResourceMissingError, missing
+from emulator.core.snapshot import saved
 from emulator.core.spec import UNSET, Array, Choice, Field, Hash, Integer, String, params
-from emulator.core.store import Table
+from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts, authorizations
@@ -76,6 +77,7 @@ CREATE = params(
 RETRIEVE = params({})
 
 
+@saved
 @dataclass
 class Session:
     id: str
@@ -184,6 +186,7 @@ def snapshot_renderer(backend: Backend, session: Session) -> Any:
     return functools.partial(_render_frozen, backend, frozen, members)
 
 
+@saved
 def _render_frozen(backend: Backend, frozen: Session, members: dict[str, accounts.Account], version: ApiVersion
                    ) -> dict[str, Any]:
     rendered = render(backend, frozen, version)
@@ -307,3 +310,5 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
 
 def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
     return render(backend, get(backend, id), call.version)
+
+declare(TABLE, Session)

@@ -12,8 +12,9 @@ from typing import Any
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import InvalidRequestError, ResourceMissingError
 from emulator.core.listing import LIST_FIELDS, page
+from emulator.core.snapshot import saved
 from emulator.core.spec import Choice, Email, Field, Metadata, String, apply_metadata, params
-from emulator.core.store import Table
+from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion
 from emulator.resources.payments import tokens
 from emulator.resources.payments.tokens import BankAccount
@@ -33,6 +34,7 @@ LIST_EXTERNAL = params({**LIST_FIELDS, "object": Field(Choice(("bank_account", "
 DELETE_EXTERNAL = params({}, expand=False)
 
 
+@saved
 @dataclass
 class ConnectedAccount:
     id: str
@@ -109,6 +111,7 @@ def emit_external(backend: Backend, call: Call, type: str, bank_account: BankAcc
     emit(backend, call, type, functools.partial(_as_rendered, rendered))
 
 
+@saved
 def _as_rendered(rendered: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
     """An external account renders the same in every version (an event's renderer, kept as data for snapshots)."""
     return dict(rendered)
@@ -150,3 +153,6 @@ def delete_external(backend: Backend, call: Call, values: dict[str, Any], accoun
 def made_from(backend: Backend, fc_account_id: str) -> list[BankAccount]:
     return [b for b in externals(backend).values()
             if b.financial_connections_account == fc_account_id and not b.deleted and b.account is not None]
+
+declare("accounts", ConnectedAccount)
+declare("external_accounts", BankAccount)

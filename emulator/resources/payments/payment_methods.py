@@ -18,8 +18,9 @@ from typing import Any
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import InvalidRequestError, ResourceMissingError, missing
 from emulator.core.listing import LIST_FIELDS, page
+from emulator.core.snapshot import saved
 from emulator.core.spec import Choice, Email, Field, Hash, Metadata, String, apply_metadata, params
-from emulator.core.store import Table
+from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts as fc_accounts
@@ -67,6 +68,7 @@ UPDATE = params({"billing_details": Field(BILLING_DETAILS), "metadata": Field(Me
                  "allow_redisplay": Field(Choice(("always", "limited", "unspecified")))})
 
 
+@saved
 @dataclass
 class PaymentMethod:
     id: str
@@ -182,6 +184,7 @@ def emit_pm(backend: Backend, call: Call, type: str, pm: PaymentMethod) -> None:
     emit(backend, call, type, functools.partial(_render_frozen, backend, frozen, last4, reason))
 
 
+@saved
 def _render_frozen(backend: Backend, frozen: PaymentMethod, last4: str | None, reason: str | None,
                    version: ApiVersion) -> dict[str, Any]:
     """An event's PaymentMethod as it was (a module-level function, so the event can be saved in a snapshot)."""
@@ -358,3 +361,5 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
         pm.allow_redisplay = values["allow_redisplay"]
     emit_pm(backend, call, "payment_method.updated", pm)
     return render(backend, pm, call.version)
+
+declare(TABLE, PaymentMethod)

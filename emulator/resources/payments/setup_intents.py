@@ -20,6 +20,7 @@ from emulator.core import messages
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import InvalidRequestError, ResourceMissingError, StripeError, missing
 from emulator.core.listing import LIST_FIELDS, created_filter, page
+from emulator.core.snapshot import saved
 from emulator.core.spec import (
     UNSET,
     Array,
@@ -35,7 +36,7 @@ from emulator.core.spec import (
     apply_metadata,
     params,
 )
-from emulator.core.store import Table
+from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
 from emulator.resources.payments import payment_methods
@@ -149,6 +150,7 @@ VERIFY = params({"amounts": Field(Array(Integer(), max_items=2)), "descriptor_co
 MANDATE = params({})
 
 
+@saved
 @dataclass
 class Mandate:
     id: str
@@ -159,6 +161,7 @@ class Mandate:
     status: str = "active"
     """`inactive` once its payment method is detached from the customer (`mandate.updated`)."""
 
+    @saved
     def render(self, version: ApiVersion | None = None) -> dict[str, Any]:
         details: dict[str, Any] = {}
         if self.collection_method is not None:
@@ -176,6 +179,7 @@ class Mandate:
         }
 
 
+@saved
 @dataclass
 class SetupIntent:
     id: str
@@ -201,6 +205,7 @@ class SetupIntent:
     microdeposit_attempts: int = 0
 
 
+@saved
 def render(si: SetupIntent, version: ApiVersion) -> dict[str, Any]:
     rendered: dict[str, Any] = {
         "id": si.id,
@@ -543,3 +548,6 @@ def deactivate_mandates(backend: Backend, call: Call, payment_method: str) -> No
             mandate.status = "inactive"
             frozen = copy.deepcopy(mandate)
             emit(backend, call, "mandate.updated", frozen.render, {"status": "active"})
+
+declare(TABLE, SetupIntent)
+declare(MANDATES, Mandate)

@@ -15,8 +15,9 @@ from typing import Any
 from emulator.core import messages
 from emulator.core.backend import Backend, Call
 from emulator.core.errors import InvalidRequestError, ResourceMissingError, missing
+from emulator.core.snapshot import saved
 from emulator.core.spec import Choice, Field, Hash, String, params
-from emulator.core.store import Table
+from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts as fc_accounts
@@ -44,6 +45,7 @@ CREATE = params(
 RETRIEVE = params({})
 
 
+@saved
 @dataclass
 class BankAccount:
     id: str
@@ -97,6 +99,7 @@ class BankAccount:
         return rendered
 
 
+@saved
 @dataclass
 class Token:
     id: str
@@ -207,3 +210,4 @@ def lookup(backend: Backend, token_id: str, version: ApiVersion) -> dict[str, An
     found = table(backend).get(token_id)
     return None if found is None else found.render(backend, version)
 
+declare("tokens", Token)

@@ -17,6 +17,7 @@ from emulator.core.events import Event
 from emulator.core.snapshot import SnapshotError, decode, encode
 from emulator.core.store import Table
 from emulator.core.versions import parse
+from emulator.resources.financial_connections import bank
 from emulator.resources.payments import connect
 
 
@@ -61,19 +62,18 @@ def test_snapshot_keeps_shared_objects_shared_and_cycles_closed() -> None:
 
 
 def test_snapshot_saves_timer_actions_by_reference_and_binds_them_to_the_restored_backend() -> None:
-    backend = Backend("ns", seed=1)
-    log = backend.store.table("log")  # a timer's action is a module-level emulator function over plain values
-    backend.timers.at(10.0, functools.partial(Table.put, log, "first"), "a label")
-    backend.timers.at(10.0, functools.partial(Table.put, log, "second"), "another")
+    backend = Backend("ns", seed=1)  # timer actions are registered module-level functions over plain values
+    backend.timers.at(10.0, functools.partial(bank._tan_notice, backend, "fca_1", 10), "a label")
+    backend.timers.at(10.0, functools.partial(bank._tan_expire, backend, "fca_1", 10), "another")
     restored = Backend("ns", seed=1)
     restored.import_state(decode(json.loads(json.dumps(encode(backend.export_state(), backend))), restored))
     assert restored.timers.pending() == [(10.0, "a label"), (10.0, "another")]
-    # the sequence went on, so ties at one instant keep their order
-    restored.timers.at(10.0, functools.partial(Table.put, restored.store.table("log"), "third"))
-    restored.timers.run_due(11.0)
-    assert list(restored.store.table("log").oldest_first(-1)) == [10.0, 10.0, 10.0]
-    assert [restored.store.table("log").position(k) for k in ("first", "second", "third")] == [0, 1, 2]
-    assert len(log) == 0  # nothing ran against the saved one
+    restored.timers.at(10.0, functools.partial(bank._tan_expire, restored, "fca_2", 10), "third")
+    entries = sorted(restored.timers._heap)  # the order they run in: (due, sequence)
+    assert [entry.label for entry in entries] == ["a label", "another", "third"]  # the sequence went on
+    assert [entry.action.func for entry in entries] == [bank._tan_notice, bank._tan_expire, bank._tan_expire]
+    assert all(entry.action.args[0] is restored for entry in entries)  # bound to the restored namespace
+    assert restored.timers.run_due(11.0) == 3 and len(backend.timers) == 2  # nothing ran against the saved one
 
 
 def test_snapshot_keeps_an_events_renderer() -> None:
