@@ -85,6 +85,12 @@ def cli() -> None:
               help="Signing secret for --forward-to (default: derived from --seed, else random).")
 @click.option("--webhook-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
               help="Seconds before a webhook delivery attempt times out.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A Host name (besides loopback ones) the server answers to, e.g. the name clients use with "
+                   "--allow-remote; `.example.com` for a domain and its subdomains; repeatable.")
+@click.option("--webhook-hosts", "webhook_hosts", default="", metavar="HOSTS",
+              help="Comma-separated hosts (besides loopback ones) webhook endpoints may point to; `.example.com` for "
+                   "a domain, `*` for any. Link-local and cloud metadata addresses are always refused.")
 @click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
               help="An origin (besides loopback ones) whose pages may call the emulator; repeatable.")
 @click.option("--rate-limit", "rate_limit", default=None, type=click.IntRange(1, 100_000), metavar="N",
@@ -100,11 +106,12 @@ def cli() -> None:
               metavar="SECONDS", help="Seconds between saves of --state-file (skipped when nothing changed).")
 def serve(host: str, port: int, seed: int | None, api_version: str, log_level: str, allow_remote: bool,
           forward_to: str | None, events: str, webhook_secret: str | None, webhook_timeout: float,
-          cors_origins: tuple[str, ...], rate_limit: int | None, control_token: str | None,
-          state_file: str | None, state_interval: float) -> None:
+          allowed_hosts: tuple[str, ...], webhook_hosts: str, cors_origins: tuple[str, ...], rate_limit: int | None,
+          control_token: str | None, state_file: str | None, state_interval: float) -> None:
     """Start the emulator with embedded in-memory state."""
     from emulator.core.errors import StripeError
     from emulator.core.snapshot import SnapshotError
+    from emulator.core.urls import HostPolicy
     from emulator.http.app import create_app
 
     if not is_loopback(host):
@@ -117,6 +124,10 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
                 "--allow-remote needs --control-token: on the network, the control plane and test helpers (which "
                 "can read and change every namespace) must not be open to anyone who can reach the port."
             )
+        if host in ("0.0.0.0", "::") and not allowed_hosts:
+            raise click.UsageError(
+                f"--host {host} answers on every interface: name the hosts clients reach it by with --allowed-host "
+                "NAME (requests with any other Host header are refused).")
         click.echo(f"warning: listening on {host}: anyone who can reach it can read and change emulator state.",
                    err=True)
     try:
@@ -125,11 +136,16 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
         raise click.BadParameter(exc.message, param_hint="--api-version") from exc
     if webhook_secret is not None and not webhook_secret.startswith("whsec_"):
         raise click.BadParameter("a webhook signing secret starts with whsec_", param_hint="--webhook-secret")
-    if forward_to is not None and not forward_to.startswith(("http://", "https://")):
-        raise click.BadParameter("forward to an http:// or https:// URL", param_hint="--forward-to")
+    hooks = tuple(name.strip() for name in webhook_hosts.split(",") if name.strip())
+    if forward_to is not None:
+        refusal = HostPolicy(hooks).refusal(forward_to)
+        if refusal is not None:
+            raise click.BadParameter(refusal, param_hint="--forward-to")
+    named = (host,) if not is_loopback(host) and host not in ("0.0.0.0", "::") else ()
     settings = Settings(host=host, port=port, seed=seed, default_api_version=api_version, log_level=log_level,
                         forward_to=forward_to, webhook_secret=webhook_secret, webhook_timeout=webhook_timeout,
-                        cors_origins=cors_origins, rate_limit=rate_limit, control_token=control_token or None,
+                        cors_origins=cors_origins, rate_limit=rate_limit, allowed_hosts=(*named, *allowed_hosts),
+                        webhook_hosts=hooks, control_token=control_token or None,
                         state_file=state_file, state_interval=state_interval,
                         forward_events=tuple(e.strip() for e in events.split(",") if e.strip()) or ("*",))
     try:

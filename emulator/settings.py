@@ -26,6 +26,10 @@ class Settings:
     """Deliver every namespace's events to this URL too (like `stripe listen --forward-to`)."""
     forward_events: tuple[str, ...] = ("*",)
     webhook_secret: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names (besides loopback ones) the server answers to in the `Host` header (`--allowed-host`)."""
+    webhook_hosts: tuple[str, ...] = ()
+    """Hosts besides loopback ones that webhook endpoints may point to (`--webhook-hosts`; `*` for any)."""
     cors_origins: tuple[str, ...] = ()
     """Origins besides loopback ones allowed to call the API from a browser (`--cors-origin`)."""
     rate_limit: int | None = None

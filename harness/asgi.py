@@ -87,9 +87,10 @@ class AsgiCaller:
             "query_string": query.encode("latin-1", "replace"),
             "root_path": "",
             "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-            + [(b"host", b"emulator.invalid"), (b"content-length", str(len(body)).encode())],
+            + ([] if any(k == "host" for k, _ in headers) else [(b"host", b"127.0.0.1")])
+            + [(b"content-length", str(len(body)).encode())],
             "client": ("127.0.0.1", 0),
-            "server": ("emulator.invalid", 80),
+            "server": ("127.0.0.1", 80),
         }
         sent = False
         complete = False

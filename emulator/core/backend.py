@@ -15,6 +15,7 @@ from emulator.core.ids import IdFactory, RandomState
 from emulator.core.requestlog import RequestLog
 from emulator.core.store import Store, Table
 from emulator.core.timers import Timers
+from emulator.core.urls import HostPolicy
 from emulator.core.versions import NEWEST_GA, ApiVersion, parse
 
 
@@ -58,6 +59,8 @@ class Backend:
         self.faults = FaultRules()
         self.rate_limiter: RateLimiter | None = None
         """Set by the server when it runs with `--rate-limit`."""
+        self.webhook_hosts = HostPolicy()
+        """Where this namespace's webhook endpoints may point (the server's `--webhook-hosts`)."""
         self.lock = threading.RLock()
 
     def automatic(self) -> Call:

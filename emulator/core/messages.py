@@ -86,3 +86,9 @@ CONTROL_TOKEN_MISSING = (
     "/v1/test_helpers/."
 )
 CONTROL_TOKEN_INVALID = "The Emulator-Control-Token sent does not match the emulator's --control-token."
+
+HOST_NOT_ALLOWED = ("This emulator does not answer to the host {host!r}. It answers to loopback names (127.0.0.1, "
+                    "localhost, [::1]); start it with --allowed-host NAME to answer to another name.")
+CROSS_NAMESPACE_NEEDS_TOKEN = ("{what} reaches every namespace, so it needs the control token: start the emulator "
+                               "with --control-token TOKEN (or STRIPE_FC_EMULATOR_CONTROL_TOKEN) and send it in the "
+                               "Emulator-Control-Token header.")

@@ -43,6 +43,9 @@ class Timers:
             ran += 1
         return ran
 
+    def next_due(self) -> float | None:
+        return self._heap[0].due if self._heap else None
+
     def pending(self) -> list[tuple[float, str]]:
         return sorted((entry.due, entry.label) for entry in self._heap)
 

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from emulator.core.errors import UnrecognizedUrlError
 from emulator.http import browser, control, dashboard
-from emulator.http.middleware import ControlTokenMiddleware, RequestIdMiddleware
+from emulator.http.middleware import ControlTokenMiddleware, HostMiddleware, RequestIdMiddleware
 from emulator.http.persistence import StateFile
 from emulator.http.pipeline import Endpoint, run
 from emulator.http.responses import error_response
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, state: EmulatorState | None = N
         routes=_routes(),
         middleware=[
             Middleware(RequestIdMiddleware, request_ids=state.request_ids),
+            Middleware(HostMiddleware, names=settings.allowed_hosts),
             Middleware(ControlTokenMiddleware, token=settings.control_token),
             Middleware(CORSMiddleware, allow_origin_regex=cors_origins(settings), allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type", "Stripe-Version", "Idempotency-Key",
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, state: EmulatorState | None = N
         ],
         exception_handlers={HTTPException: _unrecognized},
     )
+    app.router.redirect_slashes = False  # `/v1/customers/` is a 404 at Stripe, never a redirect to the Host's URL
     app.state.emulator = state
     app.state.state_file = state_file
     return app

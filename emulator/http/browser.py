@@ -142,7 +142,7 @@ async def auth_flow_submit(request: Request) -> Response:
         except StripeError as problem:
             refused = problem.message
         rendered = sessions.render(backend, found, FLOW_VERSION)
-    state_of(request).dispatcher.kick()
+    state_of(request).dispatcher.kick(backend)
     if refused is not None:
         back = f"/hosted/financial_connections/{session_id}?{urlencode({'step': 'consent', 'key': fields['key']})}"
         return HTMLResponse(pages.page("Try again", f"<h1>Try again</h1><p class=error>{pages.e(refused)}</p>"
@@ -183,7 +183,7 @@ async def _client(request: Request, handler: Any) -> Response:
         form = decode(await request.body()) if request.method == "POST" else dict(request.query_params)
         with backend.lock:
             body = handler(backend, {k: v for k, v in form.items() if isinstance(v, str)})
-        state_of(request).dispatcher.kick()
+        state_of(request).dispatcher.kick(backend)
         return json_response(body, headers={"Access-Control-Allow-Origin": "*"})
     except StripeError as error:
         return error_response(error, {"Access-Control-Allow-Origin": "*"})

@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import __version__
-from emulator.core import form
+from emulator.core import form, messages
 from emulator.core.backend import Backend
-from emulator.core.errors import InvalidRequestError, StripeError
+from emulator.core.errors import InvalidRequestError, PermissionDeniedError, StripeError
 from emulator.core.events import type_matcher
 from emulator.core.faults import PRESETS, FaultRule
 from emulator.core.listing import envelope
@@ -73,6 +73,15 @@ def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> ControlHandle
     return run
 
 
+def _cross_namespace(request: Request, what: str) -> None:
+    """Operations that reach every namespace (`all=true`) need the control token. Without one configured nobody
+    holds it, so they are refused: any key holder could otherwise read every namespace (webhook secrets
+    included), wipe them or overwrite them. (With a token configured, the middleware has checked it already.)"""
+    if state_of(request).settings.control_token is None:
+        raise PermissionDeniedError(messages.CROSS_NAMESPACE_NEEDS_TOKEN.format(what=what),
+                                    code="control_token_required", param="all")
+
+
 def _namespace(request: Request) -> Backend:
     """The namespace of the request's (secret) key, created on first use."""
     return state_of(request).backends.get(authenticate(request.headers, allow_publishable=False).namespace)
@@ -97,6 +106,7 @@ async def reset(request: Request) -> Response:
     key = authenticate(request.headers, allow_publishable=False)
     values = await _values(request, RESET)
     if values.get("all"):
+        _cross_namespace(request, "Resetting with all=true")
         count = state.backends.reset_all()
         return json_response({"object": "emulator.reset", "all": True, "namespaces_reset": count})
     state.backends.reset(key.namespace)
@@ -120,7 +130,7 @@ async def clock(request: Request) -> Response:
         if "advance" in values:
             backend.clock.advance(values["advance"])
         backend.tick()
-    state.dispatcher.kick()
+    state.dispatcher.kick(backend)
     return json_response(backend.clock.to_dict())
 
 
@@ -179,7 +189,7 @@ async def wait(request: Request) -> Response:
                 return attempt.to_dict()
         return None
 
-    state.dispatcher.kick()
+    state.dispatcher.kick(backend)
     predicate = found_event if values["for"] == "event" else found_delivery
     result = await state.dispatcher.notifier.wait_until(predicate, values.get("timeout", 10))
     if result is None:
@@ -239,6 +249,8 @@ async def snapshot(request: Request) -> Response:
     key = authenticate(request.headers, allow_publishable=False)
     if request.method == "GET":
         values = await _values(request, SNAPSHOT)
+        if values.get("all"):
+            _cross_namespace(request, "A snapshot with all=true")
         chosen = None if values.get("all") else [key.namespace]
         state.backends.get(key.namespace)
         doc = await asyncio.to_thread(persistence.document, state, chosen)
@@ -262,6 +274,8 @@ async def restore(request: Request) -> Response:
     # the body is the document, so the parameters come from the query string alone
     query = form.decode(request.scope.get("query_string", b""))
     everything = bool(validate(SNAPSHOT, query, Context(state.policy.default)).get("all"))
+    if everything:
+        _cross_namespace(request, "Restoring with all=true")
     body = await read_body(request, MAX_RESTORE_BYTES)
     if body.strip():
         try:
@@ -284,7 +298,8 @@ async def restore(request: Request) -> Response:
         restored = await asyncio.to_thread(persistence.restore, state, doc, with_names)
     except SnapshotError as error:
         raise InvalidRequestError(f"The snapshot cannot be restored: {error}") from None
-    state.dispatcher.kick()
+    for name in restored:
+        state.dispatcher.kick(state.backends.peek(name))
     return json_response({"object": "emulator.restore", "namespaces_restored": len(restored),
                           "all": everything})
 

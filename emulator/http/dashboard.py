@@ -134,7 +134,7 @@ async def action(request: Request) -> Response:
         message = f"{kind} {target}: done"
     except (StripeError, ValueError) as problem:
         message = f"{kind} {target}: {getattr(problem, 'message', str(problem))}"
-    state.dispatcher.kick()
+    state.dispatcher.kick(backend)
     return RedirectResponse(f"{PATH}?{urlencode({'key': form.get('key', ''), 'message': message})}", status_code=303)
 
 

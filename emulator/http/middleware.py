@@ -10,8 +10,9 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.core import messages
-from emulator.core.errors import ApiError, AuthenticationError
+from emulator.core.errors import ApiError, AuthenticationError, InvalidRequestError, StripeError
 from emulator.core.ids import IdFactory
+from emulator.core.urls import host_allowed
 from emulator.http.responses import dumps
 
 logger = logging.getLogger("emulator")
@@ -59,6 +60,36 @@ class RequestIdMiddleware:
                 }
             )
             await send({"type": "http.response.body", "body": body})
+
+
+def _stripe_error(status: int, error: StripeError) -> tuple[Message, Message]:
+    body = dumps(error.to_dict())
+    return ({"type": "http.response.start", "status": status,
+             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]},
+            {"type": "http.response.body", "body": body})
+
+
+class HostMiddleware:
+    """Answers only requests whose `Host` names a host the server is for: loopback names, and the `--allowed-host`
+    names. Anything else is a Stripe-shaped 400, so a foreign Host header is never reflected into URLs the
+    emulator builds (hosted auth flow links) — the defence against DNS rebinding from a browser, too."""
+
+    def __init__(self, app: ASGIApp, names: tuple[str, ...]) -> None:
+        self.app = app
+        self.names = names
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope.get("headers", []):
+                if name == b"host":
+                    header = value.decode("latin-1")
+                    if not host_allowed(header, self.names):
+                        for message in _stripe_error(400, InvalidRequestError(
+                                messages.HOST_NOT_ALLOWED.format(host=header[:100]))):
+                            await send(message)
+                        return
+                    break
+        await self.app(scope, receive, send)
 
 
 CONTROL_TOKEN_HEADER = b"emulator-control-token"

@@ -176,7 +176,7 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
         raise
     call = Call(version=version, request_id=exchange.request_id, idempotency_key=key, base_url=_base_url(request))
     status, body = _execute(backend, endpoint, call, values, request.path_params)
-    state.dispatcher.kick()  # deliver whatever the request caused, in the background
+    state.dispatcher.kick(backend)  # deliver whatever the request caused, in the background
     if key is not None:
         backend.idempotency.finish(key, StoredResponse(status, body, exchange.request_id, str(version)))
         headers["Original-Request"] = exchange.request_id

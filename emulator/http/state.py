@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from emulator.core.backend import Backend, Backends
 from emulator.core.faults import RateLimiter
 from emulator.core.ids import IdFactory
+from emulator.core.urls import HostPolicy
 from emulator.core.versions import VersionPolicy
 from emulator.resources import webhook_endpoints
 from emulator.resources.registry import wire
@@ -31,6 +32,7 @@ class EmulatorState:
 
         def on_create(backend: Backend) -> None:
             wire(backend)
+            backend.webhook_hosts = HostPolicy(settings.webhook_hosts)
             if settings.rate_limit is not None:
                 backend.rate_limiter = RateLimiter(settings.rate_limit)
             dispatcher.attach(backend)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from emulator.core.backend import Backend, Call
 from emulator.core.errors import InvalidRequestError, ResourceMissingError, missing
@@ -20,7 +19,7 @@ NOUN = "webhook_endpoint"
 TABLE = "webhook_endpoints"
 
 _WRITABLE = {
-    "url": Field(String()),
+    "url": Field(String(max_length=2048)),
     "enabled_events": Field(Array(String(max_length=200), max_items=500)),
     "description": Field(String(max_length=5000, unsettable=True)),
     "metadata": Field(Metadata()),
@@ -82,11 +81,10 @@ def enabled(backend: Backend) -> list[WebhookEndpoint]:
     return [endpoint for endpoint in table(backend).values() if endpoint.status == "enabled"]
 
 
-def _url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidRequestError(f"Invalid URL: {value}. URLs must be absolute http or https URLs.",
-                                  code="url_invalid", param="url")
+def _url(backend: Backend, value: str) -> str:
+    refusal = backend.webhook_hosts.refusal(value)
+    if refusal is not None:
+        raise InvalidRequestError(refusal, code="url_invalid", param="url")
     return value
 
 
@@ -122,7 +120,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
     api_version = values.get("api_version")
     if api_version is not None:
         parse(api_version)  # a malformed version is a 400 now, not at delivery time
-    endpoint = add(backend, _url(values["url"]), _events(values["enabled_events"]), api_version=api_version,
+    endpoint = add(backend, _url(backend, values["url"]), _events(values["enabled_events"]), api_version=api_version,
                    description=None if values.get("description") is UNSET else values.get("description"))
     endpoint.metadata = apply_metadata({}, values.get("metadata", {}))
     return endpoint.render(call.version, with_secret=True)
@@ -134,7 +132,7 @@ def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> d
 
 def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
     endpoint = get(backend, id)
-    url = _url(values["url"]) if "url" in values else endpoint.url
+    url = _url(backend, values["url"]) if "url" in values else endpoint.url
     events = _events(values["enabled_events"]) if "enabled_events" in values else endpoint.enabled_events
     metadata = apply_metadata(endpoint.metadata, values["metadata"]) if "metadata" in values else endpoint.metadata
     endpoint.url, endpoint.enabled_events, endpoint.metadata = url, events, metadata

@@ -2,17 +2,24 @@
 
 Each namespace has an outbox of deliveries (one per event and endpoint). A single asyncio worker per running app
 sends what is due — due by the *namespace clock*, so a test moves the clock instead of waiting — with bounded
-concurrency and a timeout per attempt, so a hanging endpoint holds one slot at most for `timeout` seconds and never
-the API. A failed attempt (non-2xx, timeout, connection error) is retried after `RETRY_DELAYS[n]`; after the last
-one the delivery is `failed`. Every attempt is logged. In a running server the worker also wakes by wall time
-when a retry falls due.
+concurrency and a time limit per attempt (connecting, sending and reading the answer together), so a hanging or
+dripping endpoint holds one slot at most for `timeout` seconds and never the API. A failed attempt (non-2xx,
+timeout, connection error, a host the policy refuses) is retried after `RETRY_DELAYS[n]`; after the last one the
+delivery is `failed`. Every attempt is logged, with at most `EXCERPT` bytes of the answer (no more is read).
+
+The worker never walks every namespace: a request kicks the worker *for its own namespace*, and namespaces with
+work due later (a retry, a timer on a flowing clock) wait in a heap keyed by the wall time they fall due. So the
+cost of a request does not depend on how many namespaces exist. A namespace whose state fails while the worker
+handles it is logged and skipped; the others go on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import logging
+import socket
 import threading
 import time
 import weakref
@@ -20,6 +27,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,6 +36,7 @@ from emulator.core.events import Event
 from emulator.core.ids import IdFactory
 from emulator.core.snapshot import saved
 from emulator.core.store import Table
+from emulator.core.urls import HostPolicy
 from emulator.resources import webhook_endpoints
 from emulator.resources.webhook_endpoints import WebhookEndpoint
 from emulator.webhooks import signing
@@ -100,7 +109,11 @@ class Outbox:
         return [d for d in self.deliveries.values() if d.status == "pending" and d.due <= now]
 
     def next_due(self) -> float | None:
+        """The namespace-clock instant of the next thing to do: a pending delivery or a timer."""
         pending = [d.due for d in self.deliveries.values() if d.status == "pending"]
+        timer = self.backend.timers.next_due()
+        if timer is not None:
+            pending.append(timer)
         return min(pending) if pending else None
 
 
@@ -154,6 +167,14 @@ class Dispatcher:
         self._client: httpx.AsyncClient | None = None
         self._running: dict[str, asyncio.Task[None]] = {}
         """In-flight attempts by delivery id."""
+        self._kicked: dict[int, Backend] = {}
+        """Namespaces to look at on the worker's next pass (by id: in kick order, each once)."""
+        self._later: list[tuple[float, int, weakref.ref[Backend]]] = []
+        """(wall time, sequence, namespace): work that falls due later, earliest first."""
+        self._scheduled: weakref.WeakKeyDictionary[Backend, float] = weakref.WeakKeyDictionary()
+        self._sequence = 0
+        self.visits = 0
+        """Namespaces the worker has looked at (a test shows one request costs one visit, however many exist)."""
 
     # -- wiring ----------------------------------------------------------------------------------------------------
     def attach(self, backend: Backend) -> None:
@@ -174,8 +195,10 @@ class Dispatcher:
         return found
 
     # -- the worker ------------------------------------------------------------------------------------------------
-    def kick(self) -> None:
-        """Make sure the worker runs in this event loop and looks at the outboxes now."""
+    def kick(self, backend: Backend | None = None) -> None:
+        """Make sure the worker runs in this event loop, and has it look at `backend`'s outbox now."""
+        if backend is not None:
+            self._kicked[id(backend)] = backend
         loop = asyncio.get_running_loop()
         if self._loop is not loop or self._worker is None or self._worker.done():
             self._loop = loop
@@ -190,20 +213,9 @@ class Dispatcher:
         assert self._wake is not None
         while True:
             self._wake.clear()
-            wait = 60.0
-            for outbox in list(self._outboxes.values()):
-                backend = outbox.backend
-                with backend.lock:
-                    backend.tick()
-                    now = backend.clock.now()
-                    due = outbox.due(now)
-                    for delivery in due:
-                        delivery.status = "in_flight"
-                    upcoming = outbox.next_due()
-                for delivery in due:
-                    self._start(outbox, delivery)
-                if upcoming is not None and not backend.clock.frozen:
-                    wait = min(wait, max(upcoming - now, 0.05))
+            for backend in self._take_due():
+                self._visit(backend)
+            wait = 60.0 if not self._later else min(max(self._later[0][0] - time.time(), 0.0), 60.0)
             # Not `wait_for`: on Python < 3.12 it can swallow a cancellation that arrives as the event is set, and
             # the worker would then outlive its loop's shutdown (found by the state machine's restarts).
             waiter = asyncio.ensure_future(self._wake.wait())
@@ -211,6 +223,47 @@ class Dispatcher:
                 await asyncio.wait({waiter}, timeout=wait)
             finally:
                 waiter.cancel()
+
+    def _take_due(self) -> list[Backend]:
+        """The kicked namespaces and those whose scheduled work is due by now, each once."""
+        chosen, self._kicked = self._kicked, {}
+        now = time.time()
+        while self._later and self._later[0][0] <= now:
+            _, _, ref = heapq.heappop(self._later)
+            backend = ref()
+            if backend is not None:
+                self._scheduled.pop(backend, None)
+                chosen.setdefault(id(backend), backend)
+        return list(chosen.values())
+
+    def _visit(self, backend: Backend) -> None:
+        """Run the namespace's due timers, start its due deliveries, and schedule its next wake-up."""
+        self.visits += 1
+        outbox = self.outbox(backend)
+        try:
+            with backend.lock:
+                backend.tick()
+                now = backend.clock.now()
+                due = outbox.due(now)
+                for delivery in due:
+                    delivery.status = "in_flight"
+                upcoming = outbox.next_due()
+                frozen = backend.clock.frozen
+        except Exception:  # a namespace whose state cannot be used must not stop the others' deliveries
+            logger.exception("webhook worker: namespace %s failed and was skipped", backend.namespace)
+            return
+        for delivery in due:
+            self._start(outbox, delivery)
+        if upcoming is not None and not frozen:
+            self._schedule(backend, time.time() + max(upcoming - now, 0.05))
+
+    def _schedule(self, backend: Backend, wall: float) -> None:
+        current = self._scheduled.get(backend)
+        if current is not None and current <= wall:
+            return
+        self._scheduled[backend] = wall
+        self._sequence += 1
+        heapq.heappush(self._later, (wall, self._sequence, weakref.ref(backend)))
 
     def _start(self, outbox: Outbox, delivery: Delivery) -> asyncio.Task[None]:
         assert self._loop is not None
@@ -221,7 +274,7 @@ class Dispatcher:
 
     async def flush(self, backend: Backend, timeout: float) -> dict[str, int]:
         """Deliver everything due now in this namespace and wait for those attempts (bounded by `timeout`)."""
-        self.kick()
+        self.kick(backend)
         outbox = self.outbox(backend)
         with backend.lock:
             backend.tick()
@@ -237,36 +290,66 @@ class Dispatcher:
                 "pending": statuses.count("pending") + statuses.count("in_flight"), "failed": statuses.count("failed")}
 
     async def _attempt(self, outbox: Outbox, delivery: Delivery) -> None:
-        assert self._semaphore is not None and self._client is not None
+        assert self._semaphore is not None
         backend = outbox.backend
-        with backend.lock:
-            event = backend.events.get(delivery.event)
-            endpoint = webhook_endpoints.table(backend).get(delivery.endpoint)
-            if event is None or endpoint is None:
-                delivery.status = "failed"
-                return
-            payload = json.dumps(event.render(endpoint.rendering_version(event.api_version)), indent=2)
+        try:
+            with backend.lock:
+                event = backend.events.get(delivery.event)
+                endpoint = webhook_endpoints.table(backend).get(delivery.endpoint)
+                if event is None or endpoint is None:
+                    delivery.status = "failed"
+                    return
+                payload = json.dumps(event.render(endpoint.rendering_version(event.api_version)), indent=2)
+                policy = backend.webhook_hosts
+        except Exception:  # state that cannot be rendered: this delivery fails, the worker goes on
+            logger.exception("webhook %s in namespace %s could not be prepared", delivery.id, backend.namespace)
+            delivery.status = "failed"
+            return
         async with self._semaphore:
             started = time.perf_counter()
             status_code: int | None = None
-            error: str | None = None
+            error: str | None = await self._refusal(policy, endpoint.url)
             excerpt = ""
-            try:
-                response = await self._client.post(
-                    endpoint.url,
-                    content=payload.encode("utf-8"),
-                    headers={"Content-Type": "application/json; charset=utf-8",
-                             "Stripe-Signature": signing.header(payload, endpoint.secret, int(time.time())),
-                             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks) stripe-fc-emulator"},
-                )
-                status_code = response.status_code
-                excerpt = response.text[:EXCERPT]
-            except httpx.TimeoutException:
-                error = f"timed out after {self.timeout:g}s"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+            if error is None:
+                try:
+                    status_code, excerpt = await asyncio.wait_for(self._post(endpoint, payload), self.timeout)
+                except (asyncio.TimeoutError, httpx.TimeoutException):
+                    error = f"timed out after {self.timeout:g}s"
+                except httpx.HTTPError as exc:
+                    error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
             duration = (time.perf_counter() - started) * 1000
         self._record(outbox, delivery, endpoint, status_code, error, excerpt, duration)
+
+    async def _post(self, endpoint: WebhookEndpoint, payload: str) -> tuple[int, str]:
+        """One POST; reads at most `EXCERPT` bytes of the answer (the caller bounds the whole exchange in time)."""
+        assert self._client is not None
+        headers = {"Content-Type": "application/json; charset=utf-8",
+                   "Stripe-Signature": signing.header(payload, endpoint.secret, int(time.time())),
+                   "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks) stripe-fc-emulator"}
+        async with self._client.stream("POST", endpoint.url, content=payload.encode("utf-8"),
+                                       headers=headers) as response:
+            body = bytearray()
+            async for chunk in response.aiter_raw():
+                body += chunk
+                if len(body) >= EXCERPT:
+                    break
+            return response.status_code, bytes(body[:EXCERPT]).decode("utf-8", "replace")
+
+    @staticmethod
+    async def _refusal(policy: HostPolicy, url: str) -> str | None:
+        """Why this URL may not be sent to now: the policy (for endpoints saved before it changed) and what its host
+        resolves to (a name pointed at a metadata service after the endpoint was created)."""
+        refusal = policy.refusal(url)
+        if refusal is not None:
+            return f"refused: {refusal}"
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 80, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            return f"ConnectError: cannot resolve {host}: {exc}"[:EXCERPT]
+        resolved = policy.resolved_refusal(host, [str(info[4][0]) for info in infos])
+        return None if resolved is None else f"refused: {resolved}"
 
     def _record(self, outbox: Outbox, delivery: Delivery, endpoint: WebhookEndpoint, status_code: int | None,
                 error: str | None, excerpt: str, duration: float) -> None:
@@ -296,6 +379,7 @@ class Dispatcher:
             logger.info("webhook %s to %s failed (attempt %d): %s", delivery.event_type, endpoint.url,
                         delivery.attempts, error or status_code)
         self.notifier.notify()
+        self._kicked[id(backend)] = backend  # its next retry, if any, gets scheduled
         if self._wake is not None:
             self._wake.set()
 

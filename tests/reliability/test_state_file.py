@@ -138,6 +138,13 @@ def test_snapshot_and_restore_endpoints_with_a_state_file(serve: type[Served], t
     assert wrong.status_code == 400 and wrong.json()["error"]["param"] == "all"
     unknown = api.post("/_emulator/restore?everything=true", content=b"{}")
     assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "parameter_unknown"
+    refused = api.get("/_emulator/snapshot", params={"all": "true"})  # every namespace: only with a control token
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "control_token_required", refused.text
+    assert served.stop(signal.SIGTERM) == 0
+
+    served, url = start(serve, path, "--state-interval", "3600", "--control-token", "tok")
+    api = client_for(url)
+    api.headers["Emulator-Control-Token"] = "tok"
     whole = api.get("/_emulator/snapshot", params={"all": "true"}).json()
     api.post("/v1/customers", data={"name": "after the whole snapshot"})
     again = api.post("/_emulator/restore?all=true", content=json.dumps(whole).encode())

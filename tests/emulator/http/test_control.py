@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from emulator import __version__
+from emulator.http.app import create_app
+from emulator.settings import Settings
+from harness.asgi import AsgiCaller
 from tests.conftest import Api
 
 
@@ -20,12 +23,29 @@ def test_control_reset_empties_only_this_namespace(api: Api) -> None:
     assert other.get(f"/v1/customers/{theirs['id']}").status == 200
 
 
-def test_control_reset_all(api: Api) -> None:
+def test_control_reset_all_needs_the_control_token() -> None:
+    caller = AsgiCaller(create_app(Settings(control_token="tok")))
+    try:
+        api = Api(caller, None, "sk_test_mine")
+        other = api.as_key("sk_test_other")
+        theirs = other.post("/v1/customers", {"name": "theirs"}, headers={"Emulator-Control-Token": "tok"}).json()
+        assert api.post("/_emulator/reset?all=true").status == 401  # without the token
+        response = api.post("/_emulator/reset?all=true", headers={"Emulator-Control-Token": "tok"})
+        assert response.json()["all"] is True and response.json()["namespaces_reset"] == 1
+        assert other.get(f"/v1/customers/{theirs['id']}").status == 404
+    finally:
+        caller.close()
+
+
+def test_control_reset_all_is_refused_when_no_control_token_is_configured(api: Api) -> None:
     other = api.as_key("sk_test_other")
     theirs = other.post("/v1/customers", {"name": "theirs"}).json()
     response = api.post("/_emulator/reset?all=true")
-    assert response.json()["all"] is True
-    assert other.get(f"/v1/customers/{theirs['id']}").status == 404
+    assert response.status == 403, response.body
+    error = response.json()["error"]
+    assert (error["type"], error["code"], error["param"]) == ("invalid_request_error", "control_token_required", "all")
+    assert "--control-token" in error["message"]
+    assert other.get(f"/v1/customers/{theirs['id']}").status == 200  # nothing was reset
 
 
 def test_control_needs_a_key(api: Api) -> None:
