@@ -17,6 +17,8 @@ from emulator.core.versions import parse
 from emulator.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+KEEP_ALIVE_SECONDS = 5
+"""An idle kept-alive connection is closed after this long (uvicorn's default, stated in the README)."""
 
 
 def is_loopback(host: str) -> bool:
@@ -85,6 +87,10 @@ def cli() -> None:
               help="Signing secret for --forward-to (default: derived from --seed, else random).")
 @click.option("--webhook-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
               help="Seconds before a webhook delivery attempt times out.")
+@click.option("--header-timeout", "header_timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 600),
+              metavar="SECONDS", help="Seconds a client has to send a request's headers; then the connection closes.")
+@click.option("--body-timeout", "body_timeout", default=30.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              metavar="SECONDS", help="Seconds a client has to send a request's body; then a 408.")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               help="A Host name (besides loopback ones) the server answers to, e.g. the name clients use with "
                    "--allow-remote; `.example.com` for a domain and its subdomains; repeatable.")
@@ -106,13 +112,16 @@ def cli() -> None:
               metavar="SECONDS", help="Seconds between saves of --state-file (skipped when nothing changed).")
 def serve(host: str, port: int, seed: int | None, api_version: str, log_level: str, allow_remote: bool,
           forward_to: str | None, events: str, webhook_secret: str | None, webhook_timeout: float,
-          allowed_hosts: tuple[str, ...], webhook_hosts: str, cors_origins: tuple[str, ...], rate_limit: int | None,
+          header_timeout: float, body_timeout: float, allowed_hosts: tuple[str, ...], webhook_hosts: str,
+          cors_origins: tuple[str, ...], rate_limit: int | None,
           control_token: str | None, state_file: str | None, state_interval: float) -> None:
     """Start the emulator with embedded in-memory state."""
     from emulator.core.errors import StripeError
     from emulator.core.snapshot import SnapshotError
     from emulator.core.urls import HostPolicy
     from emulator.http.app import create_app
+    from emulator.http.persistence import StateFileError
+    from emulator.http.protocol import protocol
 
     if not is_loopback(host):
         if not allow_remote:
@@ -145,7 +154,8 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
     settings = Settings(host=host, port=port, seed=seed, default_api_version=api_version, log_level=log_level,
                         forward_to=forward_to, webhook_secret=webhook_secret, webhook_timeout=webhook_timeout,
                         cors_origins=cors_origins, rate_limit=rate_limit, allowed_hosts=(*named, *allowed_hosts),
-                        webhook_hosts=hooks, control_token=control_token or None,
+                        webhook_hosts=hooks, header_timeout=header_timeout, body_timeout=body_timeout,
+                        control_token=control_token or None,
                         state_file=state_file, state_interval=state_interval,
                         forward_events=tuple(e.strip() for e in events.split(",") if e.strip()) or ("*",))
     try:
@@ -159,11 +169,15 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
     except SnapshotError as exc:
         sock.close()
         raise click.ClickException(f"cannot restore the state from {state_file}: {exc}") from exc
+    except StateFileError as exc:
+        sock.close()
+        raise click.ClickException(f"cannot use the state file {state_file}: {exc}") from exc
     if state_file is not None:
         restored = len(app.state.emulator.backends.namespaces())
         click.echo(f"state file {state_file}: {restored} namespace(s) restored; saving every {state_interval:g}s",
                    err=True)
-    config = uvicorn.Config(app, log_level=log_level, access_log=log_level == "debug", lifespan="on")
+    config = uvicorn.Config(app, log_level=log_level, access_log=log_level == "debug", lifespan="on",
+                            http=protocol(header_timeout), timeout_keep_alive=KEEP_ALIVE_SECONDS)
     logging.getLogger("uvicorn.access").addFilter(_MaskSecrets())
     server = _Server(config)
     server.ready_line = (
@@ -177,6 +191,9 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
             f"Your webhook signing secret is {settings.forward_secret()} ({stable})"
         )
     server.run(sockets=[sock])
+    saver = app.state.state_file
+    if saver is not None and saver.final_save_error is not None:
+        raise click.ClickException(f"the state was not saved at shutdown: {saver.final_save_error}")
 
 
 @cli.command()

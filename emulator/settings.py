@@ -22,6 +22,11 @@ class Settings:
     log_level: str = "info"
     max_body_bytes: int = MAX_BODY_BYTES
     webhook_timeout: float = 10.0
+    """Seconds one webhook attempt may take in all: connecting, sending, and reading the answer."""
+    header_timeout: float = 10.0
+    """Seconds a client has to send a request's headers (`--header-timeout`); then the connection is closed."""
+    body_timeout: float = 30.0
+    """Seconds a client has to send a request's body (`--body-timeout`); then a 408."""
     forward_to: str | None = None
     """Deliver every namespace's events to this URL too (like `stripe listen --forward-to`)."""
     forward_events: tuple[str, ...] = ("*",)

@@ -106,3 +106,8 @@ def unknown(param: str) -> InvalidRequestError:
 
 def invalid(message: str, param: str, code: str | None = None) -> InvalidRequestError:
     return InvalidRequestError(message, code=code, param=param)
+
+
+class ClientGone(Exception):
+    """The client disconnected before its request arrived whole: there is nobody to answer, and it is not a server
+    error (the server ends the exchange quietly)."""

@@ -13,6 +13,8 @@ from emulator.core.errors import IdempotencyError, IdempotencyKeyInUseError, Inv
 from emulator.core.snapshot import saved
 
 TTL_SECONDS = 24 * 60 * 60
+MAX_KEYS = 10_000
+"""Keys remembered per namespace at most; past that the oldest is forgotten first (besides the 24-hour expiry)."""
 MAX_KEY_LENGTH = 255
 
 
@@ -57,6 +59,7 @@ class IdempotencyStore:
             if entry is None:
                 self._entries[key] = _Entry(fingerprint, now)
                 self._expiry.append((now, key))
+                self._evict()
                 return None
             if entry.fingerprint != fingerprint:
                 raise IdempotencyError(messages.IDEMPOTENCY_MISMATCH.format(key=key))
@@ -81,6 +84,16 @@ class IdempotencyStore:
         """Keys whose request had not finished when the state was saved: that request never happened here."""
         with self._lock:
             for key in [k for k, entry in self._entries.items() if entry.response is None]:
+                del self._entries[key]
+
+    def _evict(self) -> None:
+        if len(self._expiry) > 2 * MAX_KEYS:  # released keys leave stale entries behind: drop them (amortized O(1))
+            self._expiry = deque((created, key) for created, key in self._expiry
+                                 if (entry := self._entries.get(key)) is not None and entry.created == created)
+        while len(self._entries) > MAX_KEYS and self._expiry:
+            created, key = self._expiry.popleft()
+            entry = self._entries.get(key)
+            if entry is not None and entry.created == created:
                 del self._entries[key]
 
     def _expire(self, now: float) -> None:

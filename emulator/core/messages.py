@@ -92,3 +92,4 @@ HOST_NOT_ALLOWED = ("This emulator does not answer to the host {host!r}. It answ
 CROSS_NAMESPACE_NEEDS_TOKEN = ("{what} reaches every namespace, so it needs the control token: start the emulator "
                                "with --control-token TOKEN (or STRIPE_FC_EMULATOR_CONTROL_TOKEN) and send it in the "
                                "Emulator-Control-Token header.")
+URL_INVALID = "Not a valid URL"

@@ -15,6 +15,7 @@ from typing import Any, Final
 from emulator.core import messages
 from emulator.core.errors import InvalidRequestError, missing, unknown
 from emulator.core.form import FormValue
+from emulator.core.urls import http_url
 from emulator.core.versions import ApiVersion, Feature
 
 
@@ -95,6 +96,19 @@ class String(Spec):
                 messages.PARAMETER_TOO_LONG.format(param=param, max_length=self.max_length), param=param
             )
         return value
+
+
+@dataclass(frozen=True)
+class Url(String):
+    """A URL a browser will be sent to (`return_url`): absolute http or https only, as Stripe requires."""
+
+    max_length: int = 2048
+
+    def coerce(self, value: FormValue, param: str, ctx: Context) -> Any:
+        text = super().coerce(value, param, ctx)
+        if text is not UNSET and not http_url(text):
+            raise InvalidRequestError(messages.URL_INVALID, code="url_invalid", param=param)
+        return text
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from emulator.core.errors import InvalidRequestError, ResourceMissingError, Stri
 from emulator.core.form import decode
 from emulator.core.versions import NEWEST_PREVIEW, parse
 from emulator.http.auth import authenticate, parse_key
-from emulator.http.pipeline import state_of
+from emulator.http.pipeline import read_body, state_of
 from emulator.http.responses import error_response, json_response
 from emulator.resources.financial_connections import accounts, flow, sessions
 from emulator.resources.financial_connections.institutions import catalogue
@@ -116,9 +116,9 @@ def _accounts_page(backend: Backend, found: sessions.Session, institution: Any, 
 
 async def auth_flow_submit(request: Request) -> Response:
     session_id = request.path_params["session"]
-    form = decode(await request.body())
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
     try:
+        form = decode(await read_body(request, state_of(request).settings.max_body_bytes))
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
         key = parse_key(fields.get("key", ""))
         backend = state_of(request).backends.get(key.namespace)
         found = sessions.get(backend, session_id)
@@ -180,7 +180,8 @@ def client_session_shape(backend: Backend, found: sessions.Session) -> dict[str,
 async def _client(request: Request, handler: Any) -> Response:
     try:
         backend = _client_backend(request)
-        form = decode(await request.body()) if request.method == "POST" else dict(request.query_params)
+        form = decode(await read_body(request, state_of(request).settings.max_body_bytes)) \
+            if request.method == "POST" else dict(request.query_params)
         with backend.lock:
             body = handler(backend, {k: v for k, v in form.items() if isinstance(v, str)})
         state_of(request).dispatcher.kick(backend)

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from emulator import __version__
 from emulator.core import form, messages
 from emulator.core.backend import Backend
-from emulator.core.errors import InvalidRequestError, PermissionDeniedError, StripeError
+from emulator.core.errors import ApiError, InvalidRequestError, PermissionDeniedError, StripeError
 from emulator.core.events import type_matcher
 from emulator.core.faults import PRESETS, FaultRule
 from emulator.core.listing import envelope
@@ -260,7 +260,11 @@ async def snapshot(request: Request) -> Response:
     if state_file is None:
         raise InvalidRequestError("This emulator runs without --state-file: there is no file to save to. "
                                   "GET /_emulator/snapshot returns the state instead.")
-    done = await asyncio.to_thread(state_file.save, True)
+    try:
+        done = await asyncio.to_thread(state_file.save, True)
+    except OSError as error:  # the file system, not the request: a 503 saying so
+        raise ApiError(f"The state could not be written to {state_file.path}: {error.strerror or error}.",
+                       http_status=503) from None
     return json_response({"object": "emulator.snapshot_saved", "path": str(state_file.path), **done})
 
 
@@ -289,7 +293,7 @@ async def restore(request: Request) -> Response:
                                       "this emulator runs without --state-file to restore from.")
         try:
             doc = persistence.read_file(state_file.path)
-        except SnapshotError as error:
+        except (SnapshotError, persistence.StateFileError) as error:
             raise InvalidRequestError(f"The state file cannot be read: {error}") from None
         if doc is None:
             raise InvalidRequestError(f"{state_file.path} does not exist yet.")

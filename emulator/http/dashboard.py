@@ -3,18 +3,22 @@ Server-rendered from `emulator.web.pages`; every value is escaped."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
 import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from emulator.core import messages
 from emulator.core.backend import Backend, Call
-from emulator.core.errors import StripeError
+from emulator.core.errors import AuthenticationError, StripeError
 from emulator.core.form import decode
-from emulator.http.auth import parse_key
-from emulator.http.pipeline import state_of
+from emulator.http.auth import ApiKey, parse_key
+from emulator.http.pipeline import read_body, state_of
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts, authorizations, bank, sessions
 from emulator.resources.payments import payment_methods, setup_intents, tokens
@@ -28,8 +32,9 @@ def _json(value: Any) -> str:
     return f"<code>{pages.e(json.dumps(value, sort_keys=True))}</code>"
 
 
-def _sections(request: Request, backend: Backend, key: str) -> list[tuple[str, str]]:
+def _sections(request: Request, backend: Backend, key: str, csrf: str) -> list[tuple[str, str]]:
     state = state_of(request)
+    action_form = functools.partial(pages.action_form, csrf=csrf)
     version = state.policy.resolve("2026-09-30.preview")
     out: list[tuple[str, str]] = []
     rows = [[pages.e(c.id), pages.e(c.name), pages.e(c.email), _json(c.metadata)]
@@ -45,14 +50,14 @@ def _sections(request: Request, backend: Backend, key: str) -> list[tuple[str, s
     account_rows = []
     for account in accounts.table(backend).newest_first():
         tan = account.tan
-        actions = pages.action_form(ACTIONS, key, "deactivate", account.id, "Deactivate",
+        actions = action_form(ACTIONS, key, "deactivate", account.id, "Deactivate",
                                     "<select name=cause aria-label=cause>" + "".join(
                                         f"<option>{c}</option>" for c in bank.CAUSES) + "</select>")
         if tan is not None and tan.status == "transactable":
-            actions += pages.action_form(ACTIONS, key, "revoke_tan", account.id, "Revoke TAN")
-            actions += pages.action_form(ACTIONS, key, "expire_tan", account.id, "Expire TAN")
+            actions += action_form(ACTIONS, key, "revoke_tan", account.id, "Revoke TAN")
+            actions += action_form(ACTIONS, key, "expire_tan", account.id, "Expire TAN")
         if account.status == "active":
-            actions += pages.action_form(ACTIONS, key, "schedule_deactivation", account.id, "Schedule deactivation",
+            actions += action_form(ACTIONS, key, "schedule_deactivation", account.id, "Schedule deactivation",
                                          "<label> in <input name=days size=3 value=7> days</label>")
         account_rows.append([
             pages.e(account.id), pages.e(account.display_name), f"<span data-status>{pages.e(account.status)}</span>",
@@ -77,7 +82,7 @@ def _sections(request: Request, backend: Backend, key: str) -> list[tuple[str, s
         attempts.setdefault(attempt.event, []).append(f"#{attempt.attempt} {attempt.status_code or attempt.error}")
     event_rows = []
     for event in list(backend.events.table.newest_first())[:100]:
-        redeliver = pages.action_form(ACTIONS, key, "redeliver", event.id, "Redeliver") if event.id in attempts \
+        redeliver = action_form(ACTIONS, key, "redeliver", event.id, "Redeliver") if event.id in attempts \
             else ""
         event_rows.append([pages.e(event.id), pages.e(event.type), pages.e(event.created),
                            pages.e(", ".join(attempts.get(event.id, []))), redeliver])
@@ -88,28 +93,57 @@ def _sections(request: Request, backend: Backend, key: str) -> list[tuple[str, s
     return out
 
 
+def _secret_key(text: str) -> ApiKey:
+    """The dashboard shows and changes a whole namespace: a secret or restricted key only, as the API requires."""
+    key = parse_key(text)
+    if key.kind == "publishable":
+        raise AuthenticationError(messages.SECRET_KEY_REQUIRED, code="secret_key_required")
+    return key
+
+
+def csrf_token(request: Request, key: ApiKey) -> str:
+    """The token every dashboard form carries: derived from this server's secret and the namespace, so a page
+    elsewhere cannot forge a form that acts on the dashboard (cross-site request forgery)."""
+    secret = state_of(request).page_secret
+    return hmac.new(secret, key.namespace.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _same_origin(request: Request) -> bool:
+    """A browser names where a form was posted from (`Origin`, else `Referer`): it must be this server."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if source is None:
+        return request.headers.get("sec-fetch-site") in (None, "same-origin", "none")
+    parts = urlsplit(source)
+    return parts.netloc.lower() == (request.headers.get("host") or "").lower() and parts.scheme in ("http", "https")
+
+
 async def dashboard(request: Request) -> Response:
     key_text = request.query_params.get("key")
     if not key_text:
         return HTMLResponse(pages.key_form(PATH))
     try:
-        key = parse_key(key_text)
+        key = _secret_key(key_text)
     except StripeError as error:
         return HTMLResponse(pages.problem(error.message), status_code=401)
     backend = state_of(request).backends.get(key.namespace)
+    csrf = csrf_token(request, key)
     with backend.lock:
         backend.tick()
-        html = pages.dashboard(key.masked, _sections(request, backend, key_text), backend.clock.to_dict(), key_text,
-                               ACTIONS, request.query_params.get("message", ""))
+        html = pages.dashboard(key.masked, _sections(request, backend, key_text, csrf), backend.clock.to_dict(),
+                               key_text, ACTIONS, request.query_params.get("message", ""), csrf)
     return HTMLResponse(html)
 
 
 async def action(request: Request) -> Response:
-    form = {k: v for k, v in decode(await request.body()).items() if isinstance(v, str)}
     try:
-        key = parse_key(form.get("key", ""))
+        raw = decode(await read_body(request, state_of(request).settings.max_body_bytes))
+        form = {k: v for k, v in raw.items() if isinstance(v, str)}
+        key = _secret_key(form.get("key", ""))
     except StripeError as error:
-        return HTMLResponse(pages.problem(error.message), status_code=401)
+        return HTMLResponse(pages.problem(error.message), status_code=error.http_status)
+    if not _same_origin(request) or not hmac.compare_digest(form.get("csrf", ""), csrf_token(request, key)):
+        return HTMLResponse(pages.problem("This form did not come from this dashboard (its origin or token does "
+                                          "not match): nothing was done."), status_code=403)
     state = state_of(request)
     backend = state.backends.get(key.namespace)
     call = Call(version=backend.default_version)

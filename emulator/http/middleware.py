@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.core import messages
-from emulator.core.errors import ApiError, AuthenticationError, InvalidRequestError, StripeError
+from emulator.core.errors import ApiError, AuthenticationError, ClientGone, InvalidRequestError, StripeError
 from emulator.core.ids import IdFactory
 from emulator.core.urls import host_allowed
 from emulator.http.responses import dumps
@@ -43,6 +43,8 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientGone:
+            return
         except Exception:
             logger.exception("unhandled error for %s %s (%s)", scope.get("method"), scope.get("path"), request_id)
             if started:
@@ -94,6 +96,7 @@ class HostMiddleware:
 
 CONTROL_TOKEN_HEADER = b"emulator-control-token"
 CONTROL_TOKEN_COOKIE = "emulator_control_token"
+DASHBOARD = "/_emulator/dashboard"
 _OPEN_PATHS = ("/_emulator/health", "/_emulator/client/")  # readiness probes; Stripe.js-style pk + client secret
 
 
@@ -111,12 +114,16 @@ class ControlTokenMiddleware:
             "/v1/test_helpers/")
 
     def _presented(self, scope: Scope) -> tuple[str | None, bool]:
-        """The token the request carries, and whether it came in the query (then it is remembered in a cookie)."""
+        """The token the request carries, and whether it came in the query (then it is remembered in a cookie).
+        The query and the cookie count on the dashboard's own pages only; everything else needs the header."""
         for name, value in scope.get("headers", []):
             if name == CONTROL_TOKEN_HEADER:
                 return value.decode("latin-1"), False
+        path = scope.get("path", "")
+        if path != DASHBOARD and not path.startswith(DASHBOARD + "/"):
+            return None, False
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        if "control_token" in query:
+        if "control_token" in query and path == DASHBOARD:
             return query["control_token"][0], True
         for name, value in scope.get("headers", []):
             if name == b"cookie":
@@ -145,7 +152,7 @@ class ControlTokenMiddleware:
 
         async def remember(message: Message) -> None:
             if from_query and message["type"] == "http.response.start":
-                cookie = f"{CONTROL_TOKEN_COOKIE}={self.token}; Path=/_emulator/; HttpOnly; SameSite=Strict"
+                cookie = f"{CONTROL_TOKEN_COOKIE}={self.token}; Path={DASHBOARD}; HttpOnly; SameSite=Strict"
                 message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode())]}
             await send(message)
 

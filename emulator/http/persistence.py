@@ -186,12 +186,18 @@ def parse(raw: bytes) -> Any:
         raise SnapshotError(f"not JSON: {str(error)[:200]}") from None
 
 
+class StateFileError(Exception):
+    """The state file cannot be used: it cannot be read, or its directory cannot be written to."""
+
+
 def read_file(path: Path) -> dict[str, Any] | None:
     """The saved document, or None when there is no file yet."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None
+    except OSError as error:
+        raise StateFileError(f"{path} cannot be read: {error.strerror or error}") from None
     try:
         doc = parse(raw)
     except SnapshotError as error:
@@ -212,8 +218,23 @@ class StateFile:
         self._last: bytes | None = None
         self._task: asyncio.Task[None] | None = None
         self.saves = 0
+        self.final_save_error: str | None = None
+        """Why the save at shutdown failed (the server then exits non-zero), or None."""
+
+    def check_writable(self) -> None:
+        """`StateFileError` unless a file can be written (and renamed) in the state file's directory: checked at
+        start, so a server never runs for hours losing every save."""
+        probe = self.path.with_name(f".{self.path.name}.{os.getpid()}.probe.tmp")
+        try:
+            write_atomic(probe, b"")
+        except OSError as error:
+            raise StateFileError(f"cannot write in {self.path.parent}: {error.strerror or error}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                probe.unlink()
 
     def load(self) -> list[str]:
+        self.check_writable()
         for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):  # a save a crash cut short: never complete
             with contextlib.suppress(OSError):
                 stale.unlink()
@@ -259,4 +280,8 @@ class StateFile:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await asyncio.to_thread(self.save)
+        try:
+            await asyncio.to_thread(self.save)
+        except (OSError, SnapshotError) as error:
+            self.final_save_error = str(error)
+            logger.error("could not save the state to %s at shutdown: %s", self.path, error)

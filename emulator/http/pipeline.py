@@ -21,6 +21,7 @@ from emulator.core import form, messages
 from emulator.core.backend import Backend, Call
 from emulator.core.errors import (
     ApiError,
+    ClientGone,
     InvalidRequestError,
     PermissionDeniedError,
     StripeError,
@@ -62,16 +63,39 @@ def request_id_of(request: Request) -> str:
     return request_id
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, or a Stripe-shaped 413 when it is larger than `limit` bytes."""
+async def read_body(request: Request, limit: int, timeout: float | None = None) -> bytes:
+    """The body, read as it arrives and never past `limit` bytes (a Stripe-shaped 413 then, chunked or not), within
+    `timeout` seconds in all (a 408 then; default: the server's `body_timeout`)."""
+    cached: bytes | None = getattr(request, "_body", None)
+    if cached is not None:
+        return cached
     too_large = InvalidRequestError(f"Request body too large: at most {limit} bytes are accepted.", http_status=413)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large  # refused before reading it
-    body = await request.body()
-    if len(body) > limit:
-        raise too_large
-    return body
+    if timeout is None:
+        timeout = state_of(request).settings.body_timeout
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    body = bytearray()
+    while True:
+        remaining = deadline - loop.time()
+        try:
+            if remaining <= 0:
+                raise asyncio.TimeoutError
+            message = await asyncio.wait_for(request.receive(), remaining)
+        except asyncio.TimeoutError:
+            raise InvalidRequestError(f"The request body did not arrive within {timeout:g} seconds.",
+                                      http_status=408) from None
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        body += message.get("body", b"")
+        if len(body) > limit:
+            raise too_large  # stop reading: what is left is never buffered
+        if not message.get("more_body", False):
+            break
+    request._body = bytes(body)  # Starlette's cache: a later `request.body()` returns it
+    return request._body
 
 
 async def read_form(request: Request, limit: int) -> form.FormDict:
@@ -115,6 +139,8 @@ async def run(request: Request, endpoint: Endpoint) -> Response:
     headers: dict[str, str] = {}
     try:
         response = await _respond(request, endpoint, exchange, headers)
+    except ClientGone:  # nobody to answer, and nothing happened: not logged, not recorded
+        return Response(status_code=400)
     except _Dropped:
         response = DroppedResponse()
     except StripeError as error:

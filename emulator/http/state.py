@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 
@@ -24,6 +25,8 @@ class EmulatorState:
     request_ids: IdFactory
     dispatcher: Dispatcher
     started_at: float = field(default_factory=time.time)
+    page_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    """This run's secret for the dashboard's form tokens (CSRF)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmulatorState:

@@ -8,6 +8,8 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
+from emulator.core.urls import http_url
+
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1a1f36;background:#fff}
 main{max-width:680px;margin:0 auto;padding:20px}
@@ -125,7 +127,7 @@ def result(session: Mapping[str, Any], error: str | None, return_url: str | None
         }
         heading, detail = "We couldn't link your account", explanations.get(str(reason), "The link did not succeed.")
     done = {"type": "stripe-fc-emulator:done", "session": session["id"], "status": status}
-    back = f"<a class=button href='{e(return_url)}' id=return>Return</a>" if return_url else ""
+    back = f"<a class=button href='{e(return_url)}' id=return>Return</a>" if return_url and http_url(return_url) else ""
     body = f"""<h1 id=result data-status='{e(status)}'>{e(heading)}</h1><p class={'error' if error else ''}>
 {e(detail)}</p><button id=done onclick="finish()">Done</button>{back}"""
     script = (f"function finish(){{if(window.parent!==window)window.parent.postMessage({json.dumps(done)},'*');}}"
@@ -145,18 +147,19 @@ def table(headers: list[str], rows: Iterable[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def action_form(action_url: str, key: str, action: str, target: str, label: str, extra: str = "") -> str:
+def action_form(action_url: str, key: str, action: str, target: str, label: str, extra: str = "",
+                csrf: str = "") -> str:
     return (f"<form method=post action='{e(action_url)}' style='display:inline'>"
-            f"{hidden({'key': key, 'action': action, 'target': target})}{extra}"
+            f"{hidden({'key': key, 'csrf': csrf, 'action': action, 'target': target})}{extra}"
             f"<button class=secondary data-action='{e(action)}' data-target='{e(target)}'>{e(label)}</button></form>")
 
 
 def dashboard(key_masked: str, sections: list[tuple[str, str]], clock: Mapping[str, Any], key: str,
-              action_url: str, message: str = "") -> str:
+              action_url: str, message: str = "", csrf: str = "") -> str:
     nav = "".join(f"<a href='#{e(title.lower().replace(' ', '-'))}'>{e(title)}</a> · " for title, _ in sections)
     notice = f"<p class=muted id=notice>{e(message)}</p>" if message else ""
     clock_form = action_form(action_url, key, "advance_clock", "clock", "Advance clock",
-                             "<label> by <input name=seconds size=8 value=86400> s</label>")
+                             "<label> by <input name=seconds size=8 value=86400> s</label>", csrf)
     body = [f"<h1>stripe-fc-emulator dashboard</h1><p class=muted>Namespace {e(key_masked)} · clock "
             f"<span id=clock>{e(clock['now'])}</span>{' (frozen)' if clock['frozen'] else ''} {clock_form}</p>",
             notice, f"<p>{nav}</p>"]

@@ -29,7 +29,7 @@ from harness.contract.recorder import ContractRecorder
 
 EXAMPLES = int(os.environ.get("STRIPE_FC_SCHEMATHESIS_EXAMPLES", "8"))
 PREVIEW = "2026-09-30.preview"
-APP = create_app(Settings(seed=13))
+APP = create_app(Settings(seed=13, allowed_hosts=("testserver",)))  # the Host schemathesis loads with
 GA_SCHEMA = schemathesis.openapi.from_asgi(f"/_emulator/openapi.json?version={NEWEST_GA}", APP)
 PREVIEW_SCHEMA = schemathesis.openapi.from_asgi(f"/_emulator/openapi.json?version={PREVIEW}", APP)
 STATS: dict[str, int] = {"cases": 0, "server_errors": 0}

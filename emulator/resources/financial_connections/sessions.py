@@ -11,7 +11,7 @@ from typing import Any
 from emulator.core.backend import Backend, Call
 from emulator.core.errors import InvalidRequestError, ResourceMissingError, missing
 from emulator.core.snapshot import saved
-from emulator.core.spec import UNSET, Array, Choice, Field, Hash, Integer, String, params
+from emulator.core.spec import UNSET, Array, Choice, Field, Hash, Integer, String, Url, params
 from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
@@ -62,13 +62,13 @@ CREATE = params(
             Array(Choice(("balances", "inferred_balances", "ownership", "transactions"),
                          gated={"inferred_balances": Feature.RELINK}))
         ),
-        "return_url": Field(String()),
+        "return_url": Field(Url()),
         "relink_options": Field(
             Hash({"authorization": Field(String(), required=True), "account": Field(String())}),
             feature=Feature.RELINK,
         ),
         "hosted": Field(
-            Hash({"delivery_method": Field(Choice(("email", "url"))), "return_url": Field(String())}),
+            Hash({"delivery_method": Field(Choice(("email", "url"))), "return_url": Field(Url())}),
             feature=Feature.HOSTED_RELINK,
         ),
         "ui_mode": Field(Choice(("hosted", "modal")), feature=Feature.HOSTED_RELINK),

@@ -33,6 +33,7 @@ from emulator.core.spec import (
     Range,
     Rejected,
     String,
+    Url,
     apply_metadata,
     params,
 )
@@ -87,7 +88,7 @@ PM_OPTIONS = Hash(
                                 "permissions": Field(Array(Choice(("balances", "ownership", "payment_method",
                                                                    "transactions")))),
                                 "prefetch": Field(Array(Choice(("balances", "ownership", "transactions")))),
-                                "return_url": Field(String()),
+                                "return_url": Field(Url()),
                                 "filters": Field(Hash({"account_subcategories": Field(
                                     Array(Choice(("checking", "savings"))))})),
                             }
@@ -117,7 +118,7 @@ CREATE = params(
         "flow_directions": Field(Array(Choice(("inbound", "outbound")))),
         "usage": Field(Choice(("off_session", "on_session"))),
         "mandate_data": Field(MANDATE_DATA),
-        "return_url": Field(String()),
+        "return_url": Field(Url()),
         "attach_to_self": Field(Boolean()),
         "on_behalf_of": Field(String()),
         "automatic_payment_methods": Field(Hash({"enabled": Field(Boolean(), required=True),
@@ -138,7 +139,7 @@ CONFIRM = params(
     {
         **_COMMON,
         "mandate_data": Field(MANDATE_DATA),
-        "return_url": Field(String()),
+        "return_url": Field(Url()),
         "use_stripe_sdk": Field(Boolean()),
     }
 )
