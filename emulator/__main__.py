@@ -91,6 +91,9 @@ def cli() -> None:
               metavar="SECONDS", help="Seconds a client has to send a request's headers; then the connection closes.")
 @click.option("--body-timeout", "body_timeout", default=30.0, show_default=True, type=click.FloatRange(0.1, 3600),
               metavar="SECONDS", help="Seconds a client has to send a request's body; then a 408.")
+@click.option("--max-restore-bytes", "max_restore_bytes", default=64 * 1024 * 1024, show_default=True,
+              type=click.IntRange(1024, 2**31), metavar="BYTES",
+              help="Largest snapshot document POST /_emulator/restore reads (413 beyond).")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               help="A Host name (besides loopback ones) the server answers to, e.g. the name clients use with "
                    "--allow-remote; `.example.com` for a domain and its subdomains; repeatable.")
@@ -112,8 +115,8 @@ def cli() -> None:
               metavar="SECONDS", help="Seconds between saves of --state-file (skipped when nothing changed).")
 def serve(host: str, port: int, seed: int | None, api_version: str, log_level: str, allow_remote: bool,
           forward_to: str | None, events: str, webhook_secret: str | None, webhook_timeout: float,
-          header_timeout: float, body_timeout: float, allowed_hosts: tuple[str, ...], webhook_hosts: str,
-          cors_origins: tuple[str, ...], rate_limit: int | None,
+          header_timeout: float, body_timeout: float, max_restore_bytes: int, allowed_hosts: tuple[str, ...],
+          webhook_hosts: str, cors_origins: tuple[str, ...], rate_limit: int | None,
           control_token: str | None, state_file: str | None, state_interval: float) -> None:
     """Start the emulator with embedded in-memory state."""
     from emulator.core.errors import StripeError
@@ -155,6 +158,7 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
                         forward_to=forward_to, webhook_secret=webhook_secret, webhook_timeout=webhook_timeout,
                         cors_origins=cors_origins, rate_limit=rate_limit, allowed_hosts=(*named, *allowed_hosts),
                         webhook_hosts=hooks, header_timeout=header_timeout, body_timeout=body_timeout,
+                        max_restore_bytes=max_restore_bytes,
                         control_token=control_token or None,
                         state_file=state_file, state_interval=state_interval,
                         forward_events=tuple(e.strip() for e in events.split(",") if e.strip()) or ("*",))

@@ -11,6 +11,7 @@ from emulator.core.versions import NEWEST_GA
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12111  # stripe-mock's port, so existing configurations work unchanged
 MAX_BODY_BYTES = 1_000_000
+MAX_RESTORE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class Settings:
     default_api_version: str = NEWEST_GA
     log_level: str = "info"
     max_body_bytes: int = MAX_BODY_BYTES
+    max_restore_bytes: int = MAX_RESTORE_BYTES
+    """Largest snapshot document `POST /_emulator/restore` reads (`--max-restore-bytes`)."""
     webhook_timeout: float = 10.0
     """Seconds one webhook attempt may take in all: connecting, sending, and reading the answer."""
     header_timeout: float = 10.0

@@ -44,7 +44,6 @@ FAULT_ADD = params({"method": Field(Choice(("GET", "POST", "DELETE"))), "path_pr
 FAULT_LIST = params({}, expand=False)
 SNAPSHOT = params({"all": Field(Boolean())}, expand=False)
 SAVE = params({}, expand=False)
-MAX_RESTORE_BYTES = 512 * 1024 * 1024
 
 
 async def health(request: Request) -> Response:
@@ -280,7 +279,7 @@ async def restore(request: Request) -> Response:
     everything = bool(validate(SNAPSHOT, query, Context(state.policy.default)).get("all"))
     if everything:
         _cross_namespace(request, "Restoring with all=true")
-    body = await read_body(request, MAX_RESTORE_BYTES)
+    body = await read_body(request, state.settings.max_restore_bytes)
     if body.strip():
         try:
             doc = await asyncio.to_thread(persistence.parse, body)

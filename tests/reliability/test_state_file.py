@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import random
 import signal
 import subprocess
@@ -241,3 +242,35 @@ def test_a_save_that_dies_midway_leaves_the_previous_file_whole(tmp_path: Path, 
         persistence.write_atomic(path, b'{"complete": 2, "padding": "' + b"x" * 100_000 + b'"}')
     monkeypatch.undo()
     assert json.loads(path.read_bytes()) == {"complete": 1}
+
+
+def test_state_file_in_a_directory_that_cannot_be_written_stops_the_server_in_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the state file's directory should be")
+    done = subprocess.run([sys.executable, "-m", "emulator", "serve", "--port", "0", "--state-file",
+                           str(blocker / "state.json")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot use the state file" in lines[0] and "cannot write in" in lines[0], lines
+
+
+def test_a_save_that_cannot_be_written_is_a_503_and_the_final_one_exits_non_zero(serve: type[Served], tmp_path: Path,
+                                                                                 client_for: Any) -> None:
+    directory = tmp_path / "state"
+    directory.mkdir()
+    served, url = start(serve, directory / "state.json", "--state-interval", "3600")
+    api = client_for(url)
+    api.post("/v1/customers", data={"name": "unsaved"})
+    directory.rename(tmp_path / "moved")
+    directory.write_text("the directory is gone; a file stands in its place")  # root ignores modes; this it cannot
+    saved = api.post("/_emulator/snapshot")
+    assert saved.status_code == 503, saved.text
+    assert saved.json()["error"]["type"] == "api_error" and "could not be written" in saved.json()["error"]["message"]
+    assert served.stop(signal.SIGTERM) == 1  # the final save failed: not a clean exit
+    said = list(served.output)
+    while True:  # the rest of what the process printed (its pipe is closed now that it exited)
+        try:
+            said.append(served.lines.get(timeout=5))
+        except queue.Empty:
+            break
+    assert any("the state was not saved at shutdown" in line for line in said), said
