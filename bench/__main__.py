@@ -8,19 +8,20 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench import suites
 
 FULL = {"calls": 300, "reps": 5, "b3_sizes": [0, 2_000], "b3_ops": 400, "b4_sizes": [100, 10_000, 100_000],
-        "b4_calls": 400, "b5_seconds": 5.0, "startup_reps": 5}
+        "b4_calls": 400, "b5_seconds": 5.0, "startup_reps": 5, "b8_idle": 10_000}
 QUICK = {"calls": 20, "reps": 2, "b3_sizes": [0, 50], "b3_ops": 40, "b4_sizes": [10, 200], "b4_calls": 30,
-         "b5_seconds": 0.5, "startup_reps": 1}
+         "b5_seconds": 0.5, "startup_reps": 1, "b8_idle": 100}
 
 
 def run(only: set[str], size: dict[str, Any]) -> dict[str, Any]:
-    plan = {
+    plan: dict[str, Callable[[], dict[str, Any]]] = {
         "B1": lambda: suites.b1_sdk_floor(size["calls"], size["reps"]),
         "B2": lambda: suites.b2_inprocess(size["calls"], size["reps"]),
         "B3": lambda: suites.b3_localstripe(size["b3_sizes"], size["b3_ops"]),
@@ -28,6 +29,7 @@ def run(only: set[str], size: dict[str, Any]) -> dict[str, Any]:
         "B5": lambda: suites.b5_throughput(size["b5_seconds"], 32),
         "B6": lambda: suites.b6_startup(size["startup_reps"]),
         "B7": suites.b7_scenarios,
+        "B8": lambda: suites.b8_namespaces(size["b8_idle"], size["calls"], size["reps"]),
     }
     results: dict[str, Any] = {}
     for name, job in plan.items():

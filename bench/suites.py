@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import json
 import os
@@ -334,3 +335,24 @@ def b7_scenarios() -> dict[str, Any]:
                 per = [float(value[:-1]) for value in lines]
     return {"wall_s_n0": timings["0"], "wall_s_n2": timings["2"], "speedup": timings["0"] / timings["2"],
             "target_speedup": 1.6, "per_scenario_median_s": statistics.median(per) if per else None}
+
+
+def b8_namespaces(idle: int, calls: int, reps: int) -> dict[str, Any]:
+    """p50 latency of a customer list over HTTP on a server with one namespace and on one where `idle` more exist
+    (a suite that makes one per test leaves them behind), measured alternately in the same run. Target: the ratio
+    ≤ 1.3 (per-request cost does not depend on the number of namespaces)."""
+    with EmulatorServer(Settings(port=0, seed=8)) as alone, EmulatorServer(Settings(port=0, seed=8)) as crowded:
+        for index in range(idle):
+            crowded.app.state.emulator.backends.get(f"idle{index}")
+        with httpx.Client(base_url=alone.url, auth=(KEY, ""), timeout=30) as one, \
+                httpx.Client(base_url=crowded.url, auth=(KEY, ""), timeout=30) as many:
+            for http in (one, many):
+                http.post("/v1/customers", data={"name": "Bench"})
+            medians: dict[str, list[float]] = {"one": [], "many": []}
+            for _ in range(reps):
+                for name, http in (("one", one), ("many", many)):
+                    found = latencies(functools.partial(http.get, "/v1/customers", params={"limit": 3}), calls)
+                    medians[name].append(statistics.median(found))
+    p50_alone, p50_crowded = statistics.median(medians["one"]), statistics.median(medians["many"])
+    return {"idle_namespaces": idle, "p50_ms_one_namespace": p50_alone * 1000,
+            "p50_ms_with_idle_namespaces": p50_crowded * 1000, "ratio": p50_crowded / p50_alone}
