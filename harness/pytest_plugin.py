@@ -34,6 +34,8 @@ ENV_SCENARIOS = "STRIPE_SCENARIOS"
 INI_LIVE = "stripe_live"
 ENV_LIVE = "STRIPE_LIVE"
 INI_PATTERNS = "stripe_scenario_files"
+INI_WEBHOOK_HOSTS = "stripe_webhook_hosts"
+ENV_WEBHOOK_HOSTS = "STRIPE_FC_WEBHOOK_HOSTS"
 DEFAULT_PATTERNS = "*.scenario.yaml *.scenario.yml *.scenario.json"
 RECORDER = pytest.StashKey["ContractRecorder | None"]()
 REPORTS = pytest.StashKey[list[dict[str, Any]]]()
@@ -65,6 +67,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(INI_CONTRACT, "check every emulator response against Stripe's schemas (true/false).",
                   type="bool", default=False)
+    group.addoption("--stripe-webhook-hosts", dest="stripe_webhook_hosts", default=None,
+                    help=f"comma-separated hosts besides loopback ones that webhook endpoints of the session emulator "
+                         f"may point to, like `serve --webhook-hosts` (env {ENV_WEBHOOK_HOSTS}, ini "
+                         f"{INI_WEBHOOK_HOSTS}).")
+    parser.addini(INI_WEBHOOK_HOSTS, "hosts besides loopback ones webhook endpoints may point to (comma-separated).",
+                  default="")
     group.addoption("--stripe-api-version", dest="stripe_api_version", default=None,
                     help=f"Stripe-Version for stripe_client and scenarios without one (env {ENV_VERSION}, ini "
                          f"{INI_VERSION}).")
@@ -249,10 +257,13 @@ def stripe_emulator(pytestconfig: pytest.Config) -> Iterator[RunningEmulator]:
     if url:
         yield RunningEmulator(url.rstrip("/"), external=True)
         return
+    from emulator.settings import Settings
     from harness.server import EmulatorServer
 
     recorder = pytestconfig.stash.get(RECORDER, None)
-    with EmulatorServer(wrap=None if recorder is None else recorder.wrap) as server:
+    hosts, _ = setting(pytestconfig, "stripe_webhook_hosts", ENV_WEBHOOK_HOSTS, INI_WEBHOOK_HOSTS)
+    settings = Settings(port=0, webhook_hosts=tuple(h.strip() for h in (hosts or "").split(",") if h.strip()))
+    with EmulatorServer(settings, wrap=None if recorder is None else recorder.wrap) as server:
         yield RunningEmulator(server.url, external=False)
 
 

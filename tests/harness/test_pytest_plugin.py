@@ -63,3 +63,37 @@ def test_plugin_starts_nothing_for_unrelated_tests(pytester: pytest.Pytester) ->
 def test_plugin_works_under_xdist(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(CONSUMER_TEST)
     pytester.runpytest_subprocess("-n", "2").assert_outcomes(passed=2)
+
+
+WEBHOOK_HOSTS_TEST = """
+import pytest, stripe
+
+def test_endpoint(stripe_client):
+    made = stripe_client.v1.webhook_endpoints.create(params={"url": "https://hooks.shop.test/stripe",
+                                                             "enabled_events": ["*"]})
+    assert made.url == "https://hooks.shop.test/stripe"
+
+def test_other_host_refused(stripe_client):
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        stripe_client.v1.webhook_endpoints.create(params={"url": "https://elsewhere.test/", "enabled_events": ["*"]})
+    assert (refused.value.code, refused.value.param) == ("url_invalid", "url")
+"""
+
+
+@pytest.mark.parametrize("how", ["option", "ini", "env"])
+def test_plugin_webhook_hosts_option_ini_and_env_twins(pytester: pytest.Pytester, how: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makepyfile(WEBHOOK_HOSTS_TEST)
+    args: list[str] = []
+    if how == "option":
+        args = ["--stripe-webhook-hosts", ".shop.test"]
+    elif how == "ini":
+        pytester.makeini("[pytest]\nstripe_webhook_hosts = .shop.test\n")
+    else:
+        monkeypatch.setenv("STRIPE_FC_WEBHOOK_HOSTS", ".shop.test")
+    pytester.runpytest_subprocess(*args).assert_outcomes(passed=2)
+
+
+def test_plugin_session_emulator_refuses_other_webhook_hosts_by_default(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(WEBHOOK_HOSTS_TEST)
+    pytester.runpytest_subprocess().assert_outcomes(passed=1, failed=1)
