@@ -98,6 +98,10 @@ def create_app(settings: Settings | None = None, state: EmulatorState | None = N
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if state_file is not None:
             state_file.start()
+            for name in state.backends.namespaces():  # restored timers and deliveries go on without a request
+                restored = state.backends.peek(name)
+                if restored is not None:
+                    state.dispatcher.kick(restored)
         try:
             yield
         finally:

@@ -25,6 +25,7 @@ from emulator.http import persistence
 from emulator.http.state import EmulatorState
 from emulator.resources import customers
 from emulator.settings import Settings
+from tests.receiver import Behaviour, Receiver
 from tests.reliability.listing import every_page
 from tests.test_cli import READY, Served, serve
 
@@ -274,3 +275,21 @@ def test_a_save_that_cannot_be_written_is_a_503_and_the_final_one_exits_non_zero
         except queue.Empty:
             break
     assert any("the state was not saved at shutdown" in line for line in said), said
+
+
+def test_a_delivery_in_flight_at_shutdown_is_sent_after_the_restart_without_a_request(
+        serve: type[Served], tmp_path: Path, client_for: Any) -> None:
+    path = tmp_path / "state.json"
+    with Receiver(Behaviour(hang=True)) as receiver:
+        served, url = start(serve, path)
+        api = client_for(url)
+        assert api.post("/v1/webhook_endpoints", data={"url": receiver.url, "enabled_events[]": "customer.created"}
+                        ).status_code == 200
+        api.post("/v1/customers", data={"name": "in flight"})
+        assert len(receiver.wait_for(1, timeout=20)) == 1  # the attempt is stuck in the receiver
+        assert served.stop(signal.SIGTERM) == 0  # saved while in flight: restored as pending
+        receiver.behaviour.release.set()
+        served, _ = start(serve, path)  # and nobody sends it a request
+        arrived = receiver.wait_for(2, timeout=30)
+        assert len(arrived) >= 2 and "in flight" in arrived[1].body
+        assert served.stop(signal.SIGTERM) == 0
