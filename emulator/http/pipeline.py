@@ -73,6 +73,8 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large  # refused before reading it
+    if (declared == "0" or not declared) and "transfer-encoding" not in request.headers:
+        return b""  # HTTP/1.1: a request without Content-Length or Transfer-Encoding has no body
     if timeout is None:
         timeout = state_of(request).settings.body_timeout
     loop = asyncio.get_running_loop()
