@@ -74,24 +74,42 @@ def _fail(value: Any, expected: str, path: str) -> Mismatch:
     return Mismatch(f"{path}: expected {expected}, found {shown}")
 
 
+_SHAPES: dict[Any, tuple[Any, tuple[Any, ...]]] = {}
+_PLAIN = {str: str, bool: bool, bytes: bytes}
+
+
+def _shape(hint: Any) -> tuple[Any, tuple[Any, ...]]:
+    try:
+        return _SHAPES[hint]
+    except KeyError:
+        found = _SHAPES[hint] = (typing.get_origin(hint), typing.get_args(hint))
+        return found
+    except TypeError:  # an unhashable hint
+        return typing.get_origin(hint), typing.get_args(hint)
+
+
 def check(value: Any, hint: Any, path: str) -> None:
     if hint is Any or hint is object or isinstance(hint, TypeVar):
+        return
+    if _PLAIN.get(hint) is type(value):  # the common case, decided at once
         return
     if hint is None or hint is type(None):
         if value is not None:
             raise _fail(value, "null", path)
         return
-    origin = typing.get_origin(hint)
+    origin, args = _shape(hint)
     if origin is Union or origin is types.UnionType:
-        _check_union(value, typing.get_args(hint), path)
+        if value is None and type(None) in args:
+            return
+        _check_union(value, args, path)
         return
     if origin is Literal:
-        allowed = typing.get_args(hint)
+        allowed = args
         if value not in allowed or type(value) not in {type(arm) for arm in allowed}:
             raise Mismatch(f"{path}: {value!r} is not one of {list(allowed)}")
         return
     if origin is not None:
-        _check_generic(value, origin, typing.get_args(hint), path)
+        _check_generic(value, origin, args, path)
         return
     if typing.is_typeddict(hint):
         _check_typeddict(value, hint, path)
