@@ -12,7 +12,7 @@ import stripe
 
 from harness.pytest_plugin import RunningEmulator
 from harness.sdk import client_for
-from tests.contract.test_sdk_relink import HELPERS, PREVIEW, World
+from tests.contract.test_sdk_relink import HELPERS, World
 
 pytestmark = pytest.mark.sdk
 
@@ -267,4 +267,3 @@ def test_setup_intent_cancel_update_list_and_customer_payment_methods(world: Wor
     assert renamed.billing_details.email == "j@example.com" and renamed.billing_details.name == "Jenny Rosen"
     assert world.raw("get", f"/v1/setup_intents/{done.id}?expand[]=payment_method&expand[]=mandate").mandate.object \
         == "mandate"
-    assert PREVIEW.endswith("preview")

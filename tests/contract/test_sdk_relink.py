@@ -294,9 +294,11 @@ def test_relink_any_eligible_new_account_and_is_new_detection(world: World) -> N
                           accounts=["Sample Savings Account"])
     linked = done.accounts.data[0]
     assert linked.id != account.id and linked.authorization == account.authorization
-    is_new = linked.id not in existing_ids
-    assert is_new
-    assert (linked.id in existing_ids) is False  # the document's sample sets isNew = includes(id): inverted
+    after = [a.id for a in world.preview.v1.financial_connections.accounts.list(
+        params={"account_holder": {"customer": customer.id}}).data]
+    # new: not among the accounts before, among them after (the document's sample sets isNew = includes(id),
+    # which is inverted); nothing else was added or removed
+    assert linked.id not in existing_ids and sorted(after) == sorted([*existing_ids, linked.id])
     assert done.relink_result.account is None
     assert [e.data.object.id for e in world.events("financial_connections.account.created")][0] == linked.id
 

@@ -40,6 +40,9 @@ def test_live_keys_are_refused_by_the_control_plane_helpers_and_client_endpoints
     assert response.status == 401, response.body
     error = response.json()["error"]
     assert error["type"] == "invalid_request_error" and LIVE[kind] not in error["message"]
+    # refused *as a live key* (a generic "invalid key" 401 would hide a missing live-key rule)
+    assert error["message"].startswith("Live-mode API keys are never accepted"), error["message"]
+    assert f"{kind}_live_****1234" in error["message"]
     assert not [n for n in api.state.backends.namespaces() if "51Hxyz" in n]
 
 

@@ -163,6 +163,10 @@ def test_spec_string_length_and_email() -> None:
 def test_spec_metadata_limits() -> None:
     assert check("permissions[]=balances&metadata[a]=1&metadata[b]=")["metadata"] == {"a": "1", "b": UNSET}
     assert check("permissions[]=balances&metadata=")["metadata"] is UNSET
+    # Stripe's limits, at the boundary: 40-character keys, 500-character values and 50 keys are accepted
+    at_limit = "&".join(f"metadata[{f'k{i:02d}'.ljust(40, 'x')}]={'v' * 500}" for i in range(50))
+    accepted = check("permissions[]=balances&" + at_limit)["metadata"]
+    assert len(accepted) == 50 and all(len(k) == 40 and len(v) == 500 for k, v in accepted.items())
     long_key = error("permissions[]=balances&metadata[" + "k" * 41 + "]=v")
     assert long_key.param == "metadata[" + "k" * 41 + "]" and "40 characters" in long_key.message
     long_value = error("permissions[]=balances&metadata[k]=" + "v" * 501)

@@ -199,3 +199,33 @@ def test_fc_session_updated_event_only_on_preview(api: Api) -> None:
     updated = api.get("/v1/events?type=financial_connections.session.updated", headers=PREVIEW).json()["data"]
     assert len(updated) == 1 and updated[0]["api_version"] == "2026-09-30.preview"
     assert updated[0]["data"]["object"]["status"] == "succeeded"
+
+
+def test_fc_relink_that_shares_only_unrepairable_accounts_fails_with_no_account(api: Api) -> None:
+    """§6: a relink repairs accounts whose `status_details.inactive.action` is `relink_required`; an account closed at
+    the bank (action `none`) stays inactive. A relink in which the customer shares only such accounts repaired
+    nothing, so it fails with `no_account` — and one that also shares a repairable account succeeds."""
+    cus = customer(api)
+    checking, savings = linked(api, cus, "Sample Checking Account", "Sample Savings Account")
+    for account, cause in ((checking, "account_closed"), (savings, "access_expired")):
+        done = api.post(f"{HELPERS}/accounts/{account['id']}/deactivate", {"cause": cause}, headers=PREVIEW)
+        assert done.status == 200, done.body
+    relink = [("permissions[]", "payment_method"), ("relink_options[authorization]", checking["authorization"])]
+    only_closed = session(api, relink).json()
+    result = api.post(f"{HELPERS}/sessions/{only_closed['id']}/complete",
+                      [("accounts[]", checking["id"])], headers=PREVIEW).json()
+    assert result["status"] == "failed", result
+    assert result["relink_result"] == {"account": None, "authorization": None, "failure_reason": "no_account"}
+    states = {a["id"]: a["status"] for a in api.get(
+        f"/v1/financial_connections/accounts?account_holder[customer]={cus}", headers=PREVIEW).json()["data"]}
+    assert states == {checking["id"]: "inactive", savings["id"]: "inactive"}  # nothing was repaired
+
+    both = session(api, relink + [("limits[accounts]", "2")]).json()
+    result = api.post(f"{HELPERS}/sessions/{both['id']}/complete",
+                      [("accounts[]", checking["id"]), ("accounts[]", savings["id"])], headers=PREVIEW).json()
+    assert result.get("status") == "succeeded", result
+    assert result["relink_result"]["failure_reason"] is None
+    assert [a["id"] for a in result["accounts"]["data"]] == [savings["id"]]  # the closed one is not handed back
+    states = {a["id"]: a["status"] for a in api.get(
+        f"/v1/financial_connections/accounts?account_holder[customer]={cus}", headers=PREVIEW).json()["data"]}
+    assert states == {checking["id"]: "inactive", savings["id"]: "active"}
