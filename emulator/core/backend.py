@@ -62,6 +62,8 @@ class Backend:
         self.webhook_hosts = HostPolicy()
         """Where this namespace's webhook endpoints may point (the server's `--webhook-hosts`)."""
         self.lock = threading.RLock()
+        self.happening: float | None = None
+        """While a timer's action runs: the instant it was due (see `timestamp`)."""
 
     def automatic(self) -> Call:
         """The `Call` of something that happened by itself (no request id, the namespace's default version)."""
@@ -96,9 +98,17 @@ class Backend:
         self.requests = state["requests"]
 
     def tick(self) -> int:
-        """Run every timer that is due by the namespace clock."""
+        """Run every timer that is due by the namespace clock. What a timer causes happened when it was due, so its
+        events carry that instant as `created` (not the moment a request or the worker noticed)."""
         with self.lock:
-            return self.timers.run_due(self.clock.now())
+            return self.timers.run_due(self.clock.now(), self._happening_at)
+
+    def _happening_at(self, due: float | None) -> None:
+        self.happening = due
+
+    def timestamp(self) -> int:
+        """Unix seconds of what is happening now: the due instant inside a timer's action, else the clock's."""
+        return int(self.happening) if self.happening is not None else self.clock.timestamp()
 
 
 class Backends:
@@ -166,7 +176,7 @@ def emit(
     return backend.events.record(
         type,
         render_object,
-        created=backend.clock.timestamp(),
+        created=backend.timestamp(),
         api_version=call.version,
         previous_attributes=previous_attributes,
         request_id=call.request_id,

@@ -35,12 +35,20 @@ class Timers:
         self._seq += 1
         heapq.heappush(self._heap, _Entry(due, self._seq, action, label))
 
-    def run_due(self, now: float) -> int:
+    def run_due(self, now: float, at: Callable[[float | None], None] | None = None) -> int:
+        """Run every action due by `now`, in time order; `at(due)` is told the instant each one happens at (and
+        `at(None)` after the last), so what the actions record is stamped with that instant."""
         ran = 0
-        while self._heap and self._heap[0].due <= now:
-            entry = heapq.heappop(self._heap)
-            entry.action(entry.due)
-            ran += 1
+        try:
+            while self._heap and self._heap[0].due <= now:
+                entry = heapq.heappop(self._heap)
+                if at is not None:
+                    at(entry.due)
+                entry.action(entry.due)
+                ran += 1
+        finally:
+            if at is not None:
+                at(None)
         return ran
 
     def next_due(self) -> float | None:

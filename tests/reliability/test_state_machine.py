@@ -16,6 +16,7 @@ Bounded for CI (`STRIPE_FC_FUZZ_EXAMPLES`, default 25 programs of up to 30 steps
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import threading
 from collections import Counter
@@ -26,12 +27,22 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, multiple, rule
 
 from emulator.http.app import create_app
-from emulator.resources.financial_connections.bank import CAUSES
-from emulator.resources.financial_connections.flow import OUTCOMES
 from emulator.settings import Settings
 from harness.asgi import AsgiCaller, AsgiResponse
 
 PREVIEW = "2026-09-30.preview"
+# The documented values, stated here rather than imported from the emulator (a wrong table there must fail here):
+CAUSES = ["access_denied", "access_expired", "account_closed", "account_unavailable", "institution_requirement",
+          "unspecified"]
+"""`status_details.inactive.cause` (reference: Financial Connections account deactivation causes)."""
+NO_RELINK = {"account_closed", "account_unavailable"}
+"""Causes whose default action is `none`: a relink cannot repair them; every other cause's is `relink_required`."""
+FAILURES = {"cancel": ("cancelled", "other"), "authentication_failed": ("failed", "no_authorization"),
+            "different_login": ("failed", "no_authorization"), "error": ("failed", "other")}
+"""README, `…/complete`: outcomes that always fail a relink, with the session status and failure_reason of each."""
+OUTCOMES = ["success", "no_accounts_available", *FAILURES]
+SCHEDULABLE = {"access_expired", "institution_requirement", "unspecified"}
+"""The causes `status_details.active` (an upcoming deactivation) can carry (reference, upcoming deactivations)."""
 HELPERS = "/v1/test_helpers/financial_connections"
 FC = "/v1/financial_connections"
 ACCOUNT_NAMES = ["Sample Checking Account", "Sample Savings Account"]
@@ -57,7 +68,11 @@ def _same(restored: dict[str, Any], original: dict[str, Any], when: str) -> None
             assert restored[view]["frozen"] == body["frozen"], f"{when}: {view} differs"
             assert abs(restored[view]["now"] - body["now"]) <= 5, f"{when}: {view} differs"
             continue
-        assert restored[view] == body, f"{when}: {view} differs"
+        if restored[view] != body:  # say how: the first item that differs, both ways
+            mine, theirs = restored[view].get("data", [restored[view]]), body.get("data", [body])
+            first = next((pair for pair in zip(mine, theirs, strict=False) if pair[0] != pair[1]), (mine, theirs))
+            raise AssertionError(f"{when}: {view} differs:\n restored {json.dumps(first[0], sort_keys=True)[:1500]}"
+                                 f"\n original {json.dumps(first[1], sort_keys=True)[:1500]}")
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
@@ -110,7 +125,9 @@ class RelinkWorld(RuleBasedStateMachine):
         assert flushed.status == 200, flushed.body
         caller.close()
 
-    def call(self, method: str, path: str, data: Any = None) -> AsgiResponse:
+    def call(self, method: str, path: str, data: Any = None, expect: int | None = 200) -> AsgiResponse:
+        """The response, which must have status `expect` (None: any below 500, for reads whose answer is checked
+        by the caller)."""
         STATS["requests"] += 1
         response = self.caller.request(method, path, headers=self.headers, data=data)
         if response.status >= 500:
@@ -120,6 +137,7 @@ class RelinkWorld(RuleBasedStateMachine):
         if response.status >= 400:
             error = response.json()["error"]
             assert error["type"] and error["message"], error  # Stripe-shaped
+        assert expect is None or response.status == expect, (method, path, data, response.status, response.body[:300])
         return response
 
     def _observe(self) -> None:
@@ -153,11 +171,12 @@ class RelinkWorld(RuleBasedStateMachine):
         account_id, _, _ = pick
         data = {"cause": cause, **({"action": action} if action else {})}
         was_active = self.known[account_id] == "active"
-        self.call("POST", f"{HELPERS}/accounts/{account_id}/deactivate", data)
+        # only an active account can be deactivated (an inactive or disconnected one: a 400 that changes nothing)
+        self.call("POST", f"{HELPERS}/accounts/{account_id}/deactivate", data, expect=200 if was_active else 400)
         self._observe()
         if was_active:  # it is now inactive with exactly this cause, and the action given or the cause's default
             inactive = self.call("GET", f"{FC}/accounts/{account_id}").json()["status_details"]["inactive"]
-            default = "none" if cause in ("account_closed", "account_unavailable") else "relink_required"
+            default = "none" if cause in NO_RELINK else "relink_required"
             assert inactive == {"cause": cause, "action": action or default}
 
     @rule(pick=consumes(accounts))
@@ -171,48 +190,90 @@ class RelinkWorld(RuleBasedStateMachine):
     def relink(self, pick: Any, specific: bool, outcome: str, other_account: bool) -> None:
         account_id, customer, institution = pick
         account = self.call("GET", f"{FC}/accounts/{account_id}").json()
+        authorization = self.call("GET", f"{FC}/authorizations/{account['authorization']}").json()
         data = [("permissions[]", "payment_method"), ("account_holder[type]", "customer"),
                 ("account_holder[customer]", customer), ("relink_options[authorization]", account["authorization"])]
         if specific:
             data.append(("relink_options[account]", account_id))
-        created = self.call("POST", f"{FC}/sessions", data)
-        if created.status != 200:
+        inactive = (account.get("status_details") or {}).get("inactive")
+        # refused: a disconnected authorization; for a specific relink, a disconnected account or one a relink
+        # cannot repair (action none)
+        refused = authorization["status"] == "disconnected" or (specific and (
+            account["status"] == "disconnected" or (inactive is not None and inactive["action"] == "none")))
+        created = self.call("POST", f"{FC}/sessions", data, expect=400 if refused else 200)
+        if refused:
             return
         session = created.json()
         complete = [("outcome", outcome)]
         if other_account:
             complete.append(("accounts[]", INSTITUTIONS[institution][1]))
+        before = {a["id"]: a for a in self._all_accounts() if a["authorization"] == account["authorization"]}
         done = self.call("POST", f"{HELPERS}/sessions/{session['id']}/complete", complete).json()
         for linked in done.get("accounts", {}).get("data", []):
             self.known.setdefault(linked["id"], "active")
-        result = done.get("relink_result")
-        if done["status"] == "succeeded" and result is not None:
+        result = done["relink_result"]
+        if outcome in FAILURES:  # these always fail, each with its own reason
+            assert (done["status"], result["failure_reason"]) == FAILURES[outcome], (outcome, done)
+        elif done["status"] == "failed":  # success or no_accounts_available that found nothing to relink
+            assert result["failure_reason"] == "no_account", (outcome, done)
+        if done["status"] == "succeeded":
             assert result["failure_reason"] is None and result["authorization"] == account["authorization"]
-            if specific:  # relink_result names the account, and that account is repaired if it could be
-                assert result["account"] == account_id
-                after = self.call("GET", f"{FC}/accounts/{account_id}").json()
-                inactive = (account.get("status_details") or {}).get("inactive")
-                if inactive is not None and inactive["action"] == "relink_required":
-                    assert after["status"] == "active", after
-        elif done["status"] == "failed" and result is not None:
-            assert result["failure_reason"] in {"no_account", "no_authorization", "other"}
-            assert result["account"] is None
+            assert result["account"] == (account_id if specific else None)  # named for a specific relink only
+            after = {a["id"]: a for a in self._all_accounts() if a["authorization"] == account["authorization"]}
+            for member_id, member in before.items():  # what a relink repairs comes back; nothing else changes
+                was = (member.get("status_details") or {}).get("inactive")
+                if was is not None and was["action"] == "relink_required":
+                    assert after[member_id]["status"] == "active", (member_id, after[member_id])
+                elif member["status"] != "active":
+                    assert after[member_id]["status"] == member["status"], (member_id, after[member_id])
+        else:
+            assert result["account"] is None and result["authorization"] is None, done
         self._observe()
+
+    def _payment_method_refusal(self, account_id: str) -> str | None:
+        """The error code a payment method made from this account gets (None: it is made): the account must be
+        active and its account number (the TAN, at a TAN bank) transactable."""
+        account = self.call("GET", f"{FC}/accounts/{account_id}").json()
+        if account["status"] != "active":
+            return "financial_connections_account_inactive"
+        if any(number["status"] != "transactable" for number in account.get("account_numbers") or []):
+            return "financial_connections_account_unavailable_account_numbers"
+        return None
+
+    def _all_events(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        page = self.call("GET", "/v1/events?limit=100").json()
+        found += page["data"]
+        while page["has_more"]:
+            page = self.call("GET", f"/v1/events?limit=100&starting_after={found[-1]['id']}").json()
+            found += page["data"]
+        return found
+
+    def _all_accounts(self) -> list[dict[str, Any]]:
+        listed: list[dict[str, Any]] = self.call("GET", f"{FC}/accounts?limit=100").json()["data"]
+        return listed
 
     @rule(pick=accounts, reason=st.sampled_from(["revoked", "expired"]))
     def deactivate_numbers(self, pick: Any, reason: str) -> None:
-        account_id, _, _ = pick
-        self.call("POST", f"{HELPERS}/accounts/{account_id}/account_numbers/deactivate", {"reason": reason})
+        account_id, _, institution = pick
+        account = self.call("GET", f"{FC}/accounts/{account_id}").json()
+        live = any(number["status"] == "transactable" for number in account.get("account_numbers") or [])
+        usable = institution == "Tokenized Account Numbers" and account["status"] != "disconnected" and live
+        self.call("POST", f"{HELPERS}/accounts/{account_id}/account_numbers/deactivate", {"reason": reason},
+                  expect=200 if usable else 400)  # a TAN that is still transactable, on an account still linked
         self._observe()
 
     @rule(pick=accounts)
     def setup_payment_method(self, pick: Any) -> None:
         account_id, customer, _ = pick
+        refusal = self._payment_method_refusal(account_id)
         created = self.call("POST", "/v1/setup_intents", [
             ("customer", customer), ("payment_method_data[type]", "us_bank_account"),
             ("payment_method_data[us_bank_account][financial_connections_account]", account_id),
-            ("payment_method_data[billing_details][name]", "Jenny Rosen")])
-        if created.status == 200 and created.json().get("payment_method"):
+            ("payment_method_data[billing_details][name]", "Jenny Rosen")], expect=200 if refusal is None else 400)
+        if refusal is not None:
+            assert created.json()["error"]["code"] == refusal, created.body
+        elif created.json().get("payment_method"):
             self.payment_methods[created.json()["payment_method"]] = account_id
             self.setup_intents[created.json()["id"]] = account_id
         self._observe()
@@ -226,41 +287,52 @@ class RelinkWorld(RuleBasedStateMachine):
         si_id = data.draw(st.sampled_from(sorted(self.setup_intents)))
         account = self.call("GET", f"{FC}/accounts/{self.setup_intents[si_id]}").json()
         before = self.call("GET", f"/v1/setup_intents/{si_id}").json()["status"]
-        confirmed = self.call("POST", f"/v1/setup_intents/{si_id}/confirm", MANDATE)
+        confirmed = self.call("POST", f"/v1/setup_intents/{si_id}/confirm", MANDATE, expect=None)  # checked below
         del self.setup_intents[si_id]
         if before != "requires_confirmation":
             assert confirmed.status == 400, confirmed.body  # only a confirmable intent confirms
             return
         usable = account["status"] == "active" and all(
             number["status"] == "transactable" for number in account.get("account_numbers") or [])
+        after = self.call("GET", f"/v1/setup_intents/{si_id}").json()
         if usable:
             assert confirmed.status == 200 and confirmed.json()["status"] == "succeeded", confirmed.body
+            assert after["status"] == "succeeded" and after["last_setup_error"] is None, after
         else:
             assert confirmed.status == 400, confirmed.body
             assert confirmed.json()["error"]["code"] == "payment_method_bank_account_blocked"
+            # a failed confirmation returns the intent to requires_payment_method, saying why
+            assert after["status"] == "requires_payment_method" and after["payment_method"] is None, after
+            assert after["last_setup_error"]["code"] == "payment_method_bank_account_blocked", after
         self._observe()
 
     @rule(pick=accounts, days=st.integers(min_value=1, max_value=30), cause=st.sampled_from(CAUSES),
           action=st.sampled_from(["none", "relink_required"]))
     def schedule_deactivation(self, pick: Any, days: int, cause: str, action: str) -> None:
         account_id, _, _ = pick
+        # only an active account can be scheduled to go inactive, and only for a cause an upcoming one can have
+        allowed = self.known[account_id] == "active" and cause in SCHEDULABLE
         self.call("POST", f"{HELPERS}/accounts/{account_id}/schedule_deactivation",
-                  {"after_seconds": str(days * 86400), "cause": cause, "action": action})
+                  {"after_seconds": str(days * 86400), "cause": cause, "action": action},
+                  expect=200 if allowed else 400)
         self._observe()
 
     @rule(pick=accounts)
     def payout_bank_account(self, pick: Any) -> None:
         """A payout account (§5): payment method from the FC account, token from it, external account."""
         account_id, customer, _ = pick
+        refusal = self._payment_method_refusal(account_id)
         created = self.call("POST", "/v1/setup_intents", [
             ("flow_directions[]", "outbound"), ("payment_method_data[type]", "us_bank_account"),
             ("payment_method_data[us_bank_account][financial_connections_account]", account_id),
-            ("payment_method_data[billing_details][name]", "Jenny Rosen")])
-        pm_id = created.json().get("payment_method") if created.status == 200 else None
+            ("payment_method_data[billing_details][name]", "Jenny Rosen")], expect=200 if refusal is None else 400)
+        if refusal is not None:
+            assert created.json()["error"]["code"] == refusal, created.body
+        pm_id = created.json().get("payment_method") if refusal is None else None
         if pm_id is None:
             return
         self.payment_methods[pm_id] = account_id
-        token = self.call("POST", "/v1/tokens", {"bank_account[payment_method]": pm_id})
+        token = self.call("POST", "/v1/tokens", {"bank_account[payment_method]": pm_id}, expect=None)
         if token.status != 200:
             return
         if self.connected is None:
@@ -337,8 +409,7 @@ class RelinkWorld(RuleBasedStateMachine):
     @invariant()
     def accounts_agree_with_their_causes_and_authorizations(self) -> None:
         by_authorization: dict[str, list[dict[str, Any]]] = {}
-        for account_id in self.known:
-            account = self.call("GET", f"{FC}/accounts/{account_id}").json()
+        for account in self._all_accounts():
             inactive = (account.get("status_details") or {}).get("inactive")
             if account["status"] == "inactive":
                 assert inactive is not None and inactive["cause"] in CAUSES, account
@@ -348,17 +419,15 @@ class RelinkWorld(RuleBasedStateMachine):
             by_authorization.setdefault(account["authorization"], []).append(account)
         for authorization_id, members in by_authorization.items():
             status = self.call("GET", f"{FC}/authorizations/{authorization_id}").json()["status"]
-            if all(m["status"] == "disconnected" for m in members) and len(members) == self._members(authorization_id):
+            # every account of the authorization is known here, so the rule is exact: disconnected when all are;
+            # inactive when one needs a relink; active otherwise (with active accounts it is never disconnected)
+            if all(m["status"] == "disconnected" for m in members):
                 assert status == "disconnected", (authorization_id, members)
             elif any(m["status"] == "inactive" and m["status_details"]["inactive"]["action"] == "relink_required"
                      for m in members):
                 assert status == "inactive", (authorization_id, members)
             else:
-                assert status in {"active", "disconnected"}, (authorization_id, status, members)
-
-    def _members(self, authorization_id: str) -> int:
-        listed = self.call("GET", f"{FC}/accounts?limit=100").json()["data"]
-        return sum(1 for a in listed if a["authorization"] == authorization_id)
+                assert status == "active", (authorization_id, status, members)
 
     @invariant()
     def a_payment_method_is_blocked_exactly_when_its_number_is_not_transactable(self) -> None:
@@ -379,14 +448,23 @@ class RelinkWorld(RuleBasedStateMachine):
 
     @invariant()
     def pending_webhooks_counts_the_deliveries_not_yet_successful(self) -> None:
-        state = self.caller.app.state.emulator  # in process: compare with the outbox itself, under the lock
+        state = self.caller.app.state.emulator
         backend = state.backends.get("fuzz")
         outbox = state.dispatcher.outbox(backend)
-        with backend.lock:
-            open_deliveries = Counter(d.event for d in outbox.deliveries.values() if d.status != "succeeded")
-            pending = {event.id: event.pending_webhooks for event in backend.events.table.values()}
-        for event_id, count in pending.items():
-            assert count == open_deliveries[event_id], (event_id, count, open_deliveries[event_id])
+
+        def open_deliveries() -> Counter[str]:  # the deliveries themselves, from the outbox, under the lock
+            with backend.lock:
+                return Counter(d.event for d in outbox.deliveries.values() if d.status != "succeeded")
+
+        for _ in range(50):  # attempts go on in the background: compare with a moment in which none finished
+            before = open_deliveries()
+            events = self._all_events()  # what the API renders
+            if open_deliveries() == before:
+                break
+        else:
+            raise AssertionError("deliveries kept finishing while the events were read")
+        for event in events:
+            assert event["pending_webhooks"] == before[event["id"]], (event["id"], event["pending_webhooks"])
         STATS["checks"] += 1  # invariants run once at the start of a program and after each step
 
     @invariant()

@@ -110,3 +110,19 @@ def test_requestlog_masks_secrets() -> None:
     masked = mask_params({"client_secret": "fcsess_client_secret_abcd1234", "nested": {"k": "sk_live_" + "zzzzzzz9876"},
                           "items": ["whsec_abcdefgh"]})
     assert masked == {"client_secret": "****1234", "nested": {"k": "sk_live_****9876"}, "items": ["whsec_****efgh"]}
+
+
+def test_events_caused_by_a_timer_carry_the_instant_it_was_due() -> None:
+    """A scheduled deactivation happens at its date, not when the next request (or the worker) notices: so two
+    copies of a world moved through the same date agree on `created`, whenever each one ticked."""
+    backend = Backend("ns", seed=1)
+    backend.clock.freeze()
+    start = backend.clock.now()
+    backend.timers.at(start + 100, lambda due: emit(backend, backend.automatic(), "x.first", lambda v: {}))
+    backend.timers.at(start + 250, lambda due: emit(backend, backend.automatic(), "x.second", lambda v: {}))
+    backend.clock.advance(86_400)
+    assert backend.tick() == 2
+    request = emit(backend, Call(version=parse("2026-10-28.endive")), "x.by_request", lambda v: {})
+    created = {event.type: event.created for event in backend.events.table.values()}
+    assert created == {"x.first": int(start + 100), "x.second": int(start + 250), "x.by_request": int(start) + 86_400}
+    assert request.created == backend.clock.timestamp() and backend.happening is None
