@@ -10,8 +10,9 @@ their account's number is not transactable, `relink_result` names what a relink 
 change has exactly one event of the right type, and every event's `pending_webhooks` is the number of its deliveries
 not yet successful.
 
-Bounded for CI (`STRIPE_FC_FUZZ_EXAMPLES`, default 25 programs of up to 30 steps); a longer run:
-`STRIPE_FC_FUZZ_EXAMPLES=2000 pytest tests/reliability/test_state_machine.py`."""
+Bounded for CI (`STRIPE_FC_FUZZ_EXAMPLES`, default 25 programs of up to 30 steps), drawn with a new seed each
+run; a longer run: `STRIPE_FC_FUZZ_EXAMPLES=2000 pytest tests/reliability/test_state_machine.py`, one seed again:
+`pytest tests/reliability/test_state_machine.py --hypothesis-seed=N`."""
 
 from __future__ import annotations
 
@@ -475,7 +476,10 @@ class RelinkWorld(RuleBasedStateMachine):
 
 
 RelinkWorld.TestCase.settings = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
-                                         suppress_health_check=[HealthCheck.too_slow])
+                                         suppress_health_check=[HealthCheck.too_slow], derandomize=False,
+                                         database=None, print_blob=True)
+"""Unlike the rest of the suite, the programs are drawn anew each run (CI included), so run after run explores
+different worlds; a failure prints `--hypothesis-seed=…` and a `@reproduce_failure` blob that replay it."""
 TestRelinkWorld = RelinkWorld.TestCase
 
 
