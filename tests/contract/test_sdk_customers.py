@@ -68,8 +68,9 @@ def test_sdk_idempotent_replay_and_mismatch(stripe_client: stripe.StripeClient) 
 def test_sdk_two_keys_are_isolated(stripe_emulator: RunningEmulator, stripe_client: stripe.StripeClient) -> None:
     mine = stripe_client.v1.customers.create(params={"name": "mine"})
     other = client_for("sk_test_isolation_other_namespace", stripe_emulator.url)
-    with pytest.raises(stripe.InvalidRequestError):
+    with pytest.raises(stripe.InvalidRequestError) as info:
         other.v1.customers.retrieve(mine.id)
+    assert (info.value.http_status, info.value.code, info.value.param) == (404, "resource_missing", "id")
     assert all(c.id != mine.id for c in other.v1.customers.list().data)
 
 

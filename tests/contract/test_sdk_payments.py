@@ -87,7 +87,7 @@ def test_payouts_flow_of_the_document(world: World, stripe_emulator: RunningEmul
     without_customer = pytest.raises(stripe.InvalidRequestError)
     with without_customer as info:
         client.v1.tokens.create(params={"bank_account": {"payment_method": setup_intent.payment_method}})
-    assert info.value.param == "customer"
+    assert (info.value.code, info.value.param) == ("parameter_missing", "customer")
 
 
 def test_current_versions_use_allowed_payment_method_types(world: World) -> None:

@@ -24,19 +24,21 @@ def caller() -> Iterator[AsgiCaller]:
     running.close()
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/_emulator/requests"), ("POST", "/_emulator/reset"), ("GET", "/_emulator/clock"),
-    ("GET", "/_emulator/faults"), ("GET", "/_emulator/dashboard"), ("GET", "/_emulator/webhooks/deliveries"),
-    ("POST", "/v1/test_helpers/financial_connections/accounts/fca_x/deactivate"),
+@pytest.mark.parametrize(("method", "path", "with_token"), [
+    ("GET", "/_emulator/requests", 200), ("POST", "/_emulator/reset", 200), ("GET", "/_emulator/clock", 200),
+    ("GET", "/_emulator/faults", 200), ("GET", "/_emulator/dashboard", 200),
+    ("GET", "/_emulator/webhooks/deliveries", 200),
+    ("POST", "/v1/test_helpers/financial_connections/accounts/fca_x/deactivate", 404),  # past the token: no account
 ])
-def test_control_plane_and_test_helpers_refuse_without_the_token(caller: AsgiCaller, method: str, path: str) -> None:
+def test_control_plane_and_test_helpers_refuse_without_the_token(caller: AsgiCaller, method: str, path: str,
+                                                                  with_token: int) -> None:
     missing = caller.request(method, path, headers=AUTH)
     assert missing.status == 401 and "Emulator-Control-Token" in missing.json()["error"]["message"]
     assert missing.json()["error"]["type"] == "invalid_request_error"
     wrong = caller.request(method, path, headers={**AUTH, "Emulator-Control-Token": "guess"})
     assert wrong.status == 401 and "does not match" in wrong.json()["error"]["message"]
     allowed = caller.request(method, path, headers={**AUTH, "Emulator-Control-Token": TOKEN})
-    assert allowed.status != 401
+    assert allowed.status == with_token, allowed.body
 
 
 def test_the_api_health_and_client_endpoints_stay_open(caller: AsgiCaller) -> None:

@@ -187,9 +187,14 @@ def test_fc_scheduled_deactivation_happens_on_the_clock(api: Api) -> None:
     assert gone["status"] == "inactive" and gone["status_details"]["inactive"]["cause"] == "access_expired"
     deactivated = events(api, "financial_connections.account.deactivated")
     assert len(deactivated) == 2 and all(e["request"]["id"] is None for e in deactivated)
-    past = error(api.post(f"{HELPERS}/accounts/{checking['id']}/schedule_deactivation",
-                          {"expected_deactivation_date": str(now)}, headers=PREVIEW))
-    assert past["param"] in ("account", "expected_deactivation_date")
+    inactive = error(api.post(f"{HELPERS}/accounts/{checking['id']}/schedule_deactivation",
+                              {"expected_deactivation_date": str(when + DAY)}, headers=PREVIEW))
+    assert inactive["param"] == "account" and "only an active account" in inactive["message"]
+    fresh = linked(api, customer(api), "Sample Checking Account")[0]
+    later = api.get("/_emulator/clock").json()["now"]
+    past = error(api.post(f"{HELPERS}/accounts/{fresh['id']}/schedule_deactivation",
+                          {"expected_deactivation_date": str(later)}, headers=PREVIEW))
+    assert past["param"] == "expected_deactivation_date" and "in the future" in past["message"]
 
 
 def test_fc_relink_before_a_scheduled_deactivation_cancels_it(api: Api) -> None:
