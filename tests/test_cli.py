@@ -215,11 +215,15 @@ def test_cli_served_requests_do_not_wait_for_delayed_acks(serve: type[Served]) -
     assert match is not None
     with httpx.Client(base_url=match.group(1)) as client:
         client.get("/_emulator/health")
-        started = time.perf_counter()
-        for _ in range(20):
+        times = []
+        for _ in range(21):
+            started = time.perf_counter()
             client.get("/_emulator/health")
-        per_request = (time.perf_counter() - started) / 20
-    assert per_request < 0.02, f"{per_request * 1000:.1f} ms per keep-alive request"
+            times.append(time.perf_counter() - started)
+    # a missing TCP_NODELAY adds ~40 ms to *every* request, so even the median would be past 30 ms; a loaded machine
+    # slows some requests, not the median of 21
+    median = sorted(times)[10]
+    assert median < 0.03, f"median {median * 1000:.1f} ms per keep-alive request"
     assert served.stop(signal.SIGINT) == 0
 
 

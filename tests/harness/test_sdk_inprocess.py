@@ -35,7 +35,9 @@ def test_harness_server_answers_keep_alive_requests_quickly() -> None:
 
     with EmulatorServer() as server, httpx.Client(base_url=server.url) as client:
         client.get("/_emulator/health")
-        started = time.perf_counter()
-        for _ in range(20):
+        times = []
+        for _ in range(21):
+            started = time.perf_counter()
             client.get("/_emulator/health")
-        assert (time.perf_counter() - started) / 20 < 0.02
+            times.append(time.perf_counter() - started)
+        assert sorted(times)[10] < 0.03  # a delayed ACK would put every request, the median too, past 40 ms

@@ -4,7 +4,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from stripe._encode import _api_encode
 
@@ -106,6 +106,7 @@ def _expected(value: Any, raw_bool: bool = False, list_as_hash: bool = False) ->
     return value
 
 
+@settings(deadline=None)  # no wall-time limit per example: it must hold on a loaded CI machine
 @given(st.dictionaries(_keys, _values, max_size=5))
 def test_form_round_trips_the_sdk_encoder(params: dict[str, Any]) -> None:
     wire = urlencode(list(_api_encode(params)))
