@@ -76,15 +76,10 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _copy_checkout(destination: Path) -> None:
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout.split()
-    for name in files:
-        source = ROOT / name
-        if source.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+def _clone_head(destination: Path) -> None:
+    """A real clone of the committed HEAD, as a newcomer gets it (untracked or uncommitted files are not in it)."""
+    subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(ROOT), str(destination)], check=True,
+                   capture_output=True, timeout=BOUND)
 
 
 def _wait_ready(process: subprocess.Popen[str]) -> str:
@@ -115,24 +110,36 @@ def _stop(process: subprocess.Popen[str]) -> int:
             process.stdout.close()
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list the checkout's files")
-def test_readme_serve_command_works_verbatim_in_a_fresh_checkout(tmp_path: Path) -> None:
-    if not _port_free(12111):
-        pytest.skip("port 12111 is in use on this machine (an emulator already running?); the README command binds it")
-    _copy_checkout(tmp_path)
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git to clone the repository")
+def test_readme_serve_command_works_verbatim_in_a_fresh_clone(tmp_path: Path) -> None:
+    """Verbatim when the README's port is free; on a machine where something holds 12111, the same command with
+    `--port 0` appended (that the default is 12111 is checked by the next test)."""
+    checkout = tmp_path / "checkout"
+    _clone_head(checkout)
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
-    process = subprocess.Popen(["bash", "-c", SERVE], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+    verbatim = _port_free(12111)
+    command = SERVE if verbatim else SERVE + " --port 0"
+    process = subprocess.Popen(["bash", "-c", command], cwd=checkout, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         url = _wait_ready(process)
-        assert url == "http://127.0.0.1:12111"
+        assert url == "http://127.0.0.1:12111" if verbatim else url.startswith("http://127.0.0.1:")
         assert httpx.get(f"{url}/_emulator/health", timeout=10).json()["status"] == "ok"
         created = httpx.post(f"{url}/v1/customers", auth=("sk_test_readme", ""), data={"email": "r@example.com"})
         assert created.status_code == 200 and created.json()["id"].startswith("cus_")
     finally:
         code = _stop(process)
     assert code == 0
+
+
+def test_readme_serve_default_is_the_readmes_address() -> None:
+    from emulator.__main__ import serve
+
+    defaults = {param.name: param.default for param in serve.params}
+    shown = re.search(r"http://127\.0\.0\.1:(\d+)", README[: README.index("```")])
+    assert shown is not None and (defaults["host"], defaults["port"]) == ("127.0.0.1", int(shown.group(1)))
+    assert shown.group(1) == "12111"  # stripe-mock's port, so existing configurations work unchanged
 
 
 def test_readme_wheel_installs_and_serves_and_runs_the_example_consumer(tmp_path: Path) -> None:
@@ -177,7 +184,11 @@ def test_readme_wheel_installs_and_serves_and_runs_the_example_consumer(tmp_path
                            cwd=example, capture_output=True, text=True, timeout=BOUND)
     assert suite.returncode == 0, suite.stdout[-3000:] + suite.stderr[-2000:]
     summary = suite.stdout.strip().splitlines()[-1]
-    assert re.search(r"\b2[0-9] passed\b", summary), summary  # the built-in library, its scenario, its tests
+    # every built-in scenario (one per file), the example's own scenario file, and its test functions
+    expected = (len(list((ROOT / "scenarios").glob("*.scenario.yaml")))
+                + len(list((example / "tests").glob("*.scenario.yaml")))
+                + sum(path.read_text().count("\ndef test_") for path in (example / "tests").glob("test_*.py")))
+    assert re.search(rf"\b{expected} passed\b", summary) and "failed" not in summary, (expected, summary)
 
 
 def test_readme_lists_every_test_institution_and_account() -> None:
@@ -190,12 +201,21 @@ def test_readme_lists_every_test_institution_and_account() -> None:
             assert f"{account.display_name} ({account.subcategory}, {account.last4}" in row, account.display_name
 
 
-def test_readme_documents_every_endpoint() -> None:
+def endpoint_index() -> str:
+    """The README's list of every endpoint, made from the route tables (this test keeps the two equal)."""
+    from emulator.http import browser, control, dashboard
     from emulator.http.routes import API
 
-    for endpoint in API:
-        tail = endpoint.path.split("/v1/")[-1].split("{")[0].rstrip("/").split("/")[-1]
-        assert tail in README, endpoint.path
+    def shown(path: str) -> str:
+        return re.sub(r"\{(\w+)\}", r":\1", path)
+
+    rows = [f"`{e.method} {shown(e.path)}`" for e in API]
+    rows += [f"`{method} {shown(path)}`" for method, path, _ in [*control.ROUTES, *browser.ROUTES, *dashboard.ROUTES]]
+    return "<!-- endpoint index: python -m tests.test_readme --endpoints -->\n" + " ·\n".join(rows) + "\n"
+
+
+def test_readme_documents_every_endpoint() -> None:
+    assert endpoint_index() in README, "regenerate the endpoint index: python -m tests.test_readme --endpoints"
 
 
 RELIABILITY_ROWS = {
@@ -228,5 +248,8 @@ def test_readme_reliability_figures_are_the_committed_run() -> None:
     assert figures["server_errors"] == 0 and figures["events_lost"] == 0 and figures["pytest_exit_code"] == 0
 
 
-if __name__ == "__main__":  # print the table to paste into the README
-    print(reliability_table(json.loads((ROOT / "tests" / "reliability" / "figures.json").read_text())))
+if __name__ == "__main__":  # print the table (or, with --endpoints, the endpoint index) to paste into the README
+    if "--endpoints" in sys.argv:
+        print(endpoint_index(), end="")
+    else:
+        print(reliability_table(json.loads((ROOT / "tests" / "reliability" / "figures.json").read_text())))
