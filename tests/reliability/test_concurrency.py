@@ -125,20 +125,33 @@ def test_sixteen_threads_four_namespaces_no_cross_talk_and_consistent_counts(ser
     STATS["server_errors"] += sum(n for status, n in tally.statuses.items() if status >= 500)
 
 
+HOLD_S = 0.5
+
+
 def test_concurrent_requests_with_one_idempotency_key_create_exactly_one_object(server: EmulatorServer) -> None:
     namespace = "idem"
     start = threading.Barrier(THREADS)
+    with client(server, namespace) as http:  # every request is held HOLD_S on the server before it runs
+        assert http.post("/_emulator/faults", data={"method": "POST", "path_prefix": "/v1/customers",
+                                                    "latency_ms": str(int(HOLD_S * 1000)),
+                                                    "count": str(THREADS)}).status_code == 200
 
     def create(_: int) -> httpx.Response:
         with client(server, namespace) as http:
             start.wait(timeout=30)
             return http.post("/v1/customers", data={"name": "once"}, headers={"Idempotency-Key": "race-1"})
 
+    started = time.monotonic()
     with ThreadPoolExecutor(THREADS) as pool:
         responses = list(pool.map(create, range(THREADS), timeout=FINISH_BOUND_S))
+    spent = time.monotonic() - started
+    # they overlapped: one after another, the holds alone would take THREADS × HOLD_S = 8 s
+    assert spent < THREADS * HOLD_S / 2, f"{spent:.1f} s: the requests did not run at the same time"
+    assert all(r.headers.get("Emulator-Fault") for r in responses)  # each one was held
     ok = [r for r in responses if r.status_code == 200]
     in_flight = [r for r in responses if r.status_code == 409]
     assert len(ok) + len(in_flight) == THREADS, [r.status_code for r in responses]
     assert len({r.json()["id"] for r in ok}) == 1
+    assert [r.headers.get("Idempotent-Replayed") for r in ok].count(None) == 1  # one ran; the others replayed it
     assert all(r.json()["error"]["code"] == "idempotency_key_in_use" for r in in_flight)
     assert len(every_object(server, namespace, "/v1/customers")) == 1
