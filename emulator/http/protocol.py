@@ -67,11 +67,6 @@ class GuardedProtocol(_HeaderDeadline, _Base):
     """The protocol `serve` runs: uvicorn's, with the header deadline."""
 
 
-class GuardedH11Protocol(_HeaderDeadline, H11Protocol):
-    """The same on h11 (for tests of both parsers)."""
-
-
-def protocol(header_timeout: float, base: str = "auto") -> type[asyncio.Protocol]:
+def protocol(header_timeout: float) -> type[asyncio.Protocol]:
     """A protocol class for `uvicorn.Config(http=…)` with this header deadline."""
-    chosen = GuardedH11Protocol if base == "h11" else GuardedProtocol
-    return type(chosen.__name__, (chosen,), {"header_timeout": header_timeout})
+    return type(GuardedProtocol.__name__, (GuardedProtocol,), {"header_timeout": header_timeout})
