@@ -20,6 +20,7 @@ import http.server
 import json
 import os
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -65,9 +66,16 @@ STATS: Counter[str] = Counter()
 
 def _same(restored: dict[str, Any], original: dict[str, Any], when: str) -> None:
     for view, body in original.items():
-        if view == "/_emulator/clock":  # an unfrozen clock flows between the two reads
+        if view == "/_emulator/clock":  # an unfrozen clock flows between the two reads: by as much as real time did
             assert restored[view]["frozen"] == body["frozen"], f"{when}: {view} differs"
-            assert abs(restored[view]["now"] - body["now"]) <= 5, f"{when}: {view} differs"
+            if body["frozen"]:
+                assert restored[view]["now"] == body["now"], f"{when}: frozen clocks differ"
+                continue
+            # each clock was read some time within its request: the same offset from real time means the two
+            # readings differ from their read times by the same amount, give or take the requests' own durations
+            offsets = [clock["now"] - (clock["sent"] + clock["answered"]) / 2 for clock in (restored[view], body)]
+            slack = sum((clock["answered"] - clock["sent"]) / 2 for clock in (restored[view], body)) + 0.001
+            assert abs(offsets[0] - offsets[1]) <= slack, f"{when}: clocks {abs(offsets[0] - offsets[1]):.3f}s apart"
             continue
         if restored[view] != body:  # say how: the first item that differs, both ways
             mine, theirs = restored[view].get("data", [restored[view]]), body.get("data", [body])
@@ -391,9 +399,10 @@ class RelinkWorld(RuleBasedStateMachine):
                  *[f"/v1/accounts/{acct}/external_accounts/{ext}" for ext, (acct, _) in self.externals.items()]]
         seen: dict[str, Any] = {}
         for view in views:
+            sent = time.time()
             body = caller.request("GET", view, headers=self.headers).json()
-            if view == "/_emulator/clock":  # the clock flows (unfrozen) between two reads
-                body = {"frozen": body["frozen"], "now": body["now"]}
+            if view == "/_emulator/clock":  # the clock flows (unfrozen) between two reads: note when it was read
+                body = {"frozen": body["frozen"], "now": body["now_float"], "sent": sent, "answered": time.time()}
             if view.startswith("/v1/events"):  # deliveries go on in the old world while we compare; the
                 for event in body["data"]:  # restored world's counts are checked by the invariant
                     event.pop("pending_webhooks")
