@@ -17,6 +17,8 @@ from emulator.core.versions import parse
 from emulator.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+EVERY_INTERFACE = ("0.0.0.0", "::")
+"""`--host` values that bind every interface: they name no host a client could send in `Host`."""
 KEEP_ALIVE_SECONDS = 5
 """An idle kept-alive connection is closed after this long (uvicorn's default, stated in the README)."""
 
@@ -136,7 +138,7 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
                 "--allow-remote needs --control-token: on the network, the control plane and test helpers (which "
                 "can read and change every namespace) must not be open to anyone who can reach the port."
             )
-        if host in ("0.0.0.0", "::") and not allowed_hosts:
+        if host in EVERY_INTERFACE and not allowed_hosts:
             raise click.UsageError(
                 f"--host {host} answers on every interface: name the hosts clients reach it by with --allowed-host "
                 "NAME (requests with any other Host header are refused).")
@@ -153,7 +155,7 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
         refusal = HostPolicy(hooks).refusal(forward_to)
         if refusal is not None:
             raise click.BadParameter(refusal, param_hint="--forward-to")
-    named = (host,) if not is_loopback(host) and host not in ("0.0.0.0", "::") else ()
+    named = (host,) if not is_loopback(host) and host not in EVERY_INTERFACE else ()
     settings = Settings(host=host, port=port, seed=seed, default_api_version=api_version, log_level=log_level,
                         forward_to=forward_to, webhook_secret=webhook_secret, webhook_timeout=webhook_timeout,
                         cors_origins=cors_origins, rate_limit=rate_limit, allowed_hosts=(*named, *allowed_hosts),

@@ -248,9 +248,8 @@ class Decoder:
         return obj
 
     def _items(self, body: Any, path: str, depth: int) -> list[Any]:
-        if not isinstance(body, list):
-            raise SnapshotError(f"{path}: expected a list, found {type(body).__name__}")
-        return [self._decode(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(body)]
+        return [self._decode(item, f"{path}[{index}]", depth + 1)
+                for index, item in enumerate(self._raw_list(body, path))]
 
     def _decode_tagged(self, value: dict[str, Any], ref: Any, path: str, depth: int) -> Any:
         tags = [k for k in value if k.startswith("$") and k != "$id"]

@@ -43,18 +43,22 @@ def host_name(header: str) -> str:
     return name if sep and port.isdigit() and ":" not in name else header
 
 
-def host_allowed(header: str, names: tuple[str, ...]) -> bool:
-    """A `Host` header the server answers to: a loopback host, or one of `names` (exact, or `.domain` for a domain
-    and its subdomains)."""
-    host = host_name(header).rstrip(".")
-    if is_loopback_name(host):
-        return True
+def named(host: str, names: tuple[str, ...], *, wildcard: bool = False) -> bool:
+    """`host` is one of `names`: exactly (an IPv6 address with or without brackets), or under a `.domain` entry (the
+    domain and its subdomains); with `wildcard`, `*` names every host."""
+    host = host.lower().rstrip(".")
     for name in names:
         name = name.lower().rstrip(".")
-        if host == name or host == f"[{name}]" or (name.startswith(".") and (host.endswith(name)
-                                                                             or host == name[1:])):
+        if (wildcard and name == "*") or host in (name, f"[{name}]") or (
+                name.startswith(".") and (host.endswith(name) or host == name[1:])):
             return True
     return False
+
+
+def host_allowed(header: str, names: tuple[str, ...]) -> bool:
+    """A `Host` header the server answers to: a loopback host, or one of `names`."""
+    host = host_name(header).rstrip(".")
+    return is_loopback_name(host) or named(host, names)
 
 
 def forbidden_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -91,18 +95,10 @@ class HostPolicy:
         if host in METADATA_NAMES or (address is not None and forbidden_address(address)):
             return (f"Invalid URL: {url[:200]}. Webhooks are never delivered to link-local or cloud metadata "
                     "addresses.")
-        if is_loopback_name(host) or self._named(host):
+        if is_loopback_name(host) or named(host, self.allowed, wildcard=True):
             return None
         return (f"Invalid URL: {url[:200]}. This emulator delivers webhooks to loopback hosts only; start it with "
                 f"--webhook-hosts {host} to allow this host.")
-
-    def _named(self, host: str) -> bool:
-        for entry in self.allowed:
-            entry = entry.lower().rstrip(".")
-            if entry == "*" or entry == host or (entry.startswith(".") and (host.endswith(entry)
-                                                                          or host == entry[1:])):
-                return True
-        return False
 
     def resolved_refusal(self, host: str, addresses: list[str]) -> str | None:
         """Checked again at delivery time, on what the name resolved to (a name pointed at a metadata service, or
@@ -113,6 +109,6 @@ class HostPolicy:
                 continue
             if forbidden_address(address):
                 return f"{host} resolves to {address}, a link-local or metadata address"
-            if not address.is_loopback and not self._named(host.lower().rstrip(".")):
+            if not address.is_loopback and not named(host, self.allowed, wildcard=True):
                 return f"{host} resolves to {address}, which is not loopback (see --webhook-hosts)"
         return None

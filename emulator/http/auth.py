@@ -61,11 +61,16 @@ def parse_key(key: str) -> ApiKey:
     return ApiKey(kind=_KINDS[match.group(1)], namespace=match.group(3), masked=masked)
 
 
+def parse_secret_key(key: str) -> ApiKey:
+    """A secret or restricted test key (a publishable one is refused, as Stripe refuses it on secret endpoints)."""
+    api_key = parse_key(key)
+    if api_key.kind == "publishable":
+        raise AuthenticationError(messages.SECRET_KEY_REQUIRED, code="secret_key_required")
+    return api_key
+
+
 def authenticate(headers: Mapping[str, str], *, allow_publishable: bool = False) -> ApiKey:
     key = _extract(headers.get("authorization"))
     if key is None:
         raise AuthenticationError(messages.API_KEY_MISSING)
-    api_key = parse_key(key)
-    if api_key.kind == "publishable" and not allow_publishable:
-        raise AuthenticationError(messages.SECRET_KEY_REQUIRED, code="secret_key_required")
-    return api_key
+    return parse_key(key) if allow_publishable else parse_secret_key(key)

@@ -13,11 +13,10 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from emulator.core import messages
 from emulator.core.backend import Backend, Call
-from emulator.core.errors import AuthenticationError, StripeError
+from emulator.core.errors import StripeError
 from emulator.core.form import decode
-from emulator.http.auth import ApiKey, parse_key
+from emulator.http.auth import ApiKey, parse_secret_key
 from emulator.http.pipeline import read_body, state_of
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts, authorizations, bank, sessions
@@ -51,14 +50,14 @@ def _sections(request: Request, backend: Backend, key: str, csrf: str) -> list[t
     for account in accounts.table(backend).newest_first():
         tan = account.tan
         actions = action_form(ACTIONS, key, "deactivate", account.id, "Deactivate",
-                                    "<select name=cause aria-label=cause>" + "".join(
-                                        f"<option>{c}</option>" for c in bank.CAUSES) + "</select>")
+                              "<select name=cause aria-label=cause>" + "".join(
+                                  f"<option>{c}</option>" for c in bank.CAUSES) + "</select>")
         if tan is not None and tan.status == "transactable":
             actions += action_form(ACTIONS, key, "revoke_tan", account.id, "Revoke TAN")
             actions += action_form(ACTIONS, key, "expire_tan", account.id, "Expire TAN")
         if account.status == "active":
             actions += action_form(ACTIONS, key, "schedule_deactivation", account.id, "Schedule deactivation",
-                                         "<label> in <input name=days size=3 value=7> days</label>")
+                                   "<label> in <input name=days size=3 value=7> days</label>")
         account_rows.append([
             pages.e(account.id), pages.e(account.display_name), f"<span data-status>{pages.e(account.status)}</span>",
             _json(account.status_details(version)), pages.e("" if tan is None else tan.status), actions])
@@ -93,14 +92,6 @@ def _sections(request: Request, backend: Backend, key: str, csrf: str) -> list[t
     return out
 
 
-def _secret_key(text: str) -> ApiKey:
-    """The dashboard shows and changes a whole namespace: a secret or restricted key only, as the API requires."""
-    key = parse_key(text)
-    if key.kind == "publishable":
-        raise AuthenticationError(messages.SECRET_KEY_REQUIRED, code="secret_key_required")
-    return key
-
-
 def csrf_token(request: Request, key: ApiKey) -> str:
     """The token every dashboard form carries: derived from this server's secret and the namespace, so a page
     elsewhere cannot forge a form that acts on the dashboard (cross-site request forgery)."""
@@ -122,7 +113,7 @@ async def dashboard(request: Request) -> Response:
     if not key_text:
         return HTMLResponse(pages.key_form(PATH))
     try:
-        key = _secret_key(key_text)
+        key = parse_secret_key(key_text)  # it shows and changes a whole namespace: never with a publishable key
     except StripeError as error:
         return HTMLResponse(pages.problem(error.message), status_code=401)
     backend = state_of(request).backends.get(key.namespace)
@@ -138,7 +129,7 @@ async def action(request: Request) -> Response:
     try:
         raw = decode(await read_body(request, state_of(request).settings.max_body_bytes))
         form = {k: v for k, v in raw.items() if isinstance(v, str)}
-        key = _secret_key(form.get("key", ""))
+        key = parse_secret_key(form.get("key", ""))
     except StripeError as error:
         return HTMLResponse(pages.problem(error.message), status_code=error.http_status)
     if not _same_origin(request) or not hmac.compare_digest(form.get("csrf", ""), csrf_token(request, key)):
