@@ -129,15 +129,15 @@ def check(value: Any, hint: Any, path: str) -> None:
 
 
 def _check_union(value: Any, arms: tuple[Any, ...], path: str) -> None:
-    problems = []
     for arm in arms:
         try:
             check(value, arm, path)
             return
-        except Mismatch as problem:
-            problems.append(str(problem))
-    raise Mismatch(problems[-1] if len(problems) == 1 else f"{path}: {type(value).__name__} fits none of "
-                   f"{[getattr(arm, '__name__', str(arm)) for arm in arms]}")
+        except Mismatch:
+            continue
+    # a union has two arms or more (`Union[X]` is X), so the message names them all
+    names = [getattr(arm, "__name__", str(arm)) for arm in arms]
+    raise Mismatch(f"{path}: {type(value).__name__} fits none of {names}")
 
 
 def _check_scalar(value: Any, hint: type, path: str) -> None:

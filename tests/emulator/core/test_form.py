@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from stripe._encode import _api_encode
 
 from emulator.core.errors import InvalidRequestError
-from emulator.core.form import canonical, decode, parse_key
+from emulator.core.form import canonical, decode, merge, parse_key
 
 
 def test_form_parse_key_splits_brackets() -> None:
@@ -17,6 +17,9 @@ def test_form_parse_key_splits_brackets() -> None:
     assert parse_key("plain") == ["plain"]
     assert parse_key("broken[a") == ["broken[a"]
     assert parse_key("[a]") == ["[a]"]
+    assert parse_key("a[b]c") == ["a[b]c"]  # text after a bracket is not a segment
+    assert parse_key("a[b][c") == ["a[b][c"]
+    assert parse_key("a[]") == ["a", ""] and parse_key("a[][x]") == ["a", "", "x"]
 
 
 def test_form_decodes_nested_hashes() -> None:
@@ -48,12 +51,64 @@ def test_form_keeps_empty_strings_as_unset_markers() -> None:
     assert decode("metadata=&limits[accounts]=") == {"metadata": "", "limits": {"accounts": ""}}
 
 
-@pytest.mark.parametrize("body", ["a=1&a[b]=2", "a[b]=1&a=2", "a[]=1&a[x]=2", "a[][b]=1&a[]=2", "a[x]=1&a[x][y]=2"])
-def test_form_conflicting_shapes_are_a_400_naming_the_param(body: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ("a=1&a[b]=2", "a"),  # a value, then a hash
+        ("a[b]=1&a=2", "a"),  # a hash, then a value
+        ("a[]=1&a[x]=2", "a"),  # an array, then a hash
+        ("a[][b]=1&a[]=2", "a"),  # an array of hashes, then a plain item
+        ("a[][b]=1&a=2", "a"),  # an array of hashes, then a bare value
+        ("a[x]=1&a[x][y]=2", "a[x]"),  # the conflict one level down names the nested param
+        ("a[x][]=1&a[x][z]=2", "a[x]"),
+        ("a[][]=1", "a[][]"),  # an array directly inside an array has no form
+        ("a[]=1&a[][k]=2", "a"),  # plain items, then a hash item
+    ],
+)
+def test_form_conflicting_shapes_are_a_400_naming_the_param(body: str, param: str) -> None:
     with pytest.raises(InvalidRequestError) as info:
         decode(body)
-    assert info.value.param is not None and info.value.param.startswith("a")
-    assert info.value.http_status == 400
+    assert (info.value.param, info.value.http_status, info.value.code) == (param, 400, None)
+    assert info.value.message == f"Invalid {param}: it was sent both as a value and as a hash or array."
+
+
+def test_form_repeated_bare_keys_and_appended_items_make_one_array() -> None:
+    assert decode("a=1&a=2&a=3") == {"a": ["1", "2", "3"]}
+    assert decode("a[]=1&a=2&a[]=3") == {"a": ["1", "2", "3"]}
+    assert decode("h[x]=1&h[y]=2&h[z][]=3&h[z][]=4") == {"h": {"x": "1", "y": "2", "z": ["3", "4"]}}
+
+
+def test_form_array_of_hashes_starts_a_new_item_only_when_the_key_is_taken() -> None:
+    # a deeper key not yet set in the last item joins that item
+    assert decode("x[][k][m]=1&x[][k][n]=2") == {"x": [{"k": {"m": "1", "n": "2"}}]}
+    # the same deep key again starts the next item
+    assert decode("x[][k][m]=1&x[][k][m]=2") == {"x": [{"k": {"m": "1"}}, {"k": {"m": "2"}}]}
+    # a key holding a value, then the same key as a hash: the next item
+    assert decode("x[][k]=1&x[][k][m]=2") == {"x": [{"k": "1"}, {"k": {"m": "2"}}]}
+    # an array inside an item is appended to in a new item each time (as `a[][k][]` is ambiguous)
+    assert decode("x[][k][]=1&x[][k][]=2") == {"x": [{"k": ["1"]}, {"k": ["2"]}]}
+    assert decode("x[][a]=1&x[][b]=2&x[][a]=3&x[][b]=4") == {"x": [{"a": "1", "b": "2"}, {"a": "3", "b": "4"}]}
+
+
+def test_form_refuses_keys_deeper_than_sixteen_levels_and_more_than_ten_thousand_pairs() -> None:
+    sixteen = "a" + "[b]" * 15
+    assert decode(f"{sixteen}=1") != {}
+    seventeen = "a" + "[b]" * 16
+    with pytest.raises(InvalidRequestError) as info:
+        decode(f"{seventeen}=1")
+    assert (info.value.code, info.value.param) == ("parameter_unknown", seventeen)
+    assert info.value.message == f"Received unknown parameter: {seventeen}"
+    assert len(decode("&".join(f"k{i}=v" for i in range(10_000)))) == 10_000
+    with pytest.raises(InvalidRequestError) as many:
+        decode("&".join(f"k{i}=v" for i in range(10_001)))
+    assert many.value.message == "Invalid request: too many parameters (at most 10000)."
+
+
+def test_form_merge_lets_the_body_win_and_keeps_both_sides() -> None:
+    query = {"limit": "3", "expand": ["data.customer"]}
+    body = {"limit": "5", "name": "B"}
+    assert merge(query, body) == {"limit": "5", "expand": ["data.customer"], "name": "B"}  # type: ignore[arg-type]
+    assert query == {"limit": "3", "expand": ["data.customer"]}
 
 
 def test_form_non_utf8_body_is_a_400() -> None:
@@ -70,6 +125,10 @@ def test_form_percent_encoded_non_utf8_is_a_400() -> None:
 def test_form_canonical_ignores_key_order() -> None:
     assert canonical(decode("a=1&b[c]=2")) == canonical(decode("b[c]=2&a=1"))
     assert canonical(decode("a=1")) != canonical(decode("a=2"))
+    assert canonical({"b": ["1", "2"], "a": {"y": "", "x": "3"}}) == "{'a':{'x':'3','y':''},'b':['1','2']}"
+    # array order matters, a value is not a one-item array, and a key is not its value
+    assert canonical(decode("a=1&a=2")) != canonical(decode("a=2&a=1"))
+    assert canonical({"a": "1"}) != canonical({"a": ["1"]}) and canonical({"a": "b"}) != canonical({"ab": ""})
 
 
 # --- round trip with the stripe SDK's own encoder -------------------------------------------------------------

@@ -12,6 +12,7 @@ from emulator.core.spec import (
     Boolean,
     Choice,
     Context,
+    Decimal,
     Email,
     Field,
     Hash,
@@ -20,6 +21,7 @@ from emulator.core.spec import (
     Range,
     Rejected,
     String,
+    Url,
     apply_metadata,
     params,
     validate,
@@ -222,3 +224,70 @@ def test_spec_until_and_optional_from() -> None:
         validate(spec, decode("country=US"), GA)
     assert (required.value.code, required.value.param) == ("parameter_missing", "holder")
     assert validate(spec, decode("country=US"), PREVIEW) == {"country": "US"}
+
+
+def test_spec_range_bounds_are_exactly_gt_gte_lt_lte_and_integers() -> None:
+    spec = params({"created": Field(Range())})
+    both = validate(spec, decode("created[gt]=1&created[gte]=2&created[lt]=9&created[lte]=8"), GA)
+    assert both == {"created": {"gt": 1, "gte": 2, "lt": 9, "lte": 8}}
+    with pytest.raises(InvalidRequestError) as bound:
+        validate(spec, decode("created[lte]=soon"), GA)
+    assert (bound.value.param, bound.value.message) == ("created[lte]", "Invalid integer: soon")
+    with pytest.raises(InvalidRequestError) as plain:
+        validate(spec, decode("created=soon"), GA)
+    assert (plain.value.param, plain.value.message) == ("created", "Invalid integer: soon")
+
+
+def test_spec_decimal_within_bounds() -> None:
+    spec = params({"probability": Field(Decimal(minimum=0.0, maximum=1.0))})
+    assert validate(spec, {"probability": "0.25"}, GA) == {"probability": 0.25}
+    assert validate(spec, {"probability": "0"}, GA) == {"probability": 0.0}
+    assert validate(spec, {"probability": "1"}, GA) == {"probability": 1.0}
+    for raw in ("abc", "nan", "inf", "-inf", "1" * 33, ["0.5"]):
+        with pytest.raises(InvalidRequestError) as info:
+            validate(spec, {"probability": raw}, GA)  # type: ignore[dict-item]
+        shown = raw if isinstance(raw, str) else repr(raw)
+        assert (info.value.param, info.value.message) == ("probability", f"Invalid decimal: {shown}"), raw
+    assert validate(spec, {"probability": "0." + "1" * 30}, GA)["probability"] < 1.0  # 32 characters are fine
+    with pytest.raises(InvalidRequestError) as small:
+        validate(spec, {"probability": "-0.01"}, GA)
+    assert (small.value.param, small.value.message) == ("probability",
+                                                        "This value must be greater than or equal to 0.0.")
+    with pytest.raises(InvalidRequestError) as large:
+        validate(spec, {"probability": "1.5"}, GA)
+    assert (large.value.param, large.value.message) == ("probability", "This value must be less than or equal to 1.0.")
+    with pytest.raises(InvalidRequestError) as empty:
+        validate(spec, {"probability": ""}, GA)
+    assert (empty.value.code, empty.value.param) == ("parameter_invalid_empty", "probability")
+    unbounded = params({"x": Field(Decimal())})
+    assert validate(unbounded, {"x": "-1e9"}, GA) == {"x": -1e9}
+
+
+def test_spec_shown_values_are_cut_at_eighty_characters() -> None:
+    spec = params({"n": Field(Integer())})
+    for raw, shown in (("9" * 79 + "x", "9" * 79 + "x"), ("9" * 80 + "x", "9" * 80 + "…")):
+        with pytest.raises(InvalidRequestError) as info:
+            validate(spec, {"n": raw}, GA)
+        assert info.value.message == f"Invalid integer: {shown}"
+
+
+def test_spec_url_must_be_absolute_http_or_https() -> None:
+    spec = params({"return_url": Field(Url())})
+    assert validate(spec, {"return_url": "https://example.com/done?x=1"}, GA) == {
+        "return_url": "https://example.com/done?x=1"}
+    for raw in ("example.com/done", "javascript:alert(1)", "ftp://example.com/", "/relative"):
+        with pytest.raises(InvalidRequestError) as info:
+            validate(spec, {"return_url": raw}, GA)
+        assert (info.value.code, info.value.param, info.value.message) == ("url_invalid", "return_url",
+                                                                           "Not a valid URL"), raw
+    with pytest.raises(InvalidRequestError) as long:
+        validate(spec, {"return_url": "https://example.com/" + "a" * 2030}, GA)
+    assert (long.value.param, long.value.message) == ("return_url",
+                                                      "Invalid return_url: must be at most 2048 characters")
+
+
+def test_spec_params_adds_expand_unless_told_not_to() -> None:
+    assert validate(params({}), decode("expand[]=customer"), GA) == {"expand": ["customer"]}
+    with pytest.raises(InvalidRequestError) as info:
+        validate(params({}, expand=False), decode("expand[]=customer"), GA)
+    assert (info.value.code, info.value.param) == ("parameter_unknown", "expand")
