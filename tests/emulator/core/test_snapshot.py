@@ -115,3 +115,114 @@ def test_snapshot_refuses_what_it_cannot_save_and_says_where(value: Any, where: 
 def test_snapshot_loading_resolves_only_the_emulators_own_functions_and_classes(document: Any) -> None:
     with pytest.raises(SnapshotError):
         decode(document)
+
+
+@pytest.mark.parametrize(("document", "message"), [
+    ({"a": {"$x": 1, "$y": 2}}, "$.a: more than one tag ($x, $y)"),
+    ({"b": {"$backend": True}}, "$.b: a backend reference outside a namespace"),
+    ({"d": {"$dict": [[1, 2], [3]]}}, "$.d: a $dict entry is not a [key, value] pair"),
+    ({"d": {"$dict": [7]}}, "$.d: a $dict entry is not a [key, value] pair"),
+    ({"d": {"$dict": {"k": "v"}}}, "$.d: expected a list, found dict"),
+    ({"t": {"$tuple": "ab"}}, "$.t: expected a list, found str"),
+    ({"q": {"$deque": [], "maxlen": -1}}, "$.q: a deque's maxlen must be null or a non-negative integer"),
+    ({"q": {"$deque": [], "maxlen": True}}, "$.q: a deque's maxlen must be null or a non-negative integer"),
+    ({"q": {"$deque": [], "maxlen": 1.5}}, "$.q: a deque's maxlen must be null or a non-negative integer"),
+    ({"x": {"$bytes": 5}}, "$.x: $bytes needs a string"),
+    ({"x": {"$version": None}}, "$.x: $version needs a string"),
+    ({"x": {"$date": []}}, "$.x: $date needs a string"),
+    ({"x": {"$lock": 1}}, "$.x: $lock needs a string"),
+    ({"x": {"$lock": "mutex"}}, "$.x: unknown lock kind 'mutex'"),
+    ({"x": {"$what": 1}}, "$.x: unknown tag '$what'"),
+    ({"x": {"$ref": 3}}, "$.x: reference 3 before its object"),
+    ({"x": {"$ref": "1"}}, "$.x: reference '1' before its object"),
+    ([{"$id": 1, "$tuple": []}, {"$id": 1, "$tuple": []}], "$[1]: a bad or repeated $id 1"),
+    ({"x": {"$id": True, "$tuple": []}}, "$.x: a bad or repeated $id True"),
+    ({"x": {"$id": "a", "$set": []}}, "$.x: a bad or repeated $id 'a'"),
+    ({"n": 2**63}, "$.n: an integer beyond 64 bits"),
+    ({"n": -(2**63) - 1}, "$.n: an integer beyond 64 bits"),
+    ({"n": float("inf")}, "$.n: a number that is not finite"),
+    ({"n": (1, 2)}, "$.n: a tuple is not a JSON value"),
+    ({"f": {"$function": "emulator.resources.customers:Customer.render"}},
+     "$.f: 'emulator.resources.customers:Customer.render' is not a function a snapshot may name"),
+    ({"f": {"$function": 7}}, "$.f: 7 is not a function a snapshot may name"),
+    ({"o": {"$object": "emulator.core.snapshot:saved", "state": {}}},
+     "$.o: 'emulator.core.snapshot:saved' is not a class a snapshot may name"),
+    ({"o": {"$object": "emulator.core.store:Table", "state": []}},
+     "$.o: the state of a emulator.core.store:Table is not a plain object"),
+    ({"o": {"$object": "emulator.core.store:Table", "state": {"$x": 1}}},
+     "$.o: the state of a emulator.core.store:Table is not a plain object"),
+    ({"p": {"$partial": 1}}, "$.p: a partial of something that is not a registered function"),
+    ({"p": {"$partial": {"$function": "emulator.resources.payments.connect:_as_rendered"}, "keywords": [1]}},
+     "$.p: a partial's keywords must be an object"),
+    ({"m": {"$method": 5, "self": {"x": 1}}}, "$.m: method 5 is not a registered method of a dict"),
+    ({"m": {"$method": "render", "self": {"x": 1}}}, "$.m: method 'render' is not a registered method of a dict"),
+])
+def test_snapshot_decoding_refuses_a_malformed_document_saying_exactly_where_and_why(document: Any,
+                                                                                      message: str) -> None:
+    with pytest.raises(SnapshotError) as raised:
+        decode(document)
+    assert str(raised.value) == message
+
+
+def test_snapshot_depth_is_counted_through_every_container() -> None:
+    def nested(levels: int, wrap: Any) -> Any:
+        value: Any = 1
+        for _ in range(levels):
+            value = wrap(value)
+        return value
+
+    wrappers = [lambda v: [v], lambda v: {"k": v}, lambda v: {"$tuple": [v]},
+                lambda v: {"$frozenset": [v]}, lambda v: {"$deque": [v]}, lambda v: {"$dict": [["k", v]]},
+                lambda v: {"$wrap": v}]
+    for wrap in wrappers:
+        decode(nested(48, wrap))  # each container is one level; 48 are allowed
+        with pytest.raises(SnapshotError, match="nested deeper than 48 levels"):
+            decode(nested(49, wrap))
+
+    def key(levels: int) -> Any:  # a $dict's key is one level below the $dict
+        return {"$dict": [[nested(levels, lambda v: {"$tuple": [v]}), 1]]}
+
+    decode(key(47))
+    with pytest.raises(SnapshotError, match="nested deeper than 48 levels"):
+        decode(key(48))
+
+
+def test_snapshot_decoding_keeps_a_plain_objects_id_out_of_its_keys_and_resolves_its_references() -> None:
+    document = [{"$id": 1, "a": 1}, {"$ref": 1}, {"$id": 2, "$wrap": [1, 2]}, {"$ref": 2}]
+    plain, same, wrapped, again = decode(document)
+    assert plain == {"a": 1} and same is plain and wrapped == [1, 2] and again is wrapped
+    queue = decode({"$deque": [1, 2, 3], "maxlen": 2})
+    assert list(queue) == [2, 3] and queue.maxlen == 2
+    assert decode({"$deque": [], "maxlen": 0}).maxlen == 0
+    assert decode({"$deque": [1]}).maxlen is None
+    assert decode({"$id": 5, "$set": [1]}) == {1} and decode({"$frozenset": [1]}) == frozenset({1})
+    assert decode({"$dict": [[{"$tuple": [1, 2]}, "pair"]]}) == {(1, 2): "pair"}
+    assert type(decode({"$lock": "rlock"})) is type(threading.RLock())
+    assert type(decode({"$lock": "lock"})) is type(threading.Lock())
+    assert decode({"$bytes": "AP8="}) == b"\x00\xff" and decode({"$date": "2026-12-03"}) == datetime.date(2026, 12, 3)
+
+
+def test_only_module_level_emulator_code_can_be_registered() -> None:
+    from emulator.core import snapshot
+
+    def probe() -> None:
+        pass
+
+    with pytest.raises(ValueError) as outside:
+        snapshot.saved(probe)
+    assert str(outside.value) == (f"tests.emulator.core.test_snapshot:{probe.__qualname__} cannot be saved: only "
+                                  "module-level emulator classes and functions")
+    probe.__module__ = "emulator.probe"
+    with pytest.raises(ValueError, match="cannot be saved"):
+        snapshot.saved(probe)  # still nested ("<locals>" in its name)
+    probe.__qualname__ = "probe"
+    probe.__module__ = "emulatorish"
+    with pytest.raises(ValueError, match="cannot be saved"):
+        snapshot.saved(probe)  # a package whose name only starts like the emulator's
+    probe.__module__ = "emulator.probe"
+    try:
+        assert snapshot.saved(probe) is probe and snapshot.registered("emulator.probe:probe") is probe
+        assert decode({"$function": "emulator.probe:probe"}) is probe
+    finally:
+        snapshot._REGISTRY.pop("emulator.probe:probe", None)
+    assert snapshot.registered("emulator.probe:probe") is None and snapshot.registered(3) is None  # type: ignore[arg-type]

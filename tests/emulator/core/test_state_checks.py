@@ -1,0 +1,141 @@
+"""The consistency checks a restored table, store, timer heap, request log and idempotency store run (their
+`_check_state`), the host-name matcher shared by `--allowed-host` and `--webhook-hosts`, and what an unfinished
+idempotent request leaves after a restore."""
+
+from __future__ import annotations
+
+import collections
+import functools
+
+import pytest
+
+from emulator.core.conform import Mismatch, check_fields
+from emulator.core.idempotency import IdempotencyStore, StoredResponse
+from emulator.core.requestlog import RequestLog
+from emulator.core.store import ROW_TYPES, Store, Table
+from emulator.core.timers import Timers
+from emulator.core.urls import named
+
+DISAGREE = "$.t: an inconsistent Table (its order, positions and rows disagree)"
+
+
+def table(*ids: str) -> Table[int]:
+    made: Table[int] = Table()
+    for number, object_id in enumerate(ids):
+        made.put(object_id, number)
+    return made
+
+
+def test_a_consistent_table_passes_including_removed_rows() -> None:
+    made = table("a", "b", "c")
+    made.remove("b")
+    check_fields(made, "$.t")
+
+
+@pytest.mark.parametrize("break_it", [
+    lambda t: t._position.pop("a"),  # a row without a position
+    lambda t: t._position.__setitem__("a", 5),  # a position past the order
+    lambda t: t._position.__setitem__("a", 2),  # the order names another row there
+    lambda t: t._order.append("ghost"),  # the order names a row that does not exist
+    lambda t: t._position.__setitem__("a", len(t._order)),  # exactly one past the end
+])
+def test_a_table_whose_order_positions_and_rows_disagree_is_refused(break_it: object) -> None:
+    made = table("a", "b", "c")
+    break_it(made)  # type: ignore[operator]
+    with pytest.raises(Mismatch) as info:
+        check_fields(made, "$.t")
+    assert str(info.value) == DISAGREE
+
+
+def test_a_store_names_only_declared_tables_with_their_row_types() -> None:
+    store = Store()
+    ROW_TYPES.setdefault("_probe_rows", int)
+    try:
+        store.table("_probe_rows").put("a", 1)
+        check_fields(store, "$.store")
+        store.table("_probe_rows").put("b", "two")  # type: ignore[arg-type]
+        with pytest.raises(Mismatch) as typed:
+            check_fields(store, "$.store")
+        assert str(typed.value) == "$.store: an inconsistent Store (_probe_rows['b'] is a str, not a int)"
+        store.table("_nobody_declared").put("x", 1)
+        store.table("_probe_rows").remove("b")
+        with pytest.raises(Mismatch) as unknown:
+            check_fields(store, "$.store")
+        assert str(unknown.value) == "$.store: an inconsistent Store (no table is named '_nobody_declared')"
+    finally:
+        ROW_TYPES.pop("_probe_rows", None)
+
+
+def test_restored_timers_become_a_heap_again_and_their_counter_is_past_every_entry() -> None:
+    timers = Timers()
+    ran: list[str] = []
+    for label, due in (("late", 30.0), ("early", 10.0), ("middle", 20.0)):
+        timers.at(due, functools.partial(lambda name, _: ran.append(name), label), label)
+    timers._heap.reverse()  # what a document could say: not in heap order
+    check_fields(timers, "$.timers")
+    assert timers.run_due(100.0) == 3 and ran == ["early", "middle", "late"]
+    timers.at(1.0, lambda _: None, "x")
+    timers._seq = 0
+    with pytest.raises(Mismatch) as info:
+        check_fields(timers, "$.timers")
+    assert str(info.value) == "$.timers: an inconsistent Timers (an entry's sequence is past the counter)"
+    timers._seq = timers._heap[0].seq
+    check_fields(timers, "$.timers")  # equal to the counter is fine: the next one gets the one after
+
+
+def test_a_request_log_may_keep_at_most_a_thousand_entries() -> None:
+    log = RequestLog()
+    check_fields(log, "$.log")
+    log._entries = collections.deque(maxlen=1000)
+    check_fields(log, "$.log")
+    for maxlen in (1001, None):
+        log._entries = collections.deque(maxlen=maxlen)
+        with pytest.raises(Mismatch) as info:
+            check_fields(log, "$.log")
+        assert str(info.value) == "$.log: an inconsistent RequestLog (it may keep at most 1000 entries)"
+
+
+def test_a_restore_forgets_only_the_keys_whose_request_had_not_finished() -> None:
+    store = IdempotencyStore()
+    done = StoredResponse(200, b"{}", "req_1", "2026-10-28.endive")
+    assert store.begin("finished", "fp", 0.0) is None
+    store.finish("finished", done)
+    assert store.begin("running", "fp", 0.0) is None
+    store.forget_unfinished()
+    assert store.begin("finished", "fp", 1.0) == done  # still replayed
+    assert store.begin("running", "fp", 1.0) is None  # free again: claimed anew
+
+
+def test_release_frees_a_claimed_key_but_never_a_finished_one() -> None:
+    store = IdempotencyStore()
+    done = StoredResponse(200, b"{}", "req_1", "2026-10-28.endive")
+    store.begin("k", "fp", 0.0)
+    store.finish("k", done)
+    store.release("k")
+    assert store.begin("k", "fp", 1.0) == done
+    store.release("never-claimed")  # nothing to do
+    store.begin("claimed", "fp", 0.0)
+    store.release("claimed")
+    assert store.begin("claimed", "other", 1.0) is None  # free: another request may use it
+
+
+@pytest.mark.parametrize(("host", "names", "wildcard", "expected"), [
+    ("hooks.example.com", ("hooks.example.com",), False, True),
+    ("HOOKS.Example.com.", ("hooks.example.com",), False, True),  # case and a trailing dot do not matter
+    ("hooks.example.com", ("Hooks.Example.COM.",), False, True),
+    ("example.com", ("hooks.example.com",), False, False),
+    ("a.example.com", (".example.com",), False, True),  # a .domain entry: its subdomains
+    ("example.com", (".example.com",), False, True),  # and the domain itself
+    ("badexample.com", (".example.com",), False, False),
+    (".example.com", ("example.com",), False, False),  # a leading dot on the host is not stripped
+    ("[::1]", ("::1",), False, True),  # an IPv6 address with brackets
+    ("::1", ("::1",), False, True),
+    ("anything.test", ("*",), True, True),
+    ("anything.test", ("*",), False, False),  # `*` counts only where wildcards are allowed
+    ("anything.test", (), True, False),
+])
+def test_host_names_match_exactly_or_under_a_domain(host: str, names: tuple[str, ...], wildcard: bool,
+                                                     expected: bool) -> None:
+    assert named(host, names, wildcard=wildcard) is expected
+    if not wildcard:
+        assert named(host, names) is expected  # wildcards are off unless asked for
