@@ -291,3 +291,19 @@ def test_spec_params_adds_expand_unless_told_not_to() -> None:
     with pytest.raises(InvalidRequestError) as info:
         validate(params({}, expand=False), decode("expand[]=customer"), GA)
     assert (info.value.code, info.value.param) == ("parameter_unknown", "expand")
+
+
+def test_spec_unset_is_one_falsy_marker() -> None:
+    from emulator.core.spec import _Unset
+
+    assert _Unset() is UNSET and repr(UNSET) == "UNSET" and not UNSET
+
+
+def test_spec_empty_string_message_names_the_param_three_times() -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        check("permissions[]=balances&confirm=")
+    assert (info.value.code, info.value.param) == ("parameter_invalid_empty", "confirm")
+    assert info.value.message == (
+        "You passed an empty string for 'confirm'. We assume empty values are an attempt to unset a parameter; "
+        "however 'confirm' cannot be unset. You should remove 'confirm' from your request or supply a non-empty "
+        "value.")

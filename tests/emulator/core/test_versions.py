@@ -68,3 +68,13 @@ def test_versions_policy_default_is_newest_ga() -> None:
     assert str(policy.resolve("")) == NEWEST_GA
     assert str(VersionPolicy("2026-09-30.preview").resolve(None)) == "2026-09-30.preview"
     assert policy.enabled(Feature.RELINK, policy.resolve("2026-09-30.preview"))
+
+
+def test_versions_malformed_message_shows_the_value_cut_at_a_hundred_characters() -> None:
+    hundred = "x" * 100
+    for raw, shown in ((hundred, hundred), (hundred + "y", hundred + "…"), ("2026-13-01.endive", "2026-13-01.endive")):
+        with pytest.raises(InvalidRequestError) as info:
+            parse(raw)
+        assert info.value.message == (
+            f"Invalid Stripe API version: {shown}. Versions look like 2026-10-28.endive or 2026-09-30.preview, "
+            "optionally followed by beta flags such as '; financial_connections_relink_api_beta=v1'.")

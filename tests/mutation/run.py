@@ -1,0 +1,181 @@
+"""Mutation testing: runs mutmut over the emulator's core and its relink, TAN and payment modules, and writes the score
+and every surviving mutant to `tests/mutation/report.json` (committed; the README quotes it).
+
+    .venv/bin/pip install mutmut==3.8.1
+    .venv/bin/python -m tests.mutation.run                 # every group (about an hour on 2 cores)
+    .venv/bin/python -m tests.mutation.run --group core    # one group
+    .venv/bin/python -m tests.mutation.run --report-only   # rewrite the report from the last runs' results
+
+Each group mutates a set of modules and runs the tests written for them (mutmut runs, for each mutant, only the
+selected tests that call the mutated function). A group runs in a `git clone` of HEAD under `--work` (default
+`/tmp/stripe-fc-mutation/<group>`), so uncommitted changes are not measured and the checkout is left alone; the
+clone's `mutants/` directory keeps mutmut's cache, so a rerun of an unchanged group is quick.
+
+A mutant counts as killed when a test failed or timed out on it, or when `mypy --strict` (part of CI) refused it;
+the score is killed / all mutants, so mutants no selected test reaches count against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = Path(__file__).resolve().parent / "report.json"
+MUTMUT = "3.8.1"
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    modules: tuple[str, ...]  # globs of the files to mutate
+    tests: tuple[str, ...]  # the tests run against them
+
+
+GROUPS = (
+    Group(
+        "core",
+        ("emulator/core/*",),
+        ("tests/emulator", "tests/security", "tests/scenarios", "tests/contract", "tests/reliability/test_faults.py",
+         "tests/reliability/test_hardening.py", "tests/harness/test_control_client.py",
+         "tests/harness/test_sdk_inprocess.py"),
+    ),
+    Group(
+        "relink-tan-payments",
+        (
+            "emulator/resources/financial_connections/accounts.py",
+            "emulator/resources/financial_connections/authorizations.py",
+            "emulator/resources/financial_connections/bank.py",
+            "emulator/resources/financial_connections/flow.py",
+            "emulator/resources/financial_connections/sessions.py",
+            "emulator/resources/payments/*",
+        ),
+        ("tests/emulator", "tests/scenarios", "tests/contract"),
+    ),
+)
+TYPE_CHECK = ("mypy", "--output", "json", "--no-warn-unused-ignores", "--disable-error-code", "no-redef",
+              "--disable-error-code", "has-type", "emulator")
+KILLED = {"killed", "timeout", "caught by type check"}
+
+
+def setup_cfg(group: Group) -> str:
+    lines = ["[mutmut]", "source_paths=emulator", "only_mutate="]
+    lines += [f"    {glob}" for glob in group.modules]
+    lines += ["also_copy=", "    harness", "    fixtures", "    scenarios", "    examples"]
+    lines += ["pytest_add_cli_args_test_selection="] + [f"    {path}" for path in group.tests]
+    lines += ["pytest_add_cli_args=", "    -p", "    no:cacheprovider", "    -q"]
+    # mypy --strict (run by the suite) refuses a mutant that breaks the types; the two codes left out are artefacts of
+    # mutmut writing every mutant of a method as its own function (attributes "redefined", types it cannot infer)
+    lines += ["type_check_command="] + [f"    {arg}" for arg in TYPE_CHECK]
+    return "\n".join(lines) + "\n"
+
+
+def prepare(group: Group, work: Path) -> Path:
+    clone = work / group.name
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=True, capture_output=True, text=True)
+    if clone.exists():
+        subprocess.run(["git", "fetch", "-q", str(ROOT), "HEAD"], cwd=clone, check=True)
+        subprocess.run(["git", "checkout", "-q", "--detach", head.stdout.strip()], cwd=clone, check=True)
+    else:
+        clone.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        subprocess.run(["git", "checkout", "-q", "--detach", head.stdout.strip()], cwd=clone, check=True)
+    (clone / "setup.cfg").write_text(setup_cfg(group))
+    return clone
+
+
+def mutmut(clone: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    executable = Path(sys.executable).parent / "mutmut"
+    command = [str(executable) if executable.exists() else shutil.which("mutmut") or "mutmut", *args]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run(command, cwd=clone, env=env, text=True, capture_output=args[0] != "run", check=False)
+
+
+def results(group: Group, clone: Path) -> dict[str, Any]:
+    from mutmut.stats import status_by_exit_code
+
+    statuses: dict[str, str] = {}
+    by_module: dict[str, Counter[str]] = {}
+    for meta in sorted((clone / "mutants").rglob("*.py.meta")):
+        module = str(meta.relative_to(clone / "mutants")).removesuffix(".meta")
+        data = json.loads(meta.read_text())
+        for key, code in data["exit_code_by_key"].items():
+            statuses[key] = status_by_exit_code[code]
+            by_module.setdefault(module, Counter())[statuses[key]] += 1
+    counts = Counter(statuses.values())
+    killed = sum(counts[s] for s in KILLED)
+    survivors = []
+    for key, status in sorted(statuses.items()):
+        if status in KILLED:
+            continue
+        shown = mutmut(clone, "show", key).stdout
+        diff = [line for line in shown.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+        survivors.append({"mutant": key, "status": status, "diff": diff})
+    return {
+        "modules": list(group.modules),
+        "tests": list(group.tests),
+        "mutants": len(statuses),
+        "counts": dict(sorted(counts.items())),
+        "killed": killed,
+        "score": round(killed / len(statuses), 4) if statuses else None,
+        "by_module": {
+            module: {
+                "mutants": sum(c.values()),
+                "killed": sum(c[s] for s in KILLED),
+                "score": round(sum(c[s] for s in KILLED) / sum(c.values()), 4),
+            }
+            for module, c in sorted(by_module.items())
+        },
+        "not_killed": survivors,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--group", choices=[g.name for g in GROUPS], action="append")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/stripe-fc-mutation"))
+    parser.add_argument("--report-only", action="store_true", help="rewrite the report from the clones' results")
+    args = parser.parse_args(argv)
+    chosen = [g for g in GROUPS if not args.group or g.name in args.group]
+    report: dict[str, Any] = json.loads(OUT.read_text()) if OUT.exists() else {}
+    report.setdefault("groups", {})
+    for group in chosen:
+        clone = prepare(group, args.work) if not args.report_only else args.work / group.name
+        if not args.report_only:
+            print(f"== {group.name}: mutating {', '.join(group.modules)}; tests {' '.join(group.tests)}", flush=True)
+            mutmut(clone, "run", "--max-children", str(os.cpu_count() or 2))
+        report["groups"][group.name] = results(group, clone)
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True, check=True)
+        report["groups"][group.name]["commit"] = commit.stdout.strip()
+        done = report["groups"][group.name]
+        print(f"   {group.name}: {done['killed']}/{done['mutants']} killed ({done['score']:.1%}); {done['counts']}")
+    groups = report["groups"].values()
+    total = sum(g["mutants"] for g in groups)
+    killed = sum(g["killed"] for g in groups)
+    report.update(
+        {
+            "date": datetime.date.today().isoformat(),
+            "machine": f"{platform.system()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+            "tool": f"mutmut {MUTMUT}",
+            "mutants": total,
+            "killed": killed,
+            "score": round(killed / total, 4) if total else None,
+        }
+    )
+    OUT.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    print(f"== all: {killed}/{total} killed ({killed / total:.1%}); written to {OUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
