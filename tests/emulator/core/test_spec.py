@@ -307,3 +307,37 @@ def test_spec_empty_string_message_names_the_param_three_times() -> None:
         "You passed an empty string for 'confirm'. We assume empty values are an attempt to unset a parameter; "
         "however 'confirm' cannot be unset. You should remove 'confirm' from your request or supply a non-empty "
         "value.")
+
+
+def test_spec_metadata_messages_are_stripes() -> None:
+    key = "k" * 41
+    long_key = error(f"permissions[]=balances&metadata[{key}]=v")
+    assert long_key.message == (f"Metadata keys can have up to 40 characters, but you passed in a key that is 41 "
+                                f"characters. Invalid key: {key}")
+    long_value = error("permissions[]=balances&metadata[k]=" + "v" * 501)
+    assert long_value.message == ("Metadata values can have up to 500 characters, but you passed in a value that is "
+                                  f"501 characters. Invalid value: {'v' * 80}…")
+    many = error("permissions[]=balances&" + "&".join(f"metadata[k{i}]=v" for i in range(51)))
+    assert (many.param, many.message) == ("metadata", "Invalid metadata: metadata can have at most 50 keys, but you "
+                                                      "passed in 51.")
+    nested = error("permissions[]=balances&metadata[k][x]=v")
+    assert nested.message == "Invalid metadata[k]: metadata values must be strings"
+    listed = error("permissions[]=balances&metadata[]=v")
+    assert (listed.param, listed.message) == ("metadata", "Invalid hash")
+
+
+def test_spec_booleans_as_the_sdks_write_them() -> None:
+    for raw, value in (("true", True), ("True", True), ("false", False), ("False", False)):
+        assert check(f"permissions[]=balances&confirm={raw}")["confirm"] is value
+    for raw in ("TRUE", "1", "yes"):
+        bad = error(f"permissions[]=balances&confirm={raw}")
+        assert (bad.param, bad.message) == ("confirm", f"Invalid boolean: {raw}")
+
+
+def test_spec_email_needs_text_on_both_sides_of_one_at_sign_and_no_spaces() -> None:
+    spec = params({"e": Field(Email())})
+    assert validate(spec, {"e": "a@b"}, GA) == {"e": "a@b"}
+    for raw in ("@example.com", "jenny@", "jenny", "jen ny@example.com", "jenny@exa\tmple.com"):
+        with pytest.raises(InvalidRequestError) as info:
+            validate(spec, {"e": raw}, GA)
+        assert (info.value.code, info.value.message) == ("email_invalid", f"Invalid email address: {raw}"), raw

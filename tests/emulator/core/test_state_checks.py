@@ -10,6 +10,7 @@ import functools
 import pytest
 
 from emulator.core.conform import Mismatch, check_fields
+from emulator.core.errors import IdempotencyKeyInUseError
 from emulator.core.idempotency import IdempotencyStore, StoredResponse
 from emulator.core.requestlog import RequestLog
 from emulator.core.store import ROW_TYPES, Store, Table
@@ -139,3 +140,17 @@ def test_host_names_match_exactly_or_under_a_domain(host: str, names: tuple[str,
     assert named(host, names, wildcard=wildcard) is expected
     if not wildcard:
         assert named(host, names) is expected  # wildcards are off unless asked for
+
+
+def test_released_keys_do_not_grow_the_expiry_queue_and_the_oldest_live_key_is_evicted_first() -> None:
+    store = IdempotencyStore()
+    for number in range(25_000):  # a client whose requests all fail validation: each claims and releases a key
+        store.begin(f"rejected-{number}", "fp", float(number))
+        store.release(f"rejected-{number}")
+    assert len(store) == 0 and len(store._expiry) <= 20_001  # compacted, not 25,000 stale entries
+    for number in range(10_001):
+        store.begin(f"live-{number}", "fp", 30_000.0 + number)
+    assert len(store) == 10_000
+    with pytest.raises(IdempotencyKeyInUseError):
+        store.begin("live-1", "fp", 50_000.0)  # the second oldest is still remembered (and still running)
+    assert store.begin("live-0", "other", 50_000.0) is None  # the oldest was forgotten: the key is free again
