@@ -73,7 +73,17 @@ def test_listing_unknown_cursor_is_resource_missing() -> None:
 def test_listing_both_cursors_are_exclusive() -> None:
     with pytest.raises(InvalidRequestError) as info:
         listing(filled(2), starting_after="obj_0", ending_before="obj_1")
-    assert info.value.code == "parameters_exclusive"
+    assert (info.value.code, info.value.param, info.value.message) == (
+        "parameters_exclusive", "ending_before",
+        "You may only specify one of these parameters: ending_before, starting_after.")
+
+
+def test_listing_unknown_cursors_name_their_parameter_and_the_object() -> None:
+    for cursor in ("starting_after", "ending_before"):
+        with pytest.raises(ResourceMissingError) as info:
+            listing(filled(2), **{cursor: "obj_9"})
+        assert (info.value.param, info.value.code, info.value.message) == (cursor, "resource_missing",
+                                                                           "No such thing: 'obj_9'")
 
 
 def test_listing_page_cost_does_not_depend_on_table_size() -> None:

@@ -1,0 +1,191 @@
+"""SetupIntents over HTTP, branch by branch: microdeposit verification (Stripe's test amounts 32/45 and descriptor code
+SM11AA, the 10-attempt cap: https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment "Test"), updates,
+cancellation and mandates — each error with Stripe's code, param and message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Api
+from tests.emulator.http.test_fc_sessions import PREVIEW, customer, error, linked
+from tests.emulator.http.test_payments import MANDATE, fc_data
+
+MANUAL = [("payment_method_data[type]", "us_bank_account"),
+          ("payment_method_data[billing_details][name]", "Jenny Rosen"),
+          ("payment_method_data[us_bank_account][account_number]", "000123456789"),
+          ("payment_method_data[us_bank_account][routing_number]", "110000000"),
+          ("payment_method_data[us_bank_account][account_holder_type]", "individual")]
+MICRODEPOSITS = [("payment_method_options[us_bank_account][verification_method]", "microdeposits")]
+UNEXPECTED = "setup_intent_unexpected_state"
+
+
+def awaiting_microdeposits(api: Api, cus: str) -> dict[str, Any]:
+    si: dict[str, Any] = api.post("/v1/setup_intents", [("customer", cus), ("confirm", "true"), *MANUAL, *MANDATE,
+                                                        *MICRODEPOSITS], headers=PREVIEW).json()
+    assert si["status"] == "requires_action", si
+    return si
+
+
+def verify(api: Api, si: dict[str, Any], data: list[tuple[str, str]]) -> Any:
+    return api.post(f"/v1/setup_intents/{si['id']}/verify_microdeposits", data, headers=PREVIEW)
+
+
+def events(api: Api, type: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = api.get(f"/v1/events?type={type}").json()["data"]
+    return found
+
+
+def test_microdeposits_are_awaited_with_stripes_next_action(api: Api) -> None:
+    si = awaiting_microdeposits(api, customer(api))
+    action = si["next_action"]
+    assert action["type"] == "verify_with_microdeposits"
+    details = action["verify_with_microdeposits"]
+    assert details["microdeposit_type"] == "amounts"
+    assert details["hosted_verification_url"].endswith(f"/hosted/microdeposits/{si['id']}")
+    assert details["arrival_date"] - si["created"] in range(2 * 86_400, 2 * 86_400 + 5)  # two days later
+    assert [e["data"]["object"]["id"] for e in events(api, "setup_intent.requires_action")] == [si["id"]]
+
+
+def test_microdeposit_verification_refusals(api: Api) -> None:
+    si = awaiting_microdeposits(api, customer(api))
+    both = error(verify(api, si, [("amounts[]", "32"), ("amounts[]", "45"), ("descriptor_code", "SM11AA")]))
+    assert (both["code"], both["param"], both["message"]) == (
+        "parameters_exclusive", "amounts", "You may only specify one of these parameters: amounts, descriptor_code.")
+    neither = error(verify(api, si, []))
+    assert (neither["code"], neither["param"], neither["message"]) == ("parameter_missing", "amounts",
+                                                                       "Missing required param: amounts.")
+    one = error(verify(api, si, [("amounts[]", "32")]))
+    assert (one["code"], one["param"], one["message"]) == (
+        "payment_method_microdeposit_verification_amounts_invalid", "amounts", "Two amounts are required.")
+    wrong = error(verify(api, si, [("amounts[]", "10"), ("amounts[]", "11")]))
+    assert (wrong["code"], wrong["param"], wrong["message"]) == (
+        "payment_method_microdeposit_verification_amounts_mismatch", "amounts",
+        "The amounts provided do not match the amounts that were sent to the bank account.")
+    code = error(verify(api, si, [("descriptor_code", "SM33CC")]))
+    assert (code["code"], code["param"], code["message"]) == (
+        "payment_method_microdeposit_verification_descriptor_code_mismatch", "descriptor_code",
+        "The descriptor code provided does not match the one sent to the bank account.")
+    still = api.get(f"/v1/setup_intents/{si['id']}").json()
+    assert still["status"] == "requires_action" and still["mandate"] is None
+
+
+def test_microdeposits_verify_with_the_amounts_in_either_order_or_the_descriptor_code(api: Api) -> None:
+    cus = customer(api)
+    by_amounts = awaiting_microdeposits(api, cus)
+    verified = verify(api, by_amounts, [("amounts[]", "45"), ("amounts[]", "32")]).json()
+    assert verified["status"] == "succeeded" and verified["next_action"] is None
+    assert verified["last_setup_error"] is None and verified["latest_attempt"].startswith("setatt_")
+    mandate = api.get(f"/v1/mandates/{verified['mandate']}").json()
+    assert (mandate["status"], mandate["payment_method"], mandate["customer_acceptance"]["type"]) == (
+        "active", verified["payment_method"], "online")
+    assert api.get(f"/v1/payment_methods/{verified['payment_method']}").json()["customer"] == cus
+    by_code = awaiting_microdeposits(api, cus)
+    assert verify(api, by_code, [("descriptor_code", "SM11AA")]).json()["status"] == "succeeded"
+    again = error(verify(api, by_code, [("descriptor_code", "SM11AA")]))
+    assert (again["code"], again["message"]) == (
+        UNEXPECTED, "You cannot verify microdeposits for this SetupIntent because it has a status of succeeded.")
+    assert len(events(api, "setup_intent.succeeded")) == 2
+    # the verified payment method needs no microdeposits the next time it is set up
+    reuse = api.post("/v1/setup_intents", [("customer", cus), ("confirm", "true"),
+                                          ("payment_method", verified["payment_method"]), *MANDATE, *MICRODEPOSITS],
+                     headers=PREVIEW).json()
+    assert reuse["status"] == "succeeded"
+
+
+def test_microdeposits_allow_ten_attempts(api: Api) -> None:
+    cus = customer(api)
+    tenth = awaiting_microdeposits(api, cus)
+    for _ in range(9):
+        assert verify(api, tenth, [("amounts[]", "10"), ("amounts[]", "11")]).status == 400
+    assert verify(api, tenth, [("amounts[]", "32"), ("amounts[]", "45")]).json()["status"] == "succeeded"
+    spent = awaiting_microdeposits(api, cus)
+    for _ in range(10):
+        assert verify(api, spent, [("descriptor_code", "SM33CC")]).status == 400
+    exceeded = error(verify(api, spent, [("amounts[]", "32"), ("amounts[]", "45")]))
+    assert (exceeded["code"], exceeded["message"], exceeded.get("param")) == (
+        "payment_method_microdeposit_verification_attempts_exceeded",
+        "You have exceeded the number of allowed verification attempts.", None)
+
+
+def test_verifying_an_intent_that_awaits_nothing_is_refused(api: Api) -> None:
+    si = api.post("/v1/setup_intents", {"customer": customer(api)}, headers=PREVIEW).json()
+    refused = error(verify(api, si, [("amounts[]", "32"), ("amounts[]", "45")]))
+    assert (refused["code"], refused["message"]) == (
+        UNEXPECTED, "You cannot verify microdeposits for this SetupIntent because it has a status of "
+        "requires_payment_method.")
+    missing = error(api.post("/v1/setup_intents/seti_nope/verify_microdeposits", [("descriptor_code", "SM11AA")],
+                             headers=PREVIEW))
+    assert (missing["code"], missing["param"], missing["message"]) == ("resource_missing", "intent",
+                                                                       "No such setupintent: 'seti_nope'")
+
+
+def test_update_changes_exactly_what_it_is_given(api: Api) -> None:
+    cus = customer(api)
+    other = customer(api)
+    si = api.post("/v1/setup_intents", [("metadata[a]", "1"), ("metadata[b]", "2"), ("description", "first")],
+                  headers=PREVIEW).json()
+    updated = api.post(f"/v1/setup_intents/{si['id']}", [
+        ("customer", cus), ("description", "second"), ("flow_directions[]", "outbound"), ("metadata[b]", ""),
+        ("metadata[c]", "3"), ("allowed_payment_method_types[]", "us_bank_account"),
+        ("payment_method_options[us_bank_account][verification_method]", "instant")], headers=PREVIEW).json()
+    assert (updated["customer"], updated["description"], updated["flow_directions"]) == (cus, "second", ["outbound"])
+    assert updated["metadata"] == {"a": "1", "c": "3"}
+    assert updated["allowed_payment_method_types"] == ["us_bank_account"]
+    assert updated["payment_method_options"]["us_bank_account"]["verification_method"] == "instant"
+    assert updated["status"] == "requires_payment_method"
+    cleared = api.post(f"/v1/setup_intents/{si['id']}", [("description", ""), ("flow_directions", "")],
+                       headers=PREVIEW).json()
+    assert (cleared["description"], cleared["flow_directions"], cleared["customer"]) == (None, None, cus)
+    assert cleared["metadata"] == {"a": "1", "c": "3"} and cleared["payment_method_options"] == updated[
+        "payment_method_options"]
+    unknown = error(api.post(f"/v1/setup_intents/{si['id']}", {"customer": "cus_nope"}, headers=PREVIEW))
+    assert (unknown["code"], unknown["param"]) == ("resource_missing", "customer")
+    assert api.get(f"/v1/setup_intents/{si['id']}").json()["customer"] == cus  # the refused update changed nothing
+    account = linked(api, other, "Sample Checking Account")[0]
+    with_pm = api.post(f"/v1/setup_intents/{si['id']}", fc_data(account["id"]), headers=PREVIEW)
+    assert with_pm.status == 400  # the account belongs to another customer
+    moved = api.post(f"/v1/setup_intents/{si['id']}", [("customer", other), *fc_data(account["id"])],
+                     headers=PREVIEW).json()
+    assert moved["status"] == "requires_confirmation" and moved["payment_method"].startswith("pm_")
+
+
+def test_a_finished_intent_cannot_be_updated_or_cancelled(api: Api) -> None:
+    cus = customer(api)
+    account = linked(api, cus, "Sample Checking Account")[0]
+    done = api.post("/v1/setup_intents", [("customer", cus), ("confirm", "true"), *fc_data(account["id"]), *MANDATE],
+                    headers=PREVIEW).json()
+    assert done["status"] == "succeeded"
+    for action, path in (("update", ""), ("cancel", "/cancel")):
+        refused = error(api.post(f"/v1/setup_intents/{done['id']}{path}", {"metadata[x]": "1"} if not path else {},
+                                 headers=PREVIEW))
+        assert (refused["code"], refused["message"]) == (
+            UNEXPECTED, f"You cannot {action} this SetupIntent because it has a status of succeeded.")
+
+
+def test_cancel_records_the_reason_clears_the_next_action_and_tells_the_webhooks(api: Api) -> None:
+    si = awaiting_microdeposits(api, customer(api))
+    canceled = api.post(f"/v1/setup_intents/{si['id']}/cancel", {"cancellation_reason": "abandoned"},
+                        headers=PREVIEW).json()
+    assert (canceled["status"], canceled["cancellation_reason"], canceled["next_action"]) == ("canceled",
+                                                                                              "abandoned", None)
+    sent = events(api, "setup_intent.canceled")
+    assert [e["data"]["object"]["status"] for e in sent] == ["canceled"]
+    again = error(api.post(f"/v1/setup_intents/{si['id']}/cancel", headers=PREVIEW))
+    assert again["message"] == "You cannot cancel this SetupIntent because it has a status of canceled."
+    for action in ("update", "confirm"):
+        path = "" if action == "update" else "/confirm"
+        data = {"metadata[x]": "1"} if action == "update" else {}
+        refused = error(api.post(f"/v1/setup_intents/{si['id']}{path}", data, headers=PREVIEW))
+        assert refused["message"] == f"You cannot {action} this SetupIntent because it has a status of canceled."
+    plain = api.post("/v1/setup_intents", {}, headers=PREVIEW).json()
+    no_reason = api.post(f"/v1/setup_intents/{plain['id']}/cancel", headers=PREVIEW).json()
+    assert (no_reason["status"], no_reason["cancellation_reason"]) == ("canceled", None)
+
+
+def test_an_unknown_mandate_is_a_404_naming_it(api: Api) -> None:
+    response = api.get("/v1/mandates/mandate_nope")
+    assert response.status == 404
+    assert error(response) == {"code": "resource_missing",
+                               "doc_url": "https://docs.stripe.com/error-codes/resource-missing",
+                               "message": "No such mandate: 'mandate_nope'", "param": "mandate",
+                               "type": "invalid_request_error"}
