@@ -10,21 +10,18 @@ from emulator.core.expand import Expandable
 from emulator.core.versions import ApiVersion
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts, authorizations, institutions, refresh, sessions
-from emulator.resources.payments import connect, effects, payment_methods, setup_intents, tokens
+from emulator.resources.payments import connect, effects, payment_methods, setup_intents
 
 Lookup = Callable[[Backend, str, ApiVersion], dict[str, Any] | None]
 
 LOOKUPS: dict[str, Lookup] = {
+    # the object types some EXPANDABLE field names (Stripe's x-expandableFields of the emulated objects); no
+    # emulated field expands to a Financial Connections account, authorization or session, a SetupIntent or a token
     customers.OBJECT: customers.lookup,
-    accounts.OBJECT: accounts.lookup,
-    authorizations.OBJECT: authorizations.lookup,
     institutions.OBJECT: institutions.lookup,
-    sessions.OBJECT: sessions.lookup,
     "financial_connections.account_ownership": refresh.lookup_ownership,
     payment_methods.OBJECT: payment_methods.lookup,
-    setup_intents.OBJECT: setup_intents.lookup,
     "mandate": setup_intents.lookup_mandate,
-    "token": tokens.lookup,
     "account": connect.lookup_account,
 }
 

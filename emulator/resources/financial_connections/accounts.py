@@ -232,11 +232,6 @@ def of_authorization(backend: Backend, authorization_id: str) -> list[Account]:
     return [account for account in table(backend).values() if account.authorization == authorization_id]
 
 
-def lookup(backend: Backend, account_id: str, version: ApiVersion) -> dict[str, Any] | None:
-    account = table(backend).get(account_id)
-    return None if account is None else account.render(version)
-
-
 def emit_account(
     backend: Backend, call: Call, type: str, account: Account, previous: dict[str, Any] | None = None
 ) -> None:

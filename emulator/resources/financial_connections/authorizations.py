@@ -90,13 +90,6 @@ def current_status(backend: Backend, authorization: Authorization) -> str:
     return status(authorization, accounts.of_authorization(backend, authorization.id))
 
 
-def lookup(backend: Backend, authorization_id: str, version: ApiVersion) -> dict[str, Any] | None:
-    found = table(backend).get(authorization_id)
-    if found is None:
-        return None
-    return render(found, accounts.of_authorization(backend, found.id), version)
-
-
 def snapshot_renderer(backend: Backend, authorization: Authorization) -> Any:
     frozen = copy.deepcopy(authorization)
     members = [member.snapshot() for member in accounts.of_authorization(backend, authorization.id)]
@@ -104,9 +97,9 @@ def snapshot_renderer(backend: Backend, authorization: Authorization) -> Any:
 
 
 def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
-    found = lookup(backend, id, call.version)
-    if found is None:
+    authorization = table(backend).get(id)
+    if authorization is None:
         raise ResourceMissingError(NOUN, id, param="authorization")
-    return found
+    return render(authorization, accounts.of_authorization(backend, authorization.id), call.version)
 
 declare(TABLE, Authorization)

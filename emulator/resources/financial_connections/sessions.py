@@ -174,11 +174,6 @@ def get(backend: Backend, session_id: str, *, param: str | None = "session") -> 
     return found
 
 
-def lookup(backend: Backend, session_id: str, version: ApiVersion) -> dict[str, Any] | None:
-    found = table(backend).get(session_id)
-    return None if found is None else render(backend, found, version)
-
-
 def snapshot_renderer(backend: Backend, session: Session) -> Any:
     frozen = copy.deepcopy(session)
     members = {account_id: accounts.get(backend, account_id).snapshot() for account_id in session.account_ids}

@@ -259,11 +259,6 @@ def get(backend: Backend, si_id: str, *, param: str | None = "intent") -> SetupI
     return found
 
 
-def lookup(backend: Backend, si_id: str, version: ApiVersion) -> dict[str, Any] | None:
-    found = table(backend).get(si_id)
-    return None if found is None else render(found, version)
-
-
 def lookup_mandate(backend: Backend, mandate_id: str, version: ApiVersion) -> dict[str, Any] | None:
     found = mandates(backend).get(mandate_id)
     return None if found is None else found.render(version)

@@ -205,9 +205,4 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
 def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
     return get(backend, id).render(backend, call.version)
 
-
-def lookup(backend: Backend, token_id: str, version: ApiVersion) -> dict[str, Any] | None:
-    found = table(backend).get(token_id)
-    return None if found is None else found.render(backend, version)
-
 declare("tokens", Token)
