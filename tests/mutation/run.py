@@ -25,6 +25,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,21 +141,49 @@ def results(group: Group, clone: Path) -> dict[str, Any]:
     }
 
 
+STATUS_COLUMNS = (("killed by a test", ("killed",)), ("refused by mypy", ("caught by type check",)),
+                  ("timed out", ("timeout",)), ("survived", ("survived",)), ("no test reaches it", ("no tests",)))
+
+
+def readme_table(report: dict[str, Any]) -> str:
+    """The README's table, made from the report (tests/test_readme.py keeps the two equal)."""
+    lines = [f"Last run: {report['date']}, {report['machine']}, {report['tool']}.", "",
+             "| group | mutants | " + " | ".join(label for label, _ in STATUS_COLUMNS) + " | score | minutes of runs |",
+             "|---|" + "---:|" * (len(STATUS_COLUMNS) + 3)]
+    for name, group in report["groups"].items():
+        counts = group["counts"]
+        cells = [f"{sum(counts.get(s, 0) for s in statuses):,}" for _, statuses in STATUS_COLUMNS]
+        minutes = "" if group.get("seconds") is None else f"{group['seconds'] / 60:.0f}"
+        lines.append(f"| `{name}` | {group['mutants']:,} | " + " | ".join(cells) + f" | {group['score']:.1%} | "
+                     f"{minutes} |")
+    lines.append(f"| all | {report['mutants']:,} | | | | | | {report['score']:.1%} | |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--group", choices=[g.name for g in GROUPS], action="append")
     parser.add_argument("--work", type=Path, default=Path("/tmp/stripe-fc-mutation"))
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the clones' results")
+    parser.add_argument("mutants", nargs="*", help="retest only these mutants (e.g. the report's survivors after new "
+                        "tests); mutmut keeps every other result")
     args = parser.parse_args(argv)
     chosen = [g for g in GROUPS if not args.group or g.name in args.group]
     report: dict[str, Any] = json.loads(OUT.read_text()) if OUT.exists() else {}
     report.setdefault("groups", {})
     for group in chosen:
         clone = prepare(group, args.work) if not args.report_only else args.work / group.name
+        seconds = None
         if not args.report_only:
             print(f"== {group.name}: mutating {', '.join(group.modules)}; tests {' '.join(group.tests)}", flush=True)
-            mutmut(clone, "run", "--max-children", str(os.cpu_count() or 2))
+            started = time.monotonic()
+            mutmut(clone, "run", "--max-children", str(os.cpu_count() or 2), *args.mutants)
+            seconds = round(time.monotonic() - started)
+        previous = report["groups"].get(group.name, {})
         report["groups"][group.name] = results(group, clone)
+        if seconds is not None and args.mutants and previous.get("seconds") is not None:
+            seconds += previous["seconds"]  # a retest adds to the full run it completes
+        report["groups"][group.name]["seconds"] = seconds if seconds is not None else previous.get("seconds")
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True, check=True)
         report["groups"][group.name]["commit"] = commit.stdout.strip()
         done = report["groups"][group.name]
@@ -174,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     OUT.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     print(f"== all: {killed}/{total} killed ({killed / total:.1%}); written to {OUT.relative_to(ROOT)}")
+    print(readme_table(report))
     return 0
 
 

@@ -1,0 +1,160 @@
+"""PaymentMethods and external bank accounts over HTTP, branch by branch: update merging billing details, attach and
+detach rules, a customer's payment methods, and a connected account's external accounts — each error with Stripe's
+code, param and message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Api
+from tests.emulator.http.test_fc_sessions import customer, error, linked
+from tests.emulator.http.test_payments import MANDATE, fc_data
+
+
+def unattached_pm(api: Api, cus: str) -> str:
+    account = linked(api, cus, "Sample Checking Account")[0]
+    si = api.post("/v1/setup_intents", [("flow_directions[]", "outbound"), ("confirm", "true"),
+                                        *fc_data(account["id"])]).json()
+    assert si["status"] == "succeeded" and si["customer"] is None, si
+    return str(si["payment_method"])
+
+
+def events(api: Api, type: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = api.get(f"/v1/events?type={type}").json()["data"]
+    return found
+
+
+def test_update_merges_billing_details_and_metadata_and_tells_the_webhooks(api: Api) -> None:
+    pm = unattached_pm(api, customer(api))
+    first = api.post(f"/v1/payment_methods/{pm}", [
+        ("billing_details[name]", "Jenny Rosen"), ("billing_details[email]", "jenny@example.com"),
+        ("billing_details[address][city]", "Brooklyn"), ("billing_details[address][country]", "US"),
+        ("metadata[a]", "1"), ("metadata[b]", "2"), ("allow_redisplay", "always")]).json()
+    assert first["billing_details"] == {
+        "address": {"city": "Brooklyn", "country": "US", "line1": None, "line2": None, "postal_code": None,
+                    "state": None},
+        "email": "jenny@example.com", "name": "Jenny Rosen", "phone": None, "tax_id": None}
+    assert (first["metadata"], first["allow_redisplay"]) == ({"a": "1", "b": "2"}, "always")
+    second = api.post(f"/v1/payment_methods/{pm}", [
+        ("billing_details[email]", ""), ("billing_details[phone]", "+15555550100"),
+        ("billing_details[address][line1]", "1 Main St"), ("metadata[a]", "")]).json()
+    assert second["billing_details"] == {
+        "address": {"city": "Brooklyn", "country": "US", "line1": "1 Main St", "line2": None, "postal_code": None,
+                    "state": None},
+        "email": None, "name": "Jenny Rosen", "phone": "+15555550100", "tax_id": None}
+    assert (second["metadata"], second["allow_redisplay"]) == ({"b": "2"}, "always")
+    updated = events(api, "payment_method.updated")
+    assert [e["data"]["object"]["billing_details"]["phone"] for e in updated] == ["+15555550100", None]
+    missing = error(api.post("/v1/payment_methods/pm_nope", {"metadata[a]": "1"}))
+    assert (missing["code"], missing["param"], missing["message"]) == ("resource_missing", "payment_method",
+                                                                       "No such PaymentMethod: 'pm_nope'")
+
+
+def test_attach_and_detach_rules(api: Api) -> None:
+    cus = customer(api)
+    other = customer(api)
+    pm = unattached_pm(api, cus)
+    unknown = error(api.post(f"/v1/payment_methods/{pm}/attach", {"customer": "cus_nope"}))
+    assert (unknown["code"], unknown["param"]) == ("resource_missing", "customer")
+    missing = error(api.post(f"/v1/payment_methods/{pm}/attach", {}))
+    assert (missing["code"], missing["param"]) == ("parameter_missing", "customer")
+    attached = api.post(f"/v1/payment_methods/{pm}/attach", {"customer": cus}).json()
+    assert attached["customer"] == cus
+    assert api.post(f"/v1/payment_methods/{pm}/attach", {"customer": cus}).json()["customer"] == cus  # again: no-op
+    assert len(events(api, "payment_method.attached")) == 1
+    taken = error(api.post(f"/v1/payment_methods/{pm}/attach", {"customer": other}))
+    assert (taken["code"], taken["param"], taken["message"]) == (
+        "payment_method_unexpected_state", "customer", f"The PaymentMethod {pm} is already attached to customer {cus}.")
+    detached = api.post(f"/v1/payment_methods/{pm}/detach").json()
+    assert detached["customer"] is None and len(events(api, "payment_method.detached")) == 1
+    again = error(api.post(f"/v1/payment_methods/{pm}/detach"))
+    assert (again["code"], again["param"], again["message"]) == (
+        "payment_method_unexpected_state", "payment_method", f"The PaymentMethod {pm} is not attached to a customer.")
+    assert api.post(f"/v1/payment_methods/{pm}/attach", {"customer": other}).json()["customer"] == other
+
+
+def test_a_payment_method_used_for_a_token_cannot_be_attached(api: Api) -> None:
+    cus = customer(api)
+    pm = unattached_pm(api, cus)
+    assert api.post("/v1/tokens", {"bank_account[payment_method]": pm}).status == 200
+    consumed = error(api.post(f"/v1/payment_methods/{pm}/attach", {"customer": cus}))
+    assert (consumed["code"], consumed["param"], consumed["message"]) == (
+        "payment_method_unexpected_state", "payment_method",
+        f"The PaymentMethod {pm} was used to create a token and cannot be attached.")
+
+
+def test_a_customers_payment_methods(api: Api) -> None:
+    cus = customer(api)
+    other = customer(api)
+    first = unattached_pm(api, cus)
+    second = unattached_pm(api, cus)
+    theirs = unattached_pm(api, other)
+    for pm, owner in ((first, cus), (second, cus), (theirs, other)):
+        api.post(f"/v1/payment_methods/{pm}/attach", {"customer": owner})
+    listed = api.get(f"/v1/customers/{cus}/payment_methods").json()
+    assert [p["id"] for p in listed["data"]] == [second, first]
+    assert (listed["url"], listed["has_more"]) == (f"/v1/customers/{cus}/payment_methods", False)
+    assert [p["id"] for p in api.get(f"/v1/customers/{cus}/payment_methods?limit=1").json()["data"]] == [second]
+    assert [p["id"] for p in api.get(f"/v1/payment_methods?customer={other}").json()["data"]] == [theirs]
+    assert api.get(f"/v1/customers/{cus}/payment_methods/{first}").json()["id"] == first
+    not_theirs = api.get(f"/v1/customers/{cus}/payment_methods/{theirs}")
+    assert not_theirs.status == 404
+    assert (error(not_theirs)["param"], error(not_theirs)["message"]) == ("payment_method",
+                                                                          f"No such PaymentMethod: '{theirs}'")
+    gone = error(api.get(f"/v1/customers/{cus}/payment_methods/pm_nope"))
+    assert (gone["param"], gone["message"]) == ("payment_method", "No such PaymentMethod: 'pm_nope'")
+    for path in ("/v1/customers/cus_nope/payment_methods", f"/v1/customers/cus_nope/payment_methods/{first}",
+                 "/v1/payment_methods?customer=cus_nope"):
+        nobody = error(api.get(path))
+        assert (nobody["code"], nobody["param"], nobody["message"]) == ("resource_missing", "customer",
+                                                                        "No such customer: 'cus_nope'"), path
+
+
+def test_external_accounts_of_a_connected_account(api: Api) -> None:
+    def token() -> str:
+        made = api.post("/v1/tokens", {"bank_account[account_number]": "000123456789",
+                                       "bank_account[routing_number]": "110000000", "bank_account[country]": "US",
+                                       "bank_account[currency]": "usd"}).json()
+        return str(made["id"])
+
+    mine = api.post("/v1/accounts", {"type": "custom"}).json()["id"]
+    theirs = api.post("/v1/accounts", {"type": "custom"}).json()["id"]
+    first = api.post(f"/v1/accounts/{mine}/external_accounts", {"external_account": token()}).json()["id"]
+    second = api.post(f"/v1/accounts/{mine}/external_accounts", {"external_account": token()}).json()["id"]
+    other = api.post(f"/v1/accounts/{theirs}/external_accounts", {"external_account": token()}).json()["id"]
+    listed = api.get(f"/v1/accounts/{mine}/external_accounts").json()
+    assert [b["id"] for b in listed["data"]] == [second, first]
+    assert listed["url"] == f"/v1/accounts/{mine}/external_accounts"
+    assert [b["id"] for b in api.get(f"/v1/accounts/{mine}/external_accounts?object=bank_account").json()[
+        "data"]] == [second, first]
+    assert api.get(f"/v1/accounts/{mine}/external_accounts?object=card").json()["data"] == []
+    assert api.get(f"/v1/accounts/{mine}/external_accounts/{first}").json()["id"] == first
+    not_mine = error(api.get(f"/v1/accounts/{mine}/external_accounts/{other}"))
+    assert (not_mine["code"], not_mine["param"], not_mine["message"]) == ("resource_missing", "id",
+                                                                          f"No such external account: '{other}'")
+    deleted = api.delete(f"/v1/accounts/{mine}/external_accounts/{first}").json()
+    assert deleted == {"id": first, "object": "bank_account", "deleted": True}
+    assert [e["data"]["object"]["id"] for e in events(api, "account.external_account.deleted")] == [first]
+    assert [b["id"] for b in api.get(f"/v1/accounts/{mine}/external_accounts").json()["data"]] == [second]
+    again = error(api.delete(f"/v1/accounts/{mine}/external_accounts/{first}"))
+    assert (again["param"], again["message"]) == ("id", f"No such external account: '{first}'")
+    assert error(api.get(f"/v1/accounts/{mine}/external_accounts/{first}"))["code"] == "resource_missing"
+    nobody = error(api.get("/v1/accounts/acct_nope/external_accounts"))
+    assert (nobody["code"], nobody["param"], nobody["message"]) == ("resource_missing", "account",
+                                                                    "No such account: 'acct_nope'")
+    account = api.get(f"/v1/accounts/{mine}?expand[]=external_accounts.data.account").json()
+    assert [b["account"]["id"] for b in account["external_accounts"]["data"]] == [mine]
+
+
+def test_expanding_a_setup_intents_references(api: Api) -> None:
+    cus = customer(api)
+    account = linked(api, cus, "Sample Checking Account")[0]
+    si = api.post("/v1/setup_intents", [("customer", cus), ("confirm", "true"), *fc_data(account["id"]), *MANDATE])
+    si_id = si.json()["id"]
+    expanded = api.get(f"/v1/setup_intents/{si_id}?expand[]=customer&expand[]=payment_method.customer"
+                       "&expand[]=mandate.payment_method").json()
+    assert expanded["customer"]["id"] == cus and expanded["customer"]["object"] == "customer"
+    assert expanded["payment_method"]["object"] == "payment_method"
+    assert expanded["payment_method"]["customer"]["id"] == cus
+    assert expanded["mandate"]["object"] == "mandate"
+    assert expanded["mandate"]["payment_method"]["id"] == expanded["payment_method"]["id"]
