@@ -255,3 +255,51 @@ def test_fc_institutions(api: Api) -> None:
         "Unrecognized request URL")
     assert error(api.get("/v1/financial_connections/institutions/fcinst_nope", headers=PREVIEW))[
         "code"] == "resource_missing"
+
+
+def test_fc_schedule_deactivation_parameters(api: Api) -> None:
+    api.post("/_emulator/clock", {"freeze": "true"})
+    checking = linked(api, customer(api), "Sample Checking Account")[0]
+    path = f"{HELPERS}/accounts/{checking['id']}/schedule_deactivation"
+    now = api.get("/_emulator/clock").json()["now"]
+    both = error(api.post(path, {"expected_deactivation_date": str(now + DAY), "after_seconds": "60"},
+                          headers=PREVIEW))
+    assert (both["code"], both["param"], both["message"]) == (
+        "parameters_exclusive", "after_seconds",
+        "You may only specify one of these parameters: after_seconds, expected_deactivation_date.")
+    neither = error(api.post(path, {}, headers=PREVIEW))
+    assert (neither["code"], neither["param"]) == ("parameter_missing", "expected_deactivation_date")
+    past = error(api.post(path, {"expected_deactivation_date": str(now)}, headers=PREVIEW))
+    assert (past["param"], past["message"]) == (
+        "expected_deactivation_date", "expected_deactivation_date must be in the future (by the namespace clock).")
+    assert account(api, checking["id"])["status_details"] == {}  # the refusals changed nothing
+    scheduled = api.post(path, {"after_seconds": "3600", "cause": "institution_requirement", "action": "none"},
+                         headers=PREVIEW).json()
+    assert scheduled["status_details"] == {"active": {"action": "none", "cause": "institution_requirement",
+                                                      "expected_deactivation_date": now + 3600}}
+    # a date less than seven days away: the upcoming notice is due at once, the deactivation at the date
+    advance(api, 1)
+    assert len(events(api, "financial_connections.account.upcoming_deactivation")) == 1
+    advance(api, 3599)
+    gone = account(api, checking["id"])
+    assert gone["status"] == "inactive" and gone["status_details"]["inactive"]["cause"] == "institution_requirement"
+    assert gone["status_details"]["inactive"]["action"] == "none"
+
+
+def test_fc_tan_deactivation_helper(api: Api) -> None:
+    plain = linked(api, customer(api), "Sample Checking Account")[0]
+    refused = error(api.post(f"{HELPERS}/accounts/{plain['id']}/account_numbers/deactivate", {}, headers=PREVIEW))
+    assert (refused["param"], refused["message"]) == ("account",
+                                                      f"The account {plain['id']} has no tokenized account number.")
+    tan = linked(api, customer(api), institution="Tokenized Account Numbers")[0]
+    path = f"{HELPERS}/accounts/{tan['id']}/account_numbers/deactivate"
+    revoked = api.post(path, {}, headers=PREVIEW).json()
+    assert revoked["status"] == "active" and revoked["account_numbers"][0]["status"] == "deactivated"
+    again = error(api.post(path, {"reason": "expired"}, headers=PREVIEW))
+    assert (again["param"], again["message"]) == (
+        "account", f"The tokenized account number of {tan['id']} is already deactivated.")
+    other = linked(api, customer(api), institution="Tokenized Account Numbers")[0]
+    expired = api.post(f"{HELPERS}/accounts/{other['id']}/account_numbers/deactivate", {"reason": "expired"},
+                       headers=PREVIEW).json()
+    assert expired["account_numbers"][0]["status"] == "expired"
+    assert len(events(api, "financial_connections.account.account_numbers_updated")) == 2

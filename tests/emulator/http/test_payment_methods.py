@@ -158,3 +158,40 @@ def test_expanding_a_setup_intents_references(api: Api) -> None:
     assert expanded["payment_method"]["customer"]["id"] == cus
     assert expanded["mandate"]["object"] == "mandate"
     assert expanded["mandate"]["payment_method"]["id"] == expanded["payment_method"]["id"]
+
+
+def test_a_connected_account_as_stripe_renders_it(api: Api) -> None:
+    plain = api.post("/v1/accounts", {}).json()
+    assert plain["id"].startswith("acct_") and len(plain["id"]) == len("acct_") + 16
+    assert {k: plain[k] for k in ("object", "type", "country", "email", "metadata", "charges_enabled",
+                                  "details_submitted", "default_currency", "payouts_enabled", "business_type")} == {
+        "object": "account", "type": "custom", "country": "US", "email": None, "metadata": {},
+        "charges_enabled": False, "details_submitted": False, "default_currency": "usd", "payouts_enabled": False,
+        "business_type": None}
+    assert plain["external_accounts"] == {"object": "list", "data": [], "has_more": False,
+                                          "url": f"/v1/accounts/{plain['id']}/external_accounts"}
+    given = api.post("/v1/accounts", {"type": "express", "country": "GB", "email": "payouts@example.com",
+                                      "metadata[team]": "ops"}).json()
+    assert (given["type"], given["country"], given["email"], given["metadata"]) == (
+        "express", "GB", "payouts@example.com", {"team": "ops"})
+    assert api.get(f"/v1/accounts/{given['id']}").json() == given
+    token = api.post("/v1/tokens", {"bank_account[account_number]": "000123456789",
+                                    "bank_account[routing_number]": "110000000", "bank_account[country]": "US",
+                                    "bank_account[currency]": "usd"}).json()
+    external = api.post(f"/v1/accounts/{given['id']}/external_accounts", {"external_account": token["id"]}).json()
+    with_bank = api.get(f"/v1/accounts/{given['id']}").json()
+    assert with_bank["payouts_enabled"] is True
+    assert with_bank["external_accounts"]["data"] == [external]
+    missing = error(api.get("/v1/accounts/acct_nope"))
+    assert (missing["code"], missing["param"], missing["message"]) == ("resource_missing", "account",
+                                                                       "No such account: 'acct_nope'")
+    unknown_token = error(api.get("/v1/tokens/btok_nope"))
+    assert (unknown_token["code"], unknown_token["param"], unknown_token["message"]) == (
+        "resource_missing", "token", "No such token: 'btok_nope'")
+    no_token = error(api.post(f"/v1/accounts/{given['id']}/external_accounts", {"external_account": "btok_nope"}))
+    assert (no_token["param"], no_token["message"]) == ("external_account", "No such token: 'btok_nope'")
+    reused = error(api.post(f"/v1/accounts/{given['id']}/external_accounts", {"external_account": token["id"]}))
+    assert (reused["param"], reused["message"]) == ("external_account",
+                                                    f"You cannot use a Stripe token more than once: {token['id']}.")
+    created = api.get("/v1/events?type=account.external_account.created").json()["data"]
+    assert [e["data"]["object"]["id"] for e in created] == [external["id"]]
