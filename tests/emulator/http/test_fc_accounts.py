@@ -303,3 +303,23 @@ def test_fc_tan_deactivation_helper(api: Api) -> None:
                        headers=PREVIEW).json()
     assert expired["account_numbers"][0]["status"] == "expired"
     assert len(events(api, "financial_connections.account.account_numbers_updated")) == 2
+
+
+def test_fc_the_bank_changes_the_supported_payment_method_types(api: Api) -> None:
+    checking = linked(api, customer(api), "Sample Checking Account")[0]
+    assert checking["supported_payment_method_types"] == ["us_bank_account"]
+    path = f"{HELPERS}/accounts/{checking['id']}/supported_payment_method_types"
+    kind = "financial_connections.account.supported_payment_method_types_updated"
+    same = api.post(path, [("supported_payment_method_types[]", "us_bank_account"),
+                           ("supported_payment_method_types[]", "us_bank_account")], headers=PREVIEW).json()
+    assert same["supported_payment_method_types"] == ["us_bank_account"]  # repeated values count once
+    assert events(api, kind) == []  # nothing changed: no event
+    more = api.post(path, [("supported_payment_method_types[]", "link"),
+                           ("supported_payment_method_types[]", "us_bank_account")], headers=PREVIEW).json()
+    assert more["supported_payment_method_types"] == ["link", "us_bank_account"]
+    cleared = api.post(path, {"supported_payment_method_types": ""}, headers=PREVIEW).json()
+    assert cleared["supported_payment_method_types"] == []
+    assert [e["data"]["object"]["supported_payment_method_types"] for e in events(api, kind)] == [
+        [], ["link", "us_bank_account"]]
+    missing = error(api.post(path, {}, headers=PREVIEW))
+    assert (missing["code"], missing["param"]) == ("parameter_missing", "supported_payment_method_types")
