@@ -189,3 +189,23 @@ def test_an_unknown_mandate_is_a_404_naming_it(api: Api) -> None:
                                "doc_url": "https://docs.stripe.com/error-codes/resource-missing",
                                "message": "No such mandate: 'mandate_nope'", "param": "mandate",
                                "type": "invalid_request_error"}
+
+
+def test_detaching_one_payment_method_leaves_the_others_mandates_active(api: Api) -> None:
+    cus = customer(api)
+    first, second = linked(api, cus, "Sample Checking Account", "Sample Savings Account")
+    made = [api.post("/v1/setup_intents", [("customer", cus), ("confirm", "true"), *fc_data(a["id"]), *MANDATE],
+                     headers=PREVIEW).json() for a in (first, second)]
+    api.post(f"/v1/payment_methods/{made[0]['payment_method']}/detach")
+    assert [api.get(f"/v1/mandates/{si['mandate']}").json()["status"] for si in made] == ["inactive", "active"]
+    api.post(f"/v1/payment_methods/{made[0]['payment_method']}/attach", {"customer": cus})
+    api.post(f"/v1/payment_methods/{made[0]['payment_method']}/detach")
+    updated = api.get("/v1/events?type=mandate.updated").json()["data"]
+    assert [e["data"]["object"]["id"] for e in updated] == [made[0]["mandate"]]  # an inactive one stays quiet
+
+
+def test_an_unknown_authorization_is_a_404_naming_it(api: Api) -> None:
+    response = api.get("/v1/financial_connections/authorizations/fcauth_nope", headers=PREVIEW)
+    assert response.status == 404
+    assert (error(response)["param"], error(response)["message"]) == (
+        "authorization", "No such financial_connections.authorization: 'fcauth_nope'")  # the reference's pattern

@@ -134,3 +134,29 @@ def test_an_external_account_from_a_tan_follows_the_tans_status(api: Api) -> Non
     assert now["status"] == "tokenized_account_number_deactivated"
     assert api.get(f"/v1/tokens/{token['id']}").json()["bank_account"]["status"] == (
         "tokenized_account_number_deactivated")
+
+
+def test_a_relink_reissues_the_tan_with_new_digits_and_unblocks_what_was_made_from_it(api: Api) -> None:
+    from tests.emulator.http.test_fc_sessions import session
+
+    cus = customer(api)
+    account = linked(api, cus, institution="Tokenized Account Numbers")[0]
+    si = api.post("/v1/setup_intents", [("flow_directions[]", "outbound"), ("confirm", "true"),
+                                        *fc_data(account["id"])]).json()
+    pm = si["payment_method"]
+    before = api.get(f"/v1/payment_methods/{pm}").json()["us_bank_account"]
+    api.post(f"{HELPERS}/accounts/{account['id']}/account_numbers/deactivate", {}, headers=PREVIEW)
+    blocked = api.get(f"/v1/payment_methods/{pm}").json()["us_bank_account"]
+    assert blocked["status_details"] == {"blocked": {"network_code": None,
+                                                     "reason": "tokenized_account_number_deactivated"}}
+    assert blocked["last4"] == before["last4"]
+    relink = session(api, [("permissions[]", "payment_method"), ("relink_options[authorization]",
+                                                                 account["authorization"]),
+                           ("relink_options[account]", account["id"])]).json()
+    done = api.post(f"{HELPERS}/sessions/{relink['id']}/complete", {}, headers=PREVIEW).json()
+    assert done["status"] == "succeeded"
+    after = api.get(f"/v1/payment_methods/{pm}").json()["us_bank_account"]
+    assert after["status_details"] is None and after["fingerprint"] == before["fingerprint"]
+    assert len(after["last4"]) == 4 and after["last4"].isdigit() and after["last4"] != before["last4"]
+    updated = api.get("/v1/events?type=payment_method.automatically_updated").json()["data"]
+    assert [e["data"]["object"]["us_bank_account"]["last4"] for e in updated] == [after["last4"], before["last4"]]
