@@ -102,21 +102,31 @@ def mutmut(clone: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=clone, env=env, text=True, capture_output=args[0] != "run", check=False)
 
 
-def results(group: Group, clone: Path) -> dict[str, Any]:
+MODULE_OF: dict[str, str] = {}
+
+
+def statuses(clone: Path) -> dict[str, str]:
+    """Every mutant's verdict, from the clone's mutmut results (`mutants/**/*.py.meta`)."""
     from mutmut.stats import status_by_exit_code
 
-    statuses: dict[str, str] = {}
-    by_module: dict[str, Counter[str]] = {}
+    found: dict[str, str] = {}
     for meta in sorted((clone / "mutants").rglob("*.py.meta")):
         module = str(meta.relative_to(clone / "mutants")).removesuffix(".meta")
-        data = json.loads(meta.read_text())
-        for key, code in data["exit_code_by_key"].items():
-            statuses[key] = status_by_exit_code[code]
-            by_module.setdefault(module, Counter())[statuses[key]] += 1
-    counts = Counter(statuses.values())
+        for key, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            found[key] = status_by_exit_code[code]
+            MODULE_OF[key] = module
+    return found
+
+
+def results(group: Group, clone: Path) -> dict[str, Any]:
+    found = statuses(clone)
+    by_module: dict[str, Counter[str]] = {}
+    for key, status in found.items():
+        by_module.setdefault(MODULE_OF[key], Counter())[status] += 1
+    counts = Counter(found.values())
     killed = sum(counts[s] for s in KILLED)
     survivors = []
-    for key, status in sorted(statuses.items()):
+    for key, status in sorted(found.items()):
         if status in KILLED:
             continue
         shown = mutmut(clone, "show", key).stdout
@@ -125,10 +135,10 @@ def results(group: Group, clone: Path) -> dict[str, Any]:
     return {
         "modules": list(group.modules),
         "tests": list(group.tests),
-        "mutants": len(statuses),
+        "mutants": len(found),
         "counts": dict(sorted(counts.items())),
         "killed": killed,
-        "score": round(killed / len(statuses), 4) if statuses else None,
+        "score": round(killed / len(found), 4) if found else None,
         "by_module": {
             module: {
                 "mutants": sum(c.values()),
@@ -152,7 +162,7 @@ def readme_table(report: dict[str, Any]) -> str:
              "|---|" + "---:|" * (len(STATUS_COLUMNS) + 3)]
     for name, group in report["groups"].items():
         counts = group["counts"]
-        cells = [f"{sum(counts.get(s, 0) for s in statuses):,}" for _, statuses in STATUS_COLUMNS]
+        cells = [f"{sum(counts.get(s, 0) for s in kinds):,}" for _, kinds in STATUS_COLUMNS]
         minutes = "" if group.get("seconds") is None else f"{group['seconds'] / 60:.0f}"
         lines.append(f"| `{name}` | {group['mutants']:,} | " + " | ".join(cells) + f" | {group['score']:.1%} | "
                      f"{minutes} |")
@@ -165,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group", choices=[g.name for g in GROUPS], action="append")
     parser.add_argument("--work", type=Path, default=Path("/tmp/stripe-fc-mutation"))
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the clones' results")
+    parser.add_argument("--retest", action="store_true", help="after the run, retest every mutant not killed before "
+                        "(mutmut otherwise keeps a survivor's verdict until its function changes)")
     parser.add_argument("mutants", nargs="*", help="retest only these mutants (e.g. the report's survivors after new "
                         "tests); mutmut keeps every other result")
     args = parser.parse_args(argv)
@@ -177,11 +189,17 @@ def main(argv: list[str] | None = None) -> int:
         if not args.report_only:
             print(f"== {group.name}: mutating {', '.join(group.modules)}; tests {' '.join(group.tests)}", flush=True)
             started = time.monotonic()
-            mutmut(clone, "run", "--max-children", str(os.cpu_count() or 2), *args.mutants)
+            children = ("--max-children", str(os.cpu_count() or 2))
+            mutmut(clone, "run", *children, *args.mutants)
+            if args.retest:  # the mutants that lived through the last run, against the tests written since
+                again = [key for key, status in statuses(clone).items() if status not in KILLED]
+                print(f"   retesting {len(again)} mutants not killed before", flush=True)
+                for start in range(0, len(again), 400):
+                    mutmut(clone, "run", *children, *again[start:start + 400])
             seconds = round(time.monotonic() - started)
         previous = report["groups"].get(group.name, {})
         report["groups"][group.name] = results(group, clone)
-        if seconds is not None and args.mutants and previous.get("seconds") is not None:
+        if seconds is not None and (args.mutants or args.retest) and previous.get("seconds") is not None:
             seconds += previous["seconds"]  # a retest adds to the full run it completes
         report["groups"][group.name]["seconds"] = seconds if seconds is not None else previous.get("seconds")
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True, check=True)
