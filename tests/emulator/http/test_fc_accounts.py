@@ -323,3 +323,47 @@ def test_fc_the_bank_changes_the_supported_payment_method_types(api: Api) -> Non
         [], ["link", "us_bank_account"]]
     missing = error(api.post(path, {}, headers=PREVIEW))
     assert (missing["code"], missing["param"]) == ("parameter_missing", "supported_payment_method_types")
+
+
+def test_fc_a_relink_reissues_only_dead_tans_and_skips_disconnected_accounts(api: Api) -> None:
+    cus = customer(api)
+    shared, sibling, disconnected, dead = linked(api, cus, "TAN Checking", "TAN Savings (expiring soon)",
+                                                 "TAN Checking (revoked)", "TAN Savings (expired)",
+                                                 institution="Tokenized Account Numbers")
+
+    def payment_method(fc_account: dict[str, Any]) -> str:
+        si = api.post("/v1/setup_intents", [("flow_directions[]", "outbound"), ("confirm", "true"),
+                                            ("payment_method_data[type]", "us_bank_account"),
+                                            ("payment_method_data[us_bank_account][financial_connections_account]",
+                                             fc_account["id"])]).json()
+        return str(si["payment_method"])
+
+    def last4(pm: str) -> str:
+        return str(api.get(f"/v1/payment_methods/{pm}").json()["us_bank_account"]["last4"])
+
+    def tan_status(fc_account: dict[str, Any]) -> str:
+        return str(account(api, fc_account["id"])["account_numbers"][0]["status"])
+
+    pms = {"shared": payment_method(shared), "sibling": payment_method(sibling)}
+    before = {name: last4(pm) for name, pm in pms.items()}
+    assert tan_status(disconnected) != "transactable" and tan_status(dead) != "transactable"
+    api.post(f"/v1/financial_connections/accounts/{disconnected['id']}/disconnect", headers=PREVIEW)
+    relink = session(api, [("permissions[]", "payment_method"), ("relink_options[authorization]",
+                                                                 shared["authorization"]),
+                           ("relink_options[account]", shared["id"])]).json()
+    assert api.post(f"{HELPERS}/sessions/{relink['id']}/complete", {}, headers=PREVIEW).json()["status"] == (
+        "succeeded")
+    # the shared account gets a new TAN; a sibling's transactable TAN stays; a sibling's dead TAN comes back;
+    # a disconnected account is left alone
+    assert last4(pms["shared"]) != before["shared"] and last4(pms["sibling"]) == before["sibling"]
+    assert tan_status(dead) == "transactable" and tan_status(disconnected) != "transactable"
+    numbers = events(api, "financial_connections.account.account_numbers_updated")
+    assert sorted(e["data"]["object"]["id"] for e in numbers) == sorted([shared["id"], dead["id"]])
+
+
+def test_fc_accounts_list_refuses_both_holder_filters(api: Api) -> None:
+    both = error(api.get("/v1/financial_connections/accounts?account_holder[customer]=cus_1"
+                         "&account_holder[account]=acct_1", headers=PREVIEW))
+    assert (both["code"], both["param"], both["message"]) == (
+        "parameters_exclusive", "account_holder",
+        "You may only specify one of these parameters: account_holder[account], account_holder[customer].")

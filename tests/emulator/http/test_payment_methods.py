@@ -195,3 +195,14 @@ def test_a_connected_account_as_stripe_renders_it(api: Api) -> None:
                                                     f"You cannot use a Stripe token more than once: {token['id']}.")
     created = api.get("/v1/events?type=account.external_account.created").json()["data"]
     assert [e["data"]["object"]["id"] for e in created] == [external["id"]]
+
+
+def test_a_payment_methods_bank_details_as_stripe_renders_them(api: Api) -> None:
+    pm = unattached_pm(api, customer(api))
+    preview = api.get(f"/v1/payment_methods/{pm}", headers={"Stripe-Version": "2026-09-30.preview"}).json()
+    ga = api.get(f"/v1/payment_methods/{pm}", headers={"Stripe-Version": "2026-10-28.endive"}).json()
+    bank = preview["us_bank_account"]
+    assert bank["networks"] == {"preferred": "ach", "supported": ["ach"]}
+    assert "account_number" in bank and bank["account_number"] is None  # a preview field, never the full number
+    assert "account_number" not in ga["us_bank_account"]
+    assert (preview["livemode"], preview["type"], preview["object"]) == (False, "us_bank_account", "payment_method")
