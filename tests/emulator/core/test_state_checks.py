@@ -154,3 +154,15 @@ def test_released_keys_do_not_grow_the_expiry_queue_and_the_oldest_live_key_is_e
     with pytest.raises(IdempotencyKeyInUseError):
         store.begin("live-1", "fp", 50_000.0)  # the second oldest is still remembered (and still running)
     assert store.begin("live-0", "other", 50_000.0) is None  # the oldest was forgotten: the key is free again
+
+
+def test_idempotency_keys_may_have_255_characters() -> None:
+    from emulator.core.errors import InvalidRequestError
+
+    store = IdempotencyStore()
+    assert store.begin("k" * 255, "fp", 0.0) is None
+    with pytest.raises(InvalidRequestError) as info:
+        store.begin("x" * 256, "fp", 0.0)
+    assert (info.value.param, info.value.message, info.value.http_status) == (
+        "Idempotency-Key", f"Idempotency keys can be at most 255 characters long. Invalid key: {'x' * 40}…", 400)
+    assert len(store) == 1

@@ -202,6 +202,9 @@ def test_secrets_are_masked_to_their_last_four_characters() -> None:
         "client_secret": "****9876", "name": "Ann", "nested": {"account_number": "****6789"},
         "items": [{"password": "****er22"}], "key": "rk_test_****5555", "empty": {"secret": ""}, "count": 3}
     assert mask_params(["sk_live_1234567890", "plain"]) == ["sk_live_****7890", "plain"]
+    assert mask_params({"account_number": ["000123456789", "000111111116"]}) == {
+        "account_number": ["****6789", "****1116"]}  # a secret parameter's array items are masked too
+    assert mask_params("secret-looking but unnamed") == "secret-looking but unnamed"
     assert mask_query("/v1/x?client_secret=abc_secret_wxyz&limit=3") == "/v1/x?client_secret=****wxyz&limit=3"
     assert mask_query("/_emulator/dashboard?control_token=tok123456&secret=") == (
         "/_emulator/dashboard?control_token=****3456&secret=")

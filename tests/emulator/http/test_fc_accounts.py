@@ -367,3 +367,23 @@ def test_fc_accounts_list_refuses_both_holder_filters(api: Api) -> None:
     assert (both["code"], both["param"], both["message"]) == (
         "parameters_exclusive", "account_holder",
         "You may only specify one of these parameters: account_holder[account], account_holder[customer].")
+
+
+def test_fc_events_no_request_caused_carry_the_servers_default_version() -> None:
+    from emulator.http.app import create_app
+    from emulator.settings import Settings
+    from harness.asgi import AsgiCaller
+
+    app = create_app(Settings(seed=7, default_api_version="2026-09-30.preview"))
+    caller = AsgiCaller(app)
+    try:
+        api = Api(caller, app)
+        api.post("/_emulator/clock", {"freeze": "true"})
+        expiring = linked(api, customer(api), "TAN Savings (expiring soon)", institution="Tokenized Account Numbers")[0]
+        advance(api, 10 * DAY + 1)
+        automatic = events(api, "financial_connections.account.account_numbers_updated")
+        assert [(e["api_version"], e["request"]["id"]) for e in automatic] == [("2026-09-30.preview", None)]
+        assert automatic[0]["data"]["object"]["id"] == expiring["id"]
+        assert api.get("/v1/customers").headers["stripe-version"] == "2026-09-30.preview"
+    finally:
+        caller.close()
