@@ -387,3 +387,17 @@ def test_fc_events_no_request_caused_carry_the_servers_default_version() -> None
         assert api.get("/v1/customers").headers["stripe-version"] == "2026-09-30.preview"
     finally:
         caller.close()
+
+
+def test_fc_accounts_list_by_a_connected_account_holder(api: Api) -> None:
+    connected = api.post("/v1/accounts", {"type": "custom"}).json()["id"]
+    created = session(api, [("account_holder[type]", "account"), ("account_holder[account]", connected),
+                            ("permissions[]", "payment_method")]).json()
+    done = api.post(f"{HELPERS}/sessions/{created['id']}/complete", {"accounts[]": "Sample Checking Account"},
+                    headers=PREVIEW).json()
+    held = done["accounts"]["data"][0]
+    assert held["account_holder"] == {"account": connected, "type": "account"}
+    linked(api, customer(api), "Sample Checking Account")
+    listed = api.get(f"/v1/financial_connections/accounts?account_holder[account]={connected}").json()["data"]
+    assert [a["id"] for a in listed] == [held["id"]]
+    assert api.get("/v1/financial_connections/accounts?account_holder[account]=acct_other").json()["data"] == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Api
-from tests.emulator.http.test_fc_sessions import PREVIEW, customer, error, linked
+from tests.emulator.http.test_fc_sessions import HELPERS, PREVIEW, customer, error, linked
 from tests.emulator.http.test_payments import MANDATE, fc_data
 
 MANUAL = [("payment_method_data[type]", "us_bank_account"),
@@ -209,3 +209,96 @@ def test_an_unknown_authorization_is_a_404_naming_it(api: Api) -> None:
     assert response.status == 404
     assert (error(response)["param"], error(response)["message"]) == (
         "authorization", "No such financial_connections.authorization: 'fcauth_nope'")  # the reference's pattern
+
+
+def test_list_filters_by_customer_payment_method_and_created(api: Api) -> None:
+    api.post("/_emulator/clock", {"freeze": "true"})
+    cus = customer(api)
+    other = customer(api)
+    account = linked(api, cus, "Sample Checking Account")[0]
+    first = api.post("/v1/setup_intents", [("customer", cus), *fc_data(account["id"])], headers=PREVIEW).json()
+    api.post("/_emulator/clock", {"advance": "100"})
+    second = api.post("/v1/setup_intents", {"customer": other}, headers=PREVIEW).json()
+    third = api.post("/v1/setup_intents", {}, headers=PREVIEW).json()
+
+    def ids(query: str) -> list[str]:
+        return [si["id"] for si in api.get(f"/v1/setup_intents{query}", headers=PREVIEW).json()["data"]]
+
+    assert ids("") == [third["id"], second["id"], first["id"]]
+    assert ids(f"?customer={cus}") == [first["id"]] and ids(f"?customer={other}") == [second["id"]]
+    assert ids(f"?payment_method={first['payment_method']}") == [first["id"]]
+    assert ids(f"?created[gte]={second['created']}") == [third["id"], second["id"]]
+    assert ids(f"?created[lt]={second['created']}") == [first["id"]]
+    assert ids(f"?created={first['created']}") == [first["id"]]
+    assert ids(f"?customer={cus}&created[gte]={second['created']}") == []
+
+
+def test_confirm_refusals_leave_the_intent_ready_for_another_payment_method(api: Api) -> None:
+    cus = customer(api)
+    manual = api.post("/v1/setup_intents", [("customer", cus), *MANUAL, *MANDATE,
+                                            ("payment_method_options[us_bank_account][verification_method]",
+                                             "instant")], headers=PREVIEW).json()
+    assert manual["status"] == "requires_confirmation"
+    pm = manual["payment_method"]
+    failed = error(api.post(f"/v1/setup_intents/{manual['id']}/confirm", {}, headers=PREVIEW))
+    assert (failed["code"], failed["param"], failed["message"]) == (
+        "payment_method_unexpected_state", "payment_method_options",
+        "Instant verification needs a Financial Connections account; manual bank details verify by microdeposits.")
+    after = api.get(f"/v1/setup_intents/{manual['id']}", headers=PREVIEW).json()
+    assert (after["status"], after["payment_method"]) == ("requires_payment_method", None)
+    assert after["last_setup_error"]["code"] == "payment_method_unexpected_state"
+    assert after["last_setup_error"]["payment_method"]["id"] == pm
+    assert [e["data"]["object"]["id"] for e in events(api, "setup_intent.setup_failed")] == [manual["id"]]
+    # confirming again with microdeposits (options given with the confirmation) goes on from there
+    retried = api.post(f"/v1/setup_intents/{manual['id']}/confirm", [("payment_method", pm), *MICRODEPOSITS],
+                       headers=PREVIEW).json()
+    assert retried["status"] == "requires_action"
+    assert retried["payment_method_options"]["us_bank_account"]["verification_method"] == "microdeposits"
+
+
+def test_confirming_with_an_inactive_account_names_why(api: Api) -> None:
+    cus = customer(api)
+    account = linked(api, cus, "Sample Checking Account")[0]
+    si = api.post("/v1/setup_intents", [("customer", cus), *fc_data(account["id"]), *MANDATE],
+                  headers=PREVIEW).json()
+    api.post(f"{HELPERS}/accounts/{account['id']}/deactivate", {"cause": "account_closed"}, headers=PREVIEW)
+    refused = error(api.post(f"/v1/setup_intents/{si['id']}/confirm", {}, headers=PREVIEW))
+    assert (refused["code"], refused["param"]) == ("payment_method_bank_account_blocked", "payment_method")
+    assert refused["message"] == (f"The bank account behind PaymentMethod {si['payment_method']} is blocked (its "
+                                  "Financial Connections account is inactive); relink the Financial Connections "
+                                  "account or collect a new payment method.")
+
+
+def test_a_mandate_records_the_acceptance_and_the_collection_method(api: Api) -> None:
+    cus = customer(api)
+    account = linked(api, cus, "Sample Checking Account")[0]
+    si = api.post("/v1/setup_intents", [
+        ("customer", cus), ("confirm", "true"), *fc_data(account["id"]),
+        ("mandate_data[customer_acceptance][type]", "offline"),
+        ("mandate_data[customer_acceptance][accepted_at]", "1700000000"),
+        ("payment_method_options[us_bank_account][mandate_options][collection_method]", "paper")],
+        headers=PREVIEW).json()
+    mandate = api.get(f"/v1/mandates/{si['mandate']}").json()
+    assert mandate["customer_acceptance"] == {"accepted_at": 1_700_000_000, "offline": {}, "type": "offline"}
+    assert mandate["payment_method_details"] == {"type": "us_bank_account",
+                                                 "us_bank_account": {"collection_method": "paper"}}
+    assert (mandate["type"], mandate["multi_use"], mandate["livemode"]) == ("multi_use", {}, False)
+    online = api.post("/v1/setup_intents", [("customer", cus), ("confirm", "true"), *fc_data(account["id"]),
+                                            *MANDATE], headers=PREVIEW).json()
+    accepted = api.get(f"/v1/mandates/{online['mandate']}").json()["customer_acceptance"]
+    assert accepted["accepted_at"] == online["created"]  # no accepted_at given: the moment of confirmation
+    assert accepted["online"] == {"ip_address": "203.0.113.7", "user_agent": "test"}
+    assert api.get(f"/v1/mandates/{online['mandate']}").json()["payment_method_details"] == {
+        "type": "us_bank_account", "us_bank_account": {}}
+
+
+def test_payouts_only_intents_make_no_mandate(api: Api) -> None:
+    cus = customer(api)
+    account = linked(api, cus, "Sample Checking Account")[0]
+    outbound = api.post("/v1/setup_intents", [("customer", cus), ("confirm", "true"), ("flow_directions[]",
+                                              "outbound"), *fc_data(account["id"]), *MANDATE], headers=PREVIEW).json()
+    assert (outbound["status"], outbound["mandate"]) == ("succeeded", None)
+    both = api.post("/v1/setup_intents", [("customer", cus), ("confirm", "true"), ("flow_directions[]", "outbound"),
+                                          ("flow_directions[]", "inbound"), *fc_data(account["id"]), *MANDATE],
+                    headers=PREVIEW).json()
+    assert both["status"] == "succeeded" and both["mandate"].startswith("mandate_")
