@@ -230,3 +230,35 @@ def test_fc_relink_that_shares_only_unrepairable_accounts_fails_with_no_account(
     states = {a["id"]: a["status"] for a in api.get(
         f"/v1/financial_connections/accounts?account_holder[customer]={cus}", headers=PREVIEW).json()["data"]}
     assert states == {checking["id"]: "inactive", savings["id"]: "active"}
+
+
+def test_fc_any_account_relink_where_nothing_new_can_be_picked_fails_with_no_account(api: Api) -> None:
+    """§4: when the bank no longer shows the linked accounts (`no_accounts_available`), the customer can pick only
+    accounts not linked yet; with none left, the relink links nothing and fails with `no_account`."""
+    cus = customer(api)
+    every = linked(api, cus, "Sample Checking Account", "Sample Savings Account")
+    relink = session(api, [("permissions[]", "payment_method"),
+                           ("relink_options[authorization]", every[0]["authorization"])]).json()
+    result = api.post(f"{HELPERS}/sessions/{relink['id']}/complete", [("outcome", "no_accounts_available")],
+                      headers=PREVIEW).json()
+    assert result["status"] == "failed", result
+    assert result["relink_result"] == {"account": None, "authorization": None, "failure_reason": "no_account"}
+
+
+def test_fc_a_relinked_account_lists_under_the_relink_session_once(api: Api) -> None:
+    cus = customer(api)
+    checking = linked(api, cus, "Sample Checking Account")[0]
+    api.post(f"{HELPERS}/accounts/{checking['id']}/deactivate", {}, headers=PREVIEW)
+    relink = session(api, [("permissions[]", "payment_method"),
+                           ("relink_options[authorization]", checking["authorization"]),
+                           ("relink_options[account]", checking["id"])]).json()
+    assert api.post(f"{HELPERS}/sessions/{relink['id']}/complete", {}, headers=PREVIEW).json()["status"] == (
+        "succeeded")
+    listed = api.get(f"/v1/financial_connections/accounts?session={relink['id']}").json()["data"]
+    assert [a["id"] for a in listed] == [checking["id"]]
+    again = session(api, [("permissions[]", "payment_method"),
+                          ("relink_options[authorization]", checking["authorization"]),
+                          ("relink_options[account]", checking["id"])]).json()
+    api.post(f"{HELPERS}/sessions/{again['id']}/complete", {}, headers=PREVIEW)
+    assert [a["id"] for a in api.get(f"/v1/financial_connections/accounts?session={again['id']}").json()[
+        "data"]] == [checking["id"]]
