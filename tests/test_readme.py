@@ -248,8 +248,23 @@ def test_readme_reliability_figures_are_the_committed_run() -> None:
     assert figures["server_errors"] == 0 and figures["events_lost"] == 0 and figures["pytest_exit_code"] == 0
 
 
-if __name__ == "__main__":  # print the table (or, with --endpoints, the endpoint index) to paste into the README
+def test_readme_mutation_figures_are_the_committed_report() -> None:
+    from tests.mutation.run import readme_table
+
+    report = json.loads((ROOT / "tests" / "mutation" / "report.json").read_text(encoding="utf-8"))
+    assert readme_table(report) in README, "regenerate the table: python -m tests.test_readme --mutation"
+    for group in report["groups"].values():  # the report's counts add up, and each survivor is listed
+        assert sum(group["counts"].values()) == group["mutants"]
+        assert len(group["not_killed"]) == group["mutants"] - group["killed"]
+    assert report["killed"] == sum(g["killed"] for g in report["groups"].values())
+
+
+if __name__ == "__main__":  # print a table (or, with --endpoints, the endpoint index) to paste into the README
     if "--endpoints" in sys.argv:
         print(endpoint_index(), end="")
+    elif "--mutation" in sys.argv:
+        from tests.mutation.run import readme_table
+
+        print(readme_table(json.loads((ROOT / "tests" / "mutation" / "report.json").read_text())))
     else:
         print(reliability_table(json.loads((ROOT / "tests" / "reliability" / "figures.json").read_text())))

@@ -262,3 +262,46 @@ def test_fc_a_relinked_account_lists_under_the_relink_session_once(api: Api) -> 
     api.post(f"{HELPERS}/sessions/{again['id']}/complete", {}, headers=PREVIEW)
     assert [a["id"] for a in api.get(f"/v1/financial_connections/accounts?session={again['id']}").json()[
         "data"]] == [checking["id"]]
+
+
+def test_fc_session_refusals_word_for_word(api: Api) -> None:
+    cus = customer(api)
+    first, second = linked(api, cus, "Sample Checking Account", "Sample Savings Account")
+    other = linked(api, cus, "Sample Checking Account")[0]
+    base = [("permissions[]", "payment_method")]
+    relink = [*base, ("relink_options[authorization]", first["authorization"])]
+    cases = [
+        (relink + [("relink_options[account]", other["id"])], "relink_options[account]",
+         f"The account {other['id']} does not belong to the authorization {first['authorization']}."),
+        (relink + [("account_holder[type]", "customer"), ("account_holder[customer]", customer(api))],
+         "account_holder",
+         "account_holder must match the account holder of the authorization being relinked (or be omitted)."),
+        ([*base, ("account_holder[type]", "account"), ("account_holder[account]", "cus_wrong")],
+         "account_holder[account]", "No such account: 'cus_wrong'"),
+        ([*base, ("account_holder[type]", "account")], "account_holder[account]",
+         "Missing required param: account_holder[account]."),
+        ([*base, ("hosted[delivery_method]", "url")], "hosted[delivery_method]",
+         "hosted[delivery_method] can only be used together with relink_options."),
+    ]
+    for data, param, message in cases:
+        refused = session(api, data)
+        assert (error(refused)["param"], error(refused)["message"]) == (param, message), data
+    not_acct = session(api, [*base, ("account_holder[type]", "account"), ("account_holder[account]", "cus_wrong")])
+    assert (not_acct.status, error(not_acct)["code"]) == (404, "resource_missing")
+    api.post(f"{HELPERS}/accounts/{second['id']}/deactivate", {"cause": "account_closed"}, headers=PREVIEW)
+    closed = error(session(api, relink + [("relink_options[account]", second["id"])]))
+    assert (closed["param"], closed["message"]) == (
+        "relink_options[account]", f"The account {second['id']} cannot be repaired by relinking: "
+        "status_details.inactive.action is none (cause: account_closed).")
+    api.post(f"/v1/financial_connections/accounts/{first['id']}/disconnect", headers=PREVIEW)
+    disconnected = error(session(api, relink + [("relink_options[account]", first["id"])]))
+    assert disconnected["message"] == f"The account {first['id']} is disconnected and cannot be relinked."
+    api.post(f"/v1/financial_connections/accounts/{second['id']}/disconnect", headers=PREVIEW)
+    gone = error(session(api, relink))
+    assert gone["message"] == (f"The authorization {first['authorization']} is disconnected and can no longer be "
+                               "relinked; start a new session without relink_options to link the account again.")
+    # omitted, account_holder is the authorization's; sent empty, it is null (§3.1)
+    fresh = linked(api, cus, "Sample Checking Account")[0]
+    relink_fresh = [*base, ("relink_options[authorization]", fresh["authorization"])]
+    assert session(api, relink_fresh).json()["account_holder"] == {"customer": cus, "type": "customer"}
+    assert session(api, relink_fresh + [("account_holder", "")]).json()["account_holder"] is None
