@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Api
-from tests.emulator.http.test_fc_sessions import customer, error, linked
+from tests.emulator.http.test_fc_sessions import HELPERS, PREVIEW, customer, error, linked, session
 from tests.emulator.http.test_payments import MANDATE, fc_data
 
 
@@ -206,3 +206,86 @@ def test_a_payment_methods_bank_details_as_stripe_renders_them(api: Api) -> None
     assert "account_number" in bank and bank["account_number"] is None  # a preview field, never the full number
     assert "account_number" not in ga["us_bank_account"]
     assert (preview["livemode"], preview["type"], preview["object"]) == (False, "us_bank_account", "payment_method")
+
+
+FC_PARAM = "payment_method_data[us_bank_account][financial_connections_account]"
+
+
+def test_payment_methods_from_fc_accounts_refusals_word_for_word(api: Api) -> None:
+    cus = customer(api)
+    checking = linked(api, cus, "Sample Checking Account")[0]
+
+    def refused(account_id: str, *extra: tuple[str, str]) -> dict[str, Any]:
+        return error(api.post("/v1/setup_intents", [("customer", cus), *fc_data(account_id), *extra]))
+
+    mixed = refused(checking["id"], ("payment_method_data[us_bank_account][routing_number]", "110000000"))
+    assert (mixed["code"], mixed["param"], mixed["message"]) == (
+        "parameters_exclusive", "payment_method_data[us_bank_account][routing_number]",
+        "payment_method_data[us_bank_account][financial_connections_account] cannot be combined with account_number "
+        "or routing_number.")
+    both = refused(checking["id"], ("payment_method_data[us_bank_account][account_number]", "000123456789"),
+                   ("payment_method_data[us_bank_account][routing_number]", "110000000"))
+    assert both["param"] == "payment_method_data[us_bank_account][account_number]"  # the first one named
+    other = customer(api)
+    theirs = error(api.post("/v1/setup_intents", [("customer", other), *fc_data(checking["id"])]))
+    assert (theirs["param"], theirs["message"]) == (
+        "customer", f"The Financial Connections account {checking['id']} belongs to customer {cus}, not {other}.")
+    balances_only = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                                  ("permissions[]", "balances")]).json()
+    done = api.post(f"{HELPERS}/sessions/{balances_only['id']}/complete", {"accounts[]": "Sample Savings Account"},
+                    headers=PREVIEW).json()
+    no_permission = refused(done["accounts"]["data"][0]["id"])
+    assert (no_permission["param"], no_permission["message"]) == (
+        FC_PARAM, f"The Financial Connections account {done['accounts']['data'][0]['id']} was not linked with the "
+        "`payment_method` permission.")
+    non_ach, unavailable = linked(api, cus, institution="Invalid Payment Accounts")
+    assert refused(non_ach["id"])["message"] == (
+        f"The Financial Connections account {non_ach['id']} does not support us_bank_account payment methods.")
+    api.post(f"{HELPERS}/accounts/{unavailable['id']}/supported_payment_method_types",
+             {"supported_payment_method_types[]": "us_bank_account"}, headers=PREVIEW)  # to reach the next check
+    numbers = refused(unavailable["id"])
+    assert (numbers["code"], numbers["message"]) == (
+        "financial_connections_account_unavailable_account_numbers",
+        f"Account and routing numbers are unavailable for the Financial Connections account {unavailable['id']}.")
+    tans = {a["display_name"]: a for a in linked(api, cus, "TAN Checking (pending)", "TAN Checking (revoked)",
+                                                  institution="Tokenized Account Numbers")}
+    pending = refused(tans["TAN Checking (pending)"]["id"])
+    assert (pending["code"], pending["message"]) == (
+        "financial_connections_account_pending_account_numbers",
+        f"The account numbers of the Financial Connections account {tans['TAN Checking (pending)']['id']} are not "
+        "available yet.")
+    revoked = refused(tans["TAN Checking (revoked)"]["id"])
+    assert (revoked["code"], revoked["message"]) == (
+        "financial_connections_account_unavailable_account_numbers",
+        f"The tokenized account number of the Financial Connections account {tans['TAN Checking (revoked)']['id']} "
+        "is deactivated; relink the account to get a new one.")
+    api.post(f"{HELPERS}/accounts/{checking['id']}/deactivate", {}, headers=PREVIEW)
+    inactive = refused(checking["id"])
+    assert (inactive["code"], inactive["param"], inactive["message"]) == (
+        "financial_connections_account_inactive", FC_PARAM,
+        f"The Financial Connections account {checking['id']} is inactive. Relink it (a Financial Connections session "
+        "with relink_options) before creating a payment method from it.")
+    assert api.get("/v1/payment_methods").json()["data"] == []  # none of the refusals made a payment method
+
+
+def test_payment_methods_from_fc_accounts_take_the_accounts_details(api: Api) -> None:
+    cus = customer(api)
+    checking, savings = linked(api, cus, "Sample Checking Account", "Sample Savings Account")
+    made = {}
+    for account in (checking, savings):
+        si = api.post("/v1/setup_intents", [("customer", cus), ("flow_directions[]", "outbound"), ("confirm", "true"),
+                                            *fc_data(account["id"]),
+                                            ("payment_method_data[billing_details][name]", "Jenny Rosen"),
+                                            ("payment_method_data[metadata][source]", "relink"),
+                                            ("payment_method_data[allow_redisplay]", "limited")]).json()
+        made[account["id"]] = api.get(f"/v1/payment_methods/{si['payment_method']}").json()
+    first = made[checking["id"]]
+    bank = first["us_bank_account"]
+    assert (bank["account_holder_type"], bank["account_type"], bank["financial_connections_account"]) == (
+        "individual", "checking", checking["id"])
+    assert bank["bank_name"] == checking["institution_name"].upper() and bank["last4"] == checking["last4"]
+    assert made[savings["id"]]["us_bank_account"]["account_type"] == "savings"
+    assert made[savings["id"]]["us_bank_account"]["fingerprint"] != bank["fingerprint"]
+    assert (first["billing_details"]["name"], first["metadata"], first["allow_redisplay"]) == (
+        "Jenny Rosen", {"source": "relink"}, "limited")
+    assert first["customer"] == cus
