@@ -305,3 +305,36 @@ def test_fc_session_refusals_word_for_word(api: Api) -> None:
     relink_fresh = [*base, ("relink_options[authorization]", fresh["authorization"])]
     assert session(api, relink_fresh).json()["account_holder"] == {"customer": cus, "type": "customer"}
     assert session(api, relink_fresh + [("account_holder", "")]).json()["account_holder"] is None
+
+
+def test_fc_complete_refusals_word_for_word(api: Api) -> None:
+    cus = customer(api)
+    created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                            ("permissions[]", "payment_method"), ("filters[account_subcategories][]", "checking"),
+                            ("filters[account_subcategories][]", "savings"), ("limits[accounts]", "1")]).json()
+    path = f"{HELPERS}/sessions/{created['id']}/complete"
+    atlantis = error(api.post(path, {"institution": "Atlantis Savings"}, headers=PREVIEW))
+    assert (atlantis["code"], atlantis["param"], atlantis["message"]) == (
+        "resource_missing", "institution", "No such financial_connections.institution: 'Atlantis Savings'")
+    gold = error(api.post(path, {"accounts[]": "Gold Bars"}, headers=PREVIEW))
+    assert gold["param"] == "accounts[0]"
+    assert gold["message"] == ("Test Institution has no account 'Gold Bars'; it offers 'Sample Checking Account', "
+                               "'Sample Savings Account', 'Sample Credit Card'.")
+    too_many = error(api.post(path, [("accounts[]", "Sample Checking Account"), ("accounts[]",
+                                                                                  "Sample Savings Account")],
+                              headers=PREVIEW))
+    assert (too_many["param"], too_many["message"]) == ("accounts",
+                                                        "The session's limits allow 1 account(s); 2 were chosen.")
+    credit = error(api.post(path, {"accounts[]": "Sample Credit Card"}, headers=PREVIEW))
+    assert (credit["param"], credit["message"]) == (
+        "accounts[0]", "The session's filters only allow checking, savings accounts; 'Sample Credit Card' is "
+        "credit_card.")
+    other = linked(api, customer(api), "Sample Checking Account")[0]
+    foreign = error(api.post(path, {"accounts[]": other["id"]}, headers=PREVIEW))
+    assert (foreign["param"], foreign["message"]) == (
+        "accounts[0]", f"The account {other['id']} was not linked through this session's institution login.")
+    done = api.post(path, {"accounts[]": "Sample Savings Account"}, headers=PREVIEW).json()
+    assert done["status"] == "succeeded"
+    again = error(api.post(path, {}, headers=PREVIEW))
+    assert (again["param"], again["message"]) == (
+        "session", f"The session {created['id']} was already completed (status: succeeded); create a new session.")
