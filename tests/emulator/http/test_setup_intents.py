@@ -302,3 +302,77 @@ def test_payouts_only_intents_make_no_mandate(api: Api) -> None:
                                           ("flow_directions[]", "inbound"), *fc_data(account["id"]), *MANDATE],
                     headers=PREVIEW).json()
     assert both["status"] == "succeeded" and both["mandate"].startswith("mandate_")
+
+
+def test_a_new_intent_as_stripe_renders_it(api: Api) -> None:
+    plain = api.post("/v1/setup_intents", {}, headers=PREVIEW).json()
+    assert plain["id"].startswith("seti_") and plain["client_secret"].startswith(f"{plain['id']}_secret_")
+    assert len(plain["client_secret"]) == len(f"{plain['id']}_secret_") + 32
+    assert {k: plain[k] for k in ("status", "usage", "customer", "description", "flow_directions", "payment_method",
+                                  "mandate", "next_action", "last_setup_error", "cancellation_reason",
+                                  "latest_attempt", "on_behalf_of", "metadata", "payment_method_types",
+                                  "livemode")} == {
+        "status": "requires_payment_method", "usage": "off_session", "customer": None, "description": None,
+        "flow_directions": None, "payment_method": None, "mandate": None, "next_action": None,
+        "last_setup_error": None, "cancellation_reason": None, "latest_attempt": None, "on_behalf_of": None,
+        "metadata": {}, "payment_method_types": ["us_bank_account"], "livemode": False}
+    assert plain["payment_method_options"] == {"us_bank_account": {
+        "financial_connections": {"permissions": ["payment_method"], "prefetch": []},
+        "verification_method": "automatic"}}
+    assert "attach_to_self" not in plain
+    assert [e["data"]["object"]["id"] for e in events(api, "setup_intent.created")] == [plain["id"]]
+    given = api.post("/v1/setup_intents", [
+        ("usage", "on_session"), ("description", "payouts"), ("attach_to_self", "true"),
+        ("on_behalf_of", "acct_1"), ("metadata[k]", "v"),
+        ("payment_method_options[us_bank_account][financial_connections][permissions][]", "payment_method"),
+        ("payment_method_options[us_bank_account][financial_connections][permissions][]", "balances"),
+        ("payment_method_options[us_bank_account][financial_connections][prefetch][]", "balances"),
+        ("payment_method_options[us_bank_account][financial_connections][return_url]", "https://example.com/r"),
+        ("payment_method_options[us_bank_account][financial_connections][filters][account_subcategories][]",
+         "checking"),
+        ("payment_method_options[us_bank_account][mandate_options][collection_method]", "paper"),
+        ("payment_method_options[us_bank_account][verification_method]", "instant")], headers=PREVIEW).json()
+    assert (given["usage"], given["description"], given["attach_to_self"], given["on_behalf_of"],
+            given["metadata"]) == ("on_session", "payouts", True, "acct_1", {"k": "v"})
+    assert given["payment_method_options"] == {"us_bank_account": {
+        "financial_connections": {"filters": {"account_subcategories": ["checking"]},
+                                  "permissions": ["payment_method", "balances"], "prefetch": ["balances"],
+                                  "return_url": "https://example.com/r"},
+        "mandate_options": {"collection_method": "paper"}, "verification_method": "instant"}}
+    no_pm = error(api.post("/v1/setup_intents", [
+        ("payment_method_options[us_bank_account][financial_connections][permissions][]", "balances")],
+        headers=PREVIEW))
+    assert (no_pm["param"], no_pm["message"]) == (
+        "payment_method_options[us_bank_account][financial_connections][permissions]",
+        "payment_method_options[us_bank_account][financial_connections][permissions] must include payment_method.")
+    both = error(api.post("/v1/setup_intents", [("payment_method", "pm_x"), *MANUAL], headers=PREVIEW))
+    assert (both["code"], both["param"], both["message"]) == (
+        "parameters_exclusive", "payment_method_data",
+        "You may only specify one of these parameters: payment_method, payment_method_data.")
+    missing_pm = error(api.post("/v1/setup_intents", {"confirm": "true"}, headers=PREVIEW))
+    assert (missing_pm["code"], missing_pm["param"]) == ("parameter_missing", "payment_method")
+    no_mandate = error(api.post("/v1/setup_intents", [("confirm", "true"), *MANUAL], headers=PREVIEW))
+    assert (no_mandate["code"], no_mandate["param"], no_mandate["message"]) == (
+        "parameter_missing", "mandate_data",
+        "A mandate is required to set up a us_bank_account payment method for debits: pass mandate_data with the "
+        "customer's acceptance (or flow_directions[]=outbound for payouts only).")
+    assert len(api.get("/v1/setup_intents", headers=PREVIEW).json()["data"]) == 2  # the refusals created nothing
+
+
+def test_a_payment_method_of_another_customer_is_refused(api: Api) -> None:
+    cus = customer(api)
+    other = customer(api)
+    account = linked(api, cus, "Sample Checking Account")[0]
+    first = api.post("/v1/setup_intents", [("customer", cus), ("confirm", "true"), *fc_data(account["id"]),
+                                           *MANDATE], headers=PREVIEW).json()
+    pm = first["payment_method"]
+    refused = error(api.post("/v1/setup_intents", [("customer", other), ("payment_method", pm)], headers=PREVIEW))
+    assert (refused["param"], refused["message"]) == ("payment_method",
+                                                      f"The PaymentMethod {pm} belongs to another customer.")
+    unknown = error(api.post("/v1/setup_intents", [("customer", cus), ("payment_method", "pm_nope")],
+                             headers=PREVIEW))
+    assert (unknown["code"], unknown["param"]) == ("resource_missing", "payment_method")
+    same = api.post("/v1/setup_intents", [("customer", cus), ("payment_method", pm)], headers=PREVIEW).json()
+    assert (same["status"], same["payment_method"]) == ("requires_confirmation", pm)
+    anyone = api.post("/v1/setup_intents", [("payment_method", pm)], headers=PREVIEW).json()
+    assert anyone["payment_method"] == pm  # an intent without a customer may use it
