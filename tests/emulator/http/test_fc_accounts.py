@@ -401,3 +401,36 @@ def test_fc_accounts_list_by_a_connected_account_holder(api: Api) -> None:
     listed = api.get(f"/v1/financial_connections/accounts?account_holder[account]={connected}").json()["data"]
     assert [a["id"] for a in listed] == [held["id"]]
     assert api.get("/v1/financial_connections/accounts?account_holder[account]=acct_other").json()["data"] == []
+
+
+def test_fc_deactivation_causes_reach_the_login_or_the_account_with_their_default_actions(api: Api) -> None:
+    """The README's table: login-level causes deactivate every active account of the authorization, account-level
+    causes only the one named; `action` defaults to `none` for account_closed/account_unavailable, else
+    relink_required; each account sends `deactivated` with its previous status, and a live TAN is deactivated."""
+    cus = customer(api)
+    for cause, default_action, whole_login in (("access_expired", "relink_required", True),
+                                               ("access_denied", "relink_required", True),
+                                               ("institution_requirement", "relink_required", True),
+                                               ("unspecified", "relink_required", True),
+                                               ("account_closed", "none", False),
+                                               ("account_unavailable", "none", False)):
+        first, second = linked(api, cus, "Sample Checking Account", "Sample Savings Account")
+        done = api.post(f"{HELPERS}/accounts/{first['id']}/deactivate", {"cause": cause}, headers=PREVIEW).json()
+        assert done["status_details"] == {"inactive": {"action": default_action, "cause": cause}}, cause
+        assert account(api, second["id"])["status"] == ("inactive" if whole_login else "active"), cause
+    tan_first, tan_second = linked(api, cus, "TAN Checking", "TAN Savings (expiring soon)",
+                                   institution="Tokenized Account Numbers")
+    before = len(events(api, "financial_connections.account.deactivated"))
+    explicit = api.post(f"{HELPERS}/accounts/{tan_first['id']}/deactivate",
+                        {"cause": "account_closed", "action": "relink_required"}, headers=PREVIEW).json()
+    assert explicit["status_details"] == {"inactive": {"action": "relink_required", "cause": "account_closed"}}
+    assert explicit["account_numbers"][0]["status"] == "deactivated"
+    assert account(api, tan_second["id"])["account_numbers"][0]["status"] == "transactable"
+    deactivated = events(api, "financial_connections.account.deactivated")
+    assert len(deactivated) == before + 1
+    assert deactivated[0]["data"]["previous_attributes"] == {"status": "active", "status_details": {}}
+    again = error(api.post(f"{HELPERS}/accounts/{tan_first['id']}/deactivate", {}, headers=PREVIEW))
+    assert (again["param"], again["message"]) == ("account", f"The account {tan_first['id']} is already inactive.")
+    plain = linked(api, cus, "Sample Checking Account")[0]
+    default = api.post(f"{HELPERS}/accounts/{plain['id']}/deactivate", {}, headers=PREVIEW).json()
+    assert default["status_details"] == {"inactive": {"action": "relink_required", "cause": "access_expired"}}
