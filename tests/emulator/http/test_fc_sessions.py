@@ -338,3 +338,29 @@ def test_fc_complete_refusals_word_for_word(api: Api) -> None:
     again = error(api.post(path, {}, headers=PREVIEW))
     assert (again["param"], again["message"]) == (
         "session", f"The session {created['id']} was already completed (status: succeeded); create a new session.")
+
+
+def test_fc_session_fields_by_version_and_after_it_ends(api: Api) -> None:
+    cus = customer(api)
+    holder = [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+              ("permissions[]", "payment_method"), ("permissions[]", "balances"), ("permissions[]", "payment_method")]
+    made = session(api, holder + [("manual_entry[mode]", "custom"), ("prefetch[]", "balances"),
+                                  ("prefetch[]", "inferred_balances"), ("return_url", "https://example.com/done"),
+                                  ("ui_mode", "hosted"), ("hosted[return_url]", "https://example.com/back")]).json()
+    assert made["permissions"] == ["payment_method", "balances"]  # repeated permissions count once
+    assert (made["manual_entry"], made["prefetch"], made["return_url"]) == (
+        {"mode": "custom"}, ["balances", "inferred_balances"], "https://example.com/done")
+    assert made["hosted"] == {"return_url": "https://example.com/back"} and made["url"] is not None
+    assert (made["livemode"], made["accounts"]) == (False, {"object": "list", "data": [], "has_more": False,
+                                                            "url": "/v1/financial_connections/accounts"})
+    assert made["client_secret"].startswith("fcsess_client_secret_")
+    ga = api.get(f"/v1/financial_connections/sessions/{made['id']}", headers=GA).json()
+    assert (ga["manual_entry"], ga["prefetch"]) == ({"mode": "automatic"}, ["balances"])  # what GA knows
+    for preview_only in ("status", "status_details", "relink_options", "relink_result", "ui_mode", "url", "hosted"):
+        assert preview_only not in ga, preview_only
+    cancelled = api.post(f"{HELPERS}/sessions/{made['id']}/complete", {"outcome": "cancel"}, headers=PREVIEW).json()
+    assert (cancelled["status"], cancelled["status_details"], cancelled["url"]) == (
+        "cancelled", {"cancelled": {"reason": "other"}}, None)
+    assert "relink_result" not in cancelled  # a new link has no relink result
+    no_limit = session(api, holder + [("limits[accounts]", "")], GA).json()
+    assert "limits" not in no_limit
