@@ -166,3 +166,19 @@ def test_idempotency_keys_may_have_255_characters() -> None:
     assert (info.value.param, info.value.message, info.value.http_status) == (
         "Idempotency-Key", f"Idempotency keys can be at most 255 characters long. Invalid key: {'x' * 40}…", 400)
     assert len(store) == 1
+
+
+def test_timers_run_what_is_due_at_the_instant_itself_in_scheduling_order() -> None:
+    timers = Timers()
+    ran: list[tuple[str, float]] = []
+    assert timers.next_due() is None and timers.run_due(1e12) == 0
+    for label, due in (("b", 20.0), ("a", 10.0), ("c", 20.0)):
+        timers.at(due, functools.partial(lambda name, when: ran.append((name, when)), label), label)
+    assert timers.next_due() == 10.0 and timers.pending() == [(10.0, "a"), (20.0, "b"), (20.0, "c")]
+    assert timers.run_due(9.999) == 0 and ran == []
+    seen: list[float | None] = []
+    assert timers.run_due(10.0, seen.append) == 1 and ran == [("a", 10.0)]  # due exactly now: runs
+    assert seen == [10.0, None]
+    assert timers.next_due() == 20.0 and len(timers) == 2
+    assert timers.run_due(25.0) == 2 and ran[1:] == [("b", 20.0), ("c", 20.0)]  # ties in the order scheduled
+    assert timers.next_due() is None and len(timers) == 0
