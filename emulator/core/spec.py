@@ -8,6 +8,7 @@ field is `unsettable`; elsewhere it is `parameter_invalid_empty`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -45,6 +46,9 @@ class Context:
 
 def child(param: str, key: str | int) -> str:
     return f"{param}[{key}]" if param else str(key)
+
+
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
 
 
 def _shown(value: FormValue) -> str:
@@ -136,7 +140,9 @@ class Integer(Spec):
         if self._check_empty(value, param):
             return UNSET
         text = value if isinstance(value, str) else None
-        if text is None or not text.lstrip("-").isdigit() or len(text) > 19:
+        # ASCII digits with an optional minus sign, within 64 bits (Stripe's integers; a larger one could not be
+        # saved in a snapshot): not "--5", not "²", not "１"
+        if text is None or not _INTEGER.fullmatch(text) or not -(2**63) <= int(text) < 2**63:
             raise InvalidRequestError(
                 messages.PARAMETER_INVALID_INTEGER.format(value=_shown(value)),
                 code="parameter_invalid_integer",

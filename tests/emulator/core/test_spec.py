@@ -341,3 +341,46 @@ def test_spec_email_needs_text_on_both_sides_of_one_at_sign_and_no_spaces() -> N
         with pytest.raises(InvalidRequestError) as info:
             validate(spec, {"e": raw}, GA)
         assert (info.value.code, info.value.message) == ("email_invalid", f"Invalid email address: {raw}"), raw
+
+
+def test_spec_integers_are_ascii_digits_within_64_bits() -> None:
+    spec = params({"n": Field(Integer())})
+    for raw, number in (("0", 0), ("-5", -5), ("007", 7), ("9223372036854775807", 2**63 - 1),
+                        ("-9223372036854775808", -(2**63))):
+        assert validate(spec, {"n": raw}, GA) == {"n": number}, raw
+    # "--5" and "²" passed `str.isdigit` once and then crashed int(); non-ASCII digits and 65-bit values are refused
+    for raw in ("--5", "5-", "+5", "²", "١٢", "１", "9223372036854775808", "-9223372036854775809", "1" * 20, "-",
+                " 5", "5 ", "1.0", "1e3"):
+        with pytest.raises(InvalidRequestError) as info:
+            validate(spec, {"n": raw}, GA)
+        assert (info.value.code, info.value.param, info.value.message) == (
+            "parameter_invalid_integer", "n", f"Invalid integer: {raw}"), raw
+
+
+def test_spec_integer_bounds_messages() -> None:
+    spec = params({"n": Field(Integer(minimum=1, maximum=100))})
+    assert validate(spec, {"n": "1"}, GA) == {"n": 1} and validate(spec, {"n": "100"}, GA) == {"n": 100}
+    with pytest.raises(InvalidRequestError) as small:
+        validate(spec, {"n": "0"}, GA)
+    assert (small.value.param, small.value.message) == ("n", "This value must be greater than or equal to 1.")
+    with pytest.raises(InvalidRequestError) as large:
+        validate(spec, {"n": "101"}, GA)
+    assert (large.value.param, large.value.message) == ("n", "This value must be less than or equal to 100.")
+
+
+def test_spec_arrays_in_index_order_with_their_limits() -> None:
+    spec = params({"a": Field(Array(String(max_length=3), max_items=2))})
+    assert validate(spec, decode("a[10]=x&a[9]=y"), GA) == {"a": ["y", "x"]}  # by index, not as text
+    assert validate(spec, decode("a=one"), GA) == {"a": ["one"]}  # a bare key is a one-item array
+    with pytest.raises(InvalidRequestError) as many:
+        validate(spec, decode("a[]=1&a[]=2&a[]=3"), GA)
+    assert (many.value.param, many.value.message) == ("a", "Invalid a: must contain at most 2 items")
+    with pytest.raises(InvalidRequestError) as long:
+        validate(spec, decode("a[]=1&a[]=four"), GA)
+    assert (long.value.param, long.value.message) == ("a[1]", "Invalid a[1]: must be at most 3 characters")
+    with pytest.raises(InvalidRequestError) as hashed:
+        validate(spec, decode("a[x]=1"), GA)
+    assert (hashed.value.param, hashed.value.message) == ("a", "Invalid array")
+    with pytest.raises(InvalidRequestError) as nested:
+        validate(params({"s": Field(String())}), decode("s[x]=1"), GA)
+    assert (nested.value.param, nested.value.message) == ("s", "Invalid string: {'x': '1'}")

@@ -90,3 +90,11 @@ def test_bad_input_never_5xx_and_4xx_change_nothing(
         _check_error_shape(response.status, body)
         if response.status != 404 or "resource_missing" not in response.body.decode():
             assert digest(shared.backend()) == before
+
+
+def test_integers_that_only_look_like_digits_are_a_400_not_a_500(api: Api) -> None:
+    for raw in ("--5", "%C2%B2", "99999999999999999999"):  # "²" percent-encoded
+        response = api.get(f"/v1/customers?limit={raw}")
+        assert response.status == 400, raw
+        assert (response.json()["error"]["code"], response.json()["error"]["param"]) == (
+            "parameter_invalid_integer", "limit")
