@@ -103,6 +103,28 @@ def mutmut(clone: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 MODULE_OF: dict[str, str] = {}
+_DIFFS = """
+import json, sys
+from pathlib import Path
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+names, paths = json.loads(sys.stdin.read())
+out = {}
+for name, path in zip(names, paths):
+    text = get_diff_for_mutant(name, path=Path(path))
+    out[name] = [line for line in text.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+print(json.dumps(out))
+"""
+
+
+def _diffs(clone: Path, names: list[str]) -> dict[str, list[str]]:
+    """Each mutant's changed lines, from mutmut's own diff (in one process: `mutmut show` per mutant is slow)."""
+    if not names:
+        return {}
+    paths = [MODULE_OF[name] for name in names]
+    done = subprocess.run([sys.executable, "-c", _DIFFS], cwd=clone, input=json.dumps([names, paths]), text=True,
+                          capture_output=True, check=True)
+    found: dict[str, list[str]] = json.loads(done.stdout)
+    return found
 
 
 def statuses(clone: Path) -> dict[str, str]:
@@ -125,13 +147,9 @@ def results(group: Group, clone: Path) -> dict[str, Any]:
         by_module.setdefault(MODULE_OF[key], Counter())[status] += 1
     counts = Counter(found.values())
     killed = sum(counts[s] for s in KILLED)
-    survivors = []
-    for key, status in sorted(found.items()):
-        if status in KILLED:
-            continue
-        shown = mutmut(clone, "show", key).stdout
-        diff = [line for line in shown.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
-        survivors.append({"mutant": key, "status": status, "diff": diff})
+    alive = sorted(key for key, status in found.items() if status not in KILLED)
+    diffs = _diffs(clone, alive)
+    survivors = [{"mutant": key, "status": found[key], "diff": diffs.get(key, [])} for key in alive]
     return {
         "modules": list(group.modules),
         "tests": list(group.tests),
