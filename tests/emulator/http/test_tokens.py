@@ -160,3 +160,31 @@ def test_a_relink_reissues_the_tan_with_new_digits_and_unblocks_what_was_made_fr
     assert len(after["last4"]) == 4 and after["last4"].isdigit() and after["last4"] != before["last4"]
     updated = api.get("/v1/events?type=payment_method.automatically_updated").json()["data"]
     assert [e["data"]["object"]["us_bank_account"]["last4"] for e in updated] == [after["last4"], before["last4"]]
+
+
+def test_the_events_that_follow_a_tan_change_carry_the_request_that_caused_it(api: Api) -> None:
+    cus = customer(api)
+    account = linked(api, cus, institution="Tokenized Account Numbers")[0]
+    other = linked(api, cus, "TAN Savings (expiring soon)", institution="Tokenized Account Numbers")[0]
+    si = api.post("/v1/setup_intents", [("flow_directions[]", "outbound"), ("confirm", "true"),
+                                        *fc_data(account["id"])]).json()
+    api.post("/v1/setup_intents", [("flow_directions[]", "outbound"), ("confirm", "true"), *fc_data(other["id"])])
+    token = api.post("/v1/tokens", {"bank_account[payment_method]": si["payment_method"]}).json()
+    connected = api.post("/v1/accounts", {}).json()["id"]
+    external = api.post(f"/v1/accounts/{connected}/external_accounts", {"external_account": token["id"]}).json()
+    response = api.post(f"{HELPERS}/accounts/{account['id']}/account_numbers/deactivate", {},
+                        headers={**PREVIEW, "Idempotency-Key": "tan-off-1"})
+    request_id = response.headers["request-id"]
+    followed = {kind: api.get(f"/v1/events?type={kind}").json()["data"]
+                for kind in ("payment_method.automatically_updated", "account.external_account.updated")}
+    assert [e["data"]["object"]["id"] for e in followed["payment_method.automatically_updated"]] == [
+        si["payment_method"]]  # only the payment method made from that account
+    assert [e["data"]["object"]["id"] for e in followed["account.external_account.updated"]] == [external["id"]]
+    for sent in (*followed["payment_method.automatically_updated"], *followed["account.external_account.updated"]):
+        assert sent["request"] == {"id": request_id, "idempotency_key": "tan-off-1"}
+        assert sent["api_version"] == PREVIEW["Stripe-Version"]
+    blocked = followed["payment_method.automatically_updated"][0]["data"]["object"]["us_bank_account"]
+    assert blocked["status_details"] == {"blocked": {"network_code": None,
+                                                     "reason": "tokenized_account_number_deactivated"}}
+    assert followed["account.external_account.updated"][0]["data"]["object"]["status"] == (
+        "tokenized_account_number_deactivated")
