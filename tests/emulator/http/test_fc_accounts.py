@@ -434,3 +434,35 @@ def test_fc_deactivation_causes_reach_the_login_or_the_account_with_their_defaul
     plain = linked(api, cus, "Sample Checking Account")[0]
     default = api.post(f"{HELPERS}/accounts/{plain['id']}/deactivate", {}, headers=PREVIEW).json()
     assert default["status_details"] == {"inactive": {"action": "relink_required", "cause": "access_expired"}}
+
+
+def test_fc_a_linked_account_carries_its_institutions_catalogue_entry(api: Api) -> None:
+    """The README's "Test institutions" table: name, subcategory and last4 of each account."""
+    api.post("/_emulator/clock", {"freeze": "true"})
+    now = api.get("/_emulator/clock").json()["now"]
+    cus = customer(api)
+    checking, card = linked(api, cus, "Sample Checking Account", "Sample Credit Card")
+    assert {k: checking[k] for k in ("object", "category", "subcategory", "display_name", "institution_name",
+                                     "last4", "livemode", "status", "status_details", "permissions",
+                                     "supported_payment_method_types", "account_holder", "created")} == {
+        "object": "financial_connections.account", "category": "cash", "subcategory": "checking",
+        "display_name": "Sample Checking Account", "institution_name": "Test Institution", "last4": "6789",
+        "livemode": False, "status": "active", "status_details": {}, "permissions": ["payment_method"],
+        "supported_payment_method_types": ["us_bank_account"], "account_holder": {"customer": cus,
+                                                                                   "type": "customer"},
+        "created": now}
+    assert checking["institution"] == "fcinst_Qn1a7A4KhL42se"
+    assert (card["category"], card["subcategory"], card["last4"], card["supported_payment_method_types"]) == (
+        "credit", "credit_card", "1111", [])
+    tans = linked(api, cus, "TAN Checking", "TAN Savings (expiring soon)", "TAN Checking (pending)",
+                  institution="Tokenized Account Numbers")
+    assert [(a["last4"], a["account_numbers"]) for a in tans] == [
+        ("8001", [{"expected_expiry_date": now + 365 * DAY, "identifier_type": "tokenized_account_number",
+                   "status": "transactable", "supported_networks": ["ach"]}]),
+        ("8002", [{"expected_expiry_date": now + 10 * DAY, "identifier_type": "tokenized_account_number",
+                   "status": "transactable", "supported_networks": ["ach"]}]),
+        ("8005", [{"expected_expiry_date": now + 365 * DAY, "identifier_type": "tokenized_account_number",
+                   "status": "pending", "supported_networks": ["ach"]}])]
+    created = events(api, "financial_connections.account.created")
+    assert len(created) == 5 and {e["data"]["object"]["id"] for e in created} == {
+        a["id"] for a in (checking, card, *tans)}
