@@ -63,7 +63,7 @@ def get_account(backend: Backend, account_id: str, *, param: str | None = "accou
 
 def render_account(backend: Backend, account: ConnectedAccount, version: ApiVersion) -> dict[str, Any]:
     bank_accounts = [externals(backend).get(i) for i in account.external_accounts]
-    live = [b.render(backend, version) for b in reversed(bank_accounts) if b is not None and not b.deleted]
+    live = [b.render(backend) for b in reversed(bank_accounts) if b is not None and not b.deleted]
     return {
         "id": account.id,
         "object": "account",
@@ -129,17 +129,17 @@ def create_external(backend: Backend, call: Call, values: dict[str, Any], accoun
     externals(backend).put(bank_account.id, bank_account)
     owner.external_accounts.append(bank_account.id)
     emit_external(backend, call, "account.external_account.created", bank_account)
-    return bank_account.render(backend, call.version)
+    return bank_account.render(backend)
 
 
 def retrieve_external(backend: Backend, call: Call, values: dict[str, Any], account: str, id: str) -> dict[str, Any]:
-    return _external(backend, get_account(backend, account), id).render(backend, call.version)
+    return _external(backend, get_account(backend, account), id).render(backend)
 
 
 def list_external(backend: Backend, call: Call, values: dict[str, Any], account: str) -> dict[str, Any]:
     owner = get_account(backend, account)
     return page(externals(backend), values, url=f"/v1/accounts/{owner.id}/external_accounts", noun="external account",
-                render=lambda b: b.render(backend, call.version),
+                render=lambda b: b.render(backend),
                 where=lambda b: b.account == owner.id and not b.deleted and values.get("object") != "card")
 
 

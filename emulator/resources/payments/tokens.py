@@ -18,7 +18,6 @@ from emulator.core.errors import InvalidRequestError, ResourceMissingError, miss
 from emulator.core.snapshot import saved
 from emulator.core.spec import Choice, Field, Hash, String, params
 from emulator.core.store import Table, declare
-from emulator.core.versions import ApiVersion
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts as fc_accounts
 from emulator.resources.payments import payment_methods
@@ -73,7 +72,8 @@ class BankAccount:
             self.financial_connections_account)
         return source.number_last4 if source is not None else (self.manual_last4 or "")
 
-    def render(self, backend: Backend, version: ApiVersion | None = None) -> dict[str, Any]:
+    def render(self, backend: Backend) -> dict[str, Any]:
+        """The same in every API version (a bank account's fields did not change across the emulated ones)."""
         rendered: dict[str, Any] = {"id": self.id, "object": "bank_account"}
         if self.account is not None:
             rendered["account"] = self.account
@@ -107,11 +107,11 @@ class Token:
     bank_account: BankAccount
     used: bool = False
 
-    def render(self, backend: Backend, version: ApiVersion | None = None) -> dict[str, Any]:
+    def render(self, backend: Backend) -> dict[str, Any]:
         return {
             "id": self.id,
             "object": "token",
-            "bank_account": self.bank_account.render(backend, version),
+            "bank_account": self.bank_account.render(backend),
             "client_ip": None,
             "created": self.created,
             "livemode": False,
@@ -199,10 +199,10 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
         )
     token = Token(id=backend.ids.new("btok"), created=backend.clock.timestamp(), bank_account=account)
     table(backend).put(token.id, token)
-    return token.render(backend, call.version)
+    return token.render(backend)
 
 
 def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
-    return get(backend, id).render(backend, call.version)
+    return get(backend, id).render(backend)
 
 declare("tokens", Token)

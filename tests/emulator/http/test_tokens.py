@@ -188,3 +188,21 @@ def test_the_events_that_follow_a_tan_change_carry_the_request_that_caused_it(ap
                                                      "reason": "tokenized_account_number_deactivated"}}
     assert followed["account.external_account.updated"][0]["data"]["object"]["status"] == (
         "tokenized_account_number_deactivated")
+
+
+def test_payout_objects_survive_a_snapshot_and_restore(api: Api) -> None:
+    cus = customer(api)
+    pm = unattached_pm(api, cus)
+    token = api.post("/v1/tokens", {"bank_account[payment_method]": pm}).json()
+    manual = api.post("/v1/tokens", MANUAL).json()
+    connected = api.post("/v1/accounts", {"email": "payouts@example.com"}).json()
+    external = api.post(f"/v1/accounts/{connected['id']}/external_accounts", {"external_account": token["id"]}).json()
+    before = {path: api.get(path).json() for path in (
+        f"/v1/tokens/{token['id']}", f"/v1/tokens/{manual['id']}", f"/v1/accounts/{connected['id']}",
+        f"/v1/accounts/{connected['id']}/external_accounts/{external['id']}", f"/v1/payment_methods/{pm}")}
+    document = api.get("/_emulator/snapshot").body
+    api.post("/_emulator/reset")
+    assert api.get(f"/v1/tokens/{token['id']}").status == 404
+    restored = api.post("/_emulator/restore", body=document)
+    assert restored.status == 200, restored.body
+    assert {path: api.get(path).json() for path in before} == before
