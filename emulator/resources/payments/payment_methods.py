@@ -268,7 +268,7 @@ def create_from_data(backend: Backend, data: dict[str, Any], customer: str | Non
             raise InvalidRequestError("Routing number must have 9 digits",
                                       param="payment_method_data[us_bank_account][routing_number]")
         number = bank["account_number"]
-        if not number.isdigit() or not 4 <= len(number) <= 17:
+        if not number.isdigit() or len(number) < 4:  # at most 17 digits: the parameter spec
             raise InvalidRequestError("Invalid account number",
                                       param="payment_method_data[us_bank_account][account_number]",
                                       code="account_number_invalid")

@@ -206,3 +206,24 @@ def test_payout_objects_survive_a_snapshot_and_restore(api: Api) -> None:
     restored = api.post("/_emulator/restore", body=document)
     assert restored.status == 200, restored.body
     assert {path: api.get(path).json() for path in before} == before
+
+
+def test_a_token_takes_the_payment_methods_holder_name_and_manual_digits(api: Api) -> None:
+    cus = customer(api)
+    si = api.post("/v1/setup_intents", [("customer", cus), ("flow_directions[]", "outbound"), ("confirm", "true"),
+                                        ("payment_method_data[type]", "us_bank_account"),
+                                        ("payment_method_data[billing_details][name]", "Jenny Rosen"),
+                                        ("payment_method_data[us_bank_account][account_number]", "000222222227"),
+                                        ("payment_method_data[us_bank_account][routing_number]", "110000000"),
+                                        ("payment_method_options[us_bank_account][verification_method]",
+                                         "microdeposits")]).json()
+    pm = si["payment_method"]
+    bank = api.post("/v1/tokens", {"bank_account[payment_method]": pm, "customer": cus}).json()["bank_account"]
+    assert (bank["account_holder_name"], bank["last4"], bank["routing_number"], bank["bank_name"]) == (
+        "Jenny Rosen", "2227", "110000000", "STRIPE TEST BANK")
+    assert bank["id"].startswith("ba_")
+    too_long = error(api.post("/v1/tokens", {**MANUAL, "bank_account[account_number]": "1" * 18}))
+    assert (too_long["param"], too_long["message"]) == (
+        "bank_account[account_number]", "Invalid bank_account[account_number]: must be at most 17 characters")
+    no_routing = error(api.post("/v1/tokens", {k: v for k, v in MANUAL.items() if "routing" not in k}))
+    assert no_routing["message"] == "Routing number must have 9 digits"
