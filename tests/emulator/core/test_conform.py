@@ -233,3 +233,33 @@ def test_partial_arguments_must_bind_and_fit_the_annotations() -> None:
     check_callable(functools.partial(Holder().method, 3), "p")
     with pytest.raises(Mismatch):
         check_callable(functools.partial(Holder().method, "3"), "p")
+
+
+def test_fields_of_classes_not_seen_before() -> None:
+    # classes made here, so nothing is cached yet: the fields are found, not remembered
+    class Fresh:
+        count: int
+        label: ClassVar[str] = "fresh"
+        plain: ClassVar = 1  # type: ignore[type-arg]
+
+    @dataclasses.dataclass
+    class FreshRow:
+        id: str
+        total: int = 0
+        note: ClassVar[str] = ""
+
+    assert fields(Fresh) == {"count": int}
+    assert fields(FreshRow) == {"id": str, "total": int}
+
+
+def test_partial_arguments_past_a_star_parameter_and_without_annotations() -> None:
+    def loose(a, b: int):  # type: ignore[no-untyped-def]
+        return a
+
+    check_arguments(loose, ("anything",), {}, "p")  # an unannotated parameter takes anything
+    with pytest.raises(Mismatch) as typed:
+        check_arguments(loose, ("anything", "2"), {}, "p")
+    assert str(typed.value) == "p.b: expected an integer, found str"
+    with pytest.raises(Mismatch) as after_star:
+        check_arguments(keyword_only, (1, 2, 3), {"named": 5}, "p")
+    assert str(after_star.value) == "p.named: expected str, found int"

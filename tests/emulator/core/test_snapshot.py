@@ -226,3 +226,22 @@ def test_only_module_level_emulator_code_can_be_registered() -> None:
     finally:
         snapshot._REGISTRY.pop("emulator.probe:probe", None)
     assert snapshot.registered("emulator.probe:probe") is None and snapshot.registered(3) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("tagged", [
+    {"$dict": [["k", 1]]}, {"$set": [1]}, {"$tuple": [1]}, {"$frozenset": [1]}, {"$deque": [1]},
+    {"$bytes": "AA=="}, {"$date": "2026-12-03"}, {"$version": "2026-09-30.preview"}, {"$lock": "lock"},
+    {"$partial": {"$function": "emulator.resources.payments.connect:_as_rendered"}, "args": [{"id": "ba_1"}]},
+])
+def test_snapshot_references_resolve_to_the_same_object_for_every_tag(tagged: dict[str, Any]) -> None:
+    first, again = decode([{"$id": 7, **tagged}, {"$ref": 7}])
+    assert again is first
+
+
+def test_snapshot_partials_without_keywords_and_malformed_values() -> None:
+    rebuilt = decode({"$partial": {"$function": "emulator.resources.payments.connect:_as_rendered"},
+                      "args": [{"id": "ba_1"}]})
+    assert rebuilt(parse("2026-09-30.preview")) == {"id": "ba_1"}
+    with pytest.raises(SnapshotError) as info:
+        decode({"$bytes": "not base64!"})
+    assert str(info.value).startswith("malformed value (Error: ")

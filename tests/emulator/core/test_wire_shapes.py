@@ -273,3 +273,34 @@ def test_rate_limiter_refusal_is_stripes_rate_limit_error() -> None:
         "message": "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
         "type": "invalid_request_error"}}
     assert refusal.http_status == 429 and refusal.headers == {}
+
+
+def test_freezing_a_moved_clock_keeps_its_offset_and_a_zero_offset_restores_as_zero() -> None:
+    source = FakeTime()
+    clock = Clock(source)
+    clock.advance(100)
+    clock.freeze()
+    source.now += 50
+    assert clock.now() == 1_100.0
+    restored = Clock(source)
+    restored.advance(5)
+    restored.set_state({"offset": 0.0, "frozen_at": None})
+    assert restored.now() == source.now and not restored.frozen
+    with pytest.raises(ValueError) as info:
+        clock.advance(-1)
+    assert str(info.value) == "the clock can only move forward"
+
+
+def test_namespaces_with_one_seed_draw_different_ids() -> None:
+    from emulator.core.backend import Backend
+
+    assert Backend("a", seed=1).ids.new("cus") != Backend("b", seed=1).ids.new("cus")
+    assert Backend("a", seed=1).ids.new("cus") == Backend("a", seed=1).ids.new("cus")
+
+
+def test_a_rule_whose_path_does_not_match_lets_the_next_one_decide() -> None:
+    rules = FaultRules()
+    rules.add(rule(id="flt_other", path_prefix="/v1/tokens"))
+    rules.add(rule(id="flt_customers", path_prefix="/v1/customers"))
+    decided = rules.decide("GET", "/v1/customers")
+    assert decided is not None and decided.rule == "flt_customers"
