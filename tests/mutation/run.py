@@ -178,15 +178,16 @@ STATUS_COLUMNS = (("killed by a test", ("killed",)), ("refused by mypy", ("caugh
 def readme_table(report: dict[str, Any]) -> str:
     """The README's table, made from the report (tests/test_readme.py keeps the two equal)."""
     lines = [f"Last run: {report['date']}, {report['machine']}, {report['tool']}.", "",
-             "| group | mutants | " + " | ".join(label for label, _ in STATUS_COLUMNS) + " | score | minutes of runs |",
-             "|---|" + "---:|" * (len(STATUS_COLUMNS) + 3)]
+             "| group | commit | mutants | " + " | ".join(label for label, _ in STATUS_COLUMNS)
+             + " | score | minutes of runs |",
+             "|---|---|" + "---:|" * (len(STATUS_COLUMNS) + 3)]
     for name, group in report["groups"].items():
         counts = group["counts"]
         cells = [f"{sum(counts.get(s, 0) for s in kinds):,}" for _, kinds in STATUS_COLUMNS]
         minutes = "" if group.get("seconds") is None else f"{group['seconds'] / 60:.0f}"
-        lines.append(f"| `{name}` | {group['mutants']:,} | " + " | ".join(cells) + f" | {group['score']:.1%} | "
-                     f"{minutes} |")
-    lines.append(f"| all | {report['mutants']:,} | | | | | | {report['score']:.1%} | |")
+        lines.append(f"| `{name}` | `{group['commit'][:10]}` | {group['mutants']:,} | " + " | ".join(cells) +
+                     f" | {group['score']:.1%} | {minutes} |")
+    lines.append(f"| all | | {report['mutants']:,} | | | | | | {report['score']:.1%} | |")
     return "\n".join(lines)
 
 
