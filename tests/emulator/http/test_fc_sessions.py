@@ -364,3 +364,40 @@ def test_fc_session_fields_by_version_and_after_it_ends(api: Api) -> None:
     assert "relink_result" not in cancelled  # a new link has no relink result
     no_limit = session(api, holder + [("limits[accounts]", "")], GA).json()
     assert "limits" not in no_limit
+
+
+def test_fc_every_outcome_of_a_relink_and_of_a_new_link(api: Api) -> None:
+    """The README's outcome table: cancel -> cancelled (failure other); authentication_failed, different_login or
+    another institution -> no_authorization; error or a Down Bank -> other; no_accounts_available -> no_account; a new
+    link records no relink_result and ends the same way."""
+    cus = customer(api)
+    checking = linked(api, cus, "Sample Checking Account")[0]
+    relink = [("permissions[]", "payment_method"), ("relink_options[authorization]", checking["authorization"]),
+              ("relink_options[account]", checking["id"])]
+    new = [("account_holder[type]", "customer"), ("account_holder[customer]", cus), ("permissions[]", "payment_method")]
+    cases = [
+        ([("outcome", "cancel")], "cancelled", "other"),
+        ([("outcome", "authentication_failed")], "failed", "no_authorization"),
+        ([("outcome", "different_login")], "failed", "no_authorization"),
+        ([("institution", "Sandbox Bank (OAuth)")], "failed", "no_authorization"),  # logged in at another bank
+        ([("outcome", "error")], "failed", "other"),
+        ([("institution", "Down Bank (Error)"), ("outcome", "cancel")], "cancelled", "other"),  # cancel wins
+        ([("outcome", "no_accounts_available")], "failed", "no_account"),
+    ]
+    for data, status, reason in cases:
+        made = session(api, relink).json()
+        done = api.post(f"{HELPERS}/sessions/{made['id']}/complete", data, headers=PREVIEW).json()
+        assert (done["status"], done["relink_result"]) == (status, {"account": None, "authorization": None,
+                                                                    "failure_reason": reason}), data
+        fresh = session(api, new).json()
+        ended = api.post(f"{HELPERS}/sessions/{fresh['id']}/complete", data, headers=PREVIEW).json()
+        another_bank = data == [("institution", "Sandbox Bank (OAuth)")]  # a new link may be at any bank
+        assert (ended["status"], "relink_result" in ended) == ("succeeded" if another_bank else status, False), data
+    down = session(api, new).json()
+    failed = api.post(f"{HELPERS}/sessions/{down['id']}/complete", {"institution": "Down Bank (Unscheduled)"},
+                      headers=PREVIEW).json()
+    assert failed["status"] == "failed" and failed["accounts"]["data"] == []
+    ok = session(api, relink).json()
+    repaired = api.post(f"{HELPERS}/sessions/{ok['id']}/complete", {}, headers=PREVIEW).json()
+    assert repaired["relink_result"] == {"account": checking["id"], "authorization": checking["authorization"],
+                                         "failure_reason": None}
