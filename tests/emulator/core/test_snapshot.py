@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from emulator.core import snapshot
 from emulator.core.backend import Backend
 from emulator.core.events import Event
 from emulator.core.snapshot import SnapshotError, decode, encode
@@ -203,8 +204,6 @@ def test_snapshot_decoding_keeps_a_plain_objects_id_out_of_its_keys_and_resolves
 
 
 def test_only_module_level_emulator_code_can_be_registered() -> None:
-    from emulator.core import snapshot
-
     def probe() -> None:
         pass
 

@@ -10,7 +10,7 @@ import functools
 import pytest
 
 from emulator.core.conform import Mismatch, check_fields
-from emulator.core.errors import IdempotencyKeyInUseError
+from emulator.core.errors import IdempotencyKeyInUseError, InvalidRequestError
 from emulator.core.idempotency import IdempotencyStore, StoredResponse
 from emulator.core.requestlog import RequestLog
 from emulator.core.store import ROW_TYPES, Store, Table
@@ -157,8 +157,6 @@ def test_released_keys_do_not_grow_the_expiry_queue_and_the_oldest_live_key_is_e
 
 
 def test_idempotency_keys_may_have_255_characters() -> None:
-    from emulator.core.errors import InvalidRequestError
-
     store = IdempotencyStore()
     assert store.begin("k" * 255, "fp", 0.0) is None
     with pytest.raises(InvalidRequestError) as info:

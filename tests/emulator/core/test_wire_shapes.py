@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from emulator.core.backend import Backend
 from emulator.core.clock import Clock
 from emulator.core.errors import (
     ApiError,
@@ -293,8 +294,6 @@ def test_freezing_a_moved_clock_keeps_its_offset_and_a_zero_offset_restores_as_z
 
 
 def test_namespaces_with_one_seed_draw_different_ids() -> None:
-    from emulator.core.backend import Backend
-
     assert Backend("a", seed=1).ids.new("cus") != Backend("b", seed=1).ids.new("cus")
     assert Backend("a", seed=1).ids.new("cus") == Backend("a", seed=1).ids.new("cus")
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulator.http.app import create_app
+from emulator.settings import Settings
+from harness.asgi import AsgiCaller
 from tests.conftest import Api
 from tests.emulator.http.test_fc_sessions import HELPERS, PREVIEW, customer, error, linked, session
 
@@ -370,10 +373,6 @@ def test_fc_accounts_list_refuses_both_holder_filters(api: Api) -> None:
 
 
 def test_fc_events_no_request_caused_carry_the_servers_default_version() -> None:
-    from emulator.http.app import create_app
-    from emulator.settings import Settings
-    from harness.asgi import AsgiCaller
-
     app = create_app(Settings(seed=7, default_api_version="2026-09-30.preview"))
     caller = AsgiCaller(app)
     try:

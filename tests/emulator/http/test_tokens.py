@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Api
-from tests.emulator.http.test_fc_sessions import HELPERS, PREVIEW, customer, error, linked
+from tests.emulator.http.test_fc_sessions import HELPERS, PREVIEW, customer, error, linked, session
 from tests.emulator.http.test_payment_methods import unattached_pm
 from tests.emulator.http.test_payments import fc_data
 
@@ -137,8 +137,6 @@ def test_an_external_account_from_a_tan_follows_the_tans_status(api: Api) -> Non
 
 
 def test_a_relink_reissues_the_tan_with_new_digits_and_unblocks_what_was_made_from_it(api: Api) -> None:
-    from tests.emulator.http.test_fc_sessions import session
-
     cus = customer(api)
     account = linked(api, cus, institution="Tokenized Account Numbers")[0]
     si = api.post("/v1/setup_intents", [("flow_directions[]", "outbound"), ("confirm", "true"),
