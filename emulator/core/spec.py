@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from emulator.core import messages
+from emulator.core.conform import INT_BOUND
 from emulator.core.errors import InvalidRequestError, missing, unknown
 from emulator.core.form import FormValue
 from emulator.core.urls import http_url
@@ -142,7 +143,7 @@ class Integer(Spec):
         text = value if isinstance(value, str) else None
         # ASCII digits with an optional minus sign, within 64 bits (Stripe's integers; a larger one could not be
         # saved in a snapshot): not "--5", not "²", not "１"
-        if text is None or not _INTEGER.fullmatch(text) or not -(2**63) <= int(text) < 2**63:
+        if text is None or not _INTEGER.fullmatch(text) or not -INT_BOUND <= int(text) < INT_BOUND:
             raise InvalidRequestError(
                 messages.PARAMETER_INVALID_INTEGER.format(value=_shown(value)),
                 code="parameter_invalid_integer",

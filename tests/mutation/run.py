@@ -97,11 +97,12 @@ def prepare(group: Group, work: Path) -> Path:
     return clone
 
 
-def mutmut(clone: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def mutmut(clone: Path, *args: str) -> None:
+    """`mutmut run …` in the clone, its progress on this terminal."""
     executable = Path(sys.executable).parent / "mutmut"
     command = [str(executable) if executable.exists() else shutil.which("mutmut") or "mutmut", *args]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run(command, cwd=clone, env=env, text=True, capture_output=args[0] != "run", check=False)
+    subprocess.run(command, cwd=clone, env=env, check=False)
 
 
 MODULE_OF: dict[str, str] = {}

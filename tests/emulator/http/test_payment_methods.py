@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Api
+from tests.emulator.http.test_fc_accounts import events
 from tests.emulator.http.test_fc_sessions import HELPERS, PREVIEW, customer, error, linked, session
 from tests.emulator.http.test_payments import MANDATE, fc_data
 
@@ -18,10 +19,6 @@ def unattached_pm(api: Api, cus: str) -> str:
     assert si["status"] == "succeeded" and si["customer"] is None, si
     return str(si["payment_method"])
 
-
-def events(api: Api, type: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = api.get(f"/v1/events?type={type}").json()["data"]
-    return found
 
 
 def test_update_merges_billing_details_and_metadata_and_tells_the_webhooks(api: Api) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Api
+from tests.emulator.http.test_fc_accounts import events
 from tests.emulator.http.test_fc_sessions import HELPERS, PREVIEW, customer, error, linked
 from tests.emulator.http.test_payments import MANDATE, fc_data
 
@@ -29,10 +30,6 @@ def awaiting_microdeposits(api: Api, cus: str) -> dict[str, Any]:
 def verify(api: Api, si: dict[str, Any], data: list[tuple[str, str]]) -> Any:
     return api.post(f"/v1/setup_intents/{si['id']}/verify_microdeposits", data, headers=PREVIEW)
 
-
-def events(api: Api, type: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = api.get(f"/v1/events?type={type}").json()["data"]
-    return found
 
 
 def test_microdeposits_are_awaited_with_stripes_next_action(api: Api) -> None:
