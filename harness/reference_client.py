@@ -11,6 +11,9 @@ and an example to copy into your own code.
   `existingAccountIds.includes(id)` is inverted).
 - §5: a SetupIntent for payments (confirmed with a mandate) or payouts (outbound, then a bank-account token).
 - §6: the authorization tells whether a relink can repair the account.
+- Proactively: `financial_connections.account.upcoming_deactivation` (action `relink_required`) and
+  `…upcoming_account_number_expiry` prompt the customer before the account breaks (Stripe's notices come 30 days
+  ahead).
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ from harness.client import EmulatorContext, PaymentSetup, RelinkOutcome, RelinkS
 
 MANDATE = {"customer_acceptance": {"type": "online",
                                    "online": {"ip_address": "203.0.113.7", "user_agent": "reference-client"}}}
+
+
+PROACTIVE = ("financial_connections.account.upcoming_deactivation",
+             "financial_connections.account.upcoming_account_number_expiry")
 
 
 def plain(obj: Any) -> dict[str, Any]:
@@ -61,6 +68,13 @@ class ReferenceClient:
             return WebhookOutcome(400, "rejected")  # invalid payload
         except stripe.SignatureVerificationError:
             return WebhookOutcome(400, "rejected")  # invalid signature
+        if event.type in PROACTIVE:
+            account = plain(event)["data"]["object"]
+            active = (account.get("status_details") or {}).get("active") or {}
+            if event.type.endswith("upcoming_account_number_expiry") or active.get("action") == "relink_required":
+                self.prompted.append(account["id"])
+                return WebhookOutcome(200, "prompt_relink", account["id"])
+            return WebhookOutcome(200, "no_action", account["id"])
         if event.type != "financial_connections.account.deactivated":
             return WebhookOutcome(200, "ignored")
         account = plain(event)["data"]["object"]

@@ -46,7 +46,7 @@ def api(stripe_emulator: RunningEmulator, stripe_api_key: str) -> Iterator[Api]:
     made.http.close()
 
 
-def inactive_account(api: Api, institution: str = "Test Institution",
+def inactive_account(api: Api, institution: str = "Test (Non-OAuth)",
                      names: tuple[str, ...] = ("Sample Checking Account",)) -> tuple[str, dict[str, Any]]:
     customer = api.post("/v1/customers", {"name": "Jenny Rosen"})["id"]
     session = api.post("/v1/financial_connections/sessions", {
@@ -91,7 +91,7 @@ def test_browser_specific_relink_success(page: Any, example_site: str, api: Api)
     _, account = inactive_account(api)
     session = relink_session(api, account)
     open_example(page, example_site, api, session["client_secret"], [account["id"]])
-    result = run_flow(page, "Test Institution")
+    result = run_flow(page, "Test (Non-OAuth)")
     assert result["session"]["relink_result"] == {"account": account["id"], "authorization": account["authorization"],
                                                   "failure_reason": None}
     assert [a["id"] for a in result["session"]["accounts"]] == [account["id"]] and result["isNew"] is False
@@ -103,7 +103,7 @@ def test_browser_no_account_when_another_is_picked(page: Any, example_site: str,
     _, account = inactive_account(api, names=("Sample Checking Account", "Sample Savings Account"))
     session = relink_session(api, account)
     open_example(page, example_site, api, session["client_secret"])
-    result = run_flow(page, "Test Institution", pick="Sample Savings Account")
+    result = run_flow(page, "Test (Non-OAuth)", pick="Sample Savings Account")
     assert result["session"]["status"] == "failed" and result["session"]["accounts"] == []
     assert result["session"]["relink_result"]["failure_reason"] == "no_account"
 
@@ -119,14 +119,14 @@ def test_browser_down_bank_and_cancel(page: Any, example_site: str, api: Api) ->
     frame.locator("#agree").click()
     frame.locator("input[name=q]").fill("down bank")
     frame.locator("input[name=q]").press("Enter")
-    frame.locator("[data-institution='Down Bank (Error)']").click()
+    frame.locator("[data-institution='Down (Error)']").click()
     frame.locator("#login").click()
     frame.locator("#link-accounts").click()
     page.wait_for_function("document.getElementById('result').textContent.length > 0")
     assert json.loads(page.text_content("#result"))["session"]["status"] == "failed"
     cancelled = api.post("/v1/financial_connections/sessions", holder)
     open_example(page, example_site, api, cancelled["client_secret"])
-    result = run_flow(page, "Test Institution", cancel=True)
+    result = run_flow(page, "Test (Non-OAuth)", cancel=True)
     assert result["session"]["status"] == "cancelled" and result["session"]["accounts"] == []
 
 
@@ -134,7 +134,7 @@ def test_browser_any_account_new_is_detected_as_new(page: Any, example_site: str
     _, account = inactive_account(api)
     session = relink_session(api, account, specific=False)
     open_example(page, example_site, api, session["client_secret"], [account["id"]])
-    result = run_flow(page, "Test Institution", pick="Sample Savings Account")
+    result = run_flow(page, "Test (Non-OAuth)", pick="Sample Savings Account")
     linked = result["session"]["accounts"][0]
     assert linked["display_name"] == "Sample Savings Account" and linked["id"] != account["id"]
     assert result["isNew"] is True
@@ -182,9 +182,9 @@ def test_browser_flow_leaves_the_same_state_as_the_test_helper(page: Any, exampl
         session = relink_session(api, account)
         if through_browser:
             open_example(page, example_site, api, session["client_secret"])
-            run_flow(page, "Test Institution")
+            run_flow(page, "Test (Non-OAuth)")
         else:
-            api.post(f"{HELPERS}/sessions/{session['id']}/complete", {"institution": "Test Institution",
+            api.post(f"{HELPERS}/sessions/{session['id']}/complete", {"institution": "Test (Non-OAuth)",
                                                                       "accounts[]": account["id"]})
         states.append({
             "session": _shape(api.get(f"/v1/financial_connections/sessions/{session['id']}")),

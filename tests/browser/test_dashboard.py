@@ -33,8 +33,8 @@ def open_dashboard(page: Any, api: Api) -> None:
 
 
 def test_dashboard_actions_change_state(page: Any, api: Api) -> None:
-    checking = linked(api, "Test Institution", "Sample Checking Account")
-    tan = linked(api, "Tokenized Account Numbers", "TAN Checking")
+    checking = linked(api, "Test (Non-OAuth)", "Sample Checking Account")
+    tan = linked(api, "Emulator: TAN States", "TAN Checking")
     open_dashboard(page, api)
     assert page.locator("#accounts").is_visible()
     form = page.locator(f"form:has(button[data-action=deactivate][data-target='{checking['id']}'])")

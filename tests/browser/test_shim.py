@@ -24,7 +24,7 @@ def api(stripe_emulator: RunningEmulator, stripe_api_key: str) -> Iterator[Api]:
 def drive_new_link(page: Any, account: str = "Sample Checking Account") -> None:
     frame = page.frame_locator(FRAME)
     frame.locator("#agree").click()
-    frame.locator("[data-institution='Test Institution']").click()
+    frame.locator("[data-institution='Test (Non-OAuth)']").click()
     frame.locator("#login").click()
     frame.locator("label", has_text=account).locator("input").check()
     frame.locator("#link-accounts").click()

@@ -110,7 +110,7 @@ def test_current_versions_use_allowed_payment_method_types(world: World) -> None
 
 def test_tan_walk_across_payment_methods_tokens_and_external_accounts(world: World) -> None:
     customer = world.customer()
-    account = world.link(customer, "Tokenized Account Numbers", accounts=["TAN Checking"])[0]
+    account = world.link(customer, "Emulator: TAN States", accounts=["TAN Checking"])[0]
     first_last4 = None
     debit = world.preview.v1.setup_intents.create(params={
         "customer": customer.id, "payment_method_data": fc_data(account.id), "mandate_data": MANDATE,
@@ -190,7 +190,7 @@ def test_setup_intent_errors_with_codes_and_params(world: World) -> None:
     world.deactivate(checking, cause="account_closed")
     inactive = _create_error(world, customer=customer.id, payment_method_data=fc_data(checking.id))
     assert (inactive.code, inactive.param) == ("financial_connections_account_inactive", FC_PARAM)
-    tans = {a.display_name: a for a in world.link(customer, "Tokenized Account Numbers")}
+    tans = {a.display_name: a for a in world.link(customer, "Emulator: TAN States")}
     pending = _create_error(world, customer=customer.id, payment_method_data=fc_data(tans["TAN Checking (pending)"].id))
     assert (pending.code, pending.param) == ("financial_connections_account_pending_account_numbers", FC_PARAM)
     revoked = _create_error(world, customer=customer.id, payment_method_data=fc_data(tans["TAN Checking (revoked)"].id))

@@ -33,7 +33,7 @@ GA SDK has no method for (authorizations, test helpers) go through `StripeClient
       test_oauth_different_account
 §6  the authorization object; relinking one account reactivates the others
       test_authorization_and_sibling_reactivation
-§7  the `Inactive accounts` and `Tokenized Account Numbers` institutions
+§7  the `Emulator: Inactivity Causes` and `Emulator: TAN States` institutions
       test_inactive_accounts_institution_covers_every_cause, test_tokenized_account_numbers_refreshed_by_relink
 --  cancel: test_cancelled_relink; GA vs preview rendering of every object: test_ga_and_preview_rendering
 """
@@ -79,7 +79,7 @@ class World:
     def complete(self, session: Any, **params: Any) -> Any:
         return self.raw("post", f"{HELPERS}/sessions/{session.id}/complete", **params)
 
-    def link(self, customer: Any | None, institution: str = "Test Institution", **params: Any) -> list[Any]:
+    def link(self, customer: Any | None, institution: str = "Test (Non-OAuth)", **params: Any) -> list[Any]:
         session = self.session(customer)
         done = self.complete(session, institution=institution, **params)
         assert done.status == "succeeded", done
@@ -134,7 +134,7 @@ def test_deactivation_event_and_status_details(world: World) -> None:
 
 
 def test_inactive_accounts_institution_covers_every_cause(world: World) -> None:
-    linked = world.link(world.customer(), "Inactive accounts")
+    linked = world.link(world.customer(), "Emulator: Inactivity Causes")
     details = {a.display_name: (a.status, a.status_details.inactive.cause, a.status_details.inactive.action)
                for a in linked}
     assert details == {
@@ -229,7 +229,7 @@ def test_relink_specific_account_succeeds(world: World) -> None:
         ({"accounts": ["Sample Savings Account"]}, "no_account"),  # authenticated, picked another account
         ({"outcome": "authentication_failed"}, "no_authorization"),
         ({"outcome": "different_login"}, "no_authorization"),
-        ({"institution": "Sandbox Bank (Non-OAuth)"}, "no_authorization"),
+        ({"institution": "Bank (Non-OAuth)"}, "no_authorization"),
         ({"outcome": "error"}, "other"),
     ],
 )
@@ -272,7 +272,7 @@ def test_relink_updates_permissions(world: World) -> None:
 
 def test_relink_any_eligible_existing_account(world: World) -> None:
     customer = world.customer()
-    account = world.link(customer, "Tokenized Account Numbers", accounts=["TAN Checking"])[0]
+    account = world.link(customer, "Emulator: TAN States", accounts=["TAN Checking"])[0]
     world.deactivate(account)
     assert world.account(account.id).account_numbers[0].status == "deactivated"
     session = relink_session(world, account, customer, specific=False, permissions=["payment_method", "balances"])
@@ -317,7 +317,7 @@ def test_no_accounts_detected(world: World) -> None:
 
 def test_oauth_different_account(world: World) -> None:
     customer = world.customer()
-    account = world.link(customer, "Test OAuth Institution", accounts=["Sample Checking Account"])[0]
+    account = world.link(customer, "Test (OAuth)", accounts=["Sample Checking Account"])[0]
     world.deactivate(account)
     picked_other = world.complete(relink_session(world, account, customer), accounts=["Sample Savings Account"])
     assert picked_other.relink_result.failure_reason == "no_account"
@@ -335,7 +335,7 @@ def test_authorization_and_sibling_reactivation(world: World) -> None:
     assert plain(authorization) == {
         "id": checking.authorization, "object": "financial_connections.authorization",
         "account_holder": {"customer": customer.id, "type": "customer"},
-        "institution": "fcinst_Qn1a7A4KhL42se", "institution_name": "Test Institution", "livemode": False,
+        "institution": "fcinst_Qn1a7A4KhL42se", "institution_name": "Test (Non-OAuth)", "livemode": False,
         "status": "active", "status_details": {},
     }
     world.deactivate(checking)  # the bank login expired: both accounts go inactive
@@ -352,7 +352,7 @@ def test_authorization_and_sibling_reactivation(world: World) -> None:
 
 def test_tokenized_account_numbers_refreshed_by_relink(world: World) -> None:
     customer = world.customer()
-    linked = {a.display_name: a for a in world.link(customer, "Tokenized Account Numbers")}
+    linked = {a.display_name: a for a in world.link(customer, "Emulator: TAN States")}
     fresh = linked["TAN Checking"]
     assert fresh.account_numbers[0].identifier_type == "tokenized_account_number"
     assert fresh.account_numbers[0].status == "transactable"
@@ -406,4 +406,4 @@ def test_ga_and_preview_rendering(world: World) -> None:
         world.raw("get", f"/v1/financial_connections/authorizations/{account.authorization}", client=world.ga)
     assert preview_only_endpoint.value.http_status == 404 and "preview" in str(preview_only_endpoint.value)
     institution = world.raw("get", "/v1/financial_connections/institutions/fcinst_Qn1a7A4KhL42se")
-    assert institution.name == "Test Institution" and institution.features.payment_method.supported is True
+    assert institution.name == "Test (Non-OAuth)" and institution.features.payment_method.supported is True

@@ -10,7 +10,7 @@ description: a customer links an account
 source: ["§3"]
 given:
   customers: {jenny: {name: Jenny}}
-  linked: {checking: {customer: jenny, institution: Test Institution, accounts: [Sample Checking Account]}}
+  linked: {checking: {customer: jenny, institution: Test (Non-OAuth), accounts: [Sample Checking Account]}}
 steps:
   - expect:
       that: /v1/financial_connections/accounts/${checking:id}
@@ -23,7 +23,7 @@ description: expects the wrong status
 source: ["§2"]
 given:
   customers: {jenny: {name: Jenny}}
-  linked: {checking: {customer: jenny, institution: Test Institution, accounts: [Sample Checking Account]}}
+  linked: {checking: {customer: jenny, institution: Test (Non-OAuth), accounts: [Sample Checking Account]}}
 steps:
   - expect:
       that: /v1/financial_connections/accounts/${checking:id}

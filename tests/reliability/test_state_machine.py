@@ -48,8 +48,8 @@ SCHEDULABLE = {"access_expired", "institution_requirement", "unspecified"}
 HELPERS = "/v1/test_helpers/financial_connections"
 FC = "/v1/financial_connections"
 ACCOUNT_NAMES = ["Sample Checking Account", "Sample Savings Account"]
-INSTITUTIONS = {"Test Institution": ACCOUNT_NAMES,
-                "Tokenized Account Numbers": ["TAN Checking", "TAN Savings (expiring soon)"]}
+INSTITUTIONS = {"Test (Non-OAuth)": ACCOUNT_NAMES,
+                "Emulator: TAN States": ["TAN Checking", "TAN Savings (expiring soon)"]}
 STATUS_EVENTS = {("active", "inactive"): "financial_connections.account.deactivated",
                  ("inactive", "active"): "financial_connections.account.reactivated",
                  ("active", "disconnected"): "financial_connections.account.disconnected",
@@ -267,7 +267,7 @@ class RelinkWorld(RuleBasedStateMachine):
         account_id, _, institution = pick
         account = self.call("GET", f"{FC}/accounts/{account_id}").json()
         live = any(number["status"] == "transactable" for number in account.get("account_numbers") or [])
-        usable = institution == "Tokenized Account Numbers" and account["status"] != "disconnected" and live
+        usable = institution == "Emulator: TAN States" and account["status"] != "disconnected" and live
         self.call("POST", f"{HELPERS}/accounts/{account_id}/account_numbers/deactivate", {"reason": reason},
                   expect=200 if usable else 400)  # a TAN that is still transactable, on an account still linked
         self._observe()

@@ -29,7 +29,7 @@ def make_world(api: Api) -> dict[str, Any]:
         "permissions[]": "payment_method", "account_holder[type]": "customer",
         "account_holder[customer]": customer}).json()
     done = api.post(f"{HELPERS}/sessions/{session['id']}/complete", headers=PREVIEW,
-                    data={"institution": "Tokenized Account Numbers", "accounts[]": "TAN Checking"})
+                    data={"institution": "Emulator: TAN States", "accounts[]": "TAN Checking"})
     assert done.status == 200, done.body
     document = api.get("/_emulator/snapshot").json()
     assert list(document["namespaces"]) == [namespace(api)]

@@ -57,6 +57,8 @@ class AccountNumber:
     expected_expiry_date: int | None = None
     last4: str | None = None
     """A TAN's own last four digits (every new TAN has new ones); None for the real account number."""
+    routing_number: str | None = None
+    """A re-issued TAN's own routing number (a new TAN is a new account and routing number); None: the account's."""
 
     @property
     def tokenized(self) -> bool:
@@ -137,6 +139,12 @@ class Account:
         """The last four digits of the number payments use: the TAN's, or the account's own."""
         tan = self.tan
         return tan.last4 if tan is not None and tan.last4 else self.last4
+
+    @property
+    def number_routing(self) -> str:
+        """The routing number that goes with the number payments use."""
+        tan = self.tan
+        return tan.routing_number if tan is not None and tan.routing_number else self.routing_number
 
     @property
     def tan(self) -> AccountNumber | None:

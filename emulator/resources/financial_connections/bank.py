@@ -18,7 +18,7 @@ from emulator.core.snapshot import saved
 from emulator.core.spec import UNSET, Array, Choice, Field, Integer, params
 from emulator.resources.financial_connections import accounts, authorizations
 from emulator.resources.financial_connections.accounts import Account, AccountNumber
-from emulator.resources.financial_connections.institutions import catalogue
+from emulator.resources.financial_connections.institutions import CatalogueAccount, catalogue
 
 DAY = 24 * 60 * 60
 CAUSES = ("access_denied", "access_expired", "account_closed", "account_unavailable", "institution_requirement",
@@ -26,8 +26,15 @@ CAUSES = ("access_denied", "access_expired", "account_closed", "account_unavaila
 AUTHORIZATION_CAUSES = ("access_denied", "access_expired", "institution_requirement", "unspecified")
 """Causes that break the bank login itself: every active account of the authorization goes inactive."""
 UPCOMING_CAUSES = ("access_expired", "institution_requirement", "unspecified")
-UPCOMING_NOTICE_DAYS = 7
-"""`upcoming_deactivation` is sent this long before a scheduled deactivation (or at once when it is closer)."""
+TAN_REVOKING_CAUSES = ("access_denied", "account_closed")
+"""Deactivations that also deactivate the account's TAN: the customer revoked access, or the account was closed.
+Every other cause breaks the data connection only, and payments keep working (facts §3: an inactive data
+connection alone does not block payments; TANs are deactivated by revocation or expiry)."""
+UPCOMING_NOTICE_DAYS = 30
+"""`upcoming_deactivation` is sent this long before a scheduled deactivation, or at once when it is closer
+(https://docs.stripe.com/changelog/dahlia/2026-07-29/financial-connections-deactivation-event-notifications)."""
+REAUTHENTICATION_CAUSE = "access_expired"
+"""The cause of the deactivations the Requires Reauthentication institutions schedule (Stripe does not say)."""
 
 DEACTIVATE = params(
     {
@@ -65,13 +72,25 @@ def deactivate_accounts(backend: Backend, call: Call, targets: list[Account], ca
         account.upcoming = None
         accounts.emit_account(backend, call, "financial_connections.account.deactivated", account, previous)
         tan = account.tan
-        if tan is not None and tan.status == "transactable":
+        if tan is not None and tan.status == "transactable" and cause in TAN_REVOKING_CAUSES:
             tan.status = "deactivated"
             accounts.emit_account(backend, call, "financial_connections.account.account_numbers_updated", account)
 
 
 def new_tan_last4(backend: Backend) -> str:
     return "".join(str(ord(ch) % 10) for ch in backend.ids.token(4))
+
+
+def new_tan_routing_number(backend: Backend) -> str:
+    """A new TAN is a new tokenized account *and routing* number
+    (https://docs.stripe.com/financial-connections/tokenized-account-numbers): nine digits from the namespace's id
+    stream, a Federal Reserve prefix (01–12) and a valid ABA check digit."""
+    digits = [ord(ch) % 10 for ch in backend.ids.token(7)]
+    prefix = 1 + digits[0] % 12
+    body = [prefix // 10, prefix % 10, *digits[1:7]]
+    weights = (3, 7, 1, 3, 7, 1, 3, 7)
+    check = -sum(w * d for w, d in zip(weights, body, strict=True)) % 10
+    return "".join(str(d) for d in (*body, check))
 
 
 def issue_tan(backend: Backend, call: Call, account: Account, *, announce: bool) -> None:
@@ -82,15 +101,19 @@ def issue_tan(backend: Backend, call: Call, account: Account, *, announce: bool)
     tan.status = "transactable"
     tan.expected_expiry_date = backend.clock.timestamp() + catalogue().tan_lifetime_days * DAY
     tan.last4 = new_tan_last4(backend)
+    tan.routing_number = new_tan_routing_number(backend)
     schedule_tan_expiry(backend, account.id, tan.expected_expiry_date)
     if announce:
         accounts.emit_account(backend, call, "financial_connections.account.account_numbers_updated", account)
 
 
 def schedule_tan_expiry(backend: Backend, account_id: str, expiry: int) -> None:
-    notice = expiry - catalogue().upcoming_expiry_notice_days * DAY
-    backend.timers.at(max(notice, backend.clock.now()), functools.partial(_tan_notice, backend, account_id, expiry),
-                      f"{account_id}: TAN expiry notice")
+    """`upcoming_account_number_expiry` 30 days before the expiry, or at once when it is closer — except for a TAN
+    that expires within a day (the Immediately Expiring account): there is nothing left to announce."""
+    notice = max(expiry - catalogue().upcoming_expiry_notice_days * DAY, backend.clock.now())
+    if expiry - notice >= DAY:
+        backend.timers.at(notice, functools.partial(_tan_notice, backend, account_id, expiry),
+                          f"{account_id}: TAN expiry notice")
     backend.timers.at(expiry, functools.partial(_tan_expire, backend, account_id, expiry), f"{account_id}: TAN expires")
 
 
@@ -144,6 +167,8 @@ def reactivate_authorization(backend: Backend, call: Call, authorization_id: str
         shared_again = account in reauthorized or (reauthorized and tan is not None and tan.status != "transactable")
         if tan is not None and account.inactive is None and shared_again:
             issue_tan(backend, call, account, announce=True)
+    after_relink(backend, call, [a for a in accounts.of_authorization(backend, authorization_id)
+                                 if not a.disconnected and a.inactive is None])
 
 
 # -- test-helper endpoints ----------------------------------------------------------------------------------------
@@ -190,9 +215,16 @@ def schedule_deactivation(backend: Backend, call: Call, values: dict[str, Any], 
     if when <= now:
         raise InvalidRequestError("expected_deactivation_date must be in the future (by the namespace clock).",
                                   param="expected_deactivation_date")
-    cause = values.get("cause", "access_expired")
-    action = values.get("action", "relink_required")
-    authorization = authorizations.get(backend, target.authorization)
+    schedule(backend, call, target.authorization, when, values.get("cause", "access_expired"),
+             values.get("action", "relink_required"))
+    return target.render(call.version)
+
+
+def schedule(backend: Backend, call: Call, authorization_id: str, when: int, cause: str, action: str) -> None:
+    """Announce that every active account of the authorization deactivates at `when`: `status_details.active` and
+    the `…expected_deactivation_date_updated` events now, `upcoming_deactivation` (account and authorization)
+    UPCOMING_NOTICE_DAYS before, the deactivation itself at `when`."""
+    authorization = authorizations.get(backend, authorization_id)
     members = [a for a in accounts.of_authorization(backend, authorization.id) if a.status == "active"]
     for member in members:
         member.upcoming = {"action": action, "cause": cause, "expected_deactivation_date": when}
@@ -201,13 +233,52 @@ def schedule_deactivation(backend: Backend, call: Call, values: dict[str, Any], 
     authorization.upcoming = {"action": action, "expected_deactivation_date": when}
     emit(backend, call, "financial_connections.authorization.expected_deactivation_date_updated",
          authorizations.snapshot_renderer(backend, authorization))
-
-    backend.timers.at(max(when - UPCOMING_NOTICE_DAYS * DAY, now),
+    label = members[0].id if members else authorization.id
+    backend.timers.at(max(when - UPCOMING_NOTICE_DAYS * DAY, backend.clock.timestamp()),
                       functools.partial(_scheduled_notice, backend, authorization.id, when),
-                      f"{target.id}: upcoming deactivation")
+                      f"{label}: upcoming deactivation")
     backend.timers.at(when, functools.partial(_scheduled_deactivation, backend, authorization.id, when, cause, action),
-                      f"{target.id}: scheduled deactivation")
-    return target.render(call.version)
+                      f"{label}: scheduled deactivation")
+
+
+def after_link(backend: Backend, call: Call, linked: list[tuple[Account, CatalogueAccount]]) -> None:
+    """What the institution does once the flow has completed: Inactive Accounts (and the emulator's inactivity
+    causes) go inactive shortly after; Eventually Requires Reauthentication announces its deactivation."""
+    shortly = backend.clock.timestamp() + catalogue().shortly_after_seconds
+    for account, entry in linked:
+        if entry.inactive is not None:
+            backend.timers.at(shortly, functools.partial(_deactivate_linked, backend, account.id,
+                                                         entry.inactive["cause"], entry.inactive["action"]),
+                              f"{account.id}: goes inactive after linking")
+    _reauthentication(backend, call, [(a, e) for a, e in linked if e.inactive is None], "after_link_days")
+
+
+def after_relink(backend: Backend, call: Call, repaired: list[Account]) -> None:
+    """The Requires Reauthentication institutions after a successful relink: the next deactivation is announced
+    again (1 day ahead for Immediately, 30 days for Eventually)."""
+    pairs = []
+    for account in repaired:
+        institution = catalogue().get(account.institution)
+        entry = None if institution is None else institution.account(account.catalogue_key)
+        if entry is not None and account.status == "active":
+            pairs.append((account, entry))
+    _reauthentication(backend, call, pairs, "after_relink_days")
+
+
+def _reauthentication(backend: Backend, call: Call, pairs: list[tuple[Account, CatalogueAccount]], when: str) -> None:
+    days = [entry.reauthentication[when] for _, entry in pairs if entry.reauthentication is not None]
+    if not days or days[0] is None:
+        return
+    authorization = pairs[0][0].authorization
+    schedule(backend, call, authorization, backend.clock.timestamp() + int(days[0]) * DAY, REAUTHENTICATION_CAUSE,
+             "relink_required")
+
+
+@saved
+def _deactivate_linked(backend: Backend, account_id: str, cause: str, action: str, _: float) -> None:
+    account = accounts.table(backend).get(account_id)
+    if account is not None and account.status == "active":
+        deactivate_accounts(backend, backend.automatic(), [account], cause, action)
 
 
 def _still_scheduled(backend: Backend, authorization_id: str, when: int) -> list[Account]:

@@ -22,7 +22,7 @@ from emulator.resources.financial_connections.institutions import CatalogueAccou
 from emulator.resources.financial_connections.sessions import Session
 
 OUTCOMES = ("success", "cancel", "authentication_failed", "different_login", "no_accounts_available", "error")
-DEFAULT_INSTITUTION = "Test Institution"
+DEFAULT_INSTITUTION = "Test (Non-OAuth)"
 
 COMPLETE = params(
     {
@@ -71,6 +71,10 @@ def _institution(backend: Backend, session: Session, given: str | None) -> Insti
     found = catalogue().get(given)
     if found is None:
         raise ResourceMissingError("financial_connections.institution", given, param="institution")
+    if session.institution_filter is not None and found.id != session.institution_filter and not session.relink:
+        raise InvalidRequestError(
+            f"The session's filters[institution] is {session.institution_filter}; the customer cannot log in at "
+            f"{found.name}.", param="institution")
     return found
 
 
@@ -166,11 +170,9 @@ def _link(backend: Backend, call: Call, session: Session, institution: Instituti
     linked = [_create_account(backend, call, session, institution, authorization.id, entry)
               for entry in chosen if isinstance(entry, CatalogueAccount)]
     session.account_ids = [account.id for account in linked]
-    for account, entry in zip(linked, chosen, strict=True):
-        assert isinstance(entry, CatalogueAccount)
-        if entry.inactive is not None:  # the "Inactive accounts" institution: inactive as soon as linked
-            bank.deactivate_accounts(backend, call, [account], entry.inactive["cause"], entry.inactive["action"])
     _finish(backend, call, session, "succeeded")
+    bank.after_link(backend, call, [(account, entry) for account, entry in zip(linked, chosen, strict=True)
+                                    if isinstance(entry, CatalogueAccount)])
 
 
 def _create_account(backend: Backend, call: Call, session: Session, institution: Institution,
@@ -180,8 +182,9 @@ def _create_account(backend: Backend, call: Call, session: Session, institution:
         numbers = None
     elif entry.tokenized:
         status = entry.numbers.get("status", "transactable")
-        days = int(entry.numbers.get("expires_in_days", catalogue().tan_lifetime_days))
-        numbers = [AccountNumber("tokenized_account_number", status, backend.clock.timestamp() + days * bank.DAY,
+        lifetime = (catalogue().shortly_after_seconds if entry.tan_expires_shortly
+                    else int(entry.numbers.get("expires_in_days", catalogue().tan_lifetime_days)) * bank.DAY)
+        numbers = [AccountNumber("tokenized_account_number", status, backend.clock.timestamp() + lifetime,
                                  bank.new_tan_last4(backend))]
     else:
         numbers = [AccountNumber("account_number", "transactable", None)]

@@ -1,4 +1,9 @@
-"""The test-institution catalogue (`catalogue.json`, data) and the institution resource (preview versions)."""
+"""The test-institution catalogue (`catalogue.json`, data) and the institution resource (preview versions).
+
+Stripe's sandbox institutions are listed under their current names (https://docs.stripe.com/financial-connections/
+testing); the names older docs and the source document use are aliases. An institution is found by its id, its name
+or an alias, case-insensitively (in `complete`, `filters[institution]`, the hosted flow's search and
+`GET /v1/financial_connections/institutions/:id`)."""
 
 from __future__ import annotations
 
@@ -37,17 +42,30 @@ class CatalogueAccount:
     owners: tuple[dict[str, Any], ...] | None
     transactions: int
     inactive: dict[str, str] | None
+    """{cause, action}: the account goes inactive this way shortly after it is linked."""
+    reauthentication: dict[str, int | None] | None = None
+    """{after_link_days, after_relink_days}: a deactivation announced that long after each (re)authentication."""
 
     @property
     def tokenized(self) -> bool:
         return self.numbers.get("type") == "tokenized_account_number"
+
+    @property
+    def tan_expires_shortly(self) -> bool:
+        """The TAN the session returns expires right after the session."""
+        return bool(self.numbers.get("expires_shortly_after_link"))
 
 
 @dataclass(frozen=True)
 class Institution:
     id: str
     name: str
+    aliases: tuple[str, ...]
+    emulator: bool
+    """One of the emulator's own institutions (not one of Stripe's)."""
     oauth: bool
+    credential_keywords: bool
+    """The hosted login form reacts to Stripe's credential keywords (Bank (Non-OAuth))."""
     status: str
     behaviour: str
     url: str
@@ -60,9 +78,18 @@ class Institution:
     def down(self) -> bool:
         return self.behaviour != "normal"
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    def matches(self, id_or_name: str) -> bool:
+        folded = id_or_name.strip().casefold()
+        return id_or_name == self.id or any(folded == name.casefold() for name in self.names)
+
     def account(self, key_or_name: str) -> CatalogueAccount | None:
+        folded = key_or_name.strip().casefold()
         for account in self.accounts:
-            if key_or_name in (account.key, account.display_name):
+            if key_or_name == account.key or folded == account.display_name.casefold():
                 return account
         return None
 
@@ -85,12 +112,21 @@ class Catalogue:
     institutions: tuple[Institution, ...]
     tan_lifetime_days: int
     upcoming_expiry_notice_days: int
+    shortly_after_seconds: int
+    """What "shortly after the auth flow completes" is on the namespace clock (Inactive Accounts, the Immediately
+    Expiring TAN)."""
 
     def get(self, id_or_name: str) -> Institution | None:
+        """By id (exact) or by name or alias (case-insensitive)."""
         for institution in self.institutions:
-            if id_or_name in (institution.id, institution.name):
+            if institution.matches(id_or_name):
                 return institution
         return None
+
+    def search(self, query: str) -> list[Institution]:
+        """The hosted flow's search: every institution one of whose names contains the query (case-insensitive)."""
+        folded = query.strip().casefold()
+        return [i for i in self.institutions if any(folded in name.casefold() for name in i.names)]
 
 
 @cache
@@ -100,7 +136,10 @@ def catalogue() -> Catalogue:
         Institution(
             id=item["id"],
             name=item["name"],
+            aliases=tuple(item["aliases"]),
+            emulator=item["emulator"],
             oauth=item["oauth"],
+            credential_keywords=item["credential_keywords"],
             status=item["status"],
             behaviour=item["behaviour"],
             url=item["url"],
@@ -121,25 +160,29 @@ def catalogue() -> Catalogue:
                     owners=None if a["owners"] is None else tuple(a["owners"]),
                     transactions=a["transactions"],
                     inactive=a.get("inactive"),
+                    reauthentication=a.get("reauthentication"),
                 )
                 for a in item["accounts"]
             ),
         )
         for item in raw["institutions"]
     )
-    return Catalogue(institutions, raw["tan_lifetime_days"], raw["upcoming_expiry_notice_days"])
+    return Catalogue(institutions, raw["tan_lifetime_days"], raw["upcoming_expiry_notice_days"],
+                     raw["shortly_after_seconds"])
 
 
 def lookup(backend: Backend, institution_id: str, version: ApiVersion) -> dict[str, Any] | None:
+    """By id only (what `expand[]` and object references use)."""
     found = catalogue().get(institution_id)
     return None if found is None or found.id != institution_id else found.render(version)
 
 
 def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
-    found = lookup(backend, id, call.version)
+    """By id, or (an emulator convenience) by name or alias: `…/institutions/Inactive%20accounts`."""
+    found = catalogue().get(id)
     if found is None:
         raise ResourceMissingError(NOUN, id, param="institution")
-    return found
+    return found.render(call.version)
 
 
 def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:

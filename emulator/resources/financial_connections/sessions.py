@@ -16,6 +16,7 @@ from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts, authorizations
+from emulator.resources.financial_connections.institutions import catalogue
 
 OBJECT = "financial_connections.session"
 NOUN = "financial_connections.session"
@@ -105,6 +106,16 @@ class Session:
     @property
     def relink(self) -> bool:
         return self.relink_options is not None
+
+
+def _institution_filter(given: str | None) -> str | None:
+    """`filters[institution]` names an institution by id (or, in the emulator, by name or alias); kept as its id."""
+    if given is None:
+        return None
+    found = catalogue().get(given)
+    if found is None:
+        raise ResourceMissingError("financial_connections.institution", given, param="filters[institution]")
+    return found.id
 
 
 def _filters(session: Session, version: ApiVersion) -> dict[str, Any]:
@@ -285,7 +296,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
         account_subcategories=subcategories,
         country=filters.get("country") or (countries[0] if countries else None),
         require_payment_method_support=filters.get("require_payment_method_support", "none" if endive else None),
-        institution_filter=filters.get("institution"),
+        institution_filter=_institution_filter(filters.get("institution")),
         limit=limit,
         manual_entry=values.get("manual_entry", {}).get("mode", "disabled" if endive else "automatic"),
         prefetch=list(values.get("prefetch", [])),

@@ -126,6 +126,7 @@ def blocked_reason(backend: Backend, pm: PaymentMethod) -> str | None:
 def render(backend: Backend, pm: PaymentMethod, version: ApiVersion) -> dict[str, Any]:
     account = source_account(backend, pm)
     last4 = account.number_last4 if account is not None else pm.manual_last4
+    routing = account.number_routing if account is not None else pm.routing_number
     reason = blocked_reason(backend, pm)
     bank: dict[str, Any] = {
         "account_holder_type": pm.account_holder_type,
@@ -135,7 +136,7 @@ def render(backend: Backend, pm: PaymentMethod, version: ApiVersion) -> dict[str
         "fingerprint": pm.fingerprint,
         "last4": last4,
         "networks": {"preferred": "ach", "supported": ["ach"]},
-        "routing_number": pm.routing_number,
+        "routing_number": routing,
         "status_details": None if reason is None else {"blocked": {"network_code": None, "reason": reason}},
     }
     if Feature.RELINK.gate.enabled(version):
@@ -180,6 +181,7 @@ def emit_pm(backend: Backend, call: Call, type: str, pm: PaymentMethod) -> None:
     reason = blocked_reason(backend, pm)
     account = source_account(backend, pm)
     last4 = account.number_last4 if account is not None else pm.manual_last4
+    frozen.routing_number = account.number_routing if account is not None else pm.routing_number
 
     emit(backend, call, type, functools.partial(_render_frozen, backend, frozen, last4, reason))
 
@@ -190,6 +192,7 @@ def _render_frozen(backend: Backend, frozen: PaymentMethod, last4: str | None, r
     """An event's PaymentMethod as it was (a module-level function, so the event can be saved in a snapshot)."""
     rendered = render(backend, frozen, version)
     rendered["us_bank_account"]["last4"] = last4
+    rendered["us_bank_account"]["routing_number"] = frozen.routing_number
     rendered["us_bank_account"]["status_details"] = (
         None if reason is None else {"blocked": {"network_code": None, "reason": reason}})
     return rendered

@@ -410,12 +410,11 @@ def _confirm(backend: Backend, call: Call, si: SetupIntent, values: dict[str, An
     _check_confirmable(si, values)
     assert si.payment_method is not None
     pm = payment_methods.get(backend, si.payment_method)
-    account = payment_methods.source_account(backend, pm)
-    if payment_methods.blocked_reason(backend, pm) is not None or (account is not None and account.status != "active"):
+    reason = payment_methods.blocked_reason(backend, pm)
+    if reason is not None:  # an inactive or disconnected data connection alone does not block (facts §3)
         error = InvalidRequestError(
-            f"The bank account behind PaymentMethod {pm.id} is blocked "
-            f"({payment_methods.blocked_reason(backend, pm) or 'its Financial Connections account is inactive'}); "
-            f"relink the Financial Connections account or collect a new payment method.",
+            f"The bank account behind PaymentMethod {pm.id} is blocked ({reason}); relink the Financial Connections "
+            f"account or collect a new payment method.",
             code="payment_method_bank_account_blocked", param="payment_method")
         _fail(backend, call, si, pm, error)
         raise error

@@ -67,10 +67,18 @@ class BankAccount:
         tan = None if source is None else source.tan
         return "tokenized_account_number_deactivated" if tan is not None and tan.status != "transactable" else "new"
 
-    def last4(self, backend: Backend) -> str:
-        source = None if self.financial_connections_account is None else fc_accounts.table(backend).get(
+    def _source(self, backend: Backend) -> fc_accounts.Account | None:
+        return None if self.financial_connections_account is None else fc_accounts.table(backend).get(
             self.financial_connections_account)
+
+    def last4(self, backend: Backend) -> str:
+        source = self._source(backend)
         return source.number_last4 if source is not None else (self.manual_last4 or "")
+
+    def routing(self, backend: Backend) -> str:
+        """The routing number of the number in use: a re-issued TAN brings its own."""
+        source = self._source(backend)
+        return source.number_routing if source is not None else self.routing_number
 
     def render(self, backend: Backend) -> dict[str, Any]:
         """The same in every API version (a bank account's fields did not change across the emulated ones)."""
@@ -93,7 +101,7 @@ class BankAccount:
         rendered.update({
             "fingerprint": self.fingerprint,
             "last4": self.last4(backend),
-            "routing_number": self.routing_number,
+            "routing_number": self.routing(backend),
             "status": self.status(backend),
         })
         return rendered

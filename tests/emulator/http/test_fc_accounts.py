@@ -218,7 +218,7 @@ def test_fc_relink_before_a_scheduled_deactivation_cancels_it(api: Api) -> None:
 
 def test_fc_tan_expiry_on_the_clock(api: Api) -> None:
     api.post("/_emulator/clock", {"freeze": "true"})
-    expiring = linked(api, customer(api), "TAN Savings (expiring soon)", institution="Tokenized Account Numbers")[0]
+    expiring = linked(api, customer(api), "TAN Savings (expiring soon)", institution="Emulator: TAN States")[0]
     number = expiring["account_numbers"][0]
     assert number["status"] == "transactable"
     advance(api, 3 * DAY + 1)  # 7 days before the 10-day expiry
@@ -251,7 +251,7 @@ def test_fc_invalid_payment_accounts(api: Api) -> None:
 def test_fc_institutions(api: Api) -> None:
     listing = api.get("/v1/financial_connections/institutions?limit=100", headers=PREVIEW).json()
     names = [i["name"] for i in listing["data"]]
-    assert "Inactive accounts" in names and "Tokenized Account Numbers" in names and len(names) == 11
+    assert "Emulator: Inactivity Causes" in names and "Emulator: TAN States" in names and len(names) == 11
     down = api.get("/v1/financial_connections/institutions/fcinst_QH6l5zmRXAepbP", headers=PREVIEW).json()
     assert down["status"] == "inactive"
     assert error(api.get("/v1/financial_connections/institutions", headers=GA))["message"].startswith(
@@ -294,14 +294,14 @@ def test_fc_tan_deactivation_helper(api: Api) -> None:
     refused = error(api.post(f"{HELPERS}/accounts/{plain['id']}/account_numbers/deactivate", {}, headers=PREVIEW))
     assert (refused["param"], refused["message"]) == ("account",
                                                       f"The account {plain['id']} has no tokenized account number.")
-    tan = linked(api, customer(api), institution="Tokenized Account Numbers")[0]
+    tan = linked(api, customer(api), institution="Emulator: TAN States")[0]
     path = f"{HELPERS}/accounts/{tan['id']}/account_numbers/deactivate"
     revoked = api.post(path, {}, headers=PREVIEW).json()
     assert revoked["status"] == "active" and revoked["account_numbers"][0]["status"] == "deactivated"
     again = error(api.post(path, {"reason": "expired"}, headers=PREVIEW))
     assert (again["param"], again["message"]) == (
         "account", f"The tokenized account number of {tan['id']} is already deactivated.")
-    other = linked(api, customer(api), institution="Tokenized Account Numbers")[0]
+    other = linked(api, customer(api), institution="Emulator: TAN States")[0]
     expired = api.post(f"{HELPERS}/accounts/{other['id']}/account_numbers/deactivate", {"reason": "expired"},
                        headers=PREVIEW).json()
     assert expired["account_numbers"][0]["status"] == "expired"
@@ -332,7 +332,7 @@ def test_fc_a_relink_reissues_only_dead_tans_and_skips_disconnected_accounts(api
     cus = customer(api)
     shared, sibling, disconnected, dead = linked(api, cus, "TAN Checking", "TAN Savings (expiring soon)",
                                                  "TAN Checking (revoked)", "TAN Savings (expired)",
-                                                 institution="Tokenized Account Numbers")
+                                                 institution="Emulator: TAN States")
 
     def payment_method(fc_account: dict[str, Any]) -> str:
         si = api.post("/v1/setup_intents", [("flow_directions[]", "outbound"), ("confirm", "true"),
@@ -378,7 +378,7 @@ def test_fc_events_no_request_caused_carry_the_servers_default_version() -> None
     try:
         api = Api(caller, app)
         api.post("/_emulator/clock", {"freeze": "true"})
-        expiring = linked(api, customer(api), "TAN Savings (expiring soon)", institution="Tokenized Account Numbers")[0]
+        expiring = linked(api, customer(api), "TAN Savings (expiring soon)", institution="Emulator: TAN States")[0]
         advance(api, 10 * DAY + 1)
         automatic = events(api, "financial_connections.account.account_numbers_updated")
         assert [(e["api_version"], e["request"]["id"]) for e in automatic] == [("2026-09-30.preview", None)]
@@ -418,7 +418,7 @@ def test_fc_deactivation_causes_reach_the_login_or_the_account_with_their_defaul
         assert done["status_details"] == {"inactive": {"action": default_action, "cause": cause}}, cause
         assert account(api, second["id"])["status"] == ("inactive" if whole_login else "active"), cause
     tan_first, tan_second = linked(api, cus, "TAN Checking", "TAN Savings (expiring soon)",
-                                   institution="Tokenized Account Numbers")
+                                   institution="Emulator: TAN States")
     before = len(events(api, "financial_connections.account.deactivated"))
     explicit = api.post(f"{HELPERS}/accounts/{tan_first['id']}/deactivate",
                         {"cause": "account_closed", "action": "relink_required"}, headers=PREVIEW).json()
@@ -445,7 +445,7 @@ def test_fc_a_linked_account_carries_its_institutions_catalogue_entry(api: Api) 
                                      "last4", "livemode", "status", "status_details", "permissions",
                                      "supported_payment_method_types", "account_holder", "created")} == {
         "object": "financial_connections.account", "category": "cash", "subcategory": "checking",
-        "display_name": "Sample Checking Account", "institution_name": "Test Institution", "last4": "6789",
+        "display_name": "Sample Checking Account", "institution_name": "Test (Non-OAuth)", "last4": "6789",
         "livemode": False, "status": "active", "status_details": {}, "permissions": ["payment_method"],
         "supported_payment_method_types": ["us_bank_account"], "account_holder": {"customer": cus,
                                                                                    "type": "customer"},
@@ -454,7 +454,7 @@ def test_fc_a_linked_account_carries_its_institutions_catalogue_entry(api: Api) 
     assert (card["category"], card["subcategory"], card["last4"], card["supported_payment_method_types"]) == (
         "credit", "credit_card", "1111", [])
     tans = linked(api, cus, "TAN Checking", "TAN Savings (expiring soon)", "TAN Checking (pending)",
-                  institution="Tokenized Account Numbers")
+                  institution="Emulator: TAN States")
     assert [(a["last4"], a["account_numbers"]) for a in tans] == [
         ("8001", [{"expected_expiry_date": now + 365 * DAY, "identifier_type": "tokenized_account_number",
                    "status": "transactable", "supported_networks": ["ach"]}]),

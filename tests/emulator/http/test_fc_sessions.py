@@ -22,7 +22,7 @@ def session(api: Api, data: list[tuple[str, str]], headers: dict[str, str] = PRE
     return api.post("/v1/financial_connections/sessions", data, headers=headers)
 
 
-def linked(api: Api, cus: str, *accounts: str, institution: str = "Test Institution") -> list[dict[str, Any]]:
+def linked(api: Api, cus: str, *accounts: str, institution: str = "Test (Non-OAuth)") -> list[dict[str, Any]]:
     created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
                             ("permissions[]", "payment_method")]).json()
     data = [("institution", institution)] + [("accounts[]", a) for a in accounts]
@@ -148,7 +148,7 @@ def test_fc_session_expand_account_holder_and_accounts(api: Api) -> None:
     account = expanded["accounts"]["data"][0]
     assert account["ownership"]["object"] == "financial_connections.account_ownership"
     assert account["ownership"]["owners"]["data"][0]["object"] == "financial_connections.account_owner"
-    assert account["institution"]["name"] == "Test Institution"
+    assert account["institution"]["name"] == "Test (Non-OAuth)"
 
 
 def test_fc_complete_validation(api: Api) -> None:
@@ -172,9 +172,9 @@ def test_fc_complete_validation(api: Api) -> None:
 
 def test_fc_new_link_outcomes_and_down_banks(api: Api) -> None:
     cus = customer(api)
-    for institution, outcome in [("Down Bank (Scheduled)", "success"), ("Down Bank (Unscheduled)", "success"),
-                                 ("Down Bank (Error)", "success"), ("Test Institution", "authentication_failed"),
-                                 ("Test Institution", "no_accounts_available")]:
+    for institution, outcome in [("Down (Scheduled)", "success"), ("Down (Unscheduled)", "success"),
+                                 ("Down (Error)", "success"), ("Test (Non-OAuth)", "authentication_failed"),
+                                 ("Test (Non-OAuth)", "no_accounts_available")]:
         created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
                                 ("permissions[]", "payment_method")]).json()
         done = api.post(f"{HELPERS}/sessions/{created['id']}/complete",
@@ -185,7 +185,7 @@ def test_fc_new_link_outcomes_and_down_banks(api: Api) -> None:
     api.post(f"{HELPERS}/accounts/{account['id']}/deactivate", headers=PREVIEW)
     created = session(api, [("permissions[]", "payment_method"),
                             ("relink_options[authorization]", account["authorization"])]).json()
-    done = api.post(f"{HELPERS}/sessions/{created['id']}/complete", {"institution": "Down Bank (Error)"},
+    done = api.post(f"{HELPERS}/sessions/{created['id']}/complete", {"institution": "Down (Error)"},
                     headers=PREVIEW).json()
     # README: `error` or a Down Bank -> `other` (a Down Bank's error comes before it could be "another login")
     assert done["relink_result"]["failure_reason"] == "other"
@@ -318,7 +318,7 @@ def test_fc_complete_refusals_word_for_word(api: Api) -> None:
         "resource_missing", "institution", "No such financial_connections.institution: 'Atlantis Savings'")
     gold = error(api.post(path, {"accounts[]": "Gold Bars"}, headers=PREVIEW))
     assert gold["param"] == "accounts[0]"
-    assert gold["message"] == ("Test Institution has no account 'Gold Bars'; it offers 'Sample Checking Account', "
+    assert gold["message"] == ("Test (Non-OAuth) has no account 'Gold Bars'; it offers 'Sample Checking Account', "
                                "'Sample Savings Account', 'Sample Credit Card'.")
     too_many = error(api.post(path, [("accounts[]", "Sample Checking Account"), ("accounts[]",
                                                                                   "Sample Savings Account")],
@@ -379,9 +379,9 @@ def test_fc_every_outcome_of_a_relink_and_of_a_new_link(api: Api) -> None:
         ([("outcome", "cancel")], "cancelled", "other"),
         ([("outcome", "authentication_failed")], "failed", "no_authorization"),
         ([("outcome", "different_login")], "failed", "no_authorization"),
-        ([("institution", "Sandbox Bank (OAuth)")], "failed", "no_authorization"),  # logged in at another bank
+        ([("institution", "Bank (OAuth)")], "failed", "no_authorization"),  # logged in at another bank
         ([("outcome", "error")], "failed", "other"),
-        ([("institution", "Down Bank (Error)"), ("outcome", "cancel")], "cancelled", "other"),  # cancel wins
+        ([("institution", "Down (Error)"), ("outcome", "cancel")], "cancelled", "other"),  # cancel wins
         ([("outcome", "no_accounts_available")], "failed", "no_account"),
     ]
     for data, status, reason in cases:
@@ -391,10 +391,10 @@ def test_fc_every_outcome_of_a_relink_and_of_a_new_link(api: Api) -> None:
                                                                     "failure_reason": reason}), data
         fresh = session(api, new).json()
         ended = api.post(f"{HELPERS}/sessions/{fresh['id']}/complete", data, headers=PREVIEW).json()
-        another_bank = data == [("institution", "Sandbox Bank (OAuth)")]  # a new link may be at any bank
+        another_bank = data == [("institution", "Bank (OAuth)")]  # a new link may be at any bank
         assert (ended["status"], "relink_result" in ended) == ("succeeded" if another_bank else status, False), data
     down = session(api, new).json()
-    failed = api.post(f"{HELPERS}/sessions/{down['id']}/complete", {"institution": "Down Bank (Unscheduled)"},
+    failed = api.post(f"{HELPERS}/sessions/{down['id']}/complete", {"institution": "Down (Unscheduled)"},
                       headers=PREVIEW).json()
     assert failed["status"] == "failed" and failed["accounts"]["data"] == []
     ok = session(api, relink).json()

@@ -245,7 +245,7 @@ def test_payment_methods_from_fc_accounts_refusals_word_for_word(api: Api) -> No
         "financial_connections_account_unavailable_account_numbers",
         f"Account and routing numbers are unavailable for the Financial Connections account {unavailable['id']}.")
     tans = {a["display_name"]: a for a in linked(api, cus, "TAN Checking (pending)", "TAN Checking (revoked)",
-                                                  institution="Tokenized Account Numbers")}
+                                                  institution="Emulator: TAN States")}
     pending = refused(tans["TAN Checking (pending)"]["id"])
     assert (pending["code"], pending["message"]) == (
         "financial_connections_account_pending_account_numbers",

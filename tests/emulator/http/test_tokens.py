@@ -106,7 +106,7 @@ def test_an_attached_payment_method_needs_its_customer_and_can_be_used_again(api
 
 def test_a_blocked_payment_method_makes_no_token(api: Api) -> None:
     cus = customer(api)
-    account = linked(api, cus, institution="Tokenized Account Numbers")[0]
+    account = linked(api, cus, institution="Emulator: TAN States")[0]
     si = api.post("/v1/setup_intents", [("flow_directions[]", "outbound"), ("confirm", "true"),
                                         *fc_data(account["id"])]).json()
     api.post(f"{HELPERS}/accounts/{account['id']}/account_numbers/deactivate", {}, headers=PREVIEW)
@@ -121,7 +121,7 @@ def test_a_blocked_payment_method_makes_no_token(api: Api) -> None:
 
 def test_an_external_account_from_a_tan_follows_the_tans_status(api: Api) -> None:
     cus = customer(api)
-    account = linked(api, cus, institution="Tokenized Account Numbers")[0]
+    account = linked(api, cus, institution="Emulator: TAN States")[0]
     si = api.post("/v1/setup_intents", [("flow_directions[]", "outbound"), ("confirm", "true"),
                                         *fc_data(account["id"])]).json()
     token: dict[str, Any] = api.post("/v1/tokens", {"bank_account[payment_method]": si["payment_method"]}).json()
@@ -138,7 +138,7 @@ def test_an_external_account_from_a_tan_follows_the_tans_status(api: Api) -> Non
 
 def test_a_relink_reissues_the_tan_with_new_digits_and_unblocks_what_was_made_from_it(api: Api) -> None:
     cus = customer(api)
-    account = linked(api, cus, institution="Tokenized Account Numbers")[0]
+    account = linked(api, cus, institution="Emulator: TAN States")[0]
     si = api.post("/v1/setup_intents", [("flow_directions[]", "outbound"), ("confirm", "true"),
                                         *fc_data(account["id"])]).json()
     pm = si["payment_method"]
@@ -162,8 +162,8 @@ def test_a_relink_reissues_the_tan_with_new_digits_and_unblocks_what_was_made_fr
 
 def test_the_events_that_follow_a_tan_change_carry_the_request_that_caused_it(api: Api) -> None:
     cus = customer(api)
-    account = linked(api, cus, institution="Tokenized Account Numbers")[0]
-    other = linked(api, cus, "TAN Savings (expiring soon)", institution="Tokenized Account Numbers")[0]
+    account = linked(api, cus, institution="Emulator: TAN States")[0]
+    other = linked(api, cus, "TAN Savings (expiring soon)", institution="Emulator: TAN States")[0]
     si = api.post("/v1/setup_intents", [("flow_directions[]", "outbound"), ("confirm", "true"),
                                         *fc_data(account["id"])]).json()
     api.post("/v1/setup_intents", [("flow_directions[]", "outbound"), ("confirm", "true"), *fc_data(other["id"])])
