@@ -16,6 +16,7 @@ import threading
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -191,14 +192,53 @@ def test_readme_wheel_installs_and_serves_and_runs_the_example_consumer(tmp_path
     assert re.search(rf"\b{expected} passed\b", summary) and "failed" not in summary, (expected, summary)
 
 
-def test_readme_lists_every_test_institution_and_account() -> None:
+def _account_cell(account: Any) -> str:
+    notes = [account.subcategory, account.last4]
+    if "us_bank_account" not in account.supported_payment_method_types:
+        notes.append("no ACH")
+    numbers = account.numbers
+    if numbers.get("type") == "none":
+        notes.append("no numbers")
+    elif account.tokenized:
+        lifetime = ("expires shortly after the session" if account.tan_expires_shortly
+                    else f"expires {numbers.get('expires_in_days')} d after the session")
+        notes.append(f"TAN {numbers.get('status', 'transactable')}, {lifetime}")
+    if account.owners is not None:
+        notes.append(f"{len(account.owners)} owner(s)" if account.owners else "no owners")
+    if account.inactive is not None:
+        notes.append(f"inactive shortly after linking: {account.inactive['cause']}/{account.inactive['action']}")
+    reauth = account.reauthentication or {}
+    if reauth.get("after_link_days"):
+        notes.append(f"deactivates {reauth['after_link_days']} d after linking")
+    if reauth.get("after_relink_days"):
+        notes.append(f"deactivates {reauth['after_relink_days']} d after each relink")
+    return f"{account.display_name} ({', '.join(notes)})"
+
+
+def institution_tables() -> list[str]:
+    """The README's two test-institution tables (Stripe's, then the emulator's own), made from the catalogue."""
     from emulator.resources.financial_connections.institutions import catalogue
 
-    for institution in catalogue().institutions:
-        row = next((line for line in README.splitlines() if line.startswith(f"| {institution.name} |")), None)
-        assert row is not None and institution.id in row, institution.name
-        for account in institution.accounts:
-            assert f"{account.display_name} ({account.subcategory}, {account.last4}" in row, account.display_name
+    tables = []
+    for emulator_own in (False, True):
+        out = [f"<!-- {'the emulator' if emulator_own else 'Stripe'}'s test institutions: "
+               f"python -m tests.test_readme --institutions -->"]
+        out.append("| institution | also matches | id | login | what it simulates | accounts |")
+        out.append("|---|---|---|---|---|---|")
+        for i in catalogue().institutions:
+            if i.emulator != emulator_own:
+                continue
+            login = "OAuth" if i.oauth else ("form, credential keywords" if i.credential_keywords else "form")
+            aliases = ", ".join(i.aliases) or "—"
+            accounts = "<br>".join(_account_cell(a) for a in i.accounts)
+            out.append(f"| {i.name} | {aliases} | `{i.id}` | {login} | {i.simulates} | {accounts} |")
+        tables.append("\n".join(out) + "\n")
+    return tables
+
+
+def test_readme_lists_every_test_institution_and_account() -> None:
+    for table in institution_tables():
+        assert table in README, "regenerate the tables: python -m tests.test_readme --institutions"
 
 
 def endpoint_index() -> str:
@@ -262,6 +302,8 @@ def test_readme_mutation_figures_are_the_committed_report() -> None:
 if __name__ == "__main__":  # print a table (or, with --endpoints, the endpoint index) to paste into the README
     if "--endpoints" in sys.argv:
         print(endpoint_index(), end="")
+    elif "--institutions" in sys.argv:
+        print("\n".join(institution_tables()), end="")
     elif "--mutation" in sys.argv:
         from tests.mutation.run import readme_table
 

@@ -88,6 +88,10 @@ class World:
     def deactivate(self, account: Any, **params: Any) -> Any:
         return self.raw("post", f"{HELPERS}/accounts/{account.id}/deactivate", **params)
 
+    def advance(self, seconds: int) -> Any:
+        """Move the namespace clock (the control plane), running what comes due."""
+        return self.raw("post", "/_emulator/clock", advance=seconds)
+
     def account(self, account_id: str, client: stripe.StripeClient | None = None) -> Any:
         return (client or self.preview).v1.financial_connections.accounts.retrieve(account_id)
 
@@ -135,8 +139,12 @@ def test_deactivation_event_and_status_details(world: World) -> None:
 
 def test_inactive_accounts_institution_covers_every_cause(world: World) -> None:
     linked = world.link(world.customer(), "Emulator: Inactivity Causes")
-    details = {a.display_name: (a.status, a.status_details.inactive.cause, a.status_details.inactive.action)
-               for a in linked}
+    assert {a.status for a in linked} == {"active"}  # inactive shortly after the flow, not inside it
+    world.advance(5)
+    details = {}
+    for a in linked:
+        a = world.account(a.id)
+        details[a.display_name] = (a.status, a.status_details.inactive.cause, a.status_details.inactive.action)
     assert details == {
         "Expired Access Checking": ("inactive", "access_expired", "relink_required"),
         "Access Denied Savings": ("inactive", "access_denied", "relink_required"),
@@ -273,7 +281,7 @@ def test_relink_updates_permissions(world: World) -> None:
 def test_relink_any_eligible_existing_account(world: World) -> None:
     customer = world.customer()
     account = world.link(customer, "Emulator: TAN States", accounts=["TAN Checking"])[0]
-    world.deactivate(account)
+    world.deactivate(account, cause="access_denied")  # access revoked at the bank: the TAN goes too
     assert world.account(account.id).account_numbers[0].status == "deactivated"
     session = relink_session(world, account, customer, specific=False, permissions=["payment_method", "balances"])
     assert session.filters.account_subcategories == ["checking", "savings"] and session.limits.accounts == 1

@@ -180,6 +180,7 @@ class RelinkWorld(RuleBasedStateMachine):
         account_id, _, _ = pick
         data = {"cause": cause, **({"action": action} if action else {})}
         was_active = self.known[account_id] == "active"
+        numbers_before = self.call("GET", f"{FC}/accounts/{account_id}").json().get("account_numbers") or []
         # only an active account can be deactivated (an inactive or disconnected one: a 400 that changes nothing)
         self.call("POST", f"{HELPERS}/accounts/{account_id}/deactivate", data, expect=200 if was_active else 400)
         self._observe()
@@ -187,6 +188,13 @@ class RelinkWorld(RuleBasedStateMachine):
             inactive = self.call("GET", f"{FC}/accounts/{account_id}").json()["status_details"]["inactive"]
             default = "none" if cause in NO_RELINK else "relink_required"
             assert inactive == {"cause": cause, "action": action or default}
+            # a TAN dies with the account only when access was revoked or the account closed (facts §3)
+            numbers = self.call("GET", f"{FC}/accounts/{account_id}").json().get("account_numbers") or []
+            revoking = cause in ("access_denied", "account_closed")
+            for before, after in zip(numbers_before, numbers, strict=True):
+                tan = before["identifier_type"] == "tokenized_account_number"
+                expected = "deactivated" if revoking and tan and before["status"] == "transactable" else before["status"]
+                assert after["status"] == expected, (cause, numbers_before, numbers)
 
     @rule(pick=consumes(accounts))
     def disconnect(self, pick: Any) -> None:
@@ -289,8 +297,9 @@ class RelinkWorld(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def confirm_setup_intent(self, data: st.DataObject) -> None:
-        """Confirming succeeds exactly when the account is active and its number transactable (§5); otherwise it
-        fails with `payment_method_bank_account_blocked` and the intent goes back to requires_payment_method."""
+        """Confirming succeeds exactly when the account's number is transactable (§5; facts §3: an inactive or
+        disconnected data connection alone does not block); otherwise it fails with
+        `payment_method_bank_account_blocked` and the intent goes back to requires_payment_method."""
         if not self.setup_intents:
             return
         si_id = data.draw(st.sampled_from(sorted(self.setup_intents)))
@@ -301,8 +310,7 @@ class RelinkWorld(RuleBasedStateMachine):
         if before != "requires_confirmation":
             assert confirmed.status == 400, confirmed.body  # only a confirmable intent confirms
             return
-        usable = account["status"] == "active" and all(
-            number["status"] == "transactable" for number in account.get("account_numbers") or [])
+        usable = all(number["status"] == "transactable" for number in account.get("account_numbers") or [])
         after = self.call("GET", f"/v1/setup_intents/{si_id}").json()
         if usable:
             assert confirmed.status == 200 and confirmed.json()["status"] == "succeeded", confirmed.body

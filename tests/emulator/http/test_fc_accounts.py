@@ -251,7 +251,10 @@ def test_fc_invalid_payment_accounts(api: Api) -> None:
 def test_fc_institutions(api: Api) -> None:
     listing = api.get("/v1/financial_connections/institutions?limit=100", headers=PREVIEW).json()
     names = [i["name"] for i in listing["data"]]
-    assert "Emulator: Inactivity Causes" in names and "Emulator: TAN States" in names and len(names) == 11
+    assert names == ["Test (Non-OAuth)", "Test (OAuth)", "Bank (Non-OAuth)", "Bank (OAuth)", "Ownership Accounts",
+                     "Invalid Payment Accounts", "Down (Scheduled)", "Down (Unscheduled)", "Down (Error)",
+                     "Tokenized Account Number", "Inactive Accounts", "Immediately Requires Reauthentication",
+                     "Eventually Requires Reauthentication", "Emulator: Inactivity Causes", "Emulator: TAN States"]
     down = api.get("/v1/financial_connections/institutions/fcinst_QH6l5zmRXAepbP", headers=PREVIEW).json()
     assert down["status"] == "inactive"
     assert error(api.get("/v1/financial_connections/institutions", headers=GA))["message"].startswith(

@@ -253,17 +253,21 @@ def test_confirm_refusals_leave_the_intent_ready_for_another_payment_method(api:
     assert retried["payment_method_options"]["us_bank_account"]["verification_method"] == "microdeposits"
 
 
-def test_confirming_with_an_inactive_account_names_why(api: Api) -> None:
+def test_an_inactive_or_disconnected_account_does_not_block_its_payment_method(api: Api) -> None:
+    # facts §3: "any associated PaymentMethods remain usable" after a disconnection
+    # (https://docs.stripe.com/financial-connections/disconnections); an inactive data connection alone does not block
+    # payments (https://docs.stripe.com/financial-connections/relink/hosted)
     cus = customer(api)
-    account = linked(api, cus, "Sample Checking Account")[0]
-    si = api.post("/v1/setup_intents", [("customer", cus), *fc_data(account["id"]), *MANDATE],
-                  headers=PREVIEW).json()
-    api.post(f"{HELPERS}/accounts/{account['id']}/deactivate", {"cause": "account_closed"}, headers=PREVIEW)
-    refused = error(api.post(f"/v1/setup_intents/{si['id']}/confirm", {}, headers=PREVIEW))
-    assert (refused["code"], refused["param"]) == ("payment_method_bank_account_blocked", "payment_method")
-    assert refused["message"] == (f"The bank account behind PaymentMethod {si['payment_method']} is blocked (its "
-                                  "Financial Connections account is inactive); relink the Financial Connections "
-                                  "account or collect a new payment method.")
+    closed, gone = linked(api, cus, "Sample Checking Account", "Sample Savings Account")
+    intents = [api.post("/v1/setup_intents", [("customer", cus), *fc_data(a["id"]), *MANDATE], headers=PREVIEW).json()
+               for a in (closed, gone)]
+    api.post(f"{HELPERS}/accounts/{closed['id']}/deactivate", {"cause": "account_closed"}, headers=PREVIEW)
+    api.post(f"/v1/financial_connections/accounts/{gone['id']}/disconnect", {}, headers=PREVIEW)
+    for si in intents:
+        confirmed = api.post(f"/v1/setup_intents/{si['id']}/confirm", {}, headers=PREVIEW).json()
+        assert confirmed["status"] == "succeeded", confirmed
+        pm = api.get(f"/v1/payment_methods/{si['payment_method']}", headers=PREVIEW).json()
+        assert pm["us_bank_account"]["status_details"] is None
 
 
 def test_a_mandate_records_the_acceptance_and_the_collection_method(api: Api) -> None:
