@@ -192,8 +192,8 @@ class RelinkWorld(RuleBasedStateMachine):
             numbers = self.call("GET", f"{FC}/accounts/{account_id}").json().get("account_numbers") or []
             revoking = cause in ("access_denied", "account_closed")
             for before, after in zip(numbers_before, numbers, strict=True):
-                tan = before["identifier_type"] == "tokenized_account_number"
-                expected = "deactivated" if revoking and tan and before["status"] == "transactable" else before["status"]
+                dies = revoking and before["identifier_type"] == "tokenized_account_number"
+                expected = "deactivated" if dies and before["status"] == "transactable" else before["status"]
                 assert after["status"] == expected, (cause, numbers_before, numbers)
 
     @rule(pick=consumes(accounts))
