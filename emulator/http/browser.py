@@ -69,9 +69,10 @@ async def auth_flow(request: Request) -> Response:
             return HTMLResponse(pages.consent(rendered, pages.link(base, step="institution", **state), base, state))
         preselected = _relinked_institution(backend, found)
         if step == "institution":
-            query = request.query_params.get("q", "").lower()
-            items = [i.render() | {"oauth": i.oauth} for i in catalogue().institutions
-                     if query in i.name.lower()]
+            found_institutions = catalogue().search(request.query_params.get("q", ""))  # names and aliases
+            if found.institution_filter is not None:
+                found_institutions = [i for i in found_institutions if i.id == found.institution_filter]
+            items = [i.render() | {"oauth": i.oauth} for i in found_institutions]
             items.sort(key=lambda item: item["id"] != preselected)
             return HTMLResponse(pages.institutions(items, request.query_params.get("q", ""), base, state,
                                                    preselected))
