@@ -258,8 +258,7 @@ def after_relink(backend: Backend, call: Call, repaired: list[Account]) -> None:
     again (1 day ahead for Immediately, 30 days for Eventually)."""
     pairs = []
     for account in repaired:
-        institution = catalogue().get(account.institution)
-        entry = None if institution is None else institution.account(account.catalogue_key)
+        entry = catalogue().entry(account.institution, account.catalogue_key)
         if entry is not None and account.status == "active":
             pairs.append((account, entry))
     _reauthentication(backend, call, pairs, "after_relink_days")

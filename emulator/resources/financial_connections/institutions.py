@@ -64,8 +64,6 @@ class Institution:
     emulator: bool
     """One of the emulator's own institutions (not one of Stripe's)."""
     oauth: bool
-    credential_keywords: bool
-    """The hosted login form reacts to Stripe's credential keywords (Bank (Non-OAuth))."""
     status: str
     behaviour: str
     url: str
@@ -123,6 +121,11 @@ class Catalogue:
                 return institution
         return None
 
+    def entry(self, institution_id: str, key: str) -> CatalogueAccount | None:
+        """The catalogue account a linked account was made from."""
+        institution = self.get(institution_id)
+        return None if institution is None else institution.account(key)
+
     def search(self, query: str) -> list[Institution]:
         """The hosted flow's search: every institution one of whose names contains the query (case-insensitive)."""
         folded = query.strip().casefold()
@@ -139,7 +142,6 @@ def catalogue() -> Catalogue:
             aliases=tuple(item["aliases"]),
             emulator=item["emulator"],
             oauth=item["oauth"],
-            credential_keywords=item["credential_keywords"],
             status=item["status"],
             behaviour=item["behaviour"],
             url=item["url"],

@@ -132,7 +132,7 @@ def _fetch(backend: Backend, account: Account, feature: str, now: int) -> None:
         account.balance = balance
     elif feature == "ownership":
         ownership = Ownership(id=backend.ids.new("fcaowns"), created=now, account=account.id)
-        entry = _catalogue_entry(account)
+        entry = catalogue().entry(account.institution, account.catalogue_key)
         people = list(entry.owners) if entry is not None and entry.owners is not None else None
         if people is None:
             fake = _faker(backend, account, "owners")
@@ -144,7 +144,7 @@ def _fetch(backend: Backend, account: Account, feature: str, now: int) -> None:
     elif feature == "transactions":
         refresh_id = account.transaction_refresh.id if account.transaction_refresh else _new_refresh_id(backend)
         assert refresh_id is not None
-        entry = _catalogue_entry(account)
+        entry = catalogue().entry(account.institution, account.catalogue_key)
         count = entry.transactions if entry is not None else 0
         fake = _faker(backend, account, f"transactions:{refresh_id}")
         for index in range(count):
@@ -157,11 +157,6 @@ def _fetch(backend: Backend, account: Account, feature: str, now: int) -> None:
                 void_at=None, transaction_refresh=refresh_id, updated=now,
             )
             transactions(backend).put(transaction.id, transaction)
-
-
-def _catalogue_entry(account: Account) -> Any:
-    institution = catalogue().get(account.institution)
-    return None if institution is None else institution.account(account.catalogue_key)
 
 
 def _refresh_slot(account: Account, feature: str) -> str:
