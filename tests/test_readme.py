@@ -228,7 +228,7 @@ def institution_tables() -> list[str]:
         for i in catalogue().institutions:
             if i.emulator != emulator_own:
                 continue
-            login = "OAuth" if i.oauth else "form"
+            login = "OAuth" if i.oauth else ("form, credential keywords" if i.credential_keywords else "form")
             aliases = ", ".join(i.aliases) or "—"
             accounts = "<br>".join(_account_cell(a) for a in i.accounts)
             out.append(f"| {i.name} | {aliases} | `{i.id}` | {login} | {i.simulates} | {accounts} |")

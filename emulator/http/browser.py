@@ -19,7 +19,7 @@ from emulator.core.versions import NEWEST_PREVIEW, parse
 from emulator.http.auth import authenticate, parse_key
 from emulator.http.pipeline import read_body, state_of
 from emulator.http.responses import error_response, json_response
-from emulator.resources.financial_connections import accounts, flow, sessions
+from emulator.resources.financial_connections import accounts, credentials, flow, sessions
 from emulator.resources.financial_connections.institutions import catalogue
 from emulator.resources.payments import payment_methods, setup_intents, tokens
 from emulator.web import pages
@@ -80,7 +80,7 @@ async def auth_flow(request: Request) -> Response:
         if institution is None:
             return HTMLResponse(pages.problem("Choose a bank first."), status_code=400)
         shown = {"id": institution.id, "name": institution.name, "oauth": institution.oauth}
-        if step == "login":
+        if step == "login" or not institution.oauth:  # a form bank's accounts come only after its login form
             next_fields = {**state, "step": "accounts", "institution": institution.id}
             return HTMLResponse(pages.login(shown, base, next_fields, base, state))
         return HTMLResponse(_accounts_page(backend, found, institution, shown, base, state))
@@ -94,7 +94,7 @@ def _relinked_institution(backend: Backend, found: sessions.Session) -> str | No
 
 
 def _accounts_page(backend: Backend, found: sessions.Session, institution: Any, shown: dict[str, Any], base: str,
-                   state: dict[str, str]) -> str:
+                   state: dict[str, str], entered: dict[str, Any] | None = None) -> str:
     existing: dict[str, accounts.Account] = {}
     target = None
     if found.relink_options is not None:
@@ -112,7 +112,7 @@ def _accounts_page(backend: Backend, found: sessions.Session, institution: Any, 
             "checked": current is not None and current.id == target,
         })
     notice = "This site asks you to relink the account marked below." if target else ""
-    return pages.accounts(shown, choices, found.limit == 1, base, state, notice)
+    return pages.accounts(shown, choices, found.limit == 1, base, state, notice, entered)
 
 
 async def auth_flow_submit(request: Request) -> Response:
@@ -127,6 +127,10 @@ async def auth_flow_submit(request: Request) -> Response:
             raise InvalidRequestError("The client_secret does not match this session.", param="client_secret")
     except StripeError as error:
         return HTMLResponse(pages.problem(error.message), status_code=error.http_status)
+    state = {"key": fields["key"]} | ({"client_secret": fields["client_secret"]} if "client_secret" in fields else {})
+    entered = _entered(form)
+    if fields.get("step") == "login":
+        return _login_step(request, backend, found, fields.get("institution", ""), entered, state)
     chosen = form.get("accounts")
     values: dict[str, Any] = {"outcome": fields.get("outcome", "success")}
     if "institution" in fields:
@@ -136,6 +140,8 @@ async def auth_flow_submit(request: Request) -> Response:
         if not values["accounts"]:
             values["outcome"] = "no_accounts_available"
             del values["accounts"]
+    if values["outcome"] == "success" and entered is not None:
+        values["credentials"] = entered  # the bank reads the login again: a skipped step cannot skip it
     refused: str | None = None
     with backend.lock:
         try:
@@ -148,6 +154,53 @@ async def auth_flow_submit(request: Request) -> Response:
         back = f"/hosted/financial_connections/{session_id}?{urlencode({'step': 'consent', 'key': fields['key']})}"
         return HTMLResponse(pages.page("Try again", f"<h1>Try again</h1><p class=error>{pages.e(refused)}</p>"
                                        f"<a class=button href='{pages.e(back)}'>Back</a>"), status_code=400)
+    return HTMLResponse(pages.result(rendered, None, found.return_url))
+
+
+def _entered(form: dict[str, Any]) -> dict[str, Any] | None:
+    """The login form's entries, when the customer used it (OAuth banks have none)."""
+    if not isinstance(form.get("username"), str) or not isinstance(form.get("password"), str):
+        return None
+    answers = form.get("answers")
+    listed = [answers] if isinstance(answers, str) else list(answers or []) if isinstance(answers, list) else []
+    return {"username": form["username"], "password": form["password"],
+            "answers": [a for a in listed if isinstance(a, str)][:20]}
+
+
+def _login_step(request: Request, backend: Backend, found: sessions.Session, institution_ref: str,
+                entered: dict[str, Any] | None, state: dict[str, str]) -> Response:
+    """The customer submitted the bank's login form or answered one of its questions (`credentials`)."""
+    institution = catalogue().get(institution_ref)
+    if institution is None or institution.oauth or entered is None:
+        return HTMLResponse(pages.problem("Log in through the bank's form first."), status_code=400)
+    base = f"/hosted/financial_connections/{found.id}"
+    shown = {"id": institution.id, "name": institution.name, "oauth": institution.oauth}
+    typed = credentials.Credentials(entered["username"], entered["password"], tuple(entered["answers"]))
+    with backend.lock:
+        if found.status != "pending":
+            return HTMLResponse(pages.result(sessions.render(backend, found, FLOW_VERSION), None, found.return_url))
+        try:
+            login = credentials.evaluate(typed, institution.name, keywords=institution.credential_keywords)
+        except StripeError as error:
+            return HTMLResponse(pages.problem(error.message), status_code=error.http_status)
+        if login.status == "question" and not institution.down:
+            assert login.question is not None
+            asked = login.question
+            return HTMLResponse(pages.question(shown, asked.label, asked.choices, asked.secret, entered, base, state))
+        if login.status == "incorrect" and not institution.down:
+            return HTMLResponse(pages.login(shown, base, {}, base, state,
+                                            problem=f"{institution.name} says what you entered is incorrect. "
+                                                    "Try again."))
+        if login.status == "success" and not institution.down:
+            return HTMLResponse(_accounts_page(backend, found, institution, shown, base, state, entered))
+        # `error`, or a bank that is down: the login session ends here
+        try:
+            values = {"institution": institution.id, "credentials": entered}
+            flow.complete(backend, Call(version=FLOW_VERSION), values, session=found.id)
+        except StripeError as error:
+            return HTMLResponse(pages.problem(error.message), status_code=error.http_status)
+        rendered = sessions.render(backend, found, FLOW_VERSION)
+    state_of(request).dispatcher.kick(backend)
     return HTMLResponse(pages.result(rendered, None, found.return_url))
 
 

@@ -72,26 +72,51 @@ def institutions(items: Iterable[Mapping[str, Any]], query: str, base: str, stat
 
 
 def login(institution: Mapping[str, Any], base: str, next_fields: Mapping[str, Any], action: str,
-          state: Mapping[str, Any]) -> str:
+          state: Mapping[str, Any], problem: str = "") -> str:
     name = e(institution["name"])
     if institution["oauth"]:
         body = f"""<h1>Continue to {name}</h1>
 <p class=muted>{name} opens its own window to let you choose what to share.</p>
 <a class=button href="{link(base, **next_fields)}" id=login>Log in at {name}</a>"""
     else:
-        body = f"""<h1>Log in to {name}</h1>
-<form method=get action="{e(base)}">{hidden(next_fields)}
-<label>Username <input name=username autocomplete=off></label><br>
-<label>Password <input name=password type=password autocomplete=off></label><br>
+        said = f"<p class=error id=login-error>{e(problem)}</p>" if problem else ""
+        body = f"""<h1>Log in to {name}</h1>{said}
+<form method=post action="{e(action)}">{hidden({**state, "step": "login", "institution": institution["id"]})}
+<label>Username <input name=username id=username autocomplete=off></label><br>
+<label>Password <input name=password id=password type=password autocomplete=off></label><br>
 <button id=login>Log in</button></form>"""
-    fail = f"""<form method=post action="{e(action)}">{hidden({**state, "institution": institution["id"]})}
+    return page(f"Log in to {institution['name']}", body + _login_exits(institution, action, state))
+
+
+def _login_exits(institution: Mapping[str, Any], action: str, state: Mapping[str, Any]) -> str:
+    return f"""<form method=post action="{e(action)}">{hidden({**state, "institution": institution["id"]})}
 <button class=secondary name=outcome value=authentication_failed id=wrong-login>I can't log in</button>
 <button class=secondary name=outcome value=cancel id=cancel>Cancel</button></form>"""
-    return page(f"Log in to {institution['name']}", body + fail)
+
+
+def credential_fields(entered: Mapping[str, Any]) -> str:
+    """What the customer typed so far, carried to the next step (the bank reads it again at the end)."""
+    fields = hidden({"username": entered["username"], "password": entered["password"]})
+    return fields + "".join(f"<input type=hidden name=answers value='{e(a)}'>" for a in entered["answers"])
+
+
+def question(institution: Mapping[str, Any], label: str, choices: Iterable[str], secret: bool,
+             entered: Mapping[str, Any], action: str, state: Mapping[str, Any]) -> str:
+    """A further prompt of the bank's login (a credential keyword asked it)."""
+    options = list(choices)
+    if options:
+        field = "<select name=answers id=answer>" + "".join(
+            f"<option value='{e(o)}'>{e(o)}</option>" for o in options) + "</select>"
+    else:
+        field = f"<input name=answers id=answer autocomplete=off{' type=password' if secret else ''}>"
+    return page(label, f"""<h1>{e(institution["name"])}</h1>
+<form method=post action="{e(action)}">{hidden({**state, "step": "login", "institution": institution["id"]})}
+{credential_fields(entered)}<label><span id=question>{e(label)}</span> {field}</label><br>
+<button id=continue>Continue</button></form>""" + _login_exits(institution, action, state))
 
 
 def accounts(institution: Mapping[str, Any], choices: Iterable[Mapping[str, Any]], single: bool, action: str,
-             state: Mapping[str, Any], notice: str = "") -> str:
+             state: Mapping[str, Any], notice: str = "", entered: Mapping[str, Any] | None = None) -> str:
     kind = "radio" if single else "checkbox"
     rows = []
     for choice in choices:
@@ -104,7 +129,7 @@ def accounts(institution: Mapping[str, Any], choices: Iterable[Mapping[str, Any]
     return page("Select accounts", f"""
 <h1>Select accounts at {e(institution['name'])}</h1>{notice_html}
 <form method=post action="{e(action)}">{hidden({**state, "institution": institution["id"]})}
-<ul class=plain id=accounts>{''.join(rows)}</ul>
+{credential_fields(entered) if entered is not None else ""}<ul class=plain id=accounts>{''.join(rows)}</ul>
 <button name=outcome value=success id=link-accounts>Link accounts</button>
 <button class=secondary name=outcome value=cancel id=cancel>Cancel</button></form>""")
 

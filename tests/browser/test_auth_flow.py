@@ -120,8 +120,7 @@ def test_browser_down_bank_and_cancel(page: Any, example_site: str, api: Api) ->
     frame.locator("input[name=q]").fill("down bank")
     frame.locator("input[name=q]").press("Enter")
     frame.locator("[data-institution='Down (Error)']").click()
-    frame.locator("#login").click()
-    frame.locator("#link-accounts").click()
+    frame.locator("#login").click()  # the bank cannot be reached: the login ends the flow
     page.wait_for_function("document.getElementById('result').textContent.length > 0")
     assert json.loads(page.text_content("#result"))["session"]["status"] == "failed"
     cancelled = api.post("/v1/financial_connections/sessions", holder)
@@ -193,3 +192,60 @@ def test_browser_flow_leaves_the_same_state_as_the_test_helper(page: Any, exampl
         })
         api.http.close()
     assert states[0] == states[1]
+
+
+def _to_login(page: Any, example_site: str, api: Api, session: dict[str, Any], institution: str) -> Any:
+    open_example(page, example_site, api, session["client_secret"])
+    page.click("#relink")
+    frame = page.frame_locator(FRAME)
+    frame.locator("#agree").click()
+    frame.locator(f"[data-institution='{institution}']").click()
+    return frame
+
+
+def _result(page: Any) -> dict[str, Any]:
+    page.wait_for_function("document.getElementById('result').textContent.length > 0")
+    found: dict[str, Any] = json.loads(page.text_content("#result"))
+    return found
+
+
+def test_browser_bank_non_oauth_credential_keywords(page: Any, example_site: str, api: Api) -> None:
+    # facts §1 (https://docs.stripe.com/financial-connections/testing): at Bank (Non-OAuth), options / mfa /
+    # confirm_mfa / security_question in the password or a later field add that prompt, incorrect lets the
+    # customer try again, error ends the login session
+    from playwright.sync_api import expect  # here: the browser fixtures skip, saying why, without playwright
+
+    customer = api.post("/v1/customers", {"name": "Jenny"})["id"]
+    holder = {"account_holder[type]": "customer", "account_holder[customer]": customer,
+              "permissions[]": "payment_method"}
+    session = api.post("/v1/financial_connections/sessions", holder)
+    frame = _to_login(page, example_site, api, session, "Bank (Non-OAuth)")
+    frame.locator("#username").fill("jenny")
+    frame.locator("#password").fill("incorrect")
+    frame.locator("#login").click()
+    expect(frame.locator("#login-error")).to_contain_text("incorrect")
+    assert api.get(f"/v1/financial_connections/sessions/{session['id']}")["status"] == "pending"
+    frame.locator("#username").fill("jenny")
+    frame.locator("#password").fill("options")  # pick from a list ...
+    frame.locator("#login").click()
+    frame.locator("select#answer").wait_for()
+    assert frame.locator("select#answer option").count() >= 2
+    frame.locator("#continue").click()  # a choice from the list asks nothing more: the accounts come next
+    frame.locator("label", has_text="Everyday Checking").locator("input").check()
+    frame.locator("#link-accounts").click()
+    linked = _result(page)["session"]
+    assert linked["status"] == "succeeded" and [a["display_name"] for a in linked["accounts"]] == ["Everyday Checking"]
+
+    chained = api.post("/v1/financial_connections/sessions", holder)
+    frame = _to_login(page, example_site, api, chained, "Bank (Non-OAuth)")
+    frame.locator("#username").fill("jenny")
+    frame.locator("#password").fill("mfa")
+    frame.locator("#login").click()
+    expect(frame.locator("#question")).to_contain_text("passcode")
+    frame.locator("#answer").fill("security_question")  # "or any later field"
+    frame.locator("#continue").click()
+    expect(frame.locator("#question")).to_contain_text("Security question")
+    frame.locator("#answer").fill("error")
+    frame.locator("#continue").click()
+    assert _result(page)["session"]["status"] == "failed"  # error ends the login session
+    assert api.get(f"/v1/financial_connections/sessions/{chained['id']}")["status"] == "failed"

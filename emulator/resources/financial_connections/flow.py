@@ -6,6 +6,10 @@ Outcomes: `success` (default), `cancel`, `authentication_failed`, `different_log
 was another login, `no_account` when the expected account was not among those shared (or none was available),
 `other` for errors; a cancel leaves the session `cancelled`. A Down Bank institution turns every login into an
 error, as the bank would.
+
+`credentials` is what the customer typed into a form bank's login (`credentials.evaluate`): at Bank (Non-OAuth) a
+keyword asks a further question (400 `parameter_missing` for its answer), `incorrect` leaves the session pending, and
+`error` ends the login as `authentication_failed` does.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ from typing import Any
 
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import InvalidRequestError, ResourceMissingError
-from emulator.core.spec import Array, Choice, Field, String, params
+from emulator.core.spec import Array, Choice, Field, Hash, String, params
 from emulator.core.versions import Feature
-from emulator.resources.financial_connections import accounts, authorizations, bank, refresh, sessions
+from emulator.resources.financial_connections import accounts, authorizations, bank, credentials, refresh, sessions
 from emulator.resources.financial_connections.accounts import Account, AccountNumber
 from emulator.resources.financial_connections.institutions import CatalogueAccount, Institution, catalogue
 from emulator.resources.financial_connections.sessions import Session
@@ -29,6 +33,11 @@ COMPLETE = params(
         "institution": Field(String()),
         "accounts": Field(Array(String(), max_items=100)),
         "outcome": Field(Choice(OUTCOMES)),
+        "credentials": Field(Hash({
+            "username": Field(String(max_length=500), required=True),
+            "password": Field(String(max_length=500), required=True),
+            "answers": Field(Array(String(max_length=500), max_items=20)),
+        })),
     }
 )
 
@@ -42,6 +51,12 @@ def complete(backend: Backend, call: Call, values: dict[str, Any], session: str)
         )
     institution = _institution(backend, found, values.get("institution"))
     outcome = values.get("outcome", "success")
+    if "credentials" in values:
+        login = _log_in(institution, outcome, values["credentials"])
+        if login is not None and login.status == "incorrect":
+            return sessions.render(backend, found, call.version)  # the customer may try again: still pending
+        if login is not None and login.status == "error":
+            outcome = "authentication_failed"  # the bank ended the login session
     if outcome not in ("cancel",) and institution.down:
         outcome = "error"
     if found.relink and outcome == "success" and institution.id != _relink_institution(backend, found):
@@ -76,6 +91,28 @@ def _institution(backend: Backend, session: Session, given: str | None) -> Insti
             f"The session's filters[institution] is {session.institution_filter}; the customer cannot log in at "
             f"{found.name}.", param="institution")
     return found
+
+
+def _log_in(institution: Institution, outcome: str, given: dict[str, Any]) -> credentials.Login | None:
+    """The customer's login-form entries (`credentials`): None when the bank is down and no login happens."""
+    if institution.oauth:
+        raise InvalidRequestError(
+            f"{institution.name} logs in through OAuth, in the bank's own window; it has no login form to take "
+            "credentials.", param="credentials")
+    if outcome != "success":
+        raise InvalidRequestError(
+            f"credentials are the customer's login entries; they go with outcome success (the default), not {outcome}.",
+            param="credentials")
+    if institution.down:
+        return None
+    entered = credentials.Credentials(given["username"], given["password"], tuple(given.get("answers", ())))
+    login = credentials.evaluate(entered, institution.name, keywords=institution.credential_keywords)
+    if login.status == "question":
+        assert login.question is not None
+        raise InvalidRequestError(
+            f"{institution.name} asks: {login.question.label} (the {login.question.keyword!r} keyword); answer it "
+            f"in {login.param}.", code="parameter_missing", param=login.param)
+    return login
 
 
 def _relink_institution(backend: Backend, session: Session) -> str:

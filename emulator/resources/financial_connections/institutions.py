@@ -64,6 +64,8 @@ class Institution:
     emulator: bool
     """One of the emulator's own institutions (not one of Stripe's)."""
     oauth: bool
+    credential_keywords: bool
+    """The login form reads Stripe's credential keywords (Bank (Non-OAuth); see `credentials`)."""
     status: str
     behaviour: str
     url: str
@@ -142,6 +144,7 @@ def catalogue() -> Catalogue:
             aliases=tuple(item["aliases"]),
             emulator=item["emulator"],
             oauth=item["oauth"],
+            credential_keywords=item["credential_keywords"],
             status=item["status"],
             behaviour=item["behaviour"],
             url=item["url"],

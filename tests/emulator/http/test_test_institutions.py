@@ -173,3 +173,83 @@ def test_only_revocation_or_closure_deactivates_a_tan_and_a_new_tan_has_a_new_ro
     digits = [int(d) for d in routing]
     weights = [3, 7, 1] * 3  # the ABA check: the weighted sum is a multiple of 10
     assert sum(w * d for w, d in zip(weights, digits, strict=True)) % 10 == 0
+
+
+def _login_session(api: Api, cus: str, *relink: tuple[str, str]) -> str:
+    created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                            ("permissions[]", "payment_method"), *relink]).json()
+    return str(created["id"])
+
+
+def _log_in(api: Api, session_id: str, *entries: tuple[str, str], institution: str = "Bank (Non-OAuth)") -> Any:
+    return api.post(f"{HELPERS}/sessions/{session_id}/complete", [("institution", institution), *entries],
+                    headers=PREVIEW)
+
+
+def test_bank_non_oauth_reads_stripes_credential_keywords(api: Api) -> None:
+    # facts §1 (TESTING): "Any username/password logs in. In the password or any later field: options, mfa,
+    # confirm_mfa, security_question exercise further prompts; error in any field ends the login session;
+    # incorrect lets the customer try again"
+    cus = customer(api)
+    plain = _log_in(api, _login_session(api, cus), ("credentials[username]", "jenny"),
+                    ("credentials[password]", "hunter2")).json()
+    assert plain["status"] == "succeeded"
+    for keyword in ("options", "mfa", "confirm_mfa", "security_question", " MFA "):
+        pending = _login_session(api, cus)
+        asked = error(_log_in(api, pending, ("credentials[username]", "jenny"), ("credentials[password]", keyword)))
+        assert (asked["code"], asked["param"]) == ("parameter_missing", "credentials[answers][0]"), keyword
+        assert api.get(f"/v1/financial_connections/sessions/{pending}", headers=PREVIEW).json()["status"] == "pending"
+        answered = _log_in(api, pending, ("credentials[username]", "jenny"), ("credentials[password]", keyword),
+                           ("credentials[answers][0]", "123456")).json()
+        assert answered["status"] == "succeeded", keyword
+    chained = _login_session(api, cus)  # "or any later field": an answer can be a keyword too
+    entries = [("credentials[username]", "jenny"), ("credentials[password]", "mfa"),
+               ("credentials[answers][0]", "security_question")]
+    assert error(_log_in(api, chained, *entries))["param"] == "credentials[answers][1]"
+    assert _log_in(api, chained, *entries, ("credentials[answers][1]", "Rex")).json()["status"] == "succeeded"
+    username_only = _login_session(api, cus)  # prompts come from the password or later, not the username
+    assert _log_in(api, username_only, ("credentials[username]", "mfa"),
+                   ("credentials[password]", "x")).json()["status"] == "succeeded"
+    retry = _login_session(api, cus)
+    wrong = _log_in(api, retry, ("credentials[username]", "jenny"), ("credentials[password]", "incorrect")).json()
+    assert (wrong["status"], wrong["accounts"]["data"]) == ("pending", [])  # the customer may try again
+    again = _log_in(api, retry, ("credentials[username]", "jenny"), ("credentials[password]", "right")).json()
+    assert again["status"] == "succeeded"
+    for username, password in [("error", "pw"), ("jenny", "error"), ("jenny", " Error")]:  # any field
+        ended = _log_in(api, _login_session(api, cus), ("credentials[username]", username),
+                        ("credentials[password]", password)).json()
+        assert ended["status"] == "failed", (username, password)
+    late = _log_in(api, _login_session(api, cus), ("credentials[username]", "jenny"),
+                   ("credentials[password]", "confirm_mfa"), ("credentials[answers][0]", "ERROR")).json()
+    assert late["status"] == "failed"
+
+
+def test_an_error_keyword_in_a_relink_login_is_no_authorization(api: Api) -> None:
+    # facts §1 (TESTING) "error in any field ends the login session"; seed §3: a failed login is no_authorization
+    cus = customer(api)
+    first = linked(api, cus, institution="Bank (Non-OAuth)")[0]
+    api.post(f"{HELPERS}/accounts/{first['id']}/deactivate", {"cause": "access_expired"}, headers=PREVIEW)
+    relink = _login_session(api, cus, ("relink_options[authorization]", first["authorization"]),
+                            ("relink_options[account]", first["id"]))
+    ended = _log_in(api, relink, ("credentials[username]", "jenny"), ("credentials[password]", "error")).json()
+    assert ended["status"] == "failed"
+    assert ended["relink_result"] == {"account": None, "authorization": None, "failure_reason": "no_authorization"}
+    assert account(api, first["id"])["status"] == "inactive"
+
+
+def test_credentials_are_refused_where_no_login_form_takes_them(api: Api) -> None:
+    cus = customer(api)
+    oauth = error(_log_in(api, _login_session(api, cus), ("credentials[username]", "j"),
+                          ("credentials[password]", "p"), institution="Bank (OAuth)"))
+    assert oauth["param"] == "credentials" and "OAuth" in oauth["message"]
+    mixed = error(_log_in(api, _login_session(api, cus), ("credentials[username]", "j"),
+                          ("credentials[password]", "p"), ("outcome", "cancel")))
+    assert mixed["param"] == "credentials"
+    unasked = error(_log_in(api, _login_session(api, cus), ("credentials[username]", "j"),
+                            ("credentials[password]", "p"), ("credentials[answers][0]", "1")))
+    assert unasked["param"] == "credentials[answers][0]"
+    missing = error(_log_in(api, _login_session(api, cus), ("credentials[username]", "j")))
+    assert (missing["code"], missing["param"]) == ("parameter_missing", "credentials[password]")
+    # at a form-login bank without keywords, the keywords are just a password
+    assert _log_in(api, _login_session(api, cus), ("credentials[username]", "j"), ("credentials[password]", "error"),
+                   institution="Test (Non-OAuth)").json()["status"] == "succeeded"
