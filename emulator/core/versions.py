@@ -103,6 +103,12 @@ class Feature(Enum):
         "filters.account_subcategories accepts mortgage, line_of_credit and credit_card",
         ga_since=_d("2024-09-30"),
     )
+    FC_PAYMENT_METHOD_ERROR_CODES = Gate(
+        "fc_payment_method_error_codes",
+        "financial_connections_account_pending_account_numbers / _unavailable_account_numbers codes on payment "
+        "methods made from an account without usable numbers (before: a code-less invalid request)",
+        ga_since=_d("2025-09-30"),
+    )
     TOKENIZED_ACCOUNT_NUMBERS = Gate(
         "tokenized_account_numbers",
         "account_numbers[] on FC accounts, TAN events, tokenized_account_number_deactivated statuses/reasons",
@@ -124,6 +130,14 @@ class Feature(Enum):
         "upcoming_deactivations",
         "account status_details.active (action, cause, expected_deactivation_date) and upcoming-deactivation events",
         ga_since=_d("2026-06-24"),
+    )
+    ADVANCED_SESSION_CONFIG = Gate(
+        "advanced_session_config",
+        "session limits[accounts], manual_entry[mode], filters[require_payment_method_support] and "
+        "bank_account_token",
+        ga_since=_d("2026-07-29"),
+        preview_since=_d("2026-01-28"),
+        beta_flags=frozenset({"financial_connections_relink_api_beta"}),
     )
     ALLOWED_PAYMENT_METHOD_TYPES = Gate(
         "allowed_payment_method_types",

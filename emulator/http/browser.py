@@ -269,7 +269,7 @@ async def client_token(request: Request) -> Response:
             raise InvalidRequestError("No account was linked in this session.", param="client_secret")
         account = found.account_ids[0]
         data = {"type": "us_bank_account", "us_bank_account": {"financial_connections_account": account}}
-        pm = payment_methods.create_from_data(backend, data, None)
+        pm = payment_methods.create_from_data(backend, data, None, FLOW_VERSION)
         return tokens.create(backend, Call(version=FLOW_VERSION), {"bank_account": {"payment_method": pm.id}})
 
     return await _client(request, make)

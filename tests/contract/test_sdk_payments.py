@@ -228,7 +228,7 @@ def test_microdeposits_for_manual_bank_details(world: World) -> None:
     assert created.next_action.type == "verify_with_microdeposits"
     assert created.next_action.verify_with_microdeposits.microdeposit_type == "amounts"
     with pytest.raises(stripe.InvalidRequestError) as wrong:
-        world.preview.v1.setup_intents.verify_microdeposits(created.id, params={"amounts": [10, 11]})
+        world.preview.v1.setup_intents.verify_microdeposits(created.id, params={"amounts": [12, 13]})
     assert wrong.value.code == "payment_method_microdeposit_verification_amounts_mismatch"
     with pytest.raises(stripe.InvalidRequestError) as code:
         world.preview.v1.setup_intents.verify_microdeposits(created.id, params={"descriptor_code": "SMXXXX"})

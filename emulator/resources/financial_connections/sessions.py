@@ -25,6 +25,11 @@ TABLE = "financial_connections.sessions"
 
 SUBCATEGORIES = ("checking", "credit_card", "line_of_credit", "mortgage", "savings")
 EXTENDED = Feature.EXTENDED_ACCOUNT_SUBCATEGORIES
+ADVANCED = Feature.ADVANCED_SESSION_CONFIG
+"""`limits`, `manual_entry`, `filters[require_payment_method_support]` and `bank_account_token`: GA from
+2026-07-29.dahlia (facts §6, https://docs.stripe.com/changelog/dahlia/2026-07-29/financial-connections-advanced-session-config);
+on preview versions from the relink preview (2026-01-28), whose guide (the source document) sends
+`limits[accounts]=1`."""
 PERMISSIONS = ("balances", "ownership", "payment_method", "transactions")
 RELINK_DEFAULT_SUBCATEGORIES = ["checking", "savings"]  # what the source document shows for relink sessions (§3)
 PRE_ENDIVE_ACCOUNT_LIMIT = 100
@@ -46,7 +51,7 @@ FILTERS = Hash(
         ),
         "country": Field(String(max_length=2), feature=Feature.ENDIVE_FILTERS),
         "countries": Field(Array(String(max_length=2)), until=Feature.ENDIVE_FILTERS),
-        "require_payment_method_support": Field(Choice(("all", "at_least_one", "none"))),
+        "require_payment_method_support": Field(Choice(("all", "at_least_one", "none")), feature=ADVANCED),
         "institution": Field(String(), feature=Feature.RELINK),
     }
 )
@@ -55,9 +60,11 @@ CREATE = params(
         "account_holder": Field(ACCOUNT_HOLDER, required=True, optional_from=Feature.RELINK),
         "permissions": Field(Array(Choice(PERMISSIONS)), required=True),
         "filters": Field(FILTERS),
-        "limits": Field(Hash({"accounts": Field(Integer(minimum=1, maximum=100, unsettable=True), required=True)})),
+        "limits": Field(Hash({"accounts": Field(Integer(minimum=1, maximum=100, unsettable=True), required=True)}),
+                        feature=ADVANCED),
         "manual_entry": Field(
-            Hash({"mode": Field(Choice(("automatic", "custom", "disabled"), gated={"custom": Feature.RELINK}))})
+            Hash({"mode": Field(Choice(("automatic", "custom", "disabled"), gated={"custom": Feature.RELINK}))}),
+            feature=ADVANCED,
         ),
         "prefetch": Field(
             Array(Choice(("balances", "inferred_balances", "ownership", "transactions"),
@@ -129,7 +136,7 @@ def _filters(session: Session, version: ApiVersion) -> dict[str, Any]:
         rendered["countries"] = None if session.country is None else [session.country]
     if session.institution_filter is not None and Feature.RELINK.gate.enabled(version):
         rendered["institution"] = session.institution_filter
-    if session.require_payment_method_support is not None:
+    if session.require_payment_method_support is not None and ADVANCED.gate.enabled(version):
         rendered["require_payment_method_support"] = session.require_payment_method_support
     return rendered
 
@@ -146,13 +153,15 @@ def render(backend: Backend, session: Session, version: ApiVersion) -> dict[str,
     }
     if Feature.HOSTED_RELINK.gate.enabled(version):
         rendered["hosted"] = copy.deepcopy(session.hosted)
-    if session.limit is not None:
+    advanced = ADVANCED.gate.enabled(version)
+    if advanced and session.limit is not None:
         rendered["limits"] = {"accounts": session.limit}
     rendered["livemode"] = False
     manual_entry = session.manual_entry
     if manual_entry == "custom" and not Feature.RELINK.gate.enabled(version):
         manual_entry = "automatic"
-    rendered["manual_entry"] = {"mode": manual_entry}
+    if advanced:
+        rendered["manual_entry"] = {"mode": manual_entry}
     rendered["permissions"] = list(session.permissions)
     prefetch = [p for p in session.prefetch if p != "inferred_balances" or Feature.RELINK.gate.enabled(version)]
     rendered["prefetch"] = prefetch

@@ -24,6 +24,7 @@ from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts as fc_accounts
+from emulator.resources.payments import ach_numbers
 
 OBJECT = "payment_method"
 NOUN = "payment_method"
@@ -87,6 +88,10 @@ class PaymentMethod:
     consumed: bool = False
     """Used for a bank-account token while not attached to a customer: it cannot be used again."""
     verified: bool = True
+    test_behaviour: str = ach_numbers.SUCCESS
+    """For manual bank details: which of Stripe's ACH test numbers they are (`ach_numbers`)."""
+    verification_failure: str | None = None
+    """The error code that ended its microdeposit verification for good: it can no longer be verified or reused."""
 
 
 def _address(value: dict[str, Any] | None) -> dict[str, Any]:
@@ -203,8 +208,12 @@ def _render_frozen(backend: Backend, frozen: PaymentMethod, last4: str | None, r
 FC_PARAM = "payment_method_data[us_bank_account][financial_connections_account]"
 
 
-def check_fc_account(account: fc_accounts.Account, param: str) -> None:
-    """What Stripe checks before an FC account can back a PaymentMethod."""
+def check_fc_account(account: fc_accounts.Account, param: str, version: ApiVersion) -> None:
+    """What Stripe checks before an FC account can back a PaymentMethod. The two account-number codes exist from
+    2025-09-30.clover; before it the same refusals carry no code (facts §6,
+    https://docs.stripe.com/changelog/clover/2025-09-30/financial-connections-payment-method-error-codes)."""
+    coded = Feature.FC_PAYMENT_METHOD_ERROR_CODES.gate.enabled(version)
+    unavailable = "financial_connections_account_unavailable_account_numbers" if coded else None
     if account.status != "active":
         raise InvalidRequestError(
             f"The Financial Connections account {account.id} is {account.status}. Relink it (a Financial "
@@ -221,20 +230,21 @@ def check_fc_account(account: fc_accounts.Account, param: str) -> None:
     if account.numbers is None:
         raise InvalidRequestError(
             f"Account and routing numbers are unavailable for the Financial Connections account {account.id}.",
-            code="financial_connections_account_unavailable_account_numbers", param=param)
+            code=unavailable, param=param)
     number = account.tan or account.numbers[0]
     if number.status == "pending":
         raise InvalidRequestError(
             f"The account numbers of the Financial Connections account {account.id} are not available yet.",
-            code="financial_connections_account_pending_account_numbers", param=param)
+            code="financial_connections_account_pending_account_numbers" if coded else None, param=param)
     if number.status != "transactable":
         raise InvalidRequestError(
             f"The tokenized account number of the Financial Connections account {account.id} is {number.status}; "
             f"relink the account to get a new one.",
-            code="financial_connections_account_unavailable_account_numbers", param=param)
+            code=unavailable, param=param)
 
 
-def create_from_data(backend: Backend, data: dict[str, Any], customer: str | None) -> PaymentMethod:
+def create_from_data(backend: Backend, data: dict[str, Any], customer: str | None,
+                     version: ApiVersion) -> PaymentMethod:
     bank = data.get("us_bank_account") or {}
     now = backend.clock.timestamp()
     account_id = bank.get("financial_connections_account")
@@ -246,7 +256,7 @@ def create_from_data(backend: Backend, data: dict[str, Any], customer: str | Non
                 "account_number or routing_number.", code="parameters_exclusive",
                 param=f"payment_method_data[us_bank_account][{exclusive[0]}]")
         account = fc_accounts.get(backend, account_id, param=FC_PARAM)
-        check_fc_account(account, FC_PARAM)
+        check_fc_account(account, FC_PARAM, version)
         holder = account.account_holder or {}
         if customer is not None and holder.get("customer") not in (None, customer):
             raise InvalidRequestError(
@@ -280,7 +290,7 @@ def create_from_data(backend: Backend, data: dict[str, Any], customer: str | Non
             financial_connections_account=None, routing_number=routing,
             account_holder_type=bank.get("account_holder_type"), account_type=bank.get("account_type", "checking"),
             bank_name="STRIPE TEST BANK", fingerprint=fingerprint(backend, routing, number),
-            manual_last4=number[-4:], verified=False,
+            manual_last4=number[-4:], verified=False, test_behaviour=ach_numbers.behaviour(number),
         )
     if "metadata" in data:
         pm.metadata = apply_metadata({}, data["metadata"])

@@ -3,10 +3,26 @@
 Status machine: created with a payment method (`payment_method` or `payment_method_data`) -> `requires_confirmation`;
 without -> `requires_payment_method`. Confirming (or `confirm=true`) with a Financial Connections account ->
 `succeeded`; an inbound (debit) setup needs `mandate_data` and creates a multi-use Mandate; an outbound-only setup
-(payouts) needs none. Manual bank details verify by microdeposits: `requires_action` with
-`verify_with_microdeposits`, then `POST …/verify_microdeposits` with Stripe's test amounts 32 and 45 or descriptor
-code SM11AA. A blocked payment method fails the confirmation (`payment_method_bank_account_blocked`,
+(payouts) needs none. A blocked payment method fails the confirmation (`payment_method_bank_account_blocked`,
 `setup_intent.setup_failed`).
+
+Manual bank details verify by microdeposits (https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment,
+"Test"; facts §4): `requires_action` with `verify_with_microdeposits` (`microdeposit_type` `amounts`: what the
+emulator sends; in test mode the descriptor code verifies too, as Stripe's test table lists both for every case),
+then `POST …/verify_microdeposits`:
+
+- 32 and 45, or `SM11AA`: verified, `succeeded`;
+- 10 and 11, or `SM33CC`: the verification attempts are exceeded
+  (`payment_method_microdeposit_verification_attempts_exceeded`);
+- 40 and 41, or `SM44DD`: the microdeposits timed out (`payment_method_microdeposit_verification_timeout`);
+- other values are a mismatch, refused with the intent unchanged — up to the 10th failed attempt, which exceeds the
+  attempts like `SM33CC`.
+
+The terminal cases fail the setup as Stripe's flow does: the intent goes back to `requires_payment_method` with
+`last_setup_error`, `setup_intent.setup_failed` is sent, and the payment method can no longer be verified or reused
+(a later confirmation with it fails with the same code). So does not verifying within 10 days of the confirmation
+(a timer on the namespace clock), and so does account number `000666666661` at confirmation: its microdeposits
+cannot be sent (`payment_method_microdeposit_failed`).
 """
 
 from __future__ import annotations
@@ -40,7 +56,7 @@ from emulator.core.spec import (
 from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
-from emulator.resources.payments import payment_methods
+from emulator.resources.payments import ach_numbers, payment_methods
 from emulator.resources.payments.payment_methods import PaymentMethod
 
 OBJECT = "setup_intent"
@@ -51,6 +67,21 @@ MANDATES = "mandates"
 MICRODEPOSIT_AMOUNTS = [32, 45]
 MICRODEPOSIT_DESCRIPTOR = "SM11AA"
 MICRODEPOSIT_ATTEMPTS = 10
+MICRODEPOSIT_DAYS = 10
+"""Microdeposits not verified this many days after the confirmation time out (facts §4)."""
+ATTEMPTS_EXCEEDED = "payment_method_microdeposit_verification_attempts_exceeded"
+TIMED_OUT = "payment_method_microdeposit_verification_timeout"
+MICRODEPOSITS_FAILED = "payment_method_microdeposit_failed"
+TEST_OUTCOMES: dict[tuple[int, ...] | str, str] = {
+    (10, 11): ATTEMPTS_EXCEEDED, "SM33CC": ATTEMPTS_EXCEEDED,
+    (40, 41): TIMED_OUT, "SM44DD": TIMED_OUT,
+}
+"""Stripe's test values that end a verification (facts §4); amounts in ascending order."""
+MESSAGES = {
+    ATTEMPTS_EXCEEDED: "You have exceeded the number of allowed verification attempts.",
+    TIMED_OUT: "The microdeposits were not verified in time: this bank account can no longer be verified.",
+    MICRODEPOSITS_FAILED: "The microdeposits could not be sent to this bank account.",
+}
 DAY = 24 * 60 * 60
 
 PMT_REMOVED = Rejected(
@@ -204,6 +235,8 @@ class SetupIntent:
     cancellation_reason: str | None = None
     latest_attempt: str | None = None
     microdeposit_attempts: int = 0
+    microdeposits_sent: int | None = None
+    """When the microdeposits of the current `verify_with_microdeposits` were issued (its timeout counts from it)."""
 
 
 @saved
@@ -301,7 +334,7 @@ def _options(values: dict[str, Any]) -> dict[str, Any]:
     return {"us_bank_account": options}
 
 
-def _set_payment_method(backend: Backend, si: SetupIntent, values: dict[str, Any]) -> None:
+def _set_payment_method(backend: Backend, call: Call, si: SetupIntent, values: dict[str, Any]) -> None:
     if "payment_method" in values and "payment_method_data" in values:
         raise InvalidRequestError(
             messages.PARAMETERS_EXCLUSIVE.format(params="payment_method, payment_method_data"),
@@ -313,7 +346,8 @@ def _set_payment_method(backend: Backend, si: SetupIntent, values: dict[str, Any
                                       param="payment_method")
         si.payment_method = pm.id
     elif "payment_method_data" in values:
-        si.payment_method = payment_methods.create_from_data(backend, values["payment_method_data"], si.customer).id
+        si.payment_method = payment_methods.create_from_data(backend, values["payment_method_data"], si.customer,
+                                                             call.version).id
     if si.payment_method is not None and si.status == "requires_payment_method":
         si.status = "requires_confirmation"
 
@@ -341,7 +375,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
     )
     if values.get("confirm"):
         _check_confirmable(si, values)
-    _set_payment_method(backend, si, values)  # validates before anything is stored
+    _set_payment_method(backend, call, si, values)  # validates before anything is stored
     table(backend).put(si.id, si)
     _emit(backend, call, "setup_intent.created", si)
     if values.get("confirm"):
@@ -364,7 +398,7 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
         si.allowed_payment_method_types = _types(values)
     if "payment_method_options" in values:
         si.payment_method_options = _options(values)
-    _set_payment_method(backend, si, values)
+    _set_payment_method(backend, call, si, values)
     if "description" in values:
         si.description = None if values["description"] is UNSET else values["description"]
     if "flow_directions" in values:
@@ -381,7 +415,7 @@ def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> di
     _check_confirmable(si, values)
     if "payment_method_options" in values:
         si.payment_method_options = _options(values)
-    _set_payment_method(backend, si, values)
+    _set_payment_method(backend, call, si, values)
     if "mandate_data" in values:
         si.mandate_data = values["mandate_data"]
     _confirm(backend, call, si, values)
@@ -418,6 +452,12 @@ def _confirm(backend: Backend, call: Call, si: SetupIntent, values: dict[str, An
             code="payment_method_bank_account_blocked", param="payment_method")
         _fail(backend, call, si, pm, error)
         raise error
+    if pm.verification_failure is not None:  # facts §4: it can no longer be verified or reused
+        error = InvalidRequestError(f"PaymentMethod {pm.id} can no longer be verified: "
+                                    f"{MESSAGES[pm.verification_failure]} Collect new bank details.",
+                                    code=pm.verification_failure, param="payment_method")
+        _fail(backend, call, si, pm, error)
+        raise error
     verification = si.payment_method_options["us_bank_account"]["verification_method"]
     if pm.financial_connections_account is None and not pm.verified:
         if verification == "instant":
@@ -426,11 +466,22 @@ def _confirm(backend: Backend, call: Call, si: SetupIntent, values: dict[str, An
                 "microdeposits.", code="payment_method_unexpected_state", param="payment_method_options")
             _fail(backend, call, si, pm, error)
             raise error
+        if pm.test_behaviour == ach_numbers.FAIL_MICRODEPOSITS:
+            pm.verification_failure = MICRODEPOSITS_FAILED
+            error = InvalidRequestError(MESSAGES[MICRODEPOSITS_FAILED], code=MICRODEPOSITS_FAILED,
+                                        param="payment_method")
+            _fail(backend, call, si, pm, error)
+            raise error
+        now = backend.clock.timestamp()
         si.status = "requires_action"
+        si.microdeposit_attempts = 0
+        si.microdeposits_sent = now
+        backend.timers.at(now + MICRODEPOSIT_DAYS * DAY, functools.partial(_time_out, backend, si.id, now),
+                          f"{si.id}: microdeposits time out")
         si.next_action = {
             "type": "verify_with_microdeposits",
             "verify_with_microdeposits": {
-                "arrival_date": backend.clock.timestamp() + 2 * DAY,
+                "arrival_date": now + 2 * DAY,
                 "hosted_verification_url": f"{call.base_url}/hosted/microdeposits/{si.id}",
                 "microdeposit_type": "amounts",
             },
@@ -440,8 +491,30 @@ def _confirm(backend: Backend, call: Call, si: SetupIntent, values: dict[str, An
     _succeed(backend, call, si, pm)
 
 
+# Timer actions are module-level functions over plain arguments, never closures (a snapshot keeps them).
+
+@saved
+def _time_out(backend: Backend, si_id: str, sent: int, _: float) -> None:
+    """Microdeposits still unverified 10 days after they were issued (facts §4)."""
+    si = table(backend).get(si_id)
+    if si is None or si.status != "requires_action" or si.microdeposits_sent != sent or si.payment_method is None:
+        return
+    pm = payment_methods.get(backend, si.payment_method)
+    _end_verification(backend, backend.automatic(), si, pm, TIMED_OUT)
+
+
+def _end_verification(backend: Backend, call: Call, si: SetupIntent, pm: PaymentMethod, code: str) -> StripeError:
+    """A verification over for good: the setup fails and the payment method cannot be verified or reused."""
+    pm.verification_failure = code
+    error = InvalidRequestError(MESSAGES[code], code=code)
+    _fail(backend, call, si, pm, error)
+    return error
+
+
 def _fail(backend: Backend, call: Call, si: SetupIntent, pm: PaymentMethod, error: StripeError) -> None:
     si.status = "requires_payment_method"
+    si.next_action = None
+    si.microdeposits_sent = None
     si.last_setup_error = {**error.to_dict()["error"],
                            "payment_method": payment_methods.render(backend, pm, call.version)}
     si.payment_method = None
@@ -506,24 +579,26 @@ def verify_microdeposits(backend: Backend, call: Call, values: dict[str, Any], i
                                   code="parameters_exclusive", param="amounts")
     if "amounts" not in values and "descriptor_code" not in values:
         raise missing("amounts")
-    si.microdeposit_attempts += 1
-    if si.microdeposit_attempts > MICRODEPOSIT_ATTEMPTS:
-        raise InvalidRequestError("You have exceeded the number of allowed verification attempts.",
-                                  code="payment_method_microdeposit_verification_attempts_exceeded")
-    if "amounts" in values:
-        if len(values["amounts"]) != 2:
-            raise InvalidRequestError("Two amounts are required.",
-                                      code="payment_method_microdeposit_verification_amounts_invalid",
-                                      param="amounts")
-        if sorted(values["amounts"]) != MICRODEPOSIT_AMOUNTS:
+    if "amounts" in values and len(values["amounts"]) != 2:  # malformed: not an attempt
+        raise InvalidRequestError("Two amounts are required.",
+                                  code="payment_method_microdeposit_verification_amounts_invalid", param="amounts")
+    given: tuple[int, ...] | str = (tuple(sorted(values["amounts"])) if "amounts" in values
+                                    else values["descriptor_code"])
+    pm = payment_methods.get(backend, si.payment_method or "")
+    terminal = TEST_OUTCOMES.get(given)
+    if terminal is not None:
+        raise _end_verification(backend, call, si, pm, terminal)
+    if given not in (tuple(MICRODEPOSIT_AMOUNTS), MICRODEPOSIT_DESCRIPTOR):
+        si.microdeposit_attempts += 1
+        if si.microdeposit_attempts >= MICRODEPOSIT_ATTEMPTS:
+            raise _end_verification(backend, call, si, pm, ATTEMPTS_EXCEEDED)
+        if "amounts" in values:
             raise InvalidRequestError("The amounts provided do not match the amounts that were sent to the bank "
                                       "account.", code="payment_method_microdeposit_verification_amounts_mismatch",
                                       param="amounts")
-    elif values["descriptor_code"] != MICRODEPOSIT_DESCRIPTOR:
         raise InvalidRequestError("The descriptor code provided does not match the one sent to the bank account.",
                                   code="payment_method_microdeposit_verification_descriptor_code_mismatch",
                                   param="descriptor_code")
-    pm = payment_methods.get(backend, si.payment_method or "")
     pm.verified = True
     _succeed(backend, call, si, pm)
     return render(si, call.version)

@@ -15,22 +15,26 @@ PMT_REMOVED = "payment_method_types_removed"
 FILTERS = "endive_filters"
 DEFAULTS = "endive_session_defaults"
 TAN_STATUSES = "tan_pending_expired"
+CODES = "fc_payment_method_error_codes"  # 2025-09-30.clover (facts §6)
+ADVANCED = "advanced_session_config"  # GA 2026-07-29.dahlia (facts §6); preview from the relink preview
 ENDIVE = {FILTERS, DEFAULTS, TAN_STATUSES}
 
 # Every version of reference/stripe-api.md §0.2, with the gates that must be on (written out by hand: the oracle).
 TABLE = [
     ("2023-10-16", set()),
     ("2024-09-30.acacia", {EXT}),
-    ("2025-11-17.clover", {EXT, TAN}),
-    ("2026-01-28.preview", {EXT, TAN, RELINK}),
-    ("2026-03-25.preview", {EXT, TAN, RELINK, HOSTED}),
-    ("2026-06-24.dahlia", {EXT, TAN, UPCOMING}),
-    ("2026-07-29.dahlia", {EXT, TAN, UPCOMING, ALLOWED}),
-    ("2026-08-26.preview", {EXT, TAN, RELINK, HOSTED, UPCOMING, ALLOWED, PMT_REMOVED}),
-    ("2026-09-30.endive", {EXT, TAN, UPCOMING, ALLOWED, PMT_REMOVED} | ENDIVE),
-    ("2026-09-30.preview", {EXT, TAN, RELINK, HOSTED, UPCOMING, ALLOWED, PMT_REMOVED} | ENDIVE),
-    ("2026-10-28.endive", {EXT, TAN, UPCOMING, ALLOWED, PMT_REMOVED} | ENDIVE),
-    ("2022-08-01; financial_connections_relink_api_beta=v1", {RELINK}),
+    ("2025-08-27.basil", {EXT}),
+    ("2025-09-30.clover", {EXT, CODES}),
+    ("2025-11-17.clover", {EXT, CODES, TAN}),
+    ("2026-01-28.preview", {EXT, CODES, TAN, RELINK, ADVANCED}),
+    ("2026-03-25.preview", {EXT, CODES, TAN, RELINK, HOSTED, ADVANCED}),
+    ("2026-06-24.dahlia", {EXT, CODES, TAN, UPCOMING}),
+    ("2026-07-29.dahlia", {EXT, CODES, TAN, UPCOMING, ALLOWED, ADVANCED}),
+    ("2026-08-26.preview", {EXT, CODES, TAN, RELINK, HOSTED, UPCOMING, ALLOWED, PMT_REMOVED, ADVANCED}),
+    ("2026-09-30.endive", {EXT, CODES, TAN, UPCOMING, ALLOWED, PMT_REMOVED, ADVANCED} | ENDIVE),
+    ("2026-09-30.preview", {EXT, CODES, TAN, RELINK, HOSTED, UPCOMING, ALLOWED, PMT_REMOVED, ADVANCED} | ENDIVE),
+    ("2026-10-28.endive", {EXT, CODES, TAN, UPCOMING, ALLOWED, PMT_REMOVED, ADVANCED} | ENDIVE),
+    ("2022-08-01; financial_connections_relink_api_beta=v1", {RELINK, ADVANCED}),
 ]
 
 

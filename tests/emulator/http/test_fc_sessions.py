@@ -118,6 +118,29 @@ def test_fc_session_defaults_per_version(api: Api) -> None:
     assert given["filters"]["country"] == "US" and given["limits"] == {"accounts": 2}
 
 
+def test_fc_session_advanced_config_exists_from_dahlia_2026_07_29(api: Api) -> None:
+    # facts §6: filters.require_payment_method_support, limits.accounts and manual_entry.mode "are now available"
+    # from 2026-07-29.dahlia: https://docs.stripe.com/changelog/dahlia/2026-07-29/financial-connections-advanced-session-config
+    cus = customer(api)
+    holder = [("account_holder[type]", "customer"), ("account_holder[customer]", cus), ("permissions[]", "balances")]
+    before = {"Stripe-Version": "2026-06-24.dahlia"}
+    for name, value, param in (("limits[accounts]", "1", "limits"), ("manual_entry[mode]", "disabled", "manual_entry"),
+                               ("filters[require_payment_method_support]", "all",
+                                "filters[require_payment_method_support]")):
+        refused = error(session(api, holder + [(name, value)], before))
+        assert (refused["code"], refused["param"]) == ("parameter_unknown", param)
+    shown = session(api, holder, before).json()
+    assert not {"limits", "manual_entry"} & set(shown) and "require_payment_method_support" not in shown["filters"]
+    on = {"Stripe-Version": "2026-07-29.dahlia"}
+    given = session(api, holder + [("limits[accounts]", "1"), ("manual_entry[mode]", "disabled"),
+                                   ("filters[require_payment_method_support]", "all")], on).json()
+    assert (given["limits"], given["manual_entry"], given["filters"]["require_payment_method_support"]) == (
+        {"accounts": 1}, {"mode": "disabled"}, "all")
+    # the source document's relink session (a preview version before 2026-07-29) sends limits[accounts]=1
+    relink_preview = session(api, holder + [("limits[accounts]", "1")], {"Stripe-Version": "2026-04-22.preview"})
+    assert relink_preview.json()["limits"] == {"accounts": 1}
+
+
 def test_fc_session_preview_fields_and_hosted(api: Api) -> None:
     cus = customer(api)
     account = linked(api, cus)[0]

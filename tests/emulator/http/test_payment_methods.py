@@ -265,6 +265,32 @@ def test_payment_methods_from_fc_accounts_refusals_word_for_word(api: Api) -> No
     assert api.get("/v1/payment_methods").json()["data"] == []  # none of the refusals made a payment method
 
 
+def test_the_account_number_error_codes_exist_from_clover(api: Api) -> None:
+    # facts §6: the ..._pending_account_numbers / ..._unavailable_account_numbers codes exist from 2025-09-30.clover;
+    # "Previously, this error didn't include a specific error code and appeared as an invalid request."
+    # https://docs.stripe.com/changelog/clover/2025-09-30/financial-connections-payment-method-error-codes
+    cus = customer(api)
+    tans = {a["display_name"]: a["id"] for a in linked(api, cus, "TAN Checking (pending)", "TAN Checking (revoked)",
+                                                       institution="Emulator: TAN States")}
+    _, unavailable = linked(api, cus, institution="Invalid Payment Accounts")
+    api.post(f"{HELPERS}/accounts/{unavailable['id']}/supported_payment_method_types",
+             {"supported_payment_method_types[]": "us_bank_account"}, headers=PREVIEW)
+    cases = {tans["TAN Checking (pending)"]: "financial_connections_account_pending_account_numbers",
+             tans["TAN Checking (revoked)"]: "financial_connections_account_unavailable_account_numbers",
+             unavailable["id"]: "financial_connections_account_unavailable_account_numbers"}
+    for account_id, code in cases.items():
+        by_version = {}
+        for version in ("2025-08-27.basil", "2025-09-30.clover", "2026-10-28.endive"):
+            refused = api.post("/v1/setup_intents", [("customer", cus), *fc_data(account_id)],
+                               headers={"Stripe-Version": version})
+            assert refused.status == 400, refused.body
+            body = refused.json()["error"]
+            assert (body["type"], body["param"]) == ("invalid_request_error", FC_PARAM)
+            by_version[version] = body.get("code")
+        assert by_version == {"2025-08-27.basil": None, "2025-09-30.clover": code, "2026-10-28.endive": code}
+    assert api.get("/v1/payment_methods").json()["data"] == []
+
+
 def test_payment_methods_from_fc_accounts_take_the_accounts_details(api: Api) -> None:
     cus = customer(api)
     checking, savings = linked(api, cus, "Sample Checking Account", "Sample Savings Account")

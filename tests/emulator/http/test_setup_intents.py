@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import Api
 from tests.emulator.http.test_fc_accounts import events
 from tests.emulator.http.test_fc_sessions import HELPERS, PREVIEW, customer, error, linked
@@ -54,11 +56,11 @@ def test_microdeposit_verification_refusals(api: Api) -> None:
     one = error(verify(api, si, [("amounts[]", "32")]))
     assert (one["code"], one["param"], one["message"]) == (
         "payment_method_microdeposit_verification_amounts_invalid", "amounts", "Two amounts are required.")
-    wrong = error(verify(api, si, [("amounts[]", "10"), ("amounts[]", "11")]))
+    wrong = error(verify(api, si, [("amounts[]", "12"), ("amounts[]", "13")]))
     assert (wrong["code"], wrong["param"], wrong["message"]) == (
         "payment_method_microdeposit_verification_amounts_mismatch", "amounts",
         "The amounts provided do not match the amounts that were sent to the bank account.")
-    code = error(verify(api, si, [("descriptor_code", "SM33CC")]))
+    code = error(verify(api, si, [("descriptor_code", "SM99ZZ")]))
     assert (code["code"], code["param"], code["message"]) == (
         "payment_method_microdeposit_verification_descriptor_code_mismatch", "descriptor_code",
         "The descriptor code provided does not match the one sent to the bank account.")
@@ -89,19 +91,97 @@ def test_microdeposits_verify_with_the_amounts_in_either_order_or_the_descriptor
     assert reuse["status"] == "succeeded"
 
 
-def test_microdeposits_allow_ten_attempts(api: Api) -> None:
+def assert_setup_failed(api: Api, si: dict[str, Any], code: str) -> None:
+    """The failure Stripe's flow ends in: back to requires_payment_method with last_setup_error, setup_failed sent,
+    and the payment method neither verifiable nor reusable (a new confirmation with it fails with the same code)."""
+    failed = api.get(f"/v1/setup_intents/{si['id']}", headers=PREVIEW).json()
+    assert (failed["status"], failed["payment_method"], failed["next_action"]) == ("requires_payment_method", None,
+                                                                                   None)
+    assert failed["last_setup_error"]["code"] == code
+    assert failed["last_setup_error"]["payment_method"]["id"] == si["payment_method"]
+    sent = [e["data"]["object"] for e in events(api, "setup_intent.setup_failed")]
+    assert [(o["id"], o["last_setup_error"]["code"]) for o in sent] == [(si["id"], code)]
+    reuse = api.post("/v1/setup_intents", [("customer", si["customer"]), ("confirm", "true"),
+                                          ("payment_method", si["payment_method"]), *MANDATE, *MICRODEPOSITS],
+                     headers=PREVIEW)
+    assert (reuse.status, error(reuse)["code"], error(reuse)["param"]) == (400, code, "payment_method")
+
+
+def test_microdeposits_allow_ten_attempts_and_the_tenth_failure_ends_the_verification(api: Api) -> None:
+    # facts §4: "after 10 failed attempts (the account can no longer be verified or reused)"
+    # https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment ("Test")
     cus = customer(api)
     tenth = awaiting_microdeposits(api, cus)
     for _ in range(9):
-        assert verify(api, tenth, [("amounts[]", "10"), ("amounts[]", "11")]).status == 400
+        assert error(verify(api, tenth, [("amounts[]", "12"), ("amounts[]", "13")]))["code"] == (
+            "payment_method_microdeposit_verification_amounts_mismatch")
     assert verify(api, tenth, [("amounts[]", "32"), ("amounts[]", "45")]).json()["status"] == "succeeded"
     spent = awaiting_microdeposits(api, cus)
-    for _ in range(10):
-        assert verify(api, spent, [("descriptor_code", "SM33CC")]).status == 400
-    exceeded = error(verify(api, spent, [("amounts[]", "32"), ("amounts[]", "45")]))
+    for _ in range(9):
+        assert verify(api, spent, [("descriptor_code", "SM99ZZ")]).status == 400
+    assert api.get(f"/v1/setup_intents/{spent['id']}").json()["status"] == "requires_action"
+    exceeded = error(verify(api, spent, [("descriptor_code", "SM99ZZ")]))
     assert (exceeded["code"], exceeded["message"], exceeded.get("param")) == (
         "payment_method_microdeposit_verification_attempts_exceeded",
         "You have exceeded the number of allowed verification attempts.", None)
+    assert_setup_failed(api, spent, "payment_method_microdeposit_verification_attempts_exceeded")
+    late = error(verify(api, spent, [("amounts[]", "32"), ("amounts[]", "45")]))
+    assert late["code"] == UNEXPECTED  # nothing is awaiting verification any more
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    ([("amounts[]", "10"), ("amounts[]", "11")], "payment_method_microdeposit_verification_attempts_exceeded"),
+    ([("amounts[]", "11"), ("amounts[]", "10")], "payment_method_microdeposit_verification_attempts_exceeded"),
+    ([("descriptor_code", "SM33CC")], "payment_method_microdeposit_verification_attempts_exceeded"),
+    ([("amounts[]", "40"), ("amounts[]", "41")], "payment_method_microdeposit_verification_timeout"),
+    ([("descriptor_code", "SM44DD")], "payment_method_microdeposit_verification_timeout"),
+])
+def test_stripes_failing_test_values_end_the_verification(api: Api, data: list[tuple[str, str]], code: str) -> None:
+    # facts §4, Stripe's microdeposit test table: 10/11 and SM33CC exceed the attempts, 40/41 and SM44DD time out
+    # https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment ("Test"); codes: https://docs.stripe.com/error-codes
+    si = awaiting_microdeposits(api, customer(api))
+    refused = verify(api, si, data)
+    assert (refused.status, error(refused)["code"]) == (400, code)
+    assert_setup_failed(api, si, code)
+
+
+def test_microdeposits_that_cannot_be_sent_fail_the_setup(api: Api) -> None:
+    # facts §5: account 000666666661 (pm_usBankAccount_failMicrodeposits) "microdeposits fail to send";
+    # code payment_method_microdeposit_failed (https://docs.stripe.com/error-codes)
+    cus = customer(api)
+    failing = [(k, "000666666661" if k.endswith("[account_number]") else v) for k, v in MANUAL]
+    refused = api.post("/v1/setup_intents", [("customer", cus), ("confirm", "true"), *failing, *MANDATE,
+                                             *MICRODEPOSITS], headers=PREVIEW)
+    assert (refused.status, error(refused)["code"], error(refused)["param"]) == (
+        400, "payment_method_microdeposit_failed", "payment_method")
+    sent = [e["data"]["object"] for e in events(api, "setup_intent.setup_failed")]
+    assert len(sent) == 1 and sent[0]["status"] == "requires_payment_method"
+    assert sent[0]["last_setup_error"]["code"] == "payment_method_microdeposit_failed"
+    assert events(api, "setup_intent.requires_action") == []  # no microdeposits were ever awaited
+    si = {**sent[0], "payment_method": sent[0]["last_setup_error"]["payment_method"]["id"]}
+    assert_setup_failed(api, si, "payment_method_microdeposit_failed")
+
+
+def test_microdeposits_not_verified_within_ten_days_time_out(api: Api) -> None:
+    # facts §4: verification fails "when not verified within 10 days", payment_method_microdeposit_verification_timeout
+    # https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment ; https://docs.stripe.com/error-codes
+    api.post("/_emulator/clock", {"freeze": "true"})
+    si = awaiting_microdeposits(api, customer(api))
+    api.post("/_emulator/clock", {"advance": str(10 * 86_400 - 60)})
+    assert api.get(f"/v1/setup_intents/{si['id']}").json()["status"] == "requires_action"
+    assert events(api, "setup_intent.setup_failed") == []
+    api.post("/_emulator/clock", {"advance": "60"})
+    assert_setup_failed(api, si, "payment_method_microdeposit_verification_timeout")
+    timed_out = events(api, "setup_intent.setup_failed")[0]
+    assert timed_out["created"] == si["created"] + 10 * 86_400  # on the namespace clock, at the deadline
+
+
+def test_a_verified_intent_does_not_time_out(api: Api) -> None:
+    si = awaiting_microdeposits(api, customer(api))
+    assert verify(api, si, [("descriptor_code", "SM11AA")]).json()["status"] == "succeeded"
+    api.post("/_emulator/clock", {"advance": str(11 * 86_400)})
+    assert api.get(f"/v1/setup_intents/{si['id']}").json()["status"] == "succeeded"
+    assert events(api, "setup_intent.setup_failed") == []
 
 
 def test_verifying_an_intent_that_awaits_nothing_is_refused(api: Api) -> None:
@@ -377,3 +457,15 @@ def test_a_payment_method_of_another_customer_is_refused(api: Api) -> None:
     assert (same["status"], same["payment_method"]) == ("requires_confirmation", pm)
     anyone = api.post("/v1/setup_intents", [("payment_method", pm)], headers=PREVIEW).json()
     assert anyone["payment_method"] == pm  # an intent without a customer may use it
+
+
+def test_the_microdeposit_deadline_survives_a_snapshot(api: Api) -> None:
+    api.post("/_emulator/clock", {"freeze": "true"})
+    si = awaiting_microdeposits(api, customer(api))
+    document = api.get("/_emulator/snapshot").body
+    api.post("/_emulator/reset")
+    restored = api.post("/_emulator/restore", body=document)
+    assert restored.status == 200, restored.body
+    api.post("/_emulator/clock", {"advance": str(10 * 86_400)})
+    failed = api.get(f"/v1/setup_intents/{si['id']}").json()
+    assert failed["last_setup_error"]["code"] == "payment_method_microdeposit_verification_timeout"
