@@ -57,6 +57,7 @@ API: list[Endpoint] = [
              bank.DEACTIVATE_NUMBERS),
     Endpoint("POST", f"{HELPERS}/accounts/{{account}}/schedule_deactivation", bank.schedule_deactivation,
              bank.SCHEDULE_DEACTIVATION),
+    Endpoint("POST", f"{HELPERS}/accounts/{{account}}/next_refresh", refresh.next_refresh, refresh.NEXT_REFRESH),
     Endpoint("POST", f"{HELPERS}/accounts/{{account}}/supported_payment_method_types", bank.update_supported_types,
              bank.SUPPORTED_TYPES),
     # payments and payouts

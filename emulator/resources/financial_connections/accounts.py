@@ -83,6 +83,8 @@ class Refresh:
     last_attempted_at: int
     next_refresh_available_at: int | None
     id: str | None = None  # transaction refreshes carry an id
+    plan: dict[str, str] | None = None
+    """What the test helper `next_refresh` decided this refresh ends in (never rendered)."""
 
     def render(self) -> dict[str, Any]:
         rendered: dict[str, Any] = {
@@ -121,6 +123,10 @@ class Account:
     ownership_refresh: Refresh | None = None
     transaction_refresh: Refresh | None = None
     inferred_balances_refresh: Refresh | None = None
+    transactions_refreshed: bool = False
+    """A transaction refresh has succeeded at least once: before it, listing transactions is an error."""
+    next_refresh: dict[str, str] | None = None
+    """The outcome the next refresh request ends in, set by the `next_refresh` test helper."""
     subscriptions: list[str] = field(default_factory=list)
     disconnected: bool = False
     inactive: dict[str, str] | None = None

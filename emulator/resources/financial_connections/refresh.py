@@ -1,8 +1,15 @@
 """Account data: balances, ownership (owners), transactions and inferred balances, fetched by `prefetch` at link
 time or by `POST /v1/financial_connections/accounts/:account/refresh`. A refresh is `pending` until the namespace
 clock has moved `REFRESH_SECONDS` on, then `succeeded` (or `failed` when the account went inactive or the bank is
-down) with its `financial_connections.account.refreshed_*` event. Generated values (owner names, transaction
-descriptions and amounts) come from Faker seeded with the emulator seed, the namespace and the account id."""
+down) with its `financial_connections.account.refreshed_*` event. The test helper
+`POST /v1/test_helpers/financial_connections/accounts/:account/next_refresh` decides how the account's next refresh
+request ends: `succeeded`, `failed`, or `deactivates` — the refresh finds the connection broken (facts §7,
+https://docs.stripe.com/financial-connections/webhooks): it fails and the account (for a login-wide cause, every
+account of the authorization) goes inactive with `financial_connections.account.deactivated`, sent before the
+`refreshed_*` event. Listing transactions before any transaction refresh succeeded is
+`financial_connections_no_successful_transaction_refresh` (https://docs.stripe.com/error-codes). Generated values
+(owner names, transaction descriptions and amounts) come from Faker seeded with the emulator seed, the namespace and
+the account id."""
 
 from __future__ import annotations
 
@@ -20,7 +27,7 @@ from emulator.core.snapshot import saved
 from emulator.core.spec import Array, Choice, Field, Hash, Range, String, params
 from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
-from emulator.resources.financial_connections import accounts
+from emulator.resources.financial_connections import accounts, bank
 from emulator.resources.financial_connections.accounts import Account, Refresh
 from emulator.resources.financial_connections.institutions import catalogue
 
@@ -50,6 +57,13 @@ TRANSACTIONS = params(
     }
 )
 TRANSACTION = params({})
+NEXT_REFRESH = params(
+    {
+        "outcome": Field(Choice(("succeeded", "failed", "deactivates")), required=True),
+        "cause": Field(Choice(bank.CAUSES)),
+        "action": Field(Choice(("none", "relink_required"))),
+    }
+)
 
 
 @saved
@@ -142,6 +156,7 @@ def _fetch(backend: Backend, account: Account, feature: str, now: int) -> None:
         ownerships(backend).put(ownership.id, ownership)
         account.ownership = ownership.id
     elif feature == "transactions":
+        account.transactions_refreshed = True
         refresh_id = account.transaction_refresh.id if account.transaction_refresh else _new_refresh_id(backend)
         assert refresh_id is not None
         entry = catalogue().entry(account.institution, account.catalogue_key)
@@ -189,13 +204,14 @@ def refresh_account(backend: Backend, call: Call, values: dict[str, Any], id: st
             raise InvalidRequestError(
                 f"The account {account.id} was not linked with the `{permission}` permission, which refreshing "
                 f"{feature} needs; relink it with that permission.", param=f"features[{index}]")
+    plan, account.next_refresh = account.next_refresh, None
     for feature in values["features"]:
         slot = _refresh_slot(account, feature)
         current: Refresh | None = getattr(account, slot)
         if current is not None and current.status == "pending":
             continue
         refresh_id = _new_refresh_id(backend) if feature == "transactions" else None
-        setattr(account, slot, Refresh("pending", now, None, refresh_id))
+        setattr(account, slot, Refresh("pending", now, None, refresh_id, None if plan is None else dict(plan)))
         backend.timers.at(now + REFRESH_SECONDS, functools.partial(_finish, backend, account.id, feature),
                           f"{account.id}: {feature}")
     return account.render(call.version)
@@ -210,10 +226,19 @@ def _finish(backend: Backend, account_id: str, feature: str, due: float) -> None
     if current is None or current.status != "pending":
         return
     institution = catalogue().get(account.institution)
-    failed = account.status != "active" or (institution is not None and institution.down)
+    planned = None if current.plan is None else current.plan["outcome"]
+    failed = account.status != "active" or planned in ("failed", "deactivates") or (
+        planned is None and institution is not None and institution.down)
     moment = int(due)
     setattr(account, slot, Refresh("failed" if failed else "succeeded", current.last_attempted_at,
                                    moment + NEXT_REFRESH_SECONDS, current.id))
+    if planned == "deactivates" and account.status == "active":
+        assert current.plan is not None
+        cause = current.plan["cause"]
+        affected = [account]
+        if cause in bank.AUTHORIZATION_CAUSES:
+            affected = [a for a in accounts.of_authorization(backend, account.authorization) if a.status == "active"]
+        bank.deactivate_accounts(backend, backend.automatic(), affected, cause, current.plan["action"])
     if not failed:
         _fetch(backend, account, feature, moment)
     accounts.emit_account(backend, backend.automatic(), f"financial_connections.account.{EVENTS[feature]}",
@@ -256,8 +281,29 @@ def inferred_balances(backend: Backend, call: Call, values: dict[str, Any], acco
                 noun="financial_connections.account_inferred_balance", render=render)
 
 
+def next_refresh(backend: Backend, call: Call, values: dict[str, Any], account: str) -> dict[str, Any]:
+    """Test helper: how the account's next refresh request ends (each feature it refreshes)."""
+    target = accounts.get(backend, account)
+    outcome = values["outcome"]
+    for name in ("cause", "action"):
+        if name in values and outcome != "deactivates":
+            raise InvalidRequestError(f"{name} can only be given with outcome=deactivates.", param=name)
+    plan = {"outcome": outcome}
+    if outcome == "deactivates":
+        cause = values.get("cause", "access_expired")
+        plan.update(cause=cause, action=values.get("action", bank.default_action(cause)))
+    target.next_refresh = plan
+    return target.render(call.version)
+
+
 def list_transactions(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
     account = accounts.get(backend, values["account"])
+    if not account.transactions_refreshed:
+        raise InvalidRequestError(
+            f"The Financial Connections account {account.id} has no successful transaction refresh yet. Refresh its "
+            f"transactions (POST /v1/financial_connections/accounts/{account.id}/refresh with "
+            f"features[]=transactions) and list them once financial_connections.account.refreshed_transactions "
+            f"reports success.", code="financial_connections_no_successful_transaction_refresh", param="account")
     after = (values.get("transaction_refresh") or {}).get("after")
     after_position = None
     if after is not None:

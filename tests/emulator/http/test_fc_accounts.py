@@ -103,6 +103,92 @@ def test_fc_refresh_refused_for_inactive_accounts(api: Api) -> None:
     assert subscribe["code"] == "financial_connections_account_inactive"
 
 
+def test_fc_listing_transactions_before_a_successful_transaction_refresh_is_an_error(api: Api) -> None:
+    # facts §7: "Listing transactions before any successful transaction refresh is an error",
+    # financial_connections_no_successful_transaction_refresh (https://docs.stripe.com/error-codes)
+    api.post("/_emulator/clock", {"freeze": "true"})
+    cus = customer(api)
+    created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                            ("permissions[]", "transactions")]).json()
+    target = api.post(f"{HELPERS}/sessions/{created['id']}/complete", {"accounts[]": "Sample Checking Account"},
+                      headers=PREVIEW).json()["accounts"]["data"][0]
+    listing = f"/v1/financial_connections/transactions?account={target['id']}"
+    never = error(api.get(listing))
+    assert (never["code"], never["param"], never["type"]) == (
+        "financial_connections_no_successful_transaction_refresh", "account", "invalid_request_error")
+    refresh = f"/v1/financial_connections/accounts/{target['id']}/refresh"
+    api.post(f"{HELPERS}/accounts/{target['id']}/next_refresh", {"outcome": "failed"}, headers=PREVIEW)
+    api.post(refresh, {"features[]": "transactions"})
+    assert error(api.get(listing))["code"] == "financial_connections_no_successful_transaction_refresh"  # pending
+    advance(api, 5)
+    assert account(api, target["id"])["transaction_refresh"]["status"] == "failed"
+    assert error(api.get(listing))["code"] == "financial_connections_no_successful_transaction_refresh"  # failed
+    api.post(refresh, {"features[]": "transactions"})
+    advance(api, 5)
+    assert account(api, target["id"])["transaction_refresh"]["status"] == "succeeded"
+    assert api.get(listing).json()["object"] == "list"
+
+
+def test_fc_next_refresh_chooses_how_the_next_refresh_ends(api: Api) -> None:
+    # facts §7: "Accounts can change status after a refresh when Stripe detects that the connection is broken"
+    # (https://docs.stripe.com/financial-connections/webhooks)
+    api.post("/_emulator/clock", {"freeze": "true"})
+    cus = customer(api)
+    created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                            ("permissions[]", "balances"), ("permissions[]", "payment_method")]).json()
+    done = api.post(f"{HELPERS}/sessions/{created['id']}/complete",
+                    [("accounts[]", "Sample Checking Account"), ("accounts[]", "Sample Savings Account")],
+                    headers=PREVIEW).json()
+    checking, savings = done["accounts"]["data"]
+    refresh = f"/v1/financial_connections/accounts/{checking['id']}/refresh"
+    plan = f"{HELPERS}/accounts/{checking['id']}/next_refresh"
+
+    failed = api.post(plan, {"outcome": "failed"}, headers=PREVIEW)
+    assert failed.status == 200 and failed.json()["id"] == checking["id"]
+    api.post(refresh, {"features[]": "balance"})
+    advance(api, 5)
+    after = account(api, checking["id"])
+    assert (after["balance_refresh"]["status"], after["status"], after["balance"]) == ("failed", "active", None)
+    api.post(refresh, {"features[]": "balance"})  # the plan was used once: this one succeeds
+    advance(api, 5)
+    assert account(api, checking["id"])["balance_refresh"]["status"] == "succeeded"
+
+    api.post(plan, {"outcome": "deactivates"}, headers=PREVIEW)
+    api.post(refresh, {"features[]": "balance"})
+    assert events(api, "financial_connections.account.deactivated") == []  # not until the refresh ends
+    advance(api, 5)
+    broken = account(api, checking["id"])
+    assert (broken["balance_refresh"]["status"], broken["status"]) == ("failed", "inactive")
+    assert broken["status_details"]["inactive"] == {"action": "relink_required", "cause": "access_expired"}
+    assert account(api, savings["id"])["status"] == "inactive"  # access_expired breaks the whole login
+    deactivated = events(api, "financial_connections.account.deactivated")
+    assert sorted(e["data"]["object"]["id"] for e in deactivated) == sorted([checking["id"], savings["id"]])
+    kinds = [e["type"] for e in reversed(api.get("/v1/events?limit=100", headers=PREVIEW).json()["data"])]
+    assert kinds[-3:] == ["financial_connections.account.deactivated"] * 2 + [
+        "financial_connections.account.refreshed_balance"]  # deactivated first, then the failed refresh's event
+
+    again = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
+                          ("permissions[]", "balances")]).json()
+    closed = api.post(f"{HELPERS}/sessions/{again['id']}/complete",
+                      [("accounts[]", "Sample Checking Account"), ("accounts[]", "Sample Savings Account")],
+                      headers=PREVIEW).json()["accounts"]["data"]
+    api.post(f"{HELPERS}/accounts/{closed[0]['id']}/next_refresh",
+             {"outcome": "deactivates", "cause": "account_closed"}, headers=PREVIEW)
+    started = api.post(f"/v1/financial_connections/accounts/{closed[0]['id']}/refresh", {"features[]": "balance"})
+    assert started.status == 200, started.body
+    advance(api, 5)
+    assert account(api, closed[0]["id"])["status_details"]["inactive"] == {"action": "none", "cause": "account_closed"}
+    assert account(api, closed[1]["id"])["status"] == "active"  # a closed account is that account only
+
+    refusals = [({}, "parameter_missing", "outcome"), ({"outcome": "maybe"}, "invalid_request_error", "outcome"),
+                ({"outcome": "failed", "cause": "account_closed"}, "invalid_request_error", "cause")]
+    for data, kind, param in refusals:
+        refused = error(api.post(plan, data, headers=PREVIEW))
+        assert refused["param"] == param and (refused.get("code") == kind or refused["type"] == kind), refused
+    assert error(api.post(f"{HELPERS}/accounts/fca_nope/next_refresh", {"outcome": "failed"},
+                          headers=PREVIEW))["code"] == "resource_missing"
+
+
 def test_fc_ownership_owners_and_transactions(api: Api) -> None:
     cus = customer(api)
     created = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),
