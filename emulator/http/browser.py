@@ -267,10 +267,14 @@ async def client_token(request: Request) -> Response:
         found = _by_secret(backend, _secret(values))
         if not found.account_ids:
             raise InvalidRequestError("No account was linked in this session.", param="client_secret")
+        if found.bank_account_token is not None:  # one token per session, however often Stripe.js asks
+            return tokens.get(backend, found.bank_account_token).render(backend)
         account = found.account_ids[0]
         data = {"type": "us_bank_account", "us_bank_account": {"financial_connections_account": account}}
         pm = payment_methods.create_from_data(backend, data, None, FLOW_VERSION)
-        return tokens.create(backend, Call(version=FLOW_VERSION), {"bank_account": {"payment_method": pm.id}})
+        made = tokens.create(backend, Call(version=FLOW_VERSION), {"bank_account": {"payment_method": pm.id}})
+        found.bank_account_token = str(made["id"])  # the session's bank_account_token (facts §9)
+        return made
 
     return await _client(request, make)
 

@@ -42,6 +42,9 @@ def test_shim_collect_bank_account_token(page: Any, example_site: str, api: Api)
     result = page.evaluate("window.out")
     assert result["token"]["id"].startswith("btok_") and result["token"]["bank_account"]["last4"] == "6789"
     assert result["financialConnectionsSession"]["accounts"][0]["display_name"] == "Sample Checking Account"
+    # facts §9: the session carries the token collectBankAccountToken made (bank_account_token, from 2026-07-29)
+    retrieved = api.get(f"/v1/financial_connections/sessions/{session['id']}")
+    assert retrieved["bank_account_token"]["id"] == result["token"]["id"]
 
 
 def test_shim_collect_bank_account_for_setup_then_confirm(page: Any, example_site: str, api: Api) -> None:

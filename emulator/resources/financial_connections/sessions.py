@@ -17,6 +17,7 @@ from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts, authorizations
 from emulator.resources.financial_connections.institutions import catalogue
+from emulator.resources.payments import connect, tokens
 
 OBJECT = "financial_connections.session"
 NOUN = "financial_connections.session"
@@ -33,6 +34,11 @@ on preview versions from the relink preview (2026-01-28), whose guide (the sourc
 PERMISSIONS = ("balances", "ownership", "payment_method", "transactions")
 RELINK_DEFAULT_SUBCATEGORIES = ["checking", "savings"]  # what the source document shows for relink sessions (§3)
 PRE_ENDIVE_ACCOUNT_LIMIT = 100
+HOSTED_RELINK_TAN_WINDOW = 30 * 86400
+"""Hosted relink takes accounts whose TAN is expected to expire within the next 30 days (facts §8)."""
+HOSTED_RELINK_REQUEST_WINDOW = 48 * 3600
+"""An account that received a Stripe-hosted relink request in the past 48 hours, not yet complete, is not sent
+another (facts §8, https://docs.stripe.com/financial-connections/relink/hosted)."""
 
 ACCOUNT_HOLDER = Hash(
     {
@@ -109,6 +115,10 @@ class Session:
     cancelled_reason: str | None = None
     relink_result: dict[str, Any] | None = None
     account_ids: list[str] = field(default_factory=list)
+    hosted_relink_accounts: list[str] = field(default_factory=list)
+    """The accounts a Stripe-hosted relink request (`hosted[delivery_method]` email or url) was made for."""
+    bank_account_token: str | None = None
+    """The bank-account token `collectBankAccountToken` made from the linked account (facts §9)."""
 
     @property
     def relink(self) -> bool:
@@ -151,9 +161,11 @@ def render(backend: Backend, session: Session, version: ApiVersion) -> dict[str,
         "client_secret": session.client_secret,
         "filters": _filters(session, version),
     }
+    advanced = ADVANCED.gate.enabled(version)
+    if advanced and session.bank_account_token is not None:
+        rendered["bank_account_token"] = tokens.get(backend, session.bank_account_token).render(backend)
     if Feature.HOSTED_RELINK.gate.enabled(version):
         rendered["hosted"] = copy.deepcopy(session.hosted)
-    advanced = ADVANCED.gate.enabled(version)
     if advanced and session.limit is not None:
         rendered["limits"] = {"accounts": session.limit}
     rendered["livemode"] = False
@@ -197,15 +209,19 @@ def get(backend: Backend, session_id: str, *, param: str | None = "session") -> 
 def snapshot_renderer(backend: Backend, session: Session) -> Any:
     frozen = copy.deepcopy(session)
     members = {account_id: accounts.get(backend, account_id).snapshot() for account_id in session.account_ids}
+    token = None if session.bank_account_token is None else tokens.get(backend, session.bank_account_token).render(
+        backend)
 
-    return functools.partial(_render_frozen, backend, frozen, members)
+    return functools.partial(_render_frozen, backend, frozen, members, token)
 
 
 @saved
-def _render_frozen(backend: Backend, frozen: Session, members: dict[str, accounts.Account], version: ApiVersion
-                   ) -> dict[str, Any]:
+def _render_frozen(backend: Backend, frozen: Session, members: dict[str, accounts.Account],
+                   token: dict[str, Any] | None, version: ApiVersion) -> dict[str, Any]:
     rendered = render(backend, frozen, version)
     rendered["accounts"]["data"] = [members[a].render(version) for a in frozen.account_ids]
+    if "bank_account_token" in rendered and token is not None:
+        rendered["bank_account_token"] = copy.deepcopy(token)
     return rendered
 
 
@@ -260,6 +276,77 @@ def _relink(backend: Backend, options: dict[str, Any], holder: Any) -> tuple[dic
     return {"account": account_id, "authorization": authorization.id}, holder
 
 
+def _needs_repair(account: accounts.Account, now: int) -> bool:
+    """Eligible for hosted relink (facts §8): inactive and repairable, or a TAN that has expired or is expected to
+    expire within the next 30 days. A TAN still `pending` at the bank is not something a relink repairs."""
+    if account.disconnected:
+        return False
+    if account.inactive is not None:
+        return account.inactive["action"] != "none"
+    tan = account.tan
+    if tan is None or tan.status == "pending":
+        return False
+    return tan.status != "transactable" or (tan.expected_expiry_date is not None
+                                            and tan.expected_expiry_date <= now + HOSTED_RELINK_TAN_WINDOW)
+
+
+def _open_hosted_requests(backend: Backend, now: int) -> dict[str, str]:
+    """Account id → the session of its open Stripe-hosted relink request (pending, made in the past 48 hours)."""
+    found: dict[str, str] = {}
+    for other in table(backend).values():
+        if other.status == "pending" and other.created > now - HOSTED_RELINK_REQUEST_WINDOW:
+            for account_id in other.hosted_relink_accounts:
+                found.setdefault(account_id, other.id)
+    return found
+
+
+def _email_of(backend: Backend, holder: dict[str, Any] | None) -> str | None:
+    if holder is None:
+        return None
+    if holder.get("type") == "customer":
+        found = customers.table(backend).get(holder["customer"])
+        return None if found is None or found.deleted else found.email
+    connected = connect.accounts(backend).get(str(holder.get("account")))
+    return None if connected is None else connected.email
+
+
+def _hosted_relink_accounts(backend: Backend, options: dict[str, Any], holder: dict[str, Any] | None,
+                            delivery: str) -> list[str]:
+    """The accounts a Stripe-hosted relink request goes to, or why none may (facts §8): each must be inactive or have
+    a TAN expiring within 30 days, must not have an open request from the past 48 hours, and `email` delivery needs
+    the account holder's email address."""
+    now = backend.clock.timestamp()
+    if options["account"] is not None:
+        param = "relink_options[account]"
+        candidates = [accounts.get(backend, options["account"], param=param)]
+    else:
+        param = "relink_options[authorization]"
+        candidates = accounts.of_authorization(backend, options["authorization"])
+    eligible = [a for a in candidates if _needs_repair(a, now)]
+    if not eligible:
+        named = candidates[0].id if len(candidates) == 1 else f"the accounts of {options['authorization']}"
+        raise InvalidRequestError(
+            f"{named} cannot be sent a Stripe-hosted relink request: only accounts that are inactive (and repairable), "
+            f"or whose tokenized account number expires within the next 30 days, are eligible for hosted relink.",
+            param=param,
+        )
+    open_requests = _open_hosted_requests(backend, now)
+    fresh = [a for a in eligible if a.id not in open_requests]
+    if not fresh:
+        raise InvalidRequestError(
+            f"{eligible[0].id} already received a Stripe-hosted relink request in the past 48 hours "
+            f"({open_requests[eligible[0].id]}) that is not complete yet.",
+            param=param,
+        )
+    if delivery == "email" and not _email_of(backend, holder):
+        raise InvalidRequestError(
+            "hosted[delivery_method]=email needs an email address: the account holder (a Customer, or a connected "
+            "Account) has none. Set the email, or use hosted[delivery_method]=url.",
+            param="hosted[delivery_method]",
+        )
+    return [a.id for a in fresh]
+
+
 def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
     version = call.version
     endive = Feature.ENDIVE_SESSION_DEFAULTS.gate.enabled(version)
@@ -279,6 +366,9 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
                                   param="hosted[delivery_method]")
     if ui_mode == "hosted" and (hosted is None or "return_url" not in hosted):
         raise missing("hosted[return_url]")
+    hosted_relink: list[str] = []
+    if hosted is not None and relink_options is not None and hosted.get("delivery_method") in ("email", "url"):
+        hosted_relink = _hosted_relink_accounts(backend, relink_options, holder, hosted["delivery_method"])
     filters = values.get("filters", {})
     subcategories = filters.get("account_subcategories")
     if subcategories is None:
@@ -316,6 +406,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
         ui_mode=ui_mode,
         hosted_url=(f"{call.base_url}/hosted/financial_connections/{session_id}?key=pk_test_{backend.namespace}"
                     if ui_mode == "hosted" else None),
+        hosted_relink_accounts=hosted_relink,
     )
     if session.hosted is not None and session.hosted["delivery_method"] is None:
         del session.hosted["delivery_method"]

@@ -144,6 +144,7 @@ def test_fc_session_advanced_config_exists_from_dahlia_2026_07_29(api: Api) -> N
 def test_fc_session_preview_fields_and_hosted(api: Api) -> None:
     cus = customer(api)
     account = linked(api, cus)[0]
+    api.post(f"{HELPERS}/accounts/{account['id']}/deactivate", {}, headers=PREVIEW)  # eligible for hosted relink
     created = session(api, [("permissions[]", "payment_method"), ("relink_options[authorization]",
                                                                   account["authorization"]),
                             ("ui_mode", "hosted"), ("hosted[delivery_method]", "url"),
@@ -424,3 +425,101 @@ def test_fc_every_outcome_of_a_relink_and_of_a_new_link(api: Api) -> None:
     repaired = api.post(f"{HELPERS}/sessions/{ok['id']}/complete", {}, headers=PREVIEW).json()
     assert repaired["relink_result"] == {"account": checking["id"], "authorization": checking["authorization"],
                                          "failure_reason": None}
+
+
+def hosted_relink(api: Api, authorization: str, account: str | None = None, delivery: str = "url") -> Any:
+    data = [("permissions[]", "payment_method"), ("relink_options[authorization]", authorization),
+            ("ui_mode", "hosted"), ("hosted[delivery_method]", delivery),
+            ("hosted[return_url]", "https://example.com/back")]
+    return session(api, data + ([("relink_options[account]", account)] if account else []))
+
+
+def test_fc_hosted_relink_takes_only_eligible_accounts(api: Api) -> None:
+    # facts §8, https://docs.stripe.com/financial-connections/relink/hosted: "Accounts with a status of inactive, or
+    # with TANs expected to expire within the next 30 days" are eligible; an API relink (no delivery_method) is not
+    # limited that way.
+    api.post("/_emulator/clock", {"freeze": "true"})
+    cus = customer(api)
+    active = linked(api, cus)[0]
+    for account in (None, active["id"]):
+        refused = error(hosted_relink(api, active["authorization"], account))
+        assert refused["type"] == "invalid_request_error" and "eligible for hosted relink" in refused["message"]
+        assert refused["param"] == ("relink_options[account]" if account else "relink_options[authorization]")
+    assert session(api, [("permissions[]", "payment_method"), ("relink_options[authorization]",
+                                                              active["authorization"])]).status == 200
+    tan = {name: a for a in linked(api, cus, "TAN Checking", "TAN Checking (pending)",
+                                   institution="Emulator: TAN States")
+           for name in [a["display_name"]]}
+    for name in ("TAN Checking", "TAN Checking (pending)"):  # expires in 365 days; not issued yet
+        assert error(hosted_relink(api, tan[name]["authorization"], tan[name]["id"]))["param"] == \
+            "relink_options[account]"
+    expiring = linked(api, cus, "Eventually Expiring Tokenized Account Number",
+                      institution="Tokenized Account Number")[0]
+    assert hosted_relink(api, expiring["authorization"], expiring["id"]).status == 200  # expires on day 30
+    api.post("/_emulator/clock", {"advance": str(334 * 86400)})  # TAN Checking: 31 days left
+    assert hosted_relink(api, tan["TAN Checking"]["authorization"], tan["TAN Checking"]["id"]).status == 400
+    api.post("/_emulator/clock", {"advance": str(86400)})  # 30 days left: within the window
+    assert hosted_relink(api, tan["TAN Checking"]["authorization"], tan["TAN Checking"]["id"]).status == 200
+
+
+def test_fc_hosted_relink_not_sent_twice_within_48_hours(api: Api) -> None:
+    # facts §8: eligible are "Accounts that haven't received a Stripe-hosted relink request in the past 48 hours, or
+    # where the previous relink request is complete".
+    api.post("/_emulator/clock", {"freeze": "true"})
+    account, sibling = linked(api, customer(api), "Sample Checking Account", "Sample Savings Account")
+    api.post(f"{HELPERS}/accounts/{account['id']}/deactivate", {"cause": "account_unavailable",
+                                                                "action": "relink_required"}, headers=PREVIEW)
+    first = hosted_relink(api, account["authorization"], account["id"]).json()
+    again = error(hosted_relink(api, account["authorization"]))  # the sibling is active: not eligible either
+    assert again["param"] == "relink_options[authorization]" and first["id"] in again["message"]
+    api.post(f"{HELPERS}/accounts/{sibling['id']}/deactivate", {"cause": "account_unavailable",
+                                                                "action": "relink_required"}, headers=PREVIEW)
+    to_sibling = hosted_relink(api, account["authorization"])  # the whole login: goes to the one not yet asked
+    assert to_sibling.status == 200, to_sibling.body
+    assert "48 hours" in error(hosted_relink(api, account["authorization"], account["id"], "email"))["message"]
+    assert session(api, [("permissions[]", "payment_method"), ("relink_options[authorization]",
+                                                              account["authorization"])]).status == 200  # API relink
+    api.post("/_emulator/clock", {"advance": str(48 * 3600 - 1)})
+    assert hosted_relink(api, account["authorization"], account["id"]).status == 400
+    api.post("/_emulator/clock", {"advance": "1"})  # 48 hours on: the unanswered request no longer counts
+    second = hosted_relink(api, account["authorization"], account["id"]).json()
+    done = api.post(f"{HELPERS}/sessions/{second['id']}/complete", {"accounts[]": account["id"]},
+                    headers=PREVIEW).json()
+    assert done["status"] == "succeeded"
+    api.post(f"{HELPERS}/accounts/{account['id']}/deactivate", {}, headers=PREVIEW)
+    assert hosted_relink(api, account["authorization"], account["id"]).status == 200  # the last one is complete
+
+
+def test_fc_hosted_relink_by_email_needs_the_holders_email(api: Api) -> None:
+    # facts §8: hosted relink reaches "Accounts associated with a Customer object, or ... a connected Account object
+    # with a provided email address": Stripe emails the link, so email delivery needs an address.
+    cus = customer(api)  # no email
+    account = linked(api, cus)[0]
+    api.post(f"{HELPERS}/accounts/{account['id']}/deactivate", {}, headers=PREVIEW)
+    refused = error(hosted_relink(api, account["authorization"], account["id"], "email"))
+    assert refused["param"] == "hosted[delivery_method]"
+    assert hosted_relink(api, account["authorization"], account["id"], "url").status == 200
+    api.post(f"/v1/customers/{cus}", {"email": "jenny@example.com"})
+    other = linked(api, cus)[0]
+    api.post(f"{HELPERS}/accounts/{other['id']}/deactivate", {}, headers=PREVIEW)
+    emailed = hosted_relink(api, other["authorization"], other["id"], "email").json()
+    assert emailed["hosted"]["delivery_method"] == "email"
+
+
+def test_fc_session_bank_account_token_from_collect_bank_account_token(api: Api) -> None:
+    # facts §9, https://docs.stripe.com/financial-connections/connect-payouts: collectBankAccountToken leaves the
+    # token on the session (`bank_account_token`, GA from 2026-07-29: facts §6).
+    created = session(api, [("account_holder[type]", "account"), ("account_holder[account]", "acct_platform"),
+                            ("permissions[]", "payment_method")]).json()
+    assert "bank_account_token" not in created
+    api.post(f"{HELPERS}/sessions/{created['id']}/complete", {"accounts[]": "Sample Checking Account"},
+             headers=PREVIEW)
+    path = "/_emulator/client/financial_connections/token"
+    token = api.post(path, {"client_secret": created["client_secret"]}).json()
+    assert token["id"].startswith("btok_") and token["bank_account"]["last4"] == "6789"
+    assert api.post(path, {"client_secret": created["client_secret"]}).json()["id"] == token["id"]  # one per session
+    found = api.get(f"/v1/financial_connections/sessions/{created['id']}", headers=GA).json()
+    assert found["bank_account_token"]["id"] == token["id"] and found["bank_account_token"]["object"] == "token"
+    before = api.get(f"/v1/financial_connections/sessions/{created['id']}",
+                     headers={"Stripe-Version": "2026-06-24.dahlia"}).json()
+    assert "bank_account_token" not in before
