@@ -97,6 +97,24 @@ def test_inactive_accounts_go_inactive_shortly_after_the_flow_and_a_relink_bring
     assert account(api, first["id"])["status"] == "active" and account(api, second["id"])["status"] == "active"
 
 
+def test_an_account_first_linked_by_a_relink_at_inactive_accounts_stays_active(api: Api) -> None:
+    # facts §1 (TESTING) says the accounts go inactive shortly after "the auth flow completes" and that a relink
+    # brings them back; Stripe is silent on a new account picked in a relink — chosen (README): it stays active.
+    freeze(api)
+    cus = customer(api)
+    (first,) = linked(api, cus, "Sample Checking Account", institution="Inactive Accounts")
+    advance(api, 5)
+    assert account(api, first["id"])["status"] == "inactive"
+    relink = session(api, [("permissions[]", "payment_method"),
+                           ("relink_options[authorization]", first["authorization"])]).json()
+    done = api.post(f"{HELPERS}/sessions/{relink['id']}/complete", {"accounts[]": "Sample Savings Account"},
+                    headers=PREVIEW).json()
+    (new,) = done["accounts"]["data"]
+    assert new["id"] != first["id"] and new["authorization"] == first["authorization"]
+    advance(api, 30 * DAY)
+    assert account(api, new["id"])["status"] == "active"
+
+
 def test_immediately_requires_reauthentication_gives_one_day_after_each_reactivation(api: Api) -> None:
     # facts §1 (TESTING): "after each later reactivation the account has an expected_deactivation_date 1 day in
     # the future"
