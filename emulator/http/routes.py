@@ -14,7 +14,7 @@ from emulator.resources.financial_connections import (
     refresh,
     sessions,
 )
-from emulator.resources.payments import connect, payment_methods, setup_intents, tokens
+from emulator.resources.payments import charges, connect, payment_intents, payment_methods, setup_intents, tokens
 
 FC = "/v1/financial_connections"
 HELPERS = "/v1/test_helpers/financial_connections"
@@ -70,6 +70,17 @@ API: list[Endpoint] = [
     Endpoint("POST", "/v1/setup_intents/{id}/verify_microdeposits", setup_intents.verify_microdeposits,
              setup_intents.VERIFY),
     Endpoint("GET", "/v1/mandates/{id}", setup_intents.retrieve_mandate, setup_intents.MANDATE),
+    Endpoint("POST", "/v1/payment_intents", payment_intents.create, payment_intents.CREATE),
+    Endpoint("GET", "/v1/payment_intents", payment_intents.list_, payment_intents.LIST),
+    Endpoint("GET", "/v1/payment_intents/{id}", payment_intents.retrieve, payment_intents.RETRIEVE),
+    Endpoint("POST", "/v1/payment_intents/{id}", payment_intents.update, payment_intents.UPDATE),
+    Endpoint("POST", "/v1/payment_intents/{id}/confirm", payment_intents.confirm, payment_intents.CONFIRM),
+    Endpoint("POST", "/v1/payment_intents/{id}/cancel", payment_intents.cancel, payment_intents.CANCEL),
+    Endpoint("POST", "/v1/payment_intents/{id}/verify_microdeposits", payment_intents.verify_microdeposits,
+             payment_intents.VERIFY),
+    Endpoint("GET", "/v1/charges", charges.list_, charges.LIST),
+    Endpoint("GET", "/v1/charges/{id}", charges.retrieve, charges.RETRIEVE),
+    Endpoint("POST", "/v1/payment_methods", payment_methods.create, payment_methods.CREATE),
     Endpoint("GET", "/v1/payment_methods", payment_methods.list_, payment_methods.LIST),
     Endpoint("GET", "/v1/payment_methods/{id}", payment_methods.retrieve, payment_methods.RETRIEVE),
     Endpoint("POST", "/v1/payment_methods/{id}", payment_methods.update, payment_methods.UPDATE),

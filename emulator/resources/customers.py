@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core.backend import Backend, Call, emit
-from emulator.core.errors import ResourceMissingError
+from emulator.core.errors import InvalidRequestError, ResourceMissingError
 from emulator.core.listing import LIST_FIELDS, created_filter, page
 from emulator.core.snapshot import saved
 from emulator.core.spec import (
@@ -60,7 +60,20 @@ _WRITABLE = {
     "shipping": Field(SHIPPING),
     "tax_exempt": Field(Choice(("exempt", "none", "reverse"), unsettable=True)),
 }
-CREATE = params(_WRITABLE)
+INVOICE_SETTINGS = Hash(
+    {
+        "custom_fields": Field(Array(Hash({"name": Field(String(max_length=40), required=True),
+                                            "value": Field(String(max_length=140), required=True)}),
+                                     max_items=4, unsettable=True)),
+        "default_payment_method": Field(String(max_length=5000, unsettable=True)),
+        "footer": Field(String(max_length=5000, unsettable=True)),
+        "rendering_options": Field(Hash(
+            {"amount_tax_display": Field(Choice(("exclude_tax", "include_inclusive_tax"), unsettable=True)),
+             "template": Field(String(max_length=5000))}, unsettable=True)),
+    }
+)
+_WRITABLE["invoice_settings"] = Field(INVOICE_SETTINGS)
+CREATE = params({**_WRITABLE, "payment_method": Field(String(max_length=5000))})
 UPDATE = params(_WRITABLE)
 RETRIEVE = params({})
 DELETE = params({}, expand=False)
@@ -87,6 +100,8 @@ class Customer:
     shipping: dict[str, Any] | None = None
     tax_exempt: str = "none"
     deleted: bool = False
+    invoice_settings: dict[str, Any] = field(default_factory=dict)
+    """`custom_fields`, `default_payment_method`, `footer`, `rendering_options` as given (absent: null)."""
 
     @saved
     def render(self, version: ApiVersion | None = None) -> dict[str, Any]:
@@ -104,10 +119,8 @@ class Customer:
             "email": self.email,
             "invoice_prefix": self.invoice_prefix,
             "invoice_settings": {
-                "custom_fields": None,
-                "default_payment_method": None,
-                "footer": None,
-                "rendering_options": None,
+                key: copy.deepcopy(self.invoice_settings.get(key))
+                for key in ("custom_fields", "default_payment_method", "footer", "rendering_options")
             },
             "livemode": False,
             "metadata": dict(self.metadata),
@@ -155,6 +168,18 @@ def _assign(customer: Customer, values: dict[str, Any]) -> None:
             changes[key] = "none" if value is UNSET else value
         else:
             changes[key] = None if value is UNSET else value
+    if "invoice_settings" in values:
+        settings = dict(customer.invoice_settings)
+        for key, value in values["invoice_settings"].items():
+            if value is UNSET or value == "":
+                settings.pop(key, None)
+            elif key == "rendering_options":
+                merged = {"amount_tax_display": None, "template": None, **(settings.get(key) or {})}
+                merged.update({k: (None if v is UNSET else v) for k, v in value.items()})
+                settings[key] = merged
+            else:
+                settings[key] = value
+        changes["invoice_settings"] = settings
     for key, value in changes.items():
         setattr(customer, key, value)
 
@@ -178,15 +203,48 @@ def _deleted(customer: Customer) -> dict[str, Any]:
     return {"id": customer.id, "object": OBJECT, "deleted": True}
 
 
+DEFAULT_PM = "invoice_settings[default_payment_method]"
+
+
+def _check_default_payment_method(backend: Backend, customer_id: str | None, values: dict[str, Any],
+                                  attaching: str | None = None) -> None:
+    """`invoice_settings[default_payment_method]` must name a PaymentMethod attached to this customer (or the one
+    `payment_method` attaches on create)."""
+    from emulator.resources.payments import payment_methods  # it imports this module
+
+    chosen = (values.get("invoice_settings") or {}).get("default_payment_method")
+    if chosen is None or chosen is UNSET or chosen == "" or chosen == attaching:
+        return
+    pm = payment_methods.get(backend, chosen, param=DEFAULT_PM)
+    if pm.customer is None or pm.customer != customer_id:
+        raise InvalidRequestError(
+            f"The customer does not have a payment method with the ID {chosen}. The payment method must be attached "
+            f"to the customer.", code="resource_missing", param=DEFAULT_PM)
+
+
 def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    from emulator.resources.payments import payment_methods  # it imports this module
+
+    attaching = None
+    if "payment_method" in values:
+        attaching = payment_methods.resolve(backend, values["payment_method"], param="payment_method")
+        if attaching.customer is not None:
+            raise InvalidRequestError(
+                f"The PaymentMethod {attaching.id} is already attached to customer {attaching.customer}.",
+                code="payment_method_unexpected_state", param="payment_method")
+    _check_default_payment_method(backend, None, values, values.get("payment_method"))
     customer = Customer(
         id=backend.ids.new(PREFIX),
         created=backend.clock.timestamp(),
         invoice_prefix=backend.ids.token(8).upper(),
     )
     _assign(customer, values)
+    if attaching is not None and customer.invoice_settings.get("default_payment_method") == values["payment_method"]:
+        customer.invoice_settings["default_payment_method"] = attaching.id  # a test token's new PaymentMethod
     table(backend).put(customer.id, customer)
     emit(backend, call, "customer.created", customer.snapshot().render)
+    if attaching is not None:
+        payment_methods.attach_to(backend, call, attaching, customer.id)
     return customer.render(call.version)
 
 
@@ -199,6 +257,7 @@ def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> d
 
 def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
     customer = get(backend, id, param="id")
+    _check_default_payment_method(backend, customer.id, values)
     before = customer.render(call.version)
     _assign(customer, values)
     after = customer.render(call.version)

@@ -10,7 +10,7 @@ from emulator.core.expand import Expandable
 from emulator.core.versions import ApiVersion
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts, authorizations, institutions, refresh, sessions
-from emulator.resources.payments import connect, effects, payment_methods, setup_intents
+from emulator.resources.payments import charges, connect, effects, payment_intents, payment_methods, setup_intents
 
 Lookup = Callable[[Backend, str, ApiVersion], dict[str, Any] | None]
 
@@ -23,10 +23,12 @@ LOOKUPS: dict[str, Lookup] = {
     payment_methods.OBJECT: payment_methods.lookup,
     "mandate": setup_intents.lookup_mandate,
     "account": connect.lookup_account,
+    charges.OBJECT: charges.lookup,
+    payment_intents.OBJECT: payment_intents.lookup,
 }
 
 EXPANDABLE: Expandable = {
-    "customer": {},
+    "customer": {"invoice_settings.default_payment_method": payment_methods.OBJECT},
     "event": {},
     sessions.OBJECT: {"account_holder.customer": customers.OBJECT},
     accounts.OBJECT: {
@@ -39,6 +41,9 @@ EXPANDABLE: Expandable = {
     setup_intents.OBJECT: {"customer": customers.OBJECT, "payment_method": payment_methods.OBJECT,
                            "mandate": "mandate"},
     "mandate": {"payment_method": payment_methods.OBJECT},
+    payment_intents.OBJECT: {"customer": customers.OBJECT, "payment_method": payment_methods.OBJECT,
+                             "latest_charge": charges.OBJECT},
+    charges.OBJECT: {"customer": customers.OBJECT, "payment_intent": payment_intents.OBJECT},
     "bank_account": {"account": "account", "customer": customers.OBJECT},
 }
 

@@ -33,3 +33,35 @@ NUMBERS: dict[str, str] = {
 def behaviour(account_number: str) -> str:
     """What Stripe documents for this test number; `success` for any number it does not list."""
     return NUMBERS.get(account_number, SUCCESS)
+
+ROUTING_NUMBER = "110000000"
+TOKENS: dict[str, str] = {
+    "pm_usBankAccount_success": "000123456789",
+    "pm_usBankAccount_accountClosed": "000111111113",
+    "pm_usBankAccount_noAccount": "000111111116",
+    "pm_usBankAccount_insufficientFunds": "000222222227",
+    "pm_usBankAccount_debitNotAuthorized": "000333333335",
+    "pm_usBankAccount_invalidCurrency": "000444444440",
+    "pm_usBankAccount_failMicrodeposits": "000666666661",
+    "pm_usBankAccount_dispute": "000555555559",
+    "pm_usBankAccount_processing": "000000000009",
+}
+"""Stripe's PaymentMethod test tokens for the same numbers: each use makes a new PaymentMethod with them."""
+
+FAILURES: dict[str, tuple[str, str]] = {
+    ACCOUNT_CLOSED: ("account_closed", "The customer's bank account has been closed."),
+    NO_ACCOUNT: ("no_account", "The customer's bank account could not be located."),
+    INSUFFICIENT_FUNDS: ("insufficient_funds", "The customer's account has insufficient funds to cover this payment."),
+    DEBIT_NOT_AUTHORIZED: ("debit_not_authorized", "The customer has notified their bank that this payment was "
+                                                   "unauthorized."),
+    INVALID_CURRENCY: ("invalid_currency", "The bank was unable to process this payment because of its currency."),
+}
+"""The debit failures of the test numbers: Stripe's failure code (facts §5 names them) and a message."""
+
+BLOCKS: dict[str, tuple[str, str]] = {
+    ACCOUNT_CLOSED: ("R02", "bank_account_closed"),
+    NO_ACCOUNT: ("R03", "bank_account_invalid_details"),
+    DEBIT_NOT_AUTHORIZED: ("R10", "debit_not_authorized"),
+}
+"""Returns that block the bank account for later debits (https://docs.stripe.com/payments/ach-direct-debit/
+blocked-bank-accounts): the ACH return code and `status_details.blocked.reason` (the pairing is the emulator's)."""

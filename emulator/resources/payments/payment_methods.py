@@ -60,6 +60,15 @@ PAYMENT_METHOD_DATA = Hash(
         "allow_redisplay": Field(Choice(("always", "limited", "unspecified"))),
     }
 )
+CREATE = params(
+    {
+        "type": Field(Choice(("us_bank_account",)), required=True),
+        "us_bank_account": Field(US_BANK_ACCOUNT),
+        "billing_details": Field(BILLING_DETAILS),
+        "metadata": Field(Metadata()),
+        "allow_redisplay": Field(Choice(("always", "limited", "unspecified"))),
+    }
+)
 RETRIEVE = params({})
 LIST = params({**LIST_FIELDS, "customer": Field(String()), "type": Field(Choice(("us_bank_account",)))})
 CUSTOMER_LIST = params({**LIST_FIELDS, "type": Field(Choice(("us_bank_account",)))})
@@ -122,17 +131,53 @@ def source_account(backend: Backend, pm: PaymentMethod) -> fc_accounts.Account |
     return fc_accounts.table(backend).get(pm.financial_connections_account)
 
 
-def blocked_reason(backend: Backend, pm: PaymentMethod) -> str | None:
+BLOCKS = "ach_blocks"
+
+
+@saved
+@dataclass
+class Block:
+    """A bank account blocked for debits after a return (by fingerprint: every PaymentMethod of that account)."""
+    fingerprint: str
+    network_code: str
+    reason: str
+
+
+def blocks(backend: Backend) -> Table[Block]:
+    return backend.store.table(BLOCKS)
+
+
+def block(backend: Backend, pm: PaymentMethod, network_code: str, reason: str) -> list[PaymentMethod]:
+    """Block the bank account behind `pm`; returns the PaymentMethods that were not blocked before."""
+    if blocks(backend).get(pm.fingerprint) is not None:
+        return []
+    newly = [other for other in table(backend).values() if other.fingerprint == pm.fingerprint
+             and blocked_details(backend, other) is None]
+    blocks(backend).put(pm.fingerprint, Block(pm.fingerprint, network_code, reason))
+    return newly
+
+
+def blocked_details(backend: Backend, pm: PaymentMethod) -> dict[str, Any] | None:
+    """`status_details.blocked`: an ACH return's block, else a TAN that is not transactable."""
+    found = blocks(backend).get(pm.fingerprint)
+    if found is not None:
+        return {"network_code": found.network_code, "reason": found.reason}
     account = source_account(backend, pm)
     tan = None if account is None else account.tan
-    return TAN_BLOCKED if tan is not None and tan.status != "transactable" else None
+    return {"network_code": None, "reason": TAN_BLOCKED} if tan is not None and tan.status != "transactable" \
+        else None
+
+
+def blocked_reason(backend: Backend, pm: PaymentMethod) -> str | None:
+    details = blocked_details(backend, pm)
+    return None if details is None else str(details["reason"])
 
 
 def render(backend: Backend, pm: PaymentMethod, version: ApiVersion) -> dict[str, Any]:
     account = source_account(backend, pm)
     last4 = account.number_last4 if account is not None else pm.manual_last4
     routing = account.number_routing if account is not None else pm.routing_number
-    reason = blocked_reason(backend, pm)
+    blocked = blocked_details(backend, pm)
     bank: dict[str, Any] = {
         "account_holder_type": pm.account_holder_type,
         "account_type": pm.account_type,
@@ -142,7 +187,7 @@ def render(backend: Backend, pm: PaymentMethod, version: ApiVersion) -> dict[str
         "last4": last4,
         "networks": {"preferred": "ach", "supported": ["ach"]},
         "routing_number": routing,
-        "status_details": None if reason is None else {"blocked": {"network_code": None, "reason": reason}},
+        "status_details": None if blocked is None else {"blocked": blocked},
     }
     if Feature.RELINK.gate.enabled(version):
         bank["account_number"] = None  # preview-only; Stripe shows the full number only in special cases
@@ -183,29 +228,27 @@ def made_from(backend: Backend, account_id: str) -> list[PaymentMethod]:
 
 def emit_pm(backend: Backend, call: Call, type: str, pm: PaymentMethod) -> None:
     frozen = copy.deepcopy(pm)
-    reason = blocked_reason(backend, pm)
+    blocked = blocked_details(backend, pm)
     account = source_account(backend, pm)
     last4 = account.number_last4 if account is not None else pm.manual_last4
     frozen.routing_number = account.number_routing if account is not None else pm.routing_number
 
-    emit(backend, call, type, functools.partial(_render_frozen, backend, frozen, last4, reason))
+    emit(backend, call, type, functools.partial(_render_frozen, backend, frozen, last4, blocked))
 
 
 @saved
-def _render_frozen(backend: Backend, frozen: PaymentMethod, last4: str | None, reason: str | None,
+def _render_frozen(backend: Backend, frozen: PaymentMethod, last4: str | None, blocked: dict[str, Any] | None,
                    version: ApiVersion) -> dict[str, Any]:
     """An event's PaymentMethod as it was (a module-level function, so the event can be saved in a snapshot)."""
     rendered = render(backend, frozen, version)
     rendered["us_bank_account"]["last4"] = last4
     rendered["us_bank_account"]["routing_number"] = frozen.routing_number
-    rendered["us_bank_account"]["status_details"] = (
-        None if reason is None else {"blocked": {"network_code": None, "reason": reason}})
+    rendered["us_bank_account"]["status_details"] = None if blocked is None else {"blocked": dict(blocked)}
     return rendered
 
 
 # -- creation from payment_method_data ------------------------------------------------------------------------------
 
-FC_PARAM = "payment_method_data[us_bank_account][financial_connections_account]"
 
 
 def check_fc_account(account: fc_accounts.Account, param: str, version: ApiVersion) -> None:
@@ -244,19 +287,21 @@ def check_fc_account(account: fc_accounts.Account, param: str, version: ApiVersi
 
 
 def create_from_data(backend: Backend, data: dict[str, Any], customer: str | None,
-                     version: ApiVersion) -> PaymentMethod:
+                     version: ApiVersion, prefix: str = "payment_method_data[us_bank_account]") -> PaymentMethod:
+    """A PaymentMethod from `payment_method_data` (or, with `prefix="us_bank_account"`, `POST /v1/payment_methods`'s
+    own parameters); errors name the parameter under `prefix`."""
     bank = data.get("us_bank_account") or {}
+    fc_param = f"{prefix}[financial_connections_account]"
     now = backend.clock.timestamp()
     account_id = bank.get("financial_connections_account")
     if account_id is not None:
         exclusive = [k for k in ("account_number", "routing_number") if k in bank]
         if exclusive:
             raise InvalidRequestError(
-                "payment_method_data[us_bank_account][financial_connections_account] cannot be combined with "
-                "account_number or routing_number.", code="parameters_exclusive",
-                param=f"payment_method_data[us_bank_account][{exclusive[0]}]")
-        account = fc_accounts.get(backend, account_id, param=FC_PARAM)
-        check_fc_account(account, FC_PARAM, version)
+                f"{fc_param} cannot be combined with account_number or routing_number.", code="parameters_exclusive",
+                param=f"{prefix}[{exclusive[0]}]")
+        account = fc_accounts.get(backend, account_id, param=fc_param)
+        check_fc_account(account, fc_param, version)
         holder = account.account_holder or {}
         if customer is not None and holder.get("customer") not in (None, customer):
             raise InvalidRequestError(
@@ -275,15 +320,15 @@ def create_from_data(backend: Backend, data: dict[str, Any], customer: str | Non
     else:
         for key in ("account_number", "routing_number"):
             if key not in bank:
-                raise missing(f"payment_method_data[us_bank_account][{key}]")
+                raise missing(f"{prefix}[{key}]")
         routing = bank["routing_number"]
         if len(routing) != 9 or not routing.isdigit():
             raise InvalidRequestError("Routing number must have 9 digits",
-                                      param="payment_method_data[us_bank_account][routing_number]")
+                                      param=f"{prefix}[routing_number]")
         number = bank["account_number"]
         if not number.isdigit() or len(number) < 4:  # at most 17 digits: the parameter spec
             raise InvalidRequestError("Invalid account number",
-                                      param="payment_method_data[us_bank_account][account_number]",
+                                      param=f"{prefix}[account_number]",
                                       code="account_number_invalid")
         pm = PaymentMethod(
             id=backend.ids.new(PREFIX), created=now, billing_details=billing(data.get("billing_details")),
@@ -300,6 +345,23 @@ def create_from_data(backend: Backend, data: dict[str, Any], customer: str | Non
     return pm
 
 
+def resolve(backend: Backend, pm_id: str, *, param: str | None = "payment_method") -> PaymentMethod:
+    """A PaymentMethod named by a parameter: an existing one, or a new one made from one of Stripe's
+    `pm_usBankAccount_*` test tokens (facts §5) — verified, with that test account number's behaviour."""
+    number = ach_numbers.TOKENS.get(pm_id)
+    if number is None:
+        return get(backend, pm_id, param=param)
+    routing = ach_numbers.ROUTING_NUMBER
+    pm = PaymentMethod(
+        id=backend.ids.new(PREFIX), created=backend.clock.timestamp(), billing_details=billing({}),
+        financial_connections_account=None, routing_number=routing, account_holder_type="individual",
+        account_type="checking", bank_name="STRIPE TEST BANK", fingerprint=fingerprint(backend, routing, number),
+        manual_last4=number[-4:], test_behaviour=ach_numbers.behaviour(number),
+    )
+    table(backend).put(pm.id, pm)
+    return pm
+
+
 def attach_to(backend: Backend, call: Call, pm: PaymentMethod, customer: str) -> None:
     if pm.customer == customer:
         return
@@ -308,6 +370,13 @@ def attach_to(backend: Backend, call: Call, pm: PaymentMethod, customer: str) ->
 
 
 # -- endpoints -----------------------------------------------------------------------------------------------------
+
+def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    if "us_bank_account" not in values:
+        raise missing("us_bank_account")
+    pm = create_from_data(backend, values, None, call.version, prefix="us_bank_account")
+    return render(backend, pm, call.version)
+
 
 def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
     return render(backend, get(backend, id), call.version)
@@ -338,8 +407,8 @@ def retrieve_for_customer(backend: Backend, call: Call, values: dict[str, Any], 
 
 
 def attach(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
-    pm = get(backend, id)
     customers.get(backend, values["customer"], param="customer")
+    pm = resolve(backend, id)
     if pm.consumed:
         raise InvalidRequestError(f"The PaymentMethod {pm.id} was used to create a token and cannot be attached.",
                                   code="payment_method_unexpected_state", param="payment_method")
@@ -355,8 +424,13 @@ def detach(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
     if pm.customer is None:
         raise InvalidRequestError(f"The PaymentMethod {pm.id} is not attached to a customer.",
                                   code="payment_method_unexpected_state", param="payment_method")
+    owner = customers.table(backend).get(pm.customer)
     pm.customer = None
     emit_pm(backend, call, "payment_method.detached", pm)  # its mandates follow (effects.py)
+    if owner is not None and owner.invoice_settings.get("default_payment_method") == pm.id:
+        before = owner.render(call.version)["invoice_settings"]
+        del owner.invoice_settings["default_payment_method"]  # Stripe clears the default it detaches
+        emit(backend, call, "customer.updated", owner.snapshot().render, {"invoice_settings": before})
     return render(backend, pm, call.version)
 
 
@@ -376,3 +450,4 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
     return render(backend, pm, call.version)
 
 declare(TABLE, PaymentMethod)
+declare(BLOCKS, Block)

@@ -191,7 +191,10 @@ class Mandate:
     collection_method: str | None = None
     customer: str | None = None
     status: str = "active"
-    """`inactive` once its payment method is detached from the customer (`mandate.updated`)."""
+    """`inactive` once its payment method is detached from the customer, or its bank account blocked by a return
+    (`mandate.updated`)."""
+    single_use: dict[str, Any] | None = None
+    """`{amount, currency}` for the single-use mandate of one PaymentIntent (no `setup_future_usage`)."""
 
     @saved
     def render(self, version: ApiVersion | None = None) -> dict[str, Any]:
@@ -203,11 +206,11 @@ class Mandate:
             "object": "mandate",
             "customer_acceptance": copy.deepcopy(self.acceptance),
             "livemode": False,
-            "multi_use": {},
+            **({"multi_use": {}} if self.single_use is None else {"single_use": dict(self.single_use)}),
             "payment_method": self.payment_method,
             "payment_method_details": {"type": "us_bank_account", "us_bank_account": details},
             "status": self.status,
-            "type": "multi_use",
+            "type": "multi_use" if self.single_use is None else "single_use",
         }
 
 
@@ -340,7 +343,7 @@ def _set_payment_method(backend: Backend, call: Call, si: SetupIntent, values: d
             messages.PARAMETERS_EXCLUSIVE.format(params="payment_method, payment_method_data"),
             code="parameters_exclusive", param="payment_method_data")
     if "payment_method" in values:
-        pm = payment_methods.get(backend, values["payment_method"], param="payment_method")
+        pm = payment_methods.resolve(backend, values["payment_method"], param="payment_method")
         if pm.customer is not None and si.customer is not None and pm.customer != si.customer:
             raise InvalidRequestError(f"The PaymentMethod {pm.id} belongs to another customer.",
                                       param="payment_method")
@@ -478,14 +481,7 @@ def _confirm(backend: Backend, call: Call, si: SetupIntent, values: dict[str, An
         si.microdeposits_sent = now
         backend.timers.at(now + MICRODEPOSIT_DAYS * DAY, functools.partial(_time_out, backend, si.id, now),
                           f"{si.id}: microdeposits time out")
-        si.next_action = {
-            "type": "verify_with_microdeposits",
-            "verify_with_microdeposits": {
-                "arrival_date": now + 2 * DAY,
-                "hosted_verification_url": f"{call.base_url}/hosted/microdeposits/{si.id}",
-                "microdeposit_type": "amounts",
-            },
-        }
+        si.next_action = microdeposits_action(call, now, si.id)
         _emit(backend, call, "setup_intent.requires_action", si)
         return
     _succeed(backend, call, si, pm)
@@ -569,11 +565,13 @@ def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any
                 render=lambda si: render(si, call.version), where=where)
 
 
-def verify_microdeposits(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
-    si = get(backend, id)
-    action = si.next_action or {}
-    if si.status != "requires_action" or action.get("type") != "verify_with_microdeposits":
-        raise _unexpected(si, "verify microdeposits for")
+VERIFIED = "verified"
+
+
+def microdeposit_verdict(values: dict[str, Any], attempts: int) -> tuple[str | None, int, StripeError | None]:
+    """Judge one `verify_microdeposits` request (SetupIntents and PaymentIntents alike): returns the verdict —
+    `VERIFIED`, a terminal error code (facts §4), or None for a mismatch — the failed attempts so far, and the
+    mismatch's error. Malformed requests raise and count as no attempt."""
     if "amounts" in values and "descriptor_code" in values:
         raise InvalidRequestError(messages.PARAMETERS_EXCLUSIVE.format(params="amounts, descriptor_code"),
                                   code="parameters_exclusive", param="amounts")
@@ -584,21 +582,46 @@ def verify_microdeposits(backend: Backend, call: Call, values: dict[str, Any], i
                                   code="payment_method_microdeposit_verification_amounts_invalid", param="amounts")
     given: tuple[int, ...] | str = (tuple(sorted(values["amounts"])) if "amounts" in values
                                     else values["descriptor_code"])
-    pm = payment_methods.get(backend, si.payment_method or "")
     terminal = TEST_OUTCOMES.get(given)
     if terminal is not None:
-        raise _end_verification(backend, call, si, pm, terminal)
-    if given not in (tuple(MICRODEPOSIT_AMOUNTS), MICRODEPOSIT_DESCRIPTOR):
-        si.microdeposit_attempts += 1
-        if si.microdeposit_attempts >= MICRODEPOSIT_ATTEMPTS:
-            raise _end_verification(backend, call, si, pm, ATTEMPTS_EXCEEDED)
-        if "amounts" in values:
-            raise InvalidRequestError("The amounts provided do not match the amounts that were sent to the bank "
-                                      "account.", code="payment_method_microdeposit_verification_amounts_mismatch",
-                                      param="amounts")
-        raise InvalidRequestError("The descriptor code provided does not match the one sent to the bank account.",
-                                  code="payment_method_microdeposit_verification_descriptor_code_mismatch",
-                                  param="descriptor_code")
+        return terminal, attempts, None
+    if given in (tuple(MICRODEPOSIT_AMOUNTS), MICRODEPOSIT_DESCRIPTOR):
+        return VERIFIED, attempts, None
+    attempts += 1
+    if attempts >= MICRODEPOSIT_ATTEMPTS:
+        return ATTEMPTS_EXCEEDED, attempts, None
+    if "amounts" in values:
+        return None, attempts, InvalidRequestError(
+            "The amounts provided do not match the amounts that were sent to the bank account.",
+            code="payment_method_microdeposit_verification_amounts_mismatch", param="amounts")
+    return None, attempts, InvalidRequestError(
+        "The descriptor code provided does not match the one sent to the bank account.",
+        code="payment_method_microdeposit_verification_descriptor_code_mismatch", param="descriptor_code")
+
+
+def microdeposits_action(call: Call, now: int, path: str) -> dict[str, Any]:
+    """The `verify_with_microdeposits` next action of an intent whose microdeposits were just sent."""
+    return {
+        "type": "verify_with_microdeposits",
+        "verify_with_microdeposits": {
+            "arrival_date": now + 2 * DAY,
+            "hosted_verification_url": f"{call.base_url}/hosted/microdeposits/{path}",
+            "microdeposit_type": "amounts",
+        },
+    }
+
+
+def verify_microdeposits(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    si = get(backend, id)
+    action = si.next_action or {}
+    if si.status != "requires_action" or action.get("type") != "verify_with_microdeposits":
+        raise _unexpected(si, "verify microdeposits for")
+    verdict, si.microdeposit_attempts, mismatch = microdeposit_verdict(values, si.microdeposit_attempts)
+    if mismatch is not None:
+        raise mismatch
+    pm = payment_methods.get(backend, si.payment_method or "")
+    if verdict != VERIFIED:
+        raise _end_verification(backend, call, si, pm, str(verdict))
     pm.verified = True
     _succeed(backend, call, si, pm)
     return render(si, call.version)
@@ -611,8 +634,16 @@ def retrieve_mandate(backend: Backend, call: Call, values: dict[str, Any], id: s
     return found
 
 
+def active_mandate(backend: Backend, payment_method: str) -> Mandate | None:
+    """The newest active multi-use mandate of a payment method (what an off-session debit runs under)."""
+    found = [m for m in mandates(backend).values() if m.payment_method == payment_method and m.status == "active"
+             and m.single_use is None]
+    return found[-1] if found else None
+
+
 def deactivate_mandates(backend: Backend, call: Call, payment_method: str) -> None:
-    """A payment method detached from its customer can no longer be debited under its mandates."""
+    """A payment method detached from its customer (or whose bank account a return blocked) can no longer be
+    debited under its mandates."""
     for mandate in mandates(backend).values():
         if mandate.payment_method == payment_method and mandate.status == "active":
             mandate.status = "inactive"

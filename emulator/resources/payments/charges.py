@@ -1,0 +1,221 @@
+"""Charges: one per PaymentIntent attempt (`latest_charge`), and the disputes Stripe's dispute test number opens.
+
+A charge over ACH starts `pending` and becomes `succeeded` or `failed` when the debit settles
+(`payment_intents.SETTLEMENT_SECONDS` later on the namespace clock). What it shows of the bank account is what the
+PaymentMethod showed when the debit was made (`payment_method_details.us_bank_account`).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.core.backend import Backend, Call, emit
+from emulator.core.errors import ResourceMissingError
+from emulator.core.listing import LIST_FIELDS, created_filter, page
+from emulator.core.snapshot import saved
+from emulator.core.spec import Field, Range, String, params
+from emulator.core.store import Table, declare
+from emulator.core.versions import ApiVersion
+
+OBJECT = "charge"
+PREFIX = "ch"
+TABLE = "charges"
+DISPUTES = "disputes"
+DAY = 24 * 60 * 60
+
+RETRIEVE = params({})
+LIST = params({**LIST_FIELDS, "customer": Field(String()), "payment_intent": Field(String()),
+               "created": Field(Range())})
+
+SUCCEEDED_OUTCOME = {"advice_code": None, "network_advice_code": None, "network_decline_code": None,
+                     "network_status": "approved_by_network", "reason": None, "risk_level": "not_assessed",
+                     "seller_message": "Payment complete.", "type": "authorized"}
+
+
+@saved
+@dataclass
+class Charge:
+    id: str
+    created: int
+    amount: int
+    currency: str
+    customer: str | None
+    description: str | None
+    payment_intent: str
+    payment_method: str
+    billing_details: dict[str, Any]
+    bank: dict[str, Any]
+    """`payment_method_details.us_bank_account` as the debit was made."""
+    statement_descriptor: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    status: str = "pending"
+    failure_code: str | None = None
+    failure_message: str | None = None
+    amount_refunded: int = 0
+    disputed: bool = False
+    refunds: list[str] = field(default_factory=list)
+
+    @property
+    def paid(self) -> bool:
+        return self.status == "succeeded"
+
+
+@saved
+def render(charge: Charge, version: ApiVersion | None = None) -> dict[str, Any]:
+    succeeded = charge.status == "succeeded"
+    outcome: dict[str, Any] | None = None
+    if succeeded:
+        outcome = dict(SUCCEEDED_OUTCOME)
+    elif charge.status == "failed":
+        outcome = {**SUCCEEDED_OUTCOME, "network_status": "declined_by_network", "reason": charge.failure_code,
+                   "seller_message": charge.failure_message, "type": "issuer_declined"}
+    return {
+        "id": charge.id,
+        "object": OBJECT,
+        "amount": charge.amount,
+        "amount_captured": charge.amount if succeeded else 0,
+        "amount_refunded": charge.amount_refunded,
+        "application": None,
+        "application_fee": None,
+        "application_fee_amount": None,
+        "balance_transaction": None,
+        "billing_details": copy.deepcopy(charge.billing_details),
+        "calculated_statement_descriptor": charge.statement_descriptor or "STRIPE FC EMULATOR",
+        "captured": succeeded,
+        "created": charge.created,
+        "currency": charge.currency,
+        "customer": charge.customer,
+        "description": charge.description,
+        "disputed": charge.disputed,
+        "failure_balance_transaction": None,
+        "failure_code": charge.failure_code,
+        "failure_message": charge.failure_message,
+        "fraud_details": {},
+        "livemode": False,
+        "metadata": dict(charge.metadata),
+        "on_behalf_of": None,
+        "outcome": outcome,
+        "paid": succeeded,
+        "payment_intent": charge.payment_intent,
+        "payment_method": charge.payment_method,
+        "payment_method_details": {"type": "us_bank_account", "us_bank_account": copy.deepcopy(charge.bank)},
+        "receipt_email": None,
+        "receipt_number": None,
+        "receipt_url": None,
+        "refunded": charge.amount_refunded > 0 and charge.amount_refunded >= charge.amount,
+        "review": None,
+        "shipping": None,
+        "source_transfer": None,
+        "statement_descriptor": charge.statement_descriptor,
+        "statement_descriptor_suffix": None,
+        "status": charge.status,
+        "transfer_data": None,
+        "transfer_group": None,
+    }
+
+
+def table(backend: Backend) -> Table[Charge]:
+    return backend.store.table(TABLE)
+
+
+def get(backend: Backend, charge_id: str, *, param: str | None = "charge") -> Charge:
+    found = table(backend).get(charge_id)
+    if found is None:
+        raise ResourceMissingError(OBJECT, charge_id, param=param)
+    return found
+
+
+def lookup(backend: Backend, charge_id: str, version: ApiVersion) -> dict[str, Any] | None:
+    found = table(backend).get(charge_id)
+    return None if found is None else render(found, version)
+
+
+def emit_charge(backend: Backend, call: Call, type: str, charge: Charge,
+                previous: dict[str, Any] | None = None) -> None:
+    emit(backend, call, type, functools.partial(render, copy.deepcopy(charge)), previous)
+
+
+def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    return render(get(backend, id), call.version)
+
+
+def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    customer = values.get("customer")
+    intent = values.get("payment_intent")
+    created = created_filter(values["created"]) if "created" in values else None
+
+    def where(charge: Charge) -> bool:
+        if customer is not None and charge.customer != customer:
+            return False
+        if intent is not None and charge.payment_intent != intent:
+            return False
+        return created is None or created(charge.created)
+
+    return page(table(backend), values, url="/v1/charges", noun=OBJECT, render=lambda c: render(c, call.version),
+                where=where)
+
+
+# -- disputes -------------------------------------------------------------------------------------------------------
+
+@saved
+@dataclass
+class Dispute:
+    id: str
+    created: int
+    charge: str
+    payment_intent: str
+    amount: int
+    currency: str
+
+
+@saved
+def render_dispute(dispute: Dispute, version: ApiVersion | None = None) -> dict[str, Any]:
+    evidence_fields = (
+        "access_activity_log", "billing_address", "cancellation_policy", "cancellation_policy_disclosure",
+        "cancellation_rebuttal", "customer_communication", "customer_email_address", "customer_name",
+        "customer_purchase_ip", "customer_signature", "duplicate_charge_documentation", "duplicate_charge_explanation",
+        "duplicate_charge_id", "product_description", "receipt", "refund_policy", "refund_policy_disclosure",
+        "refund_refusal_explanation", "service_date", "service_documentation", "shipping_address", "shipping_carrier",
+        "shipping_date", "shipping_documentation", "shipping_tracking_number", "uncategorized_file",
+        "uncategorized_text",
+    )
+    return {
+        "id": dispute.id,
+        "object": "dispute",
+        "amount": dispute.amount,
+        "balance_transactions": [],
+        "charge": dispute.charge,
+        "created": dispute.created,
+        "currency": dispute.currency,
+        "enhanced_eligibility_types": [],
+        "evidence": {**{name: None for name in evidence_fields}, "enhanced_evidence": {}},
+        "evidence_details": {"due_by": dispute.created + 7 * DAY, "enhanced_eligibility": {}, "has_evidence": False,
+                             "past_due": False, "submission_count": 0, "submission_method": "not_submitted"},
+        "is_charge_refundable": False,
+        "livemode": False,
+        "metadata": {},
+        "payment_intent": dispute.payment_intent,
+        "payment_method_details": None,  # Stripe details card, klarna, paypal and amazon_pay disputes only
+        "reason": "general",
+        "status": "needs_response",
+    }
+
+
+def disputes(backend: Backend) -> Table[Dispute]:
+    return backend.store.table(DISPUTES)
+
+
+def open_dispute(backend: Backend, call: Call, charge: Charge) -> Dispute:
+    """The customer's bank disputes the debit (Stripe's test number `000555555559`): `charge.dispute.created`."""
+    dispute = Dispute(id=backend.ids.new("dp"), created=backend.clock.timestamp(), charge=charge.id,
+                      payment_intent=charge.payment_intent, amount=charge.amount, currency=charge.currency)
+    disputes(backend).put(dispute.id, dispute)
+    charge.disputed = True
+    emit(backend, call, "charge.dispute.created", functools.partial(render_dispute, copy.deepcopy(dispute)))
+    return dispute
+
+declare(TABLE, Charge)
+declare(DISPUTES, Dispute)

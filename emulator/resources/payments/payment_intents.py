@@ -1,0 +1,647 @@
+"""PaymentIntents over ACH Direct Debit (`us_bank_account`): the debit a relink exists to keep working.
+
+Status machine (https://docs.stripe.com/payments/ach-direct-debit/accept-a-payment; facts §5):
+`requires_payment_method` → (a payment method) `requires_confirmation` → (confirm) `processing` → when the debit
+settles, `SETTLEMENT_SECONDS` later on the namespace clock, `succeeded`, or back to `requires_payment_method` with
+`last_payment_error` and a failed charge. Unverified manual bank details stop at `requires_action`
+(`verify_with_microdeposits`, as on SetupIntents). `canceled` from every state before `succeeded`, `processing`
+included (Stripe's "stays processing" test number exists to test that).
+
+What a debit does is Stripe's test table: the account numbers of `ach_numbers` (and their `pm_usBankAccount_*`
+tokens) succeed, fail with `account_closed`, `no_account`, `insufficient_funds`, `debit_not_authorized` or
+`invalid_currency`, succeed and then are disputed (`charge.dispute.created`), or stay `processing`. A return for a
+closed account, no account or an unauthorized debit blocks the bank account: every PaymentMethod of it shows
+`us_bank_account.status_details.blocked` with the ACH return code, its mandates go inactive, and confirming with it
+fails with `payment_method_bank_account_blocked` — as a PaymentMethod whose Financial Connections account's TAN is
+not transactable does, until a relink re-issues the TAN. Financial Connections accounts' debits succeed.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.core import messages
+from emulator.core.backend import Backend, Call, emit
+from emulator.core.errors import InvalidRequestError, ResourceMissingError, StripeError, missing
+from emulator.core.listing import LIST_FIELDS, created_filter, page
+from emulator.core.snapshot import saved
+from emulator.core.spec import (
+    UNSET,
+    Array,
+    Boolean,
+    Choice,
+    Field,
+    Hash,
+    Integer,
+    Metadata,
+    Range,
+    String,
+    Url,
+    apply_metadata,
+    params,
+)
+from emulator.core.store import Table, declare
+from emulator.core.versions import ApiVersion, Feature
+from emulator.resources import customers
+from emulator.resources.payments import ach_numbers, charges, payment_methods, setup_intents
+from emulator.resources.payments.charges import Charge
+from emulator.resources.payments.payment_methods import PaymentMethod
+from emulator.resources.payments.setup_intents import MANDATE_DATA, PMT_REMOVED, TYPES, Mandate
+
+OBJECT = "payment_intent"
+NOUN = "payment_intent"
+PREFIX = "pi"
+TABLE = "payment_intents"
+SETTLEMENT_SECONDS = 3 * 60
+"""How long a debit stays `processing` (namespace clock). Chosen: Stripe's test mode holds delayed-notification
+payments in `processing` for about three minutes to simulate the real delay (live ACH: about 4 business days)."""
+MINIMUM_AMOUNT = 50
+MAXIMUM_AMOUNT = 99_999_999
+CANCELLABLE = ("requires_payment_method", "requires_confirmation", "requires_action", "processing")
+UPDATABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+
+PM_OPTIONS = Hash(
+    {
+        "us_bank_account": Field(
+            Hash(
+                {
+                    "verification_method": Field(Choice(("automatic", "instant", "microdeposits"))),
+                    "financial_connections": Field(
+                        Hash(
+                            {
+                                "permissions": Field(Array(Choice(("balances", "ownership", "payment_method",
+                                                                   "transactions")))),
+                                "prefetch": Field(Array(Choice(("balances", "ownership", "transactions")))),
+                                "return_url": Field(Url()),
+                                "filters": Field(Hash({"account_subcategories": Field(
+                                    Array(Choice(("checking", "savings"))))})),
+                            }
+                        )
+                    ),
+                    "mandate_options": Field(Hash({"collection_method": Field(Choice(("paper",), unsettable=True))})),
+                    "networks": Field(Hash({"requested": Field(Array(Choice(("ach", "us_domestic_wire"))))})),
+                    "setup_future_usage": Field(Choice(("none", "off_session", "on_session"), unsettable=True)),
+                    "target_date": Field(String()),
+                }
+            )
+        )
+    }
+)
+_COMMON = {
+    "payment_method": Field(String()),
+    "payment_method_data": Field(payment_methods.PAYMENT_METHOD_DATA),
+    "payment_method_options": Field(PM_OPTIONS),
+    "payment_method_types": Field(TYPES, rejected=PMT_REMOVED),
+    "allowed_payment_method_types": Field(TYPES, feature=Feature.ALLOWED_PAYMENT_METHOD_TYPES),
+    "receipt_email": Field(String(unsettable=True)),
+    "setup_future_usage": Field(Choice(("off_session", "on_session"), unsettable=True)),
+}
+_CONFIRMING = {
+    "mandate": Field(String()),
+    "mandate_data": Field(MANDATE_DATA),
+    "off_session": Field(Boolean()),
+    "return_url": Field(Url()),
+    "use_stripe_sdk": Field(Boolean()),
+    "error_on_requires_action": Field(Boolean()),
+}
+CREATE = params(
+    {
+        **_COMMON,
+        **_CONFIRMING,
+        "amount": Field(Integer(), required=True),
+        "currency": Field(String(max_length=3), required=True),
+        "customer": Field(String()),
+        "description": Field(String(max_length=1000)),
+        "metadata": Field(Metadata()),
+        "confirm": Field(Boolean()),
+        "capture_method": Field(Choice(("automatic", "automatic_async", "manual"))),
+        "confirmation_method": Field(Choice(("automatic", "manual"))),
+        "statement_descriptor": Field(String(max_length=22)),
+        "statement_descriptor_suffix": Field(String(max_length=22)),
+        "on_behalf_of": Field(String()),
+        "transfer_data": Field(Hash({"destination": Field(String(), required=True),
+                                     "amount": Field(Integer(minimum=0))})),
+        "transfer_group": Field(String()),
+        "automatic_payment_methods": Field(Hash({"enabled": Field(Boolean(), required=True),
+                                                 "allow_redirects": Field(Choice(("always", "never")))})),
+    }
+)
+UPDATE = params(
+    {
+        **_COMMON,
+        "amount": Field(Integer()),
+        "currency": Field(String(max_length=3)),
+        "customer": Field(String()),
+        "description": Field(String(max_length=1000, unsettable=True)),
+        "metadata": Field(Metadata()),
+        "statement_descriptor": Field(String(max_length=22, unsettable=True)),
+        "statement_descriptor_suffix": Field(String(max_length=22, unsettable=True)),
+    }
+)
+CONFIRM = params({**_COMMON, **_CONFIRMING})
+CANCEL = params({"cancellation_reason": Field(Choice(("abandoned", "duplicate", "fraudulent",
+                                                      "requested_by_customer")))})
+RETRIEVE = params({"client_secret": Field(String())})
+LIST = params({**LIST_FIELDS, "customer": Field(String()), "created": Field(Range())})
+VERIFY = setup_intents.VERIFY
+
+
+@saved
+@dataclass
+class PaymentIntent:
+    id: str
+    created: int
+    client_secret: str
+    amount: int
+    currency: str
+    customer: str | None
+    description: str | None
+    capture_method: str
+    confirmation_method: str
+    allowed_payment_method_types: list[str] | None
+    automatic_payment_methods: dict[str, Any] | None
+    payment_method_options: dict[str, Any]
+    setup_future_usage: str | None
+    statement_descriptor: str | None
+    statement_descriptor_suffix: str | None
+    on_behalf_of: str | None
+    transfer_data: dict[str, Any] | None
+    transfer_group: str | None
+    receipt_email: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    payment_method: str | None = None
+    status: str = "requires_payment_method"
+    mandate: str | None = None
+    mandate_data: dict[str, Any] | None = None
+    off_session: bool = False
+    next_action: dict[str, Any] | None = None
+    last_payment_error: dict[str, Any] | None = None
+    latest_charge: str | None = None
+    amount_received: int = 0
+    canceled_at: int | None = None
+    cancellation_reason: str | None = None
+    microdeposit_attempts: int = 0
+    microdeposits_sent: int | None = None
+
+
+@saved
+def render(pi: PaymentIntent, version: ApiVersion) -> dict[str, Any]:
+    rendered: dict[str, Any] = {
+        "id": pi.id,
+        "object": OBJECT,
+        "amount": pi.amount,
+        "amount_capturable": 0,
+        "amount_details": {"tip": {}},
+        "amount_received": pi.amount_received,
+        "application": None,
+        "application_fee_amount": None,
+        "automatic_payment_methods": copy.deepcopy(pi.automatic_payment_methods),
+        "canceled_at": pi.canceled_at,
+        "cancellation_reason": pi.cancellation_reason,
+        "capture_method": pi.capture_method,
+        "client_secret": pi.client_secret,
+        "confirmation_method": pi.confirmation_method,
+        "created": pi.created,
+        "currency": pi.currency,
+        "customer": pi.customer,
+        "customer_account": None,
+        "description": pi.description,
+        "excluded_payment_method_types": None,
+        "last_payment_error": copy.deepcopy(pi.last_payment_error),
+        "latest_charge": pi.latest_charge,
+        "livemode": False,
+        "metadata": dict(pi.metadata),
+        "next_action": copy.deepcopy(pi.next_action),
+        "on_behalf_of": pi.on_behalf_of,
+        "payment_method": pi.payment_method,
+        "payment_method_configuration_details": None,
+        "payment_method_options": copy.deepcopy(pi.payment_method_options),
+        "payment_method_types": ["us_bank_account"],
+        "processing": None,
+        "receipt_email": pi.receipt_email,
+        "review": None,
+        "setup_future_usage": pi.setup_future_usage,
+        "shipping": None,
+        "source": None,
+        "statement_descriptor": pi.statement_descriptor,
+        "statement_descriptor_suffix": pi.statement_descriptor_suffix,
+        "status": pi.status,
+        "transfer_data": copy.deepcopy(pi.transfer_data),
+        "transfer_group": pi.transfer_group,
+    }
+    if Feature.ALLOWED_PAYMENT_METHOD_TYPES.gate.enabled(version):
+        rendered["allowed_payment_method_types"] = (
+            None if pi.allowed_payment_method_types is None else list(pi.allowed_payment_method_types))
+    return dict(sorted(rendered.items(), key=lambda item: (item[0] not in ("id", "object"), item[0])))
+
+
+def table(backend: Backend) -> Table[PaymentIntent]:
+    return backend.store.table(TABLE)
+
+
+def get(backend: Backend, pi_id: str, *, param: str | None = "intent") -> PaymentIntent:
+    found = table(backend).get(pi_id)
+    if found is None:
+        raise ResourceMissingError(NOUN, pi_id, param=param)
+    return found
+
+
+def lookup(backend: Backend, pi_id: str, version: ApiVersion) -> dict[str, Any] | None:
+    found = table(backend).get(pi_id)
+    return None if found is None else render(found, version)
+
+
+def _emit(backend: Backend, call: Call, type: str, pi: PaymentIntent) -> None:
+    emit(backend, call, type, functools.partial(render, copy.deepcopy(pi)))
+
+
+def _unexpected(pi: PaymentIntent, action: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"You cannot {action} this PaymentIntent because it has a status of {pi.status}.",
+        code="payment_intent_unexpected_state", param=None)
+
+
+def _amount(value: int) -> int:
+    if value < MINIMUM_AMOUNT:
+        raise InvalidRequestError("Amount must be at least $0.50 usd", code="amount_too_small", param="amount")
+    if value > MAXIMUM_AMOUNT:
+        raise InvalidRequestError("Amount must be no more than $999,999.99", code="amount_too_large", param="amount")
+    return value
+
+
+def _currency(value: str) -> str:
+    currency = value.lower()
+    if currency != "usd":
+        raise InvalidRequestError(
+            f"The currency provided ({value}) is invalid. Payments with us_bank_account support the following "
+            f"currencies: usd.", param="currency")
+    return currency
+
+
+def _options(values: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
+    if "payment_method_options" not in values and current is not None:
+        return current
+    options = setup_intents._options(values)  # the shared us_bank_account options (permissions, verification …)
+    given = (values.get("payment_method_options") or {}).get("us_bank_account") or {}
+    future = given.get("setup_future_usage")
+    if future is not None and future is not UNSET:
+        options["us_bank_account"]["setup_future_usage"] = future
+    if "target_date" in given:
+        options["us_bank_account"]["target_date"] = given["target_date"]
+    return options
+
+
+def _set_payment_method(backend: Backend, call: Call, pi: PaymentIntent, values: dict[str, Any]) -> None:
+    if "payment_method" in values and "payment_method_data" in values:
+        raise InvalidRequestError(
+            messages.PARAMETERS_EXCLUSIVE.format(params="payment_method, payment_method_data"),
+            code="parameters_exclusive", param="payment_method_data")
+    if "payment_method" in values:
+        pm = payment_methods.resolve(backend, values["payment_method"], param="payment_method")
+        if pm.customer is not None and pm.customer != pi.customer:
+            raise InvalidRequestError(
+                f"The PaymentMethod {pm.id} belongs to {'another customer' if pi.customer else 'a customer'}; pass "
+                f"customer={pm.customer} to use it.", param="payment_method")
+        pi.payment_method = pm.id
+    elif "payment_method_data" in values:
+        pi.payment_method = payment_methods.create_from_data(backend, values["payment_method_data"], pi.customer,
+                                                             call.version).id
+    if pi.payment_method is not None and pi.status == "requires_payment_method":
+        pi.status = "requires_confirmation"
+
+
+def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    customer = values.get("customer")
+    if customer is not None:
+        customers.get(backend, customer, param="customer")
+    if values.get("capture_method") == "manual":
+        raise InvalidRequestError("us_bank_account payments cannot be captured manually: use capture_method "
+                                  "automatic or automatic_async.", param="capture_method")
+    intent_id = backend.ids.new(PREFIX)
+    pi = PaymentIntent(
+        id=intent_id,
+        created=backend.clock.timestamp(),
+        client_secret=f"{intent_id}_secret_{backend.ids.token(25)}",
+        amount=_amount(values["amount"]),
+        currency=_currency(values["currency"]),
+        customer=customer,
+        description=values.get("description"),
+        capture_method=values.get("capture_method", "automatic_async"),
+        confirmation_method=values.get("confirmation_method", "automatic"),
+        allowed_payment_method_types=setup_intents._types(values),
+        automatic_payment_methods=values.get("automatic_payment_methods"),
+        payment_method_options=_options(values),
+        setup_future_usage=_unset(values.get("setup_future_usage")),
+        statement_descriptor=values.get("statement_descriptor"),
+        statement_descriptor_suffix=values.get("statement_descriptor_suffix"),
+        on_behalf_of=values.get("on_behalf_of"),
+        transfer_data=values.get("transfer_data"),
+        transfer_group=values.get("transfer_group"),
+        receipt_email=_unset(values.get("receipt_email")),
+        metadata=apply_metadata({}, values.get("metadata", {})),
+        mandate_data=values.get("mandate_data"),
+        off_session=bool(values.get("off_session", False)),
+    )
+    if pi.automatic_payment_methods is not None and pi.automatic_payment_methods.get("enabled") \
+            and "allow_redirects" not in pi.automatic_payment_methods:
+        pi.automatic_payment_methods = {"allow_redirects": "always", "enabled": True}
+    if values.get("confirm"):  # what can be told before a payment method is made from payment_method_data
+        if "payment_method" not in values and "payment_method_data" not in values:
+            raise missing("payment_method")
+        if "payment_method_data" in values and "mandate" not in values and "mandate_data" not in values:
+            raise InvalidRequestError("A mandate is required to debit a us_bank_account payment method: pass "
+                                      "mandate_data with the customer's acceptance.", code="parameter_missing",
+                                      param="mandate_data")
+    _set_payment_method(backend, call, pi, values)  # validates before anything is stored
+    if values.get("confirm"):
+        _check_confirmable(backend, pi, values)
+    table(backend).put(pi.id, pi)
+    _emit(backend, call, "payment_intent.created", pi)
+    if values.get("confirm"):
+        _confirm(backend, call, pi, values)
+    return render(pi, call.version)
+
+
+def _unset(value: Any) -> Any:
+    return None if value is UNSET else value
+
+
+def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    return render(get(backend, id), call.version)
+
+
+def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    pi = get(backend, id)
+    if pi.status not in UPDATABLE:
+        raise _unexpected(pi, "update")
+    amount = _amount(values["amount"]) if "amount" in values else pi.amount
+    currency = _currency(values["currency"]) if "currency" in values else pi.currency
+    if "customer" in values:
+        customers.get(backend, values["customer"], param="customer")
+        pi.customer = values["customer"]
+    if "allowed_payment_method_types" in values or "payment_method_types" in values:
+        pi.allowed_payment_method_types = setup_intents._types(values)
+    pi.payment_method_options = _options(values, pi.payment_method_options)
+    _set_payment_method(backend, call, pi, values)
+    pi.amount, pi.currency = amount, currency
+    for key in ("description", "statement_descriptor", "statement_descriptor_suffix", "receipt_email",
+                "setup_future_usage"):
+        if key in values:
+            setattr(pi, key, _unset(values[key]))
+    if "metadata" in values:
+        pi.metadata = apply_metadata(pi.metadata, values["metadata"])
+    return render(pi, call.version)
+
+
+def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    pi = get(backend, id)
+    if pi.status not in UPDATABLE:
+        raise _unexpected(pi, "confirm")
+    pi.payment_method_options = _options(values, pi.payment_method_options)
+    _set_payment_method(backend, call, pi, values)
+    for key in ("receipt_email", "setup_future_usage"):
+        if key in values:
+            setattr(pi, key, _unset(values[key]))
+    _check_confirmable(backend, pi, values)
+    if "mandate_data" in values:
+        pi.mandate_data = values["mandate_data"]
+    if "off_session" in values:
+        pi.off_session = bool(values["off_session"])
+    _confirm(backend, call, pi, values)
+    return render(pi, call.version)
+
+
+def _future_usage(pi: PaymentIntent) -> str | None:
+    option = pi.payment_method_options["us_bank_account"].get("setup_future_usage")
+    return pi.setup_future_usage if option is None else (None if option == "none" else str(option))
+
+
+def _existing_mandate(backend: Backend, pi: PaymentIntent, values: dict[str, Any]) -> Mandate | None:
+    """The mandate this debit runs under: `mandate`, or the payment method's active multi-use one (from a
+    SetupIntent or an earlier PaymentIntent that saved it)."""
+    assert pi.payment_method is not None
+    if "mandate" in values:
+        mandate = setup_intents.mandates(backend).get(values["mandate"])
+        if mandate is None:
+            raise ResourceMissingError("mandate", values["mandate"], param="mandate")
+        if mandate.payment_method != pi.payment_method or mandate.status != "active":
+            raise InvalidRequestError(f"The mandate {mandate.id} is not an active mandate of the PaymentMethod "
+                                      f"{pi.payment_method}.", param="mandate")
+        return mandate
+    return setup_intents.active_mandate(backend, pi.payment_method)
+
+
+def _check_confirmable(backend: Backend, pi: PaymentIntent, values: dict[str, Any]) -> None:
+    """Parameter problems of a confirmation: refused before anything changes."""
+    if pi.payment_method is None:
+        raise missing("payment_method")
+    if pi.customer is None and _future_usage(pi) is not None:
+        raise InvalidRequestError("setup_future_usage needs a customer to save the PaymentMethod to.",
+                                  param="setup_future_usage")
+    if _existing_mandate(backend, pi, values) is None and values.get("mandate_data", pi.mandate_data) is None:
+        raise InvalidRequestError(
+            "A mandate is required to debit a us_bank_account payment method: pass mandate_data with the customer's "
+            "acceptance, or use a PaymentMethod with an active mandate (from a SetupIntent).",
+            code="parameter_missing", param="mandate_data")
+
+
+def _confirm(backend: Backend, call: Call, pi: PaymentIntent, values: dict[str, Any]) -> None:
+    assert pi.payment_method is not None
+    pm = payment_methods.get(backend, pi.payment_method)
+    reason = payment_methods.blocked_reason(backend, pm)
+    if reason is not None:
+        error = InvalidRequestError(
+            f"The bank account behind PaymentMethod {pm.id} is blocked ({reason}); relink the Financial Connections "
+            f"account or collect a new payment method.",
+            code="payment_method_bank_account_blocked", param="payment_method")
+        _fail(backend, call, pi, pm, error.to_dict()["error"])
+        raise error
+    if pm.verification_failure is not None:  # facts §4: it can no longer be verified or reused
+        error = InvalidRequestError(f"PaymentMethod {pm.id} can no longer be verified: "
+                                    f"{setup_intents.MESSAGES[pm.verification_failure]} Collect new bank details.",
+                                    code=pm.verification_failure, param="payment_method")
+        _fail(backend, call, pi, pm, error.to_dict()["error"])
+        raise error
+    mandate = _existing_mandate(backend, pi, values)
+    if mandate is None:
+        mandate = _new_mandate(backend, pi, pm)
+    pi.mandate = mandate.id
+    verification = pi.payment_method_options["us_bank_account"]["verification_method"]
+    if pm.financial_connections_account is None and not pm.verified:
+        if verification == "instant":
+            error = InvalidRequestError(
+                "Instant verification needs a Financial Connections account; manual bank details verify by "
+                "microdeposits.", code="payment_method_unexpected_state", param="payment_method_options")
+            _fail(backend, call, pi, pm, error.to_dict()["error"])
+            raise error
+        if pm.test_behaviour == ach_numbers.FAIL_MICRODEPOSITS:
+            code = setup_intents.MICRODEPOSITS_FAILED
+            pm.verification_failure = code
+            error = InvalidRequestError(setup_intents.MESSAGES[code], code=code, param="payment_method")
+            _fail(backend, call, pi, pm, error.to_dict()["error"])
+            raise error
+        now = backend.clock.timestamp()
+        pi.status = "requires_action"
+        pi.microdeposit_attempts = 0
+        pi.microdeposits_sent = now
+        pi.next_action = setup_intents.microdeposits_action(call, now, pi.id)
+        backend.timers.at(now + setup_intents.MICRODEPOSIT_DAYS * setup_intents.DAY,
+                          functools.partial(_time_out, backend, pi.id, now), f"{pi.id}: microdeposits time out")
+        _emit(backend, call, "payment_intent.requires_action", pi)
+        return
+    _process(backend, call, pi, pm)
+
+
+def _new_mandate(backend: Backend, pi: PaymentIntent, pm: PaymentMethod) -> Mandate:
+    assert pi.mandate_data is not None
+    acceptance = pi.mandate_data["customer_acceptance"]
+    rendered: dict[str, Any] = {"accepted_at": acceptance.get("accepted_at", backend.clock.timestamp()),
+                                "type": acceptance["type"]}
+    rendered[acceptance["type"]] = dict(acceptance.get(acceptance["type"]) or {})
+    options = pi.payment_method_options["us_bank_account"]
+    mandate = Mandate(id=backend.ids.new("mandate"), payment_method=pm.id, acceptance=rendered,
+                      collection_method=(options.get("mandate_options") or {}).get("collection_method"),
+                      customer=pi.customer,
+                      single_use=None if _future_usage(pi) else {"amount": pi.amount, "currency": pi.currency})
+    setup_intents.mandates(backend).put(mandate.id, mandate)
+    return mandate
+
+
+def _bank_details(backend: Backend, pm: PaymentMethod, mandate: str | None, version: ApiVersion) -> dict[str, Any]:
+    bank = payment_methods.render(backend, pm, version)["us_bank_account"]
+    return {"account_holder_type": bank["account_holder_type"], "account_type": bank["account_type"],
+            "bank_name": bank["bank_name"], "fingerprint": bank["fingerprint"], "last4": bank["last4"],
+            "mandate": mandate, "payment_reference": None, "routing_number": bank["routing_number"]}
+
+
+def _process(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMethod) -> None:
+    """The debit is sent: `processing`, a pending charge, and its settlement on the namespace clock."""
+    now = backend.clock.timestamp()
+    charge = Charge(
+        id=backend.ids.new(charges.PREFIX), created=now, amount=pi.amount, currency=pi.currency,
+        customer=pi.customer, description=pi.description, payment_intent=pi.id, payment_method=pm.id,
+        billing_details=copy.deepcopy(pm.billing_details), bank=_bank_details(backend, pm, pi.mandate, call.version),
+        statement_descriptor=pi.statement_descriptor, metadata=dict(pi.metadata),
+    )
+    charges.table(backend).put(charge.id, charge)
+    pi.latest_charge = charge.id
+    pi.status = "processing"
+    pi.next_action = None
+    pi.last_payment_error = None
+    pi.microdeposits_sent = None
+    if pi.customer is not None and _future_usage(pi) is not None:
+        payment_methods.attach_to(backend, call, pm, pi.customer)
+    charges.emit_charge(backend, call, "charge.pending", charge)
+    _emit(backend, call, "payment_intent.processing", pi)
+    behaviour = pm.test_behaviour if pm.financial_connections_account is None else ach_numbers.SUCCESS
+    if behaviour != ach_numbers.PROCESSING:  # Stripe's 000000000009 stays processing
+        backend.timers.at(now + SETTLEMENT_SECONDS, functools.partial(_settle, backend, pi.id, charge.id),
+                          f"{pi.id}: the debit settles")
+
+
+# Timer actions are module-level functions over plain arguments, never closures (a snapshot keeps them).
+
+@saved
+def _settle(backend: Backend, pi_id: str, charge_id: str, _: float) -> None:
+    pi = table(backend).get(pi_id)
+    charge = charges.table(backend).get(charge_id)
+    if pi is None or charge is None or pi.status != "processing" or pi.latest_charge != charge_id:
+        return
+    call = backend.automatic()
+    pm = payment_methods.get(backend, charge.payment_method)
+    behaviour = pm.test_behaviour if pm.financial_connections_account is None else ach_numbers.SUCCESS
+    failure = ach_numbers.FAILURES.get(behaviour)
+    if failure is not None:
+        code, message = failure
+        charge.status, charge.failure_code, charge.failure_message = "failed", code, message
+        charges.emit_charge(backend, call, "charge.failed", charge)
+        _fail(backend, call, pi, pm, {"charge": charge.id, "code": code, "message": message,
+                                      "payment_method_type": "us_bank_account", "type": "invalid_request_error"})
+        block = ach_numbers.BLOCKS.get(behaviour)
+        if block is not None:
+            for blocked in payment_methods.block(backend, pm, *block):
+                setup_intents.deactivate_mandates(backend, call, blocked.id)
+        return
+    charge.status = "succeeded"
+    pi.status = "succeeded"
+    pi.amount_received = pi.amount
+    charges.emit_charge(backend, call, "charge.succeeded", charge)
+    _emit(backend, call, "payment_intent.succeeded", pi)
+    if behaviour == ach_numbers.DISPUTE:
+        charges.open_dispute(backend, call, charge)
+
+
+@saved
+def _time_out(backend: Backend, pi_id: str, sent: int, _: float) -> None:
+    """Microdeposits still unverified 10 days after they were issued (facts §4)."""
+    pi = table(backend).get(pi_id)
+    if pi is None or pi.status != "requires_action" or pi.microdeposits_sent != sent or pi.payment_method is None:
+        return
+    pm = payment_methods.get(backend, pi.payment_method)
+    _end_verification(backend, backend.automatic(), pi, pm, setup_intents.TIMED_OUT)
+
+
+def _end_verification(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMethod, code: str) -> StripeError:
+    pm.verification_failure = code
+    error = InvalidRequestError(setup_intents.MESSAGES[code], code=code)
+    _fail(backend, call, pi, pm, error.to_dict()["error"])
+    return error
+
+
+def _fail(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMethod, error: dict[str, Any]) -> None:
+    pi.status = "requires_payment_method"
+    pi.next_action = None
+    pi.microdeposits_sent = None
+    pi.last_payment_error = {**error, "payment_method": payment_methods.render(backend, pm, call.version)}
+    pi.payment_method = None
+    _emit(backend, call, "payment_intent.payment_failed", pi)
+
+
+def cancel(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    pi = get(backend, id)
+    if pi.status not in CANCELLABLE:
+        raise _unexpected(pi, "cancel")
+    if pi.status == "processing" and pi.latest_charge is not None:
+        charge = charges.get(backend, pi.latest_charge)
+        charge.status, charge.failure_message = "failed", "The payment was canceled before it settled."
+        charges.emit_charge(backend, call, "charge.failed", charge)
+    pi.status = "canceled"
+    pi.next_action = None
+    pi.canceled_at = backend.clock.timestamp()
+    pi.cancellation_reason = values.get("cancellation_reason")
+    _emit(backend, call, "payment_intent.canceled", pi)
+    return render(pi, call.version)
+
+
+def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    customer = values.get("customer")
+    created = created_filter(values["created"]) if "created" in values else None
+
+    def where(pi: PaymentIntent) -> bool:
+        if customer is not None and pi.customer != customer:
+            return False
+        return created is None or created(pi.created)
+
+    return page(table(backend), values, url="/v1/payment_intents", noun=NOUN,
+                render=lambda pi: render(pi, call.version), where=where)
+
+
+def verify_microdeposits(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    pi = get(backend, id)
+    action = pi.next_action or {}
+    if pi.status != "requires_action" or action.get("type") != "verify_with_microdeposits":
+        raise _unexpected(pi, "verify microdeposits for")
+    verdict, pi.microdeposit_attempts, mismatch = setup_intents.microdeposit_verdict(values, pi.microdeposit_attempts)
+    if mismatch is not None:
+        raise mismatch
+    pm = payment_methods.get(backend, pi.payment_method or "")
+    if verdict != setup_intents.VERIFIED:
+        raise _end_verification(backend, call, pi, pm, str(verdict))
+    pm.verified = True
+    _process(backend, call, pi, pm)
+    return render(pi, call.version)
+
+declare(TABLE, PaymentIntent)
