@@ -161,7 +161,7 @@ def test_cli_trigger_list_and_errors() -> None:
     runner = CliRunner()
     listed = runner.invoke(cli, ["trigger", "--list"])
     assert listed.exit_code == 0 and "financial_connections.account.reactivated" in listed.output
-    unknown = runner.invoke(cli, ["trigger", "charge.succeeded"])
+    unknown = runner.invoke(cli, ["trigger", "invoice.paid"])  # not an event the emulator sends
     assert unknown.exit_code == 2 and "cannot be triggered" in unknown.output
     unreachable = runner.invoke(cli, ["trigger", "customer.created", "--url", "http://127.0.0.1:9"])
     assert unreachable.exit_code == 1 and "cannot reach the emulator" in unreachable.output

@@ -1,4 +1,9 @@
-"""Charges: one per PaymentIntent attempt (`latest_charge`), and the disputes Stripe's dispute test number opens.
+"""Charges: one per PaymentIntent attempt (`latest_charge`), their refunds, and the disputes Stripe's dispute test
+number opens.
+
+A refund of an ACH debit is `pending` until it settles (`REFUND_SECONDS` later on the namespace clock), then
+`succeeded` (`refund.updated`); creating it counts against the charge at once (`amount_refunded`, `charge.refunded`,
+`refund.created`). Only a succeeded, undisputed charge can be refunded, up to what is left of it.
 
 A charge over ACH starts `pending` and becomes `succeeded` or `failed` when the debit settles
 (`payment_intents.SETTLEMENT_SECONDS` later on the namespace clock). What it shows of the bank account is what the
@@ -13,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core.backend import Backend, Call, emit
-from emulator.core.errors import ResourceMissingError
+from emulator.core.errors import InvalidRequestError, ResourceMissingError, missing
 from emulator.core.listing import LIST_FIELDS, created_filter, page
 from emulator.core.snapshot import saved
-from emulator.core.spec import Field, Range, String, params
+from emulator.core.spec import Choice, Field, Integer, Metadata, Range, String, apply_metadata, params
 from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion
 
@@ -24,7 +29,10 @@ OBJECT = "charge"
 PREFIX = "ch"
 TABLE = "charges"
 DISPUTES = "disputes"
+REFUNDS = "refunds"
 DAY = 24 * 60 * 60
+REFUND_SECONDS = 3 * 60
+"""How long an ACH refund stays `pending` (namespace clock): chosen like the debit's settlement."""
 
 RETRIEVE = params({})
 LIST = params({**LIST_FIELDS, "customer": Field(String()), "payment_intent": Field(String()),
@@ -217,5 +225,162 @@ def open_dispute(backend: Backend, call: Call, charge: Charge) -> Dispute:
     emit(backend, call, "charge.dispute.created", functools.partial(render_dispute, copy.deepcopy(dispute)))
     return dispute
 
+# -- refunds --------------------------------------------------------------------------------------------------------
+
+CREATE_REFUND = params(
+    {
+        "charge": Field(String()),
+        "payment_intent": Field(String()),
+        "amount": Field(Integer(minimum=1)),
+        "reason": Field(Choice(("duplicate", "fraudulent", "requested_by_customer"))),
+        "metadata": Field(Metadata()),
+    }
+)
+UPDATE_REFUND = params({"metadata": Field(Metadata())})
+LIST_REFUNDS = params({**LIST_FIELDS, "charge": Field(String()), "payment_intent": Field(String()),
+                       "created": Field(Range())})
+
+
+@saved
+@dataclass
+class Refund:
+    id: str
+    created: int
+    amount: int
+    currency: str
+    charge: str
+    payment_intent: str
+    reason: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    status: str = "pending"
+
+
+@saved
+def render_refund(refund: Refund, version: ApiVersion | None = None) -> dict[str, Any]:
+    return {
+        "id": refund.id,
+        "object": "refund",
+        "amount": refund.amount,
+        "balance_transaction": None,
+        "charge": refund.charge,
+        "created": refund.created,
+        "currency": refund.currency,
+        "destination_details": {"type": "us_bank_transfer", "us_bank_transfer": {"reference": None,
+                                                                                  "reference_status": None}},
+        "metadata": dict(refund.metadata),
+        "payment_intent": refund.payment_intent,
+        "reason": refund.reason,
+        "receipt_number": None,
+        "source_transfer_reversal": None,
+        "status": refund.status,
+        "transfer_reversal": None,
+    }
+
+
+def refunds(backend: Backend) -> Table[Refund]:
+    return backend.store.table(REFUNDS)
+
+
+def get_refund(backend: Backend, refund_id: str) -> Refund:
+    found = refunds(backend).get(refund_id)
+    if found is None:
+        raise ResourceMissingError("refund", refund_id, param="id")
+    return found
+
+
+def _emit_refund(backend: Backend, call: Call, type: str, refund: Refund,
+                 previous: dict[str, Any] | None = None) -> None:
+    emit(backend, call, type, functools.partial(render_refund, copy.deepcopy(refund)), previous)
+
+
+def create_refund(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    if "charge" not in values and "payment_intent" not in values:
+        raise missing("charge")
+    if "charge" in values:
+        charge = get(backend, values["charge"], param="charge")
+        if "payment_intent" in values and values["payment_intent"] != charge.payment_intent:
+            raise InvalidRequestError(f"The charge {charge.id} does not belong to the PaymentIntent "
+                                      f"{values['payment_intent']}.", param="payment_intent")
+    else:
+        found = [c for c in table(backend).values() if c.payment_intent == values["payment_intent"]
+                 and c.status == "succeeded"]
+        if not found:
+            if not any(c.payment_intent == values["payment_intent"] for c in table(backend).values()):
+                raise ResourceMissingError("payment_intent", values["payment_intent"], param="payment_intent")
+            raise InvalidRequestError(f"The PaymentIntent {values['payment_intent']} has no succeeded charge to "
+                                      f"refund.", code="charge_not_refundable", param="payment_intent")
+        charge = found[-1]
+    if charge.status != "succeeded":
+        raise InvalidRequestError(f"The charge {charge.id} is {charge.status}: only a succeeded charge can be "
+                                  f"refunded.", code="charge_not_refundable", param="charge")
+    if charge.disputed:
+        raise InvalidRequestError(f"The charge {charge.id} is disputed and cannot be refunded.",
+                                  code="charge_disputed", param="charge")
+    left = charge.amount - charge.amount_refunded
+    if left <= 0:
+        raise InvalidRequestError(f"The charge {charge.id} has already been refunded.",
+                                  code="charge_already_refunded", param="charge")
+    amount = values.get("amount", left)
+    if amount > left:
+        raise InvalidRequestError(f"Refund amount ({amount}) is greater than the unrefunded amount on the charge "
+                                  f"({left}).", code="amount_too_large", param="amount")
+    now = backend.clock.timestamp()
+    refund = Refund(id=backend.ids.new("re"), created=now, amount=amount, currency=charge.currency,
+                    charge=charge.id, payment_intent=charge.payment_intent, reason=values.get("reason"),
+                    metadata=apply_metadata({}, values.get("metadata", {})))
+    refunds(backend).put(refund.id, refund)
+    previous = {"amount_refunded": charge.amount_refunded, "refunded": False}
+    charge.amount_refunded += amount
+    charge.refunds.append(refund.id)
+    _emit_refund(backend, call, "refund.created", refund)
+    emit_charge(backend, call, "charge.refunded", charge, previous)
+    backend.timers.at(now + REFUND_SECONDS, functools.partial(_refund_settles, backend, refund.id),
+                      f"{refund.id}: the refund settles")
+    return render_refund(refund, call.version)
+
+
+@saved
+def _refund_settles(backend: Backend, refund_id: str, _: float) -> None:
+    refund = refunds(backend).get(refund_id)
+    if refund is None or refund.status != "pending":
+        return
+    refund.status = "succeeded"
+    _emit_refund(backend, backend.automatic(), "refund.updated", refund, {"status": "pending"})
+
+
+def retrieve_refund(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    return render_refund(get_refund(backend, id), call.version)
+
+
+def update_refund(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    refund = get_refund(backend, id)
+    if "metadata" in values:
+        refund.metadata = apply_metadata(refund.metadata, values["metadata"])
+    return render_refund(refund, call.version)
+
+
+def list_refunds(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    charge = values.get("charge")
+    intent = values.get("payment_intent")
+    created = created_filter(values["created"]) if "created" in values else None
+
+    def where(refund: Refund) -> bool:
+        if charge is not None and refund.charge != charge:
+            return False
+        if intent is not None and refund.payment_intent != intent:
+            return False
+        return created is None or created(refund.created)
+
+    return page(refunds(backend), values, url="/v1/refunds", noun="refund",
+                render=lambda r: render_refund(r, call.version), where=where)
+
+
+def retrieve_dispute(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    found = disputes(backend).get(id)
+    if found is None:
+        raise ResourceMissingError("dispute", id, param="id")
+    return render_dispute(found, call.version)
+
 declare(TABLE, Charge)
 declare(DISPUTES, Dispute)
+declare(REFUNDS, Refund)

@@ -277,7 +277,7 @@ def _currency(value: str) -> str:
     if currency != "usd":
         raise InvalidRequestError(
             f"The currency provided ({value}) is invalid. Payments with us_bank_account support the following "
-            f"currencies: usd.", param="currency")
+            f"currencies: usd.", code="payment_intent_invalid_parameter", param="currency")
     return currency
 
 
@@ -429,7 +429,7 @@ def _existing_mandate(backend: Backend, pi: PaymentIntent, values: dict[str, Any
             raise ResourceMissingError("mandate", values["mandate"], param="mandate")
         if mandate.payment_method != pi.payment_method or mandate.status != "active":
             raise InvalidRequestError(f"The mandate {mandate.id} is not an active mandate of the PaymentMethod "
-                                      f"{pi.payment_method}.", param="mandate")
+                                      f"{pi.payment_method}.", code="payment_intent_mandate_invalid", param="mandate")
         return mandate
     return setup_intents.active_mandate(backend, pi.payment_method)
 

@@ -188,7 +188,7 @@ def test_bad_input_is_refused_and_changes_nothing(api: Api) -> None:
         ({"currency": "usd"}, "parameter_missing", "amount"),
         ({"amount": "1099"}, "parameter_missing", "currency"),
         ({"amount": "10", "currency": "usd"}, "amount_too_small", "amount"),
-        ({"amount": "1099", "currency": "eur"}, None, "currency"),
+        ({"amount": "1099", "currency": "eur"}, "payment_intent_invalid_parameter", "currency"),
         ({"amount": "1099", "currency": "usd", "customer": "cus_nope"}, "resource_missing", "customer"),
         ({"amount": "1099", "currency": "usd", "payment_method": "pm_nope"}, "resource_missing", "payment_method"),
         ({"amount": "1099", "currency": "usd", "confirm": "true"}, "parameter_missing", "payment_method"),
@@ -228,3 +228,33 @@ def test_payment_methods_can_be_created_and_customers_take_a_default(api: Api) -
     assert default.startswith("pm_") and get(api, f"/v1/payment_methods/{default}")["customer"] == fresh["id"]
     api.post(f"/v1/payment_methods/{made['id']}/detach", {})
     assert get(api, f"/v1/customers/{cus}")["invoice_settings"]["default_payment_method"] is None
+
+
+def test_refunds_of_a_settled_debit_pending_then_succeeded(api: Api) -> None:
+    freeze(api)
+    pending = debit(api, "pm_usBankAccount_success").json()
+    refused = error(api.post("/v1/refunds", {"payment_intent": pending["id"]}))  # not settled yet
+    assert (refused["code"], refused["param"]) == ("charge_not_refundable", "payment_intent")
+    advance(api, SETTLES)
+    charge = pending["latest_charge"]
+    too_much = error(api.post("/v1/refunds", {"charge": charge, "amount": "1100"}))
+    assert (too_much["code"], too_much["param"]) == ("amount_too_large", "amount")
+    assert error(api.post("/v1/refunds", {}))["param"] == "charge"
+    part = api.post("/v1/refunds", {"payment_intent": pending["id"], "amount": "99",
+                                    "reason": "requested_by_customer"}).json()
+    assert (part["status"], part["amount"], part["charge"]) == ("pending", 99, charge)
+    shown = get(api, f"/v1/charges/{charge}")
+    assert (shown["amount_refunded"], shown["refunded"]) == (99, False)
+    rest = api.post("/v1/refunds", {"charge": charge}).json()
+    assert rest["amount"] == 1000 and get(api, f"/v1/charges/{charge}")["refunded"] is True
+    assert error(api.post("/v1/refunds", {"charge": charge}))["code"] == "charge_already_refunded"
+    assert len(events(api, "charge.refunded")) == 2 and len(events(api, "refund.created")) == 2
+    advance(api, SETTLES)
+    assert get(api, f"/v1/refunds/{part['id']}")["status"] == "succeeded"
+    assert [e["data"]["previous_attributes"] for e in events(api, "refund.updated")] == [{"status": "pending"}] * 2
+    assert {r["id"] for r in get(api, f"/v1/refunds?charge={charge}")["data"]} == {part["id"], rest["id"]}
+    disputed = debit(api, "pm_usBankAccount_dispute").json()
+    advance(api, SETTLES)
+    assert error(api.post("/v1/refunds", {"payment_intent": disputed["id"]}))["code"] == "charge_disputed"
+    (dispute,) = events(api, "charge.dispute.created")
+    assert get(api, f"/v1/disputes/{dispute['data']['object']['id']}")["charge"] == disputed["latest_charge"]
