@@ -27,6 +27,8 @@ class Call:
     request_id: str | None = None
     idempotency_key: str | None = None
     base_url: str = "http://127.0.0.1:12111"
+    account: str | None = None
+    """The connected account a `Stripe-Account` header acts for (validated to exist), else None (the platform)."""
 
 
 class BackendState(TypedDict):

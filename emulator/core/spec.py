@@ -379,3 +379,16 @@ class Range(Spec):
             bounds = Hash({op: Field(Integer()) for op in ("gt", "gte", "lt", "lte")})
             return bounds.coerce(value, param, ctx)
         return Integer().coerce(value, param, ctx)
+
+
+@dataclass(frozen=True)
+class StringOrHash(Spec):
+    """An id, or the details to make one from (`external_account=btok_…` or `external_account[account_number]=…`)."""
+
+    string: String
+    hash: Hash
+
+    def coerce(self, value: FormValue, param: str, ctx: Context) -> Any:
+        if isinstance(value, dict):
+            return self.hash.coerce(value, param, ctx)
+        return self.string.coerce(value, param, ctx)

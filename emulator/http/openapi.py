@@ -28,6 +28,7 @@ from emulator.core.spec import (
     Range,
     Spec,
     String,
+    StringOrHash,
 )
 from emulator.core.versions import ApiVersion
 from emulator.http.pipeline import Endpoint
@@ -78,6 +79,8 @@ def _schema(spec: Spec, ctx: Context) -> dict[str, Any]:
         return {"type": "object", "minProperties": 1, "maxProperties": spec.max_keys,
                 "propertyNames": {"pattern": f"^[^\\[\\]]{{1,{spec.max_key_length}}}$"},
                 "additionalProperties": {"type": "string", "maxLength": spec.max_value_length}}
+    if isinstance(spec, StringOrHash):
+        return {"anyOf": [schema_of(spec.string, ctx), schema_of(spec.hash, ctx)]}
     if isinstance(spec, Range):
         bounds = {op: {"type": "integer"} for op in ("gt", "gte", "lt", "lte")}
         return {"anyOf": [{"type": "integer"},

@@ -202,7 +202,8 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
         if key is not None:
             backend.idempotency.release(key)  # rejected before it ran: the key stays free
         raise
-    call = Call(version=version, request_id=exchange.request_id, idempotency_key=key, base_url=_base_url(request))
+    call = Call(version=version, request_id=exchange.request_id, idempotency_key=key, base_url=_base_url(request),
+                account=on_behalf)
     status, body = _execute(backend, endpoint, call, values, request.path_params)
     state.dispatcher.kick(backend)  # deliver whatever the request caused, in the background
     if key is not None:

@@ -14,7 +14,15 @@ from emulator.resources.financial_connections import (
     refresh,
     sessions,
 )
-from emulator.resources.payments import charges, connect, payment_intents, payment_methods, setup_intents, tokens
+from emulator.resources.payments import (
+    charges,
+    connect,
+    payment_intents,
+    payment_methods,
+    payouts,
+    setup_intents,
+    tokens,
+)
 
 FC = "/v1/financial_connections"
 HELPERS = "/v1/test_helpers/financial_connections"
@@ -98,10 +106,21 @@ API: list[Endpoint] = [
     Endpoint("POST", "/v1/tokens", tokens.create, tokens.CREATE),
     Endpoint("GET", "/v1/tokens/{id}", tokens.retrieve, tokens.RETRIEVE),
     Endpoint("POST", "/v1/accounts", connect.create_account, connect.CREATE_ACCOUNT),
+    Endpoint("GET", "/v1/accounts", connect.list_accounts, connect.LIST_ACCOUNTS),
     Endpoint("GET", "/v1/accounts/{account}", connect.retrieve_account, connect.RETRIEVE),
+    Endpoint("POST", "/v1/accounts/{account}", connect.update_account, connect.UPDATE_ACCOUNT),
+    Endpoint("DELETE", "/v1/accounts/{account}", connect.delete_account, connect.DELETE_ACCOUNT),
     Endpoint("POST", "/v1/accounts/{account}/external_accounts", connect.create_external, connect.CREATE_EXTERNAL),
     Endpoint("GET", "/v1/accounts/{account}/external_accounts", connect.list_external, connect.LIST_EXTERNAL),
     Endpoint("GET", "/v1/accounts/{account}/external_accounts/{id}", connect.retrieve_external, connect.RETRIEVE),
+    Endpoint("POST", "/v1/accounts/{account}/external_accounts/{id}", connect.update_external,
+             connect.UPDATE_EXTERNAL),
     Endpoint("DELETE", "/v1/accounts/{account}/external_accounts/{id}", connect.delete_external,
              connect.DELETE_EXTERNAL),
+    Endpoint("POST", "/v1/payouts", payouts.create, payouts.CREATE),
+    Endpoint("GET", "/v1/payouts", payouts.list_, payouts.LIST),
+    Endpoint("GET", "/v1/payouts/{id}", payouts.retrieve, payouts.RETRIEVE),
+    Endpoint("POST", "/v1/payouts/{id}", payouts.update, payouts.UPDATE),
+    Endpoint("POST", "/v1/payouts/{id}/cancel", payouts.cancel, payouts.CANCEL),
+    Endpoint("GET", "/v1/balance", payouts.balance, payouts.BALANCE),
 ]

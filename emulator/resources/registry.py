@@ -62,4 +62,5 @@ def resolver(backend: Backend, version: ApiVersion) -> Callable[[str, str], dict
 
 
 def connected_account_exists(backend: Backend, account_id: str) -> bool:
-    return connect.accounts(backend).get(account_id) is not None
+    found = connect.accounts(backend).get(account_id)
+    return found is not None and not found.deleted

@@ -23,7 +23,8 @@ from harness.contract.sdk_models import ModelChecker, declared_fields, error_cla
 
 DOC_URL = "https://docs.stripe.com/error-codes/"
 _NOT_EXTRACTED = frozenset({"financial_connections.transaction", "deleted_bank_account", "webhook_endpoint",
-                            "deleted_webhook_endpoint", "charge", "dispute", "refund", "payout"})
+                            "deleted_webhook_endpoint", "charge", "dispute", "refund", "payout", "balance",
+                            "deleted_account"})
 SDK_ONLY = {
     "ga": _NOT_EXTRACTED,
     "preview": _NOT_EXTRACTED | {"financial_connections.account_inferred_balance"},

@@ -11,25 +11,77 @@ from typing import Any
 
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import InvalidRequestError, ResourceMissingError
-from emulator.core.listing import LIST_FIELDS, page
+from emulator.core.listing import LIST_FIELDS, created_filter, page
 from emulator.core.snapshot import saved
-from emulator.core.spec import Choice, Email, Field, Metadata, String, apply_metadata, params
+from emulator.core.spec import (
+    UNSET,
+    Boolean,
+    Choice,
+    Email,
+    Field,
+    Hash,
+    Integer,
+    Metadata,
+    Range,
+    String,
+    StringOrHash,
+    apply_metadata,
+    params,
+)
 from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion
 from emulator.resources.payments import tokens
 from emulator.resources.payments.tokens import BankAccount
 
+CAPABILITIES = ("acss_debit_payments", "bank_transfer_payments", "card_issuing", "card_payments", "link_payments",
+                "tax_reporting_us_1099_k", "tax_reporting_us_1099_misc", "transfers", "treasury",
+                "us_bank_account_ach_payments", "us_bank_transfer_payments")
+"""The capabilities a connected account can request here (Stripe's names; the ones US payouts and debits use)."""
+STARTING_BALANCE = 1_000_000
+"""A connected account's available balance (usd cents) when created: the emulator's rule, so payouts can be tested
+without moving money in first (Stripe's test mode tops up with special card numbers the emulator does not have).
+Payouts take from it; a failed or canceled payout gives its amount back."""
+BANK_DETAILS = Hash(
+    {
+        "object": Field(Choice(("bank_account",)), required=True),
+        "country": Field(String(max_length=2), required=True),
+        "currency": Field(String(max_length=3)),
+        "account_number": Field(String(max_length=17), required=True),
+        "routing_number": Field(String(max_length=9)),
+        "account_holder_name": Field(String()),
+        "account_holder_type": Field(Choice(("company", "individual"))),
+    }
+)
+EXTERNAL_ACCOUNT = StringOrHash(String(), BANK_DETAILS)
+_ACCOUNT_FIELDS = {
+    "email": Field(Email(unsettable=True)),
+    "metadata": Field(Metadata()),
+    "business_type": Field(Choice(("company", "government_entity", "individual", "non_profit"))),
+    "business_profile": Field(Hash({key: Field(String(unsettable=True)) for key in (
+        "mcc", "name", "product_description", "support_email", "support_phone", "support_url", "url")})),
+    "capabilities": Field(Hash({name: Field(Hash({"requested": Field(Boolean())})) for name in CAPABILITIES})),
+    "tos_acceptance": Field(Hash({"date": Field(Integer(minimum=0)), "ip": Field(String()),
+                                  "user_agent": Field(String()),
+                                  "service_agreement": Field(Choice(("full", "recipient")))})),
+    "default_currency": Field(String(max_length=3)),
+    "external_account": Field(EXTERNAL_ACCOUNT),
+}
 CREATE_ACCOUNT = params(
     {
         "type": Field(Choice(("custom", "express", "standard"))),
         "country": Field(String(max_length=2)),
-        "email": Field(Email()),
-        "metadata": Field(Metadata()),
+        **_ACCOUNT_FIELDS,
     }
 )
+UPDATE_ACCOUNT = params(_ACCOUNT_FIELDS)
+LIST_ACCOUNTS = params({**LIST_FIELDS, "created": Field(Range())})
+DELETE_ACCOUNT = params({}, expand=False)
 RETRIEVE = params({})
-CREATE_EXTERNAL = params({"external_account": Field(String(), required=True), "metadata": Field(Metadata()),
-                          "default_for_currency": Field(Choice(("true", "false")))})
+CREATE_EXTERNAL = params({"external_account": Field(EXTERNAL_ACCOUNT, required=True), "metadata": Field(Metadata()),
+                          "default_for_currency": Field(Boolean())})
+UPDATE_EXTERNAL = params({"metadata": Field(Metadata()), "default_for_currency": Field(Boolean()),
+                          "account_holder_name": Field(String(unsettable=True)),
+                          "account_holder_type": Field(Choice(("company", "individual"), unsettable=True))})
 LIST_EXTERNAL = params({**LIST_FIELDS, "object": Field(Choice(("bank_account", "card")))})
 DELETE_EXTERNAL = params({}, expand=False)
 
@@ -44,6 +96,14 @@ class ConnectedAccount:
     email: str | None
     metadata: dict[str, str] = field(default_factory=dict)
     external_accounts: list[str] = field(default_factory=list)
+    business_type: str | None = None
+    business_profile: dict[str, Any] = field(default_factory=dict)
+    capabilities: list[str] = field(default_factory=list)
+    """The requested capabilities: `active` at once (test mode, the emulator's rule)."""
+    tos_acceptance: dict[str, Any] = field(default_factory=dict)
+    default_currency: str = "usd"
+    available: int = STARTING_BALANCE
+    deleted: bool = False
 
 
 def accounts(backend: Backend) -> Table[ConnectedAccount]:
@@ -56,47 +116,150 @@ def externals(backend: Backend) -> Table[BankAccount]:
 
 def get_account(backend: Backend, account_id: str, *, param: str | None = "account") -> ConnectedAccount:
     found = accounts(backend).get(account_id)
-    if found is None:
+    if found is None or found.deleted:
         raise ResourceMissingError("account", account_id, param=param)
     return found
 
 
+def live_externals(backend: Backend, account: ConnectedAccount) -> list[BankAccount]:
+    found = [externals(backend).get(i) for i in account.external_accounts]
+    return [b for b in found if b is not None and not b.deleted]
+
+
+def default_external(backend: Backend, account: ConnectedAccount) -> BankAccount | None:
+    live = live_externals(backend, account)
+    chosen = [b for b in live if b.default_for_currency]
+    return chosen[0] if chosen else (live[0] if live else None)
+
+
 def render_account(backend: Backend, account: ConnectedAccount, version: ApiVersion) -> dict[str, Any]:
-    bank_accounts = [externals(backend).get(i) for i in account.external_accounts]
-    live = [b.render(backend) for b in reversed(bank_accounts) if b is not None and not b.deleted]
+    live = [b.render(backend) for b in reversed(live_externals(backend, account))]
+    profile = {key: account.business_profile.get(key) for key in (
+        "mcc", "name", "product_description", "support_email", "support_phone", "support_url", "url")}
     return {
         "id": account.id,
         "object": "account",
-        "business_type": None,
-        "charges_enabled": False,
+        "business_profile": {**profile, "support_address": None},
+        "business_type": account.business_type,
+        "capabilities": {name: "active" for name in account.capabilities},
+        "charges_enabled": "card_payments" in account.capabilities or bool(live),
         "country": account.country,
         "created": account.created,
-        "default_currency": "usd",
-        "details_submitted": False,
+        "default_currency": account.default_currency,
+        "details_submitted": bool(account.tos_acceptance),
         "email": account.email,
         "external_accounts": {"object": "list", "data": live, "has_more": False,
                               "url": f"/v1/accounts/{account.id}/external_accounts"},
         "metadata": dict(account.metadata),
         "payouts_enabled": bool(live),
+        "requirements": {"alternatives": [], "current_deadline": None, "currently_due": [], "disabled_reason": None,
+                         "errors": [], "eventually_due": [], "past_due": [], "pending_verification": []},
+        "tos_acceptance": {"date": account.tos_acceptance.get("date"), "ip": account.tos_acceptance.get("ip"),
+                           "user_agent": account.tos_acceptance.get("user_agent")},
         "type": account.type,
     }
 
 
 def lookup_account(backend: Backend, account_id: str, version: ApiVersion) -> dict[str, Any] | None:
     found = accounts(backend).get(account_id)
-    return None if found is None else render_account(backend, found, version)
+    return None if found is None or found.deleted else render_account(backend, found, version)
+
+
+def _new_external(backend: Backend, value: Any) -> BankAccount:
+    """An external bank account from `external_account`: a bank-account token (once) or bank details."""
+    if isinstance(value, dict):
+        return tokens.from_details(backend, {"currency": "usd", **value}, "external_account")
+    token = tokens.get(backend, value, param="external_account")
+    if token.used:
+        raise InvalidRequestError(f"You cannot use a Stripe token more than once: {token.id}.",
+                                  param="external_account")
+    return token.bank_account
+
+
+def _attach_external(backend: Backend, call: Call, owner: ConnectedAccount, value: Any,
+                     values: dict[str, Any]) -> BankAccount:
+    bank_account = _new_external(backend, value)
+    if not isinstance(value, dict):
+        tokens.get(backend, value).used = True
+    bank_account.account = owner.id
+    bank_account.metadata = apply_metadata({}, values.get("metadata", {}))
+    if values.get("default_for_currency") or not live_externals(backend, owner):
+        for other in live_externals(backend, owner):
+            other.default_for_currency = False
+        bank_account.default_for_currency = True
+    externals(backend).put(bank_account.id, bank_account)
+    owner.external_accounts.append(bank_account.id)
+    emit_external(backend, call, "account.external_account.created", bank_account)
+    return bank_account
+
+
+def _assign(account: ConnectedAccount, values: dict[str, Any]) -> None:
+    if "email" in values:
+        account.email = None if values["email"] is UNSET else values["email"]
+    if "metadata" in values:
+        account.metadata = apply_metadata(account.metadata, values["metadata"])
+    if "business_type" in values:
+        account.business_type = values["business_type"]
+    if "business_profile" in values:
+        for key, value in values["business_profile"].items():
+            account.business_profile[key] = None if value is UNSET else value
+    for name, wanted in (values.get("capabilities") or {}).items():
+        if wanted.get("requested") and name not in account.capabilities:
+            account.capabilities.append(name)
+        elif wanted.get("requested") is False and name in account.capabilities:
+            account.capabilities.remove(name)
+    if "tos_acceptance" in values:
+        account.tos_acceptance.update(values["tos_acceptance"])
+    if "default_currency" in values:
+        if values["default_currency"].lower() != "usd":
+            raise InvalidRequestError("The emulator's connected accounts are US accounts: default_currency is usd.",
+                                      param="default_currency")
+        account.default_currency = "usd"
 
 
 def create_account(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    if "external_account" in values:
+        _new_external(backend, values["external_account"])  # refused before the account exists
     account = ConnectedAccount(id=backend.ids.new("acct", 16), created=backend.clock.timestamp(),
-                               type=values.get("type", "custom"), country=values.get("country", "US"),
-                               email=values.get("email"), metadata=apply_metadata({}, values.get("metadata", {})))
+                               type=values.get("type", "custom"), country=values.get("country", "US").upper(),
+                               email=None)
+    _assign(account, values)
     accounts(backend).put(account.id, account)
+    if "external_account" in values:
+        _attach_external(backend, call, account, values["external_account"], {})
     return render_account(backend, account, call.version)
+
+
+def update_account(backend: Backend, call: Call, values: dict[str, Any], account: str) -> dict[str, Any]:
+    owner = get_account(backend, account)
+    if "external_account" in values:
+        _new_external(backend, values["external_account"])  # refused before anything changes
+    _assign(owner, values)
+    if "external_account" in values:  # replaces the account's bank accounts, as Stripe's update does
+        for old in live_externals(backend, owner):
+            old.deleted = True
+            emit_external(backend, call, "account.external_account.deleted", old)
+        _attach_external(backend, call, owner, values["external_account"], {"default_for_currency": True})
+    rendered = render_account(backend, owner, call.version)
+    emit(backend, call, "account.updated", functools.partial(_as_rendered, rendered))
+    return rendered
 
 
 def retrieve_account(backend: Backend, call: Call, values: dict[str, Any], account: str) -> dict[str, Any]:
     return render_account(backend, get_account(backend, account), call.version)
+
+
+def list_accounts(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    created = created_filter(values["created"]) if "created" in values else None
+    return page(accounts(backend), values, url="/v1/accounts", noun="account",
+                render=lambda a: render_account(backend, a, call.version),
+                where=lambda a: not a.deleted and (created is None or created(a.created)))
+
+
+def delete_account(backend: Backend, call: Call, values: dict[str, Any], account: str) -> dict[str, Any]:
+    owner = get_account(backend, account)
+    owner.deleted = True
+    return {"id": owner.id, "object": "account", "deleted": True}
 
 
 def _external(backend: Backend, account: ConnectedAccount, external_id: str) -> BankAccount:
@@ -119,17 +282,22 @@ def _as_rendered(rendered: dict[str, Any], version: ApiVersion) -> dict[str, Any
 
 def create_external(backend: Backend, call: Call, values: dict[str, Any], account: str) -> dict[str, Any]:
     owner = get_account(backend, account)
-    token = tokens.get(backend, values["external_account"], param="external_account")
-    if token.used:
-        raise InvalidRequestError(f"You cannot use a Stripe token more than once: {token.id}.",
-                                  param="external_account")
-    token.used = True
-    bank_account = token.bank_account
-    bank_account.account = owner.id
-    externals(backend).put(bank_account.id, bank_account)
-    owner.external_accounts.append(bank_account.id)
-    emit_external(backend, call, "account.external_account.created", bank_account)
-    return bank_account.render(backend)
+    return _attach_external(backend, call, owner, values["external_account"], values).render(backend)
+
+
+def update_external(backend: Backend, call: Call, values: dict[str, Any], account: str, id: str) -> dict[str, Any]:
+    owner = get_account(backend, account)
+    found = _external(backend, owner, id)
+    if "metadata" in values:
+        found.metadata = apply_metadata(found.metadata, values["metadata"])
+    for key in ("account_holder_name", "account_holder_type"):
+        if key in values:
+            setattr(found, key, None if values[key] is UNSET else values[key])
+    if values.get("default_for_currency"):
+        for other in live_externals(backend, owner):
+            other.default_for_currency = other.id == found.id
+    emit_external(backend, call, "account.external_account.updated", found)
+    return found.render(backend)
 
 
 def retrieve_external(backend: Backend, call: Call, values: dict[str, Any], account: str, id: str) -> dict[str, Any]:

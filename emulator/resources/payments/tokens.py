@@ -9,7 +9,7 @@ not transactable (derived, like the PaymentMethod's `blocked`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import messages
@@ -20,7 +20,7 @@ from emulator.core.spec import Choice, Field, Hash, String, params
 from emulator.core.store import Table, declare
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts as fc_accounts
-from emulator.resources.payments import payment_methods
+from emulator.resources.payments import ach_numbers, payment_methods
 
 CREATE = params(
     {
@@ -59,8 +59,16 @@ class BankAccount:
     account: str | None = None
     customer: str | None = None
     deleted: bool = False
+    default_for_currency: bool = False
+    metadata: dict[str, str] = field(default_factory=dict)
+    errored: bool = False
+    """A payout to it failed for the account (closed, not found): `status: errored` until it is replaced."""
+    test_behaviour: str = "success"
+    """For bank details entered by hand: which of Stripe's ACH test numbers they are (`ach_numbers`)."""
 
     def status(self, backend: Backend) -> str:
+        if self.errored:
+            return "errored"
         if self.financial_connections_account is None:
             return "new"
         source = fc_accounts.table(backend).get(self.financial_connections_account)
@@ -96,8 +104,8 @@ class BankAccount:
         if self.customer is not None:
             rendered["customer"] = self.customer
         if self.account is not None:
-            rendered["default_for_currency"] = False
-            rendered["metadata"] = {}
+            rendered["default_for_currency"] = self.default_for_currency
+            rendered["metadata"] = dict(self.metadata)
         rendered.update({
             "fingerprint": self.fingerprint,
             "last4": self.last4(backend),
@@ -172,6 +180,31 @@ def _from_payment_method(backend: Backend, pm_id: str, customer: str | None, ext
         routing_number=pm.routing_number,
         manual_last4=pm.manual_last4,
         financial_connections_account=pm.financial_connections_account,
+        test_behaviour=pm.test_behaviour,
+    )
+
+
+def from_details(backend: Backend, bank: dict[str, Any], prefix: str) -> BankAccount:
+    """A bank account from its numbers (`bank_account[…]` of a token, `external_account[…]` of a connected account);
+    errors name the parameter under `prefix`."""
+    for key in ("account_number", "country", "currency"):
+        if key not in bank:
+            raise missing(f"{prefix}[{key}]")
+    if bank["country"].upper() != "US" or bank["currency"].lower() != "usd":
+        raise InvalidRequestError("The emulator's bank accounts are US accounts in usd.", param=f"{prefix}[country]")
+    routing = bank.get("routing_number", "")
+    if len(routing) != 9 or not routing.isdigit():
+        raise InvalidRequestError("Routing number must have 9 digits", param=f"{prefix}[routing_number]")
+    number = bank["account_number"]
+    if not number.isdigit() or len(number) < 4:  # at most 17 digits: the parameter spec
+        raise InvalidRequestError("Invalid account number", code="account_number_invalid",
+                                  param=f"{prefix}[account_number]")
+    return BankAccount(
+        id=backend.ids.new("ba"), account_holder_name=bank.get("account_holder_name"),
+        account_holder_type=bank.get("account_holder_type"), account_type=bank.get("account_type"),
+        bank_name="STRIPE TEST BANK", fingerprint=payment_methods.fingerprint(backend, routing, number),
+        routing_number=routing, manual_last4=number[-4:], financial_connections_account=None,
+        test_behaviour=ach_numbers.behaviour(number),
     )
 
 
@@ -186,25 +219,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
         account = _from_payment_method(backend, bank["payment_method"], customer,
                                        [key for key in bank if key != "payment_method"])
     else:
-        for key in ("account_number", "country", "currency"):
-            if key not in bank:
-                raise missing(f"bank_account[{key}]")
-        if bank["country"].upper() != "US" or bank["currency"].lower() != "usd":
-            raise InvalidRequestError("The emulator's bank accounts are US accounts in usd.",
-                                      param="bank_account[country]")
-        routing = bank.get("routing_number", "")
-        if len(routing) != 9 or not routing.isdigit():
-            raise InvalidRequestError("Routing number must have 9 digits", param="bank_account[routing_number]")
-        number = bank["account_number"]
-        if not number.isdigit() or len(number) < 4:  # at most 17 digits: the parameter spec
-            raise InvalidRequestError("Invalid account number", code="account_number_invalid",
-                                      param="bank_account[account_number]")
-        account = BankAccount(
-            id=backend.ids.new("ba"), account_holder_name=bank.get("account_holder_name"),
-            account_holder_type=bank.get("account_holder_type"), account_type=bank.get("account_type"),
-            bank_name="STRIPE TEST BANK", fingerprint=payment_methods.fingerprint(backend, routing, number),
-            routing_number=routing, manual_last4=number[-4:], financial_connections_account=None,
-        )
+        account = from_details(backend, bank, "bank_account")
     token = Token(id=backend.ids.new("btok"), created=backend.clock.timestamp(), bank_account=account)
     table(backend).put(token.id, token)
     return token.render(backend)

@@ -128,7 +128,7 @@ def test_an_external_account_from_a_tan_follows_the_tans_status(api: Api) -> Non
     connected = api.post("/v1/accounts", {}).json()["id"]
     external = api.post(f"/v1/accounts/{connected}/external_accounts", {"external_account": token["id"]}).json()
     assert (external["status"], external["account"], external["default_for_currency"], external["metadata"]) == (
-        "new", connected, False, {})
+        "new", connected, True, {})  # the first bank account in usd is the default
     api.post(f"{HELPERS}/accounts/{account['id']}/account_numbers/deactivate", {}, headers=PREVIEW)
     now = api.get(f"/v1/accounts/{connected}/external_accounts/{external['id']}").json()
     assert now["status"] == "tokenized_account_number_deactivated"
