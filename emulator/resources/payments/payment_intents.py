@@ -30,7 +30,6 @@ from emulator.core.listing import LIST_FIELDS, created_filter, page
 from emulator.core.snapshot import saved
 from emulator.core.spec import (
     UNSET,
-    Array,
     Boolean,
     Choice,
     Field,
@@ -63,26 +62,14 @@ MAXIMUM_AMOUNT = 99_999_999
 CANCELLABLE = ("requires_payment_method", "requires_confirmation", "requires_action", "processing")
 UPDATABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 
+_SETUP_BANK = setup_intents.PM_OPTIONS.fields["us_bank_account"].spec
+assert isinstance(_SETUP_BANK, Hash)
 PM_OPTIONS = Hash(
     {
         "us_bank_account": Field(
             Hash(
-                {
-                    "verification_method": Field(Choice(("automatic", "instant", "microdeposits"))),
-                    "financial_connections": Field(
-                        Hash(
-                            {
-                                "permissions": Field(Array(Choice(("balances", "ownership", "payment_method",
-                                                                   "transactions")))),
-                                "prefetch": Field(Array(Choice(("balances", "ownership", "transactions")))),
-                                "return_url": Field(Url()),
-                                "filters": Field(Hash({"account_subcategories": Field(
-                                    Array(Choice(("checking", "savings"))))})),
-                            }
-                        )
-                    ),
-                    "mandate_options": Field(Hash({"collection_method": Field(Choice(("paper",), unsettable=True))})),
-                    "networks": Field(Hash({"requested": Field(Array(Choice(("ach", "us_domestic_wire"))))})),
+                {  # a SetupIntent's us_bank_account options, and what only a payment has
+                    **_SETUP_BANK.fields,
                     "setup_future_usage": Field(Choice(("none", "off_session", "on_session"), unsettable=True)),
                     "target_date": Field(String()),
                 }
