@@ -149,3 +149,23 @@ def test_payout_bad_input_changes_nothing(api: Api) -> None:
     assert api.get("/v1/balance", headers=headers).json()["available"][0]["amount"] == balance
     assert error(api.post(f"/v1/payouts/{pending['id']}/cancel", {}, headers=headers))["type"] == \
         "invalid_request_error"
+
+
+def test_a_processing_debit_and_a_pending_payout_survive_a_snapshot(api: Api) -> None:
+    # their timers are saved with the world: after a restore they still settle on the namespace clock
+    freeze(api)
+    account = connected(api)
+    payout = api.post("/v1/payouts", {"amount": "300", "currency": "usd"}, headers=as_account(account)).json()
+    debit = api.post("/v1/payment_intents", [
+        ("amount", "1099"), ("currency", "usd"), ("payment_method", "pm_usBankAccount_accountClosed"),
+        ("confirm", "true"), ("mandate_data[customer_acceptance][type]", "offline")]).json()
+    document = api.get("/_emulator/snapshot").body
+    api.post("/_emulator/reset")
+    restored = api.post("/_emulator/restore", body=document)
+    assert restored.status == 200, restored.body
+    advance(api, DAY)
+    assert api.get(f"/v1/payouts/{payout['id']}", headers=as_account(account)).json()["status"] == "paid"
+    failed = api.get(f"/v1/payment_intents/{debit['id']}").json()
+    assert failed["last_payment_error"]["code"] == "account_closed"
+    blocked = api.get(f"/v1/payment_methods/{debit['payment_method']}").json()["us_bank_account"]["status_details"]
+    assert blocked == {"blocked": {"network_code": "R02", "reason": "bank_account_closed"}}
