@@ -438,38 +438,16 @@ def _check_confirmable(backend: Backend, pi: PaymentIntent, values: dict[str, An
 def _confirm(backend: Backend, call: Call, pi: PaymentIntent, values: dict[str, Any]) -> None:
     assert pi.payment_method is not None
     pm = payment_methods.get(backend, pi.payment_method)
-    reason = payment_methods.blocked_reason(backend, pm)
-    if reason is not None:
-        error = InvalidRequestError(
-            f"The bank account behind PaymentMethod {pm.id} is blocked ({reason}); relink the Financial Connections "
-            f"account or collect a new payment method.",
-            code="payment_method_bank_account_blocked", param="payment_method")
-        _fail(backend, call, pi, pm, error.to_dict()["error"])
-        raise error
-    if pm.verification_failure is not None:  # facts §4: it can no longer be verified or reused
-        error = InvalidRequestError(f"PaymentMethod {pm.id} can no longer be verified: "
-                                    f"{setup_intents.MESSAGES[pm.verification_failure]} Collect new bank details.",
-                                    code=pm.verification_failure, param="payment_method")
+    verification = pi.payment_method_options["us_bank_account"]["verification_method"]
+    error = setup_intents.refusal(pm, payment_methods.blocked_reason(backend, pm), verification)
+    if error is not None:
         _fail(backend, call, pi, pm, error.to_dict()["error"])
         raise error
     mandate = _existing_mandate(backend, pi, values)
     if mandate is None:
         mandate = _new_mandate(backend, pi, pm)
     pi.mandate = mandate.id
-    verification = pi.payment_method_options["us_bank_account"]["verification_method"]
     if pm.financial_connections_account is None and not pm.verified:
-        if verification == "instant":
-            error = InvalidRequestError(
-                "Instant verification needs a Financial Connections account; manual bank details verify by "
-                "microdeposits.", code="payment_method_unexpected_state", param="payment_method_options")
-            _fail(backend, call, pi, pm, error.to_dict()["error"])
-            raise error
-        if pm.test_behaviour == ach_numbers.FAIL_MICRODEPOSITS:
-            code = setup_intents.MICRODEPOSITS_FAILED
-            pm.verification_failure = code
-            error = InvalidRequestError(setup_intents.MESSAGES[code], code=code, param="payment_method")
-            _fail(backend, call, pi, pm, error.to_dict()["error"])
-            raise error
         now = backend.clock.timestamp()
         pi.status = "requires_action"
         pi.microdeposit_attempts = 0

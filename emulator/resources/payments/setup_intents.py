@@ -443,38 +443,41 @@ def _check_confirmable(si: SetupIntent, values: dict[str, Any]) -> None:
             code="parameter_missing", param="mandate_data")
 
 
+def refusal(pm: PaymentMethod, blocked: str | None, verification: str) -> InvalidRequestError | None:
+    """Why an intent (SetupIntent or PaymentIntent) cannot be confirmed with `pm`, or None: its bank account is
+    blocked (`blocked`: the reason), its verification ended for good, instant verification of manual details, or
+    Stripe's test account whose microdeposits cannot be sent (which ends its verification)."""
+    if blocked is not None:  # an inactive or disconnected data connection alone does not block (facts §3)
+        return InvalidRequestError(
+            f"The bank account behind PaymentMethod {pm.id} is blocked ({blocked}); relink the Financial Connections "
+            f"account or collect a new payment method.",
+            code="payment_method_bank_account_blocked", param="payment_method")
+    if pm.verification_failure is not None:  # facts §4: it can no longer be verified or reused
+        return InvalidRequestError(f"PaymentMethod {pm.id} can no longer be verified: "
+                                   f"{MESSAGES[pm.verification_failure]} Collect new bank details.",
+                                   code=pm.verification_failure, param="payment_method")
+    if pm.financial_connections_account is not None or pm.verified:
+        return None
+    if verification == "instant":
+        return InvalidRequestError(
+            "Instant verification needs a Financial Connections account; manual bank details verify by "
+            "microdeposits.", code="payment_method_unexpected_state", param="payment_method_options")
+    if pm.test_behaviour == ach_numbers.FAIL_MICRODEPOSITS:
+        pm.verification_failure = MICRODEPOSITS_FAILED
+        return InvalidRequestError(MESSAGES[MICRODEPOSITS_FAILED], code=MICRODEPOSITS_FAILED, param="payment_method")
+    return None
+
+
 def _confirm(backend: Backend, call: Call, si: SetupIntent, values: dict[str, Any]) -> None:
     _check_confirmable(si, values)
     assert si.payment_method is not None
     pm = payment_methods.get(backend, si.payment_method)
-    reason = payment_methods.blocked_reason(backend, pm)
-    if reason is not None:  # an inactive or disconnected data connection alone does not block (facts §3)
-        error = InvalidRequestError(
-            f"The bank account behind PaymentMethod {pm.id} is blocked ({reason}); relink the Financial Connections "
-            f"account or collect a new payment method.",
-            code="payment_method_bank_account_blocked", param="payment_method")
-        _fail(backend, call, si, pm, error)
-        raise error
-    if pm.verification_failure is not None:  # facts §4: it can no longer be verified or reused
-        error = InvalidRequestError(f"PaymentMethod {pm.id} can no longer be verified: "
-                                    f"{MESSAGES[pm.verification_failure]} Collect new bank details.",
-                                    code=pm.verification_failure, param="payment_method")
-        _fail(backend, call, si, pm, error)
-        raise error
     verification = si.payment_method_options["us_bank_account"]["verification_method"]
+    error = refusal(pm, payment_methods.blocked_reason(backend, pm), verification)
+    if error is not None:
+        _fail(backend, call, si, pm, error)
+        raise error
     if pm.financial_connections_account is None and not pm.verified:
-        if verification == "instant":
-            error = InvalidRequestError(
-                "Instant verification needs a Financial Connections account; manual bank details verify by "
-                "microdeposits.", code="payment_method_unexpected_state", param="payment_method_options")
-            _fail(backend, call, si, pm, error)
-            raise error
-        if pm.test_behaviour == ach_numbers.FAIL_MICRODEPOSITS:
-            pm.verification_failure = MICRODEPOSITS_FAILED
-            error = InvalidRequestError(MESSAGES[MICRODEPOSITS_FAILED], code=MICRODEPOSITS_FAILED,
-                                        param="payment_method")
-            _fail(backend, call, si, pm, error)
-            raise error
         now = backend.clock.timestamp()
         si.status = "requires_action"
         si.microdeposit_attempts = 0
