@@ -20,7 +20,15 @@ from emulator.http.auth import ApiKey, parse_secret_key
 from emulator.http.pipeline import read_body, state_of
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts, authorizations, bank, sessions
-from emulator.resources.payments import payment_methods, setup_intents, tokens
+from emulator.resources.payments import (
+    ach_numbers,
+    charges,
+    payment_intents,
+    payment_methods,
+    payouts,
+    setup_intents,
+    tokens,
+)
 from emulator.web import pages
 
 PATH = "/_emulator/dashboard"
@@ -68,10 +76,31 @@ def _sections(request: Request, backend: Backend, key: str, csrf: str) -> list[t
     intents = [[pages.e(i.id), pages.e(i.status), pages.e(i.payment_method), pages.e(i.mandate)]
                for i in setup_intents.table(backend).newest_first()]
     out.append(("SetupIntents", pages.table(["id", "status", "payment method", "mandate"], intents)))
+    outcomes = "<select name=outcome aria-label=outcome>" + "".join(
+        f"<option>{pages.e(o)}</option>" for o in ach_numbers.OUTCOMES if o != "succeeded") + "</select>"
     methods = [[pages.e(pm.id), pages.e(pm.customer), pages.e(pm.financial_connections_account),
-                pages.e(payment_methods.blocked_reason(backend, pm) or "")]
+                pages.e(payment_methods.blocked_reason(backend, pm) or ""),
+                pages.e(_outcome_name(pm.next_debit)),
+                action_form(ACTIONS, key, "fail_next_debit", pm.id, "Fail the next debit", outcomes)]
                for pm in payment_methods.table(backend).newest_first()]
-    out.append(("PaymentMethods", pages.table(["id", "customer", "FC account", "blocked"], methods)))
+    out.append(("PaymentMethods", pages.table(["id", "customer", "FC account", "blocked", "next debit", "simulate"],
+                                              methods)))
+    debits = [[pages.e(pi.id), pages.e(pi.status), pages.e(pi.amount), pages.e(pi.customer),
+               pages.e(pi.payment_method), pages.e(pi.latest_charge),
+               pages.e((pi.last_payment_error or {}).get("code"))]
+              for pi in payment_intents.table(backend).newest_first()]
+    out.append(("PaymentIntents", pages.table(["id", "status", "amount", "customer", "payment method",
+                                               "latest charge", "last error"], debits)))
+    charge_rows = [[pages.e(c.id), pages.e(c.status), pages.e(c.amount), pages.e(c.amount_refunded),
+                    pages.e(c.failure_code), pages.e(c.disputed), pages.e(c.bank.get("last4"))]
+                   for c in charges.table(backend).newest_first()]
+    out.append(("Charges", pages.table(["id", "status", "amount", "refunded", "failure", "disputed", "last4"],
+                                       charge_rows)))
+    payout_rows = [[pages.e(p.id), pages.e(p.account), pages.e(p.status), pages.e(p.amount), pages.e(p.destination),
+                    pages.e(p.failure_code), pages.e(p.arrival_date)]
+                   for p in payouts.table(backend).newest_first()]
+    out.append(("Payouts", pages.table(["id", "connected account", "status", "amount", "destination", "failure",
+                                        "arrival"], payout_rows)))
     token_rows = [[pages.e(t.id), pages.e(t.bank_account.id), pages.e(t.bank_account.status(backend)),
                    pages.e(t.used)] for t in tokens.table(backend).newest_first()]
     out.append(("Tokens", pages.table(["id", "bank account", "status", "used"], token_rows)))
@@ -90,6 +119,10 @@ def _sections(request: Request, backend: Backend, key: str, csrf: str) -> list[t
                     for r in backend.requests.newest_first(50)]
     out.append(("Requests", pages.table(["method", "path", "status", "request id"], request_rows)))
     return out
+
+
+def _outcome_name(behaviour: str | None) -> str:
+    return next((name for name, value in ach_numbers.OUTCOMES.items() if value == behaviour), "")
 
 
 def csrf_token(request: Request, key: ApiKey) -> str:
@@ -125,6 +158,13 @@ async def dashboard(request: Request) -> Response:
     return HTMLResponse(html)
 
 
+def _choice(form: dict[str, str], name: str, allowed: Any) -> str:
+    value = form.get(name, "")
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}")
+    return value
+
+
 async def action(request: Request) -> Response:
     try:
         raw = decode(await read_body(request, state_of(request).settings.max_body_bytes))
@@ -149,6 +189,9 @@ async def action(request: Request) -> Response:
             elif kind == "schedule_deactivation":
                 seconds = int(form.get("days", "7") or 7) * 24 * 60 * 60
                 bank.schedule_deactivation(backend, call, {"after_seconds": max(seconds, 1)}, account=target)
+            elif kind == "fail_next_debit":
+                payment_methods.next_debit(backend, call, {"outcome": _choice(form, "outcome", ach_numbers.OUTCOMES)},
+                                           payment_method=target)
             elif kind == "advance_clock":
                 backend.clock.advance(max(int(form.get("seconds", "0") or 0), 0))
                 backend.tick()

@@ -99,6 +99,8 @@ API: list[Endpoint] = [
     Endpoint("POST", "/v1/payment_methods/{id}", payment_methods.update, payment_methods.UPDATE),
     Endpoint("POST", "/v1/payment_methods/{id}/attach", payment_methods.attach, payment_methods.ATTACH),
     Endpoint("POST", "/v1/payment_methods/{id}/detach", payment_methods.detach, payment_methods.DETACH),
+    Endpoint("POST", "/v1/test_helpers/payment_methods/{payment_method}/next_debit", payment_methods.next_debit,
+             payment_methods.NEXT_DEBIT),
     Endpoint("GET", "/v1/customers/{customer}/payment_methods", payment_methods.list_for_customer,
              payment_methods.CUSTOMER_LIST),
     Endpoint("GET", "/v1/customers/{customer}/payment_methods/{payment_method}",

@@ -72,3 +72,29 @@ def test_dashboard_asks_for_a_key_and_refuses_live_keys(page: Any, stripe_emulat
     assert page.locator("input[name=key]").is_visible()
     response = page.goto(f"{stripe_emulator.url}/_emulator/dashboard?key=sk_live_{'x' * 12}")
     assert response is not None and response.status == 401
+
+
+def test_dashboard_shows_money_and_fails_the_next_debit(page: Any, api: Api) -> None:
+    checking = linked(api, "Test (Non-OAuth)", "Sample Checking Account")
+    customer = checking["account_holder"]["customer"]
+    method = api.post("/v1/payment_methods", {"type": "us_bank_account",
+                                              "us_bank_account[financial_connections_account]": checking["id"]})
+    api.post(f"/v1/payment_methods/{method['id']}/attach", {"customer": customer})
+    api.post("/_emulator/clock", {"freeze": "true"})
+    open_dashboard(page, api)
+    form = page.locator(f"form:has(button[data-action=fail_next_debit][data-target='{method['id']}'])")
+    form.locator("select[name=outcome]").select_option("debit_not_authorized")
+    form.locator("button").click()
+    page.wait_for_selector("#notice")
+    assert page.text_content("#notice") == f"fail_next_debit {method['id']}: done"
+    debit = api.post("/v1/payment_intents", {
+        "amount": "2500", "currency": "usd", "customer": customer, "payment_method": method["id"], "confirm": "true",
+        "mandate_data[customer_acceptance][type]": "offline"})
+    api.post("/_emulator/clock", {"advance": "180"})
+    failed = api.get(f"/v1/payment_intents/{debit['id']}")
+    assert failed["last_payment_error"]["code"] == "debit_not_authorized"
+    open_dashboard(page, api)
+    row = page.locator(f"#paymentintents + table tr:has-text('{debit['id']}')")
+    assert "requires_payment_method" in row.text_content() and "debit_not_authorized" in row.text_content()
+    assert "failed" in page.text_content(f"#charges + table tr:has-text('{debit['latest_charge']}')")
+    assert page.locator("#payouts + table").is_visible()

@@ -30,6 +30,21 @@ NUMBERS: dict[str, str] = {
 }
 
 
+OUTCOMES: dict[str, str] = {
+    "succeeded": SUCCESS,
+    "account_closed": ACCOUNT_CLOSED,
+    "no_account": NO_ACCOUNT,
+    "insufficient_funds": INSUFFICIENT_FUNDS,
+    "debit_not_authorized": DEBIT_NOT_AUTHORIZED,
+    "invalid_currency": INVALID_CURRENCY,
+    "disputed": DISPUTE,
+    "stays_processing": PROCESSING,
+}
+"""The `outcome`s of the next-debit test helper (the emulator's names) -> what the debit then does: each is one of
+the test numbers' behaviours, so any PaymentMethod (a Financial Connections account's too) can be made to fail,
+be disputed or stay processing once."""
+
+
 def behaviour(account_number: str) -> str:
     """What Stripe documents for this test number; `success` for any number it does not list."""
     return NUMBERS.get(account_number, SUCCESS)

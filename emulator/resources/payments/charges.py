@@ -65,6 +65,8 @@ class Charge:
     amount_refunded: int = 0
     disputed: bool = False
     refunds: list[str] = field(default_factory=list)
+    behaviour: str | None = None
+    """What the debit does when it settles (an `ach_numbers` behaviour), decided when it was sent."""
 
     @property
     def paid(self) -> bool:

@@ -485,11 +485,13 @@ def _bank_details(backend: Backend, pm: PaymentMethod, mandate: str | None, vers
 def _process(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMethod) -> None:
     """The debit is sent: `processing`, a pending charge, and its settlement on the namespace clock."""
     now = backend.clock.timestamp()
+    behaviour = pm.debit_behaviour()
+    pm.next_debit = None  # the test helper's outcome is used once
     charge = Charge(
         id=backend.ids.new(charges.PREFIX), created=now, amount=pi.amount, currency=pi.currency,
         customer=pi.customer, description=pi.description, payment_intent=pi.id, payment_method=pm.id,
         billing_details=copy.deepcopy(pm.billing_details), bank=_bank_details(backend, pm, pi.mandate, call.version),
-        statement_descriptor=pi.statement_descriptor, metadata=dict(pi.metadata),
+        statement_descriptor=pi.statement_descriptor, metadata=dict(pi.metadata), behaviour=behaviour,
     )
     charges.table(backend).put(charge.id, charge)
     pi.latest_charge = charge.id
@@ -501,7 +503,6 @@ def _process(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMethod)
         payment_methods.attach_to(backend, call, pm, pi.customer)
     charges.emit_charge(backend, call, "charge.pending", charge)
     _emit(backend, call, "payment_intent.processing", pi)
-    behaviour = pm.test_behaviour if pm.financial_connections_account is None else ach_numbers.SUCCESS
     if behaviour != ach_numbers.PROCESSING:  # Stripe's 000000000009 stays processing
         backend.timers.at(now + SETTLEMENT_SECONDS, functools.partial(_settle, backend, pi.id, charge.id),
                           f"{pi.id}: the debit settles")
@@ -517,7 +518,7 @@ def _settle(backend: Backend, pi_id: str, charge_id: str, _: float) -> None:
         return
     call = backend.automatic()
     pm = payment_methods.get(backend, charge.payment_method)
-    behaviour = pm.test_behaviour if pm.financial_connections_account is None else ach_numbers.SUCCESS
+    behaviour = charge.behaviour or pm.debit_behaviour()  # a charge saved before it remembered its behaviour
     failure = ach_numbers.FAILURES.get(behaviour)
     if failure is not None:
         code, message = failure

@@ -74,6 +74,7 @@ LIST = params({**LIST_FIELDS, "customer": Field(String()), "type": Field(Choice(
 CUSTOMER_LIST = params({**LIST_FIELDS, "type": Field(Choice(("us_bank_account",)))})
 ATTACH = params({"customer": Field(String(), required=True)})
 DETACH = params({})
+NEXT_DEBIT = params({"outcome": Field(Choice(tuple(ach_numbers.OUTCOMES)), required=True)})
 UPDATE = params({"billing_details": Field(BILLING_DETAILS), "metadata": Field(Metadata()),
                  "allow_redisplay": Field(Choice(("always", "limited", "unspecified")))})
 
@@ -101,6 +102,15 @@ class PaymentMethod:
     """For manual bank details: which of Stripe's ACH test numbers they are (`ach_numbers`)."""
     verification_failure: str | None = None
     """The error code that ended its microdeposit verification for good: it can no longer be verified or reused."""
+    next_debit: str | None = None
+    """What its next debit does (an `ach_numbers` behaviour), set by the next-debit test helper; used once."""
+
+    def debit_behaviour(self) -> str:
+        """What a debit made now does: the test helper's outcome, else the test number's, else success (a Financial
+        Connections account's debits succeed)."""
+        if self.next_debit is not None:
+            return self.next_debit
+        return self.test_behaviour if self.financial_connections_account is None else ach_numbers.SUCCESS
 
 
 def _address(value: dict[str, Any] | None) -> dict[str, Any]:
@@ -448,6 +458,15 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
         pm.allow_redisplay = values["allow_redisplay"]
     emit_pm(backend, call, "payment_method.updated", pm)
     return render(backend, pm, call.version)
+
+def next_debit(backend: Backend, call: Call, values: dict[str, Any], payment_method: str) -> dict[str, Any]:
+    """`POST /v1/test_helpers/payment_methods/:pm/next_debit`: the bank decides how this PaymentMethod's next debit
+    ends (the emulator's helper; Stripe has none — its test numbers decide per account number). Used by the next
+    debit confirmed with it; the debit's charge remembers it, so a later change does not alter a debit in flight."""
+    pm = get(backend, payment_method)
+    pm.next_debit = ach_numbers.OUTCOMES[values["outcome"]]
+    return render(backend, pm, call.version)
+
 
 declare(TABLE, PaymentMethod)
 declare(BLOCKS, Block)

@@ -258,3 +258,34 @@ def test_refunds_of_a_settled_debit_pending_then_succeeded(api: Api) -> None:
     assert error(api.post("/v1/refunds", {"payment_intent": disputed["id"]}))["code"] == "charge_disputed"
     (dispute,) = events(api, "charge.dispute.created")
     assert get(api, f"/v1/disputes/{dispute['data']['object']['id']}")["charge"] == disputed["latest_charge"]
+
+
+def test_the_next_debit_helper_makes_a_financial_connections_debit_fail_once_and_block(api: Api) -> None:
+    # an FC account's debits succeed (facts §5); the emulator's helper plays an ACH return for the next one only
+    freeze(api)
+    cus = customer(api)
+    (account,) = linked(api, cus, "Sample Checking Account")
+    pm = api.post("/v1/payment_methods", {"type": "us_bank_account",
+                                          "us_bank_account[financial_connections_account]": account["id"]}).json()
+    api.post(f"/v1/payment_methods/{pm['id']}/attach", {"customer": cus})
+    path = f"/v1/test_helpers/payment_methods/{pm['id']}/next_debit"
+    bad = error(api.post(path, {"outcome": "lost_in_the_mail"}))
+    assert bad["param"] == "outcome"
+    assert error(api.post("/v1/test_helpers/payment_methods/pm_nope/next_debit",
+                          {"outcome": "no_account"}))["code"] == "resource_missing"
+    assert api.post(path, {"outcome": "insufficient_funds"}).json()["id"] == pm["id"]
+    first = debit(api, pm["id"], cus).json()
+    api.post(path, {"outcome": "succeeded"})  # decided when the debit was sent: this one is for the next debit
+    advance(api, SETTLES)
+    failed = get(api, f"/v1/payment_intents/{first['id']}")
+    assert (failed["status"], failed["last_payment_error"]["code"]) == ("requires_payment_method", "insufficient_funds")
+    second = debit(api, pm["id"], cus).json()
+    advance(api, SETTLES)
+    assert get(api, f"/v1/payment_intents/{second['id']}")["status"] == "succeeded"
+    api.post(path, {"outcome": "account_closed"})
+    third = debit(api, pm["id"], cus).json()
+    advance(api, SETTLES)
+    assert get(api, f"/v1/payment_intents/{third['id']}")["last_payment_error"]["code"] == "account_closed"
+    blocked = get(api, f"/v1/payment_methods/{pm['id']}")["us_bank_account"]["status_details"]
+    assert blocked == {"blocked": {"network_code": "R02", "reason": "bank_account_closed"}}
+    assert error(debit(api, pm["id"], cus))["code"] == "payment_method_bank_account_blocked"
