@@ -29,6 +29,9 @@ class StripeError(Exception):
         if http_status is not None:
             self.http_status = http_status
         self.headers: dict[str, str] = dict(headers or {})
+        self.objects: dict[str, Any] = {}
+        """Objects the error carries beside its fields, as Stripe's do: `payment_intent` or `setup_intent` when a
+        confirmation fails (the intent as the failure left it)."""
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {}
@@ -39,6 +42,7 @@ class StripeError(Exception):
         if self.param is not None:
             body["param"] = self.param
         body["type"] = self.type
+        body.update(self.objects)
         return {"error": body}
 
     def __repr__(self) -> str:

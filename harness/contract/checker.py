@@ -34,6 +34,8 @@ CHANGELOG_ERROR_CODES = frozenset({"payment_method_types_no_longer_supported"})
 """Error codes Stripe's changelog documents (2026-08-26.preview / 2026-09-30.endive) that the extracted schemas'
 `api_errors.code` enum predates; any other code must be in the enum."""
 LIST_KEYS = {"object", "data", "has_more", "url"}
+ERROR_OBJECTS = ("payment_intent", "payment_method", "setup_intent", "source")
+"""Fields of Stripe's error object that hold whole objects."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,11 @@ class ContractChecker:
 
     def _check_error(self, payload: Any, request: str, version: ApiVersion) -> list[Violation]:
         flavor = "preview" if version.is_preview else "ga"
+        nested: dict[str, Any] = {}
+        if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+            # the objects an error carries (the intent a confirmation left) are checked as objects, in this version
+            nested = {k: v for k, v in payload["error"].items() if k in ERROR_OBJECTS and isinstance(v, dict)}
+            payload = {**payload, "error": {k: v for k, v in payload["error"].items() if k not in nested}}
         checked = payload
         if isinstance(payload, dict) and isinstance(payload.get("error"), dict) \
                 and payload["error"].get("code") in CHANGELOG_ERROR_CODES:
@@ -175,6 +182,8 @@ class ContractChecker:
                 found.append(Violation("sdk", request, str(version), "error", model_error.path, model_error.message,
                                        model_error.declared, model_error.value))
         self._bump("error", flavor, len(found))
+        for key, obj in nested.items():
+            found += self.check_object(obj, request, version, f"$.error.{key}")
         return found
 
     # -- statistics ---------------------------------------------------------------------------------------

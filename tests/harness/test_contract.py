@@ -185,3 +185,15 @@ def test_contract_schema_sets_know_the_emulated_objects(flavor: str) -> None:
         assert schemas.has(component), component
     assert schemas.is_stub("customer")
     assert schemas.has("financial_connections.institution") is (flavor == "preview")
+
+
+def test_contract_objects_an_error_carries_are_checked_as_objects_of_the_responses_version() -> None:
+    error = {"type": "invalid_request_error", "code": "payment_method_bank_account_blocked", "message": "blocked",
+             "doc_url": "https://docs.stripe.com/error-codes/payment-method-bank-account-blocked",
+             "param": "payment_method"}
+    # a preview session inside an error is judged by the preview schemas, not by the GA SDK's error model
+    relinking = {**SESSION, "relink_options": {"authorization": "fcauth_1", "account": None}}
+    assert check({"error": {**error, "setup_intent": relinking}}, PREVIEW, 400) == []
+    broken = {k: v for k, v in SESSION.items() if k != "client_secret"}
+    found = check({"error": {**error, "setup_intent": broken}}, PREVIEW, 400)
+    assert found and all(v.path.startswith("$.error.setup_intent") for v in found)

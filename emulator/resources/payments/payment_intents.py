@@ -442,6 +442,7 @@ def _confirm(backend: Backend, call: Call, pi: PaymentIntent, values: dict[str, 
     error = setup_intents.refusal(pm, payment_methods.blocked_reason(backend, pm), verification)
     if error is not None:
         _fail(backend, call, pi, pm, error.to_dict()["error"])
+        error.objects[OBJECT] = render(pi, call.version)
         raise error
     mandate = _existing_mandate(backend, pi, values)
     if mandate is None:

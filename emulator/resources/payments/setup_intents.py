@@ -476,6 +476,7 @@ def _confirm(backend: Backend, call: Call, si: SetupIntent, values: dict[str, An
     error = refusal(pm, payment_methods.blocked_reason(backend, pm), verification)
     if error is not None:
         _fail(backend, call, si, pm, error)
+        error.objects[OBJECT] = render(si, call.version)
         raise error
     if pm.financial_connections_account is None and not pm.verified:
         now = backend.clock.timestamp()

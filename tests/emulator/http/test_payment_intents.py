@@ -132,9 +132,12 @@ def test_a_tan_that_is_not_transactable_refuses_the_debit_until_a_relink(api: Ap
                                           "us_bank_account[financial_connections_account]": account["id"]}).json()
     api.post(f"/v1/payment_methods/{pm['id']}/attach", {"customer": cus})
     api.post(f"{HELPERS}/accounts/{account['id']}/account_numbers/deactivate", {}, headers=PREVIEW)
-    refused = debit(api, pm["id"], cus)
-    assert error(refused)["code"] == "payment_method_bank_account_blocked"
+    refused = error(debit(api, pm["id"], cus))
+    assert refused["code"] == "payment_method_bank_account_blocked"
     failed = get(api, f"/v1/payment_intents?customer={cus}")["data"][0]
+    # as Stripe's, the error carries the intent as the failure left it
+    assert refused["payment_intent"]["id"] == failed["id"]
+    assert refused["payment_intent"]["status"] == "requires_payment_method"
     assert failed["status"] == "requires_payment_method"
     assert failed["last_payment_error"]["code"] == "payment_method_bank_account_blocked"
     relink = session(api, [("account_holder[type]", "customer"), ("account_holder[customer]", cus),

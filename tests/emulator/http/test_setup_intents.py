@@ -157,6 +157,7 @@ def test_microdeposits_that_cannot_be_sent_fail_the_setup(api: Api) -> None:
     sent = [e["data"]["object"] for e in events(api, "setup_intent.setup_failed")]
     assert len(sent) == 1 and sent[0]["status"] == "requires_payment_method"
     assert sent[0]["last_setup_error"]["code"] == "payment_method_microdeposit_failed"
+    assert error(refused)["setup_intent"]["id"] == sent[0]["id"]  # Stripe's error carries the intent
     assert events(api, "setup_intent.requires_action") == []  # no microdeposits were ever awaited
     si = {**sent[0], "payment_method": sent[0]["last_setup_error"]["payment_method"]["id"]}
     assert_setup_failed(api, si, "payment_method_microdeposit_failed")
