@@ -51,6 +51,32 @@ class PaymentSetup:
     token: str | None = None
 
 
+@dataclass(frozen=True)
+class Payment:
+    """A debit the integrator made (`charge`): the PaymentIntent and what its confirmation left."""
+
+    payment_intent: str
+    status: str
+    """The PaymentIntent's status after the call: `processing` once the debit is sent (it settles later, on the
+    emulator's clock), `requires_payment_method` when the confirmation was refused."""
+    payment_method: str | None = None
+    """The PaymentMethod the integrator chose to debit."""
+    failure_code: str | None = None
+    """Stripe's error code when the confirmation was refused (e.g. `payment_method_bank_account_blocked`)."""
+
+
+@dataclass(frozen=True)
+class Payout:
+    """A payout the integrator made (`payout`) from a connected account's balance."""
+
+    payout: str
+    status: str
+    """`pending` once created (it is paid or fails later, on the emulator's clock)."""
+    destination: str | None = None
+    """The external bank account the integrator chose to pay out to."""
+    failure_code: str | None = None
+
+
 @runtime_checkable
 class RelinkClient(Protocol):
     """The integrator's relink code, as scenarios drive it. Only `configure` is required."""
@@ -83,6 +109,20 @@ class CreatesPayoutTokens(Protocol):
     def create_payout_token(self, account: str) -> PaymentSetup: ...
 
 
+class Charges(Protocol):
+    def charge(self, customer: str, amount: int) -> Payment:
+        """Debit `amount` (cents, usd) from the customer (`cus_…`) with the PaymentMethod your code keeps for them;
+        return what Stripe answered, also when it refused the debit (do not raise for a Stripe error)."""
+        ...
+
+
+class PaysOut(Protocol):
+    def payout(self, account: str, amount: int) -> Payout:
+        """Pay `amount` (cents, usd) out of the connected account (`acct_…`) to the bank account your code chose
+        for it."""
+        ...
+
+
 CALLS = {
     "handle_webhooks": "handle_webhook",
     "handle_forged_webhook": "handle_webhook",
@@ -91,5 +131,7 @@ CALLS = {
     "finish_relink": "finish_relink",
     "create_payment_method": "create_payment_method",
     "create_payout_token": "create_payout_token",
+    "charge": "charge",
+    "payout": "payout",
 }
 """Scenario `call:` names -> adapter methods."""

@@ -5,7 +5,7 @@ JSON POST to one of your URLs, mapped by a small config. Your server answers wit
 `configure` tells your server where Stripe is for this scenario (`base_url`, `api_key`, `api_version`,
 `webhook_secret`); `handle_webhook` forwards the delivery (raw body, `Stripe-Signature`) to your real webhook URL
 and reads `{"action": …}` from its JSON answer, if any. Calls without a route are not offered, so scenarios that
-need them are skipped."""
+need them are skipped; a route your server answers with 404, 405 or 501 skips the scenario when it is called."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from harness.client import EmulatorContext, PaymentSetup, RelinkOutcome, RelinkStart, WebhookOutcome
+from harness.client import EmulatorContext, Payment, PaymentSetup, Payout, RelinkOutcome, RelinkStart, WebhookOutcome
 
 DEFAULT_ROUTES = {
     "configure": "/_stripe_test/configure",
@@ -25,13 +25,21 @@ DEFAULT_ROUTES = {
     "finish_relink": "/relink/finish",
     "create_payment_method": "/payments/setup",
     "create_payout_token": "/payouts/setup",
+    "charge": "/payments/charge",
+    "payout": "/payouts/pay",
 }
 RESULTS: dict[str, type[Any]] = {
     "start_relink": RelinkStart,
     "finish_relink": RelinkOutcome,
     "create_payment_method": PaymentSetup,
     "create_payout_token": PaymentSetup,
+    "charge": Payment,
+    "payout": Payout,
 }
+CALLED = ("needs_relink", "start_relink", "finish_relink", "create_payment_method", "create_payout_token", "charge",
+          "payout")
+FIRST_ARGUMENT = {"finish_relink": "session", "charge": "customer"}
+"""The name of a call's first argument when it is passed positionally (`account` for the others)."""
 
 
 class HttpRelinkClient:
@@ -39,7 +47,7 @@ class HttpRelinkClient:
         self.base_url = base_url.rstrip("/")
         self.routes = {**DEFAULT_ROUTES, **(routes or {})}
         self.http = httpx.Client(timeout=timeout)
-        for name in ("needs_relink", "start_relink", "finish_relink", "create_payment_method", "create_payout_token"):
+        for name in CALLED:
             if self.routes.get(name):
                 setattr(self, name, self._caller(name))
         if self.routes.get("handle_webhook"):
@@ -53,8 +61,14 @@ class HttpRelinkClient:
     def _caller(self, name: str) -> Any:
         def call(*args: Any, **kwargs: Any) -> Any:
             if args:
-                kwargs = {"account" if name != "finish_relink" else "session": args[0], **kwargs}
-            response = self.http.post(self.base_url + str(self.routes[name]), json=kwargs)
+                kwargs = {FIRST_ARGUMENT.get(name, "account"): args[0], **kwargs}
+                if len(args) > 1:  # charge(customer, amount) / payout(account, amount)
+                    kwargs["amount"] = args[1]
+            url = self.base_url + str(self.routes[name])
+            response = self.http.post(url, json=kwargs)
+            if response.status_code in (404, 405, 501):  # no such route: the integrator has not built this call
+                raise NotImplementedError(f"{url} answered {response.status_code}: the server does not implement "
+                                          f"{name} (or set its route to None)")
             response.raise_for_status()
             body = response.json()
             if name == "needs_relink":  # {"needs_relink": true} or a bare boolean

@@ -10,6 +10,10 @@ and an example to copy into your own code.
   whether the linked account is new by checking it is NOT among the accounts already known (the source sample's
   `existingAccountIds.includes(id)` is inverted).
 - §5: a SetupIntent for payments (confirmed with a mandate) or payouts (outbound, then a bank-account token).
+- Money: the newest payment method a customer set up is their default (`invoice_settings.default_payment_method`),
+  and `charge` debits it off-session under its SetupIntent's mandate; a payout token of a connected account's bank
+  account becomes that account's default external account, and `payout` pays out to it. A debit Stripe refuses is
+  reported, not raised: the error carries the PaymentIntent it left.
 - §6: the authorization tells whether a relink can repair the account.
 - Proactively: `financial_connections.account.upcoming_deactivation` (action `relink_required`) and
   `…upcoming_account_number_expiry` prompt the customer before the account breaks (Stripe's notices come 30 days
@@ -23,7 +27,15 @@ from typing import Any
 
 import stripe
 
-from harness.client import EmulatorContext, PaymentSetup, RelinkOutcome, RelinkStart, WebhookOutcome
+from harness.client import (
+    EmulatorContext,
+    Payment,
+    PaymentSetup,
+    Payout,
+    RelinkOutcome,
+    RelinkStart,
+    WebhookOutcome,
+)
 
 MANDATE = {"customer_acceptance": {"type": "online",
                                    "online": {"ip_address": "203.0.113.7", "user_agent": "reference-client"}}}
@@ -47,6 +59,8 @@ class ReferenceClient:
         """Accounts whose customer was asked to relink (what `prompt_user_to_relink` would do)."""
         self.known_accounts: dict[str, list[str]] = {}
         """Account ids known per relink session, to tell a new account from an existing one."""
+        self.payout_destinations: dict[str, str] = {}
+        """The external bank account chosen for each connected account's payouts."""
 
     def configure(self, context: EmulatorContext) -> None:
         self.context = context
@@ -156,6 +170,10 @@ class ReferenceClient:
         intent = self.client.v1.setup_intents.create(params=self._setup_params(account))
         # the front end shows the ACH mandate and confirms (confirmUsBankAccountSetup); server-side stand-in:
         confirmed = self.client.v1.setup_intents.confirm(intent.id, params={"mandate_data": MANDATE})
+        if confirmed.customer and confirmed.status == "succeeded":
+            # the bank account the customer set up last is the one their debits use
+            self.client.v1.customers.update(confirmed.customer, params={
+                "invoice_settings": {"default_payment_method": confirmed.payment_method}})
         return PaymentSetup(confirmed.id, confirmed.payment_method, confirmed.status)
 
     def create_payout_token(self, account: str) -> PaymentSetup:
@@ -165,4 +183,34 @@ class ReferenceClient:
         if intent.customer:
             token_params["customer"] = intent.customer  # required when the payment method is attached
         token = self.client.v1.tokens.create(params=token_params)
+        holder = plain(self.client.v1.financial_connections.accounts.retrieve(account))["account_holder"] or {}
+        if holder.get("account"):  # a connected account's own bank account: it receives that account's payouts
+            bank = self.client.v1.accounts.external_accounts.create(
+                holder["account"], params={"external_account": token.id, "default_for_currency": True})
+            self.payout_destinations[holder["account"]] = bank.id
         return PaymentSetup(intent.id, intent.payment_method, intent.status, token.id)
+
+    # -- money -------------------------------------------------------------------------------------------------
+    def charge(self, customer: str, amount: int) -> Payment:
+        found = plain(self.client.v1.customers.retrieve(customer))
+        method = (found.get("invoice_settings") or {}).get("default_payment_method")
+        if not method:
+            raise RuntimeError(f"customer {customer} has no payment method set up to debit")
+        try:
+            intent = self.client.v1.payment_intents.create(params={
+                "amount": amount, "currency": "usd", "customer": customer, "payment_method": method,
+                "off_session": True, "confirm": True})  # under the mandate of the SetupIntent that saved it
+        except stripe.InvalidRequestError as exc:
+            error = plain(exc.error) if exc.error is not None else {}
+            left = error.get("payment_intent")
+            if not isinstance(left, dict):
+                raise
+            return Payment(left["id"], left["status"], method, error.get("code"))
+        return Payment(intent.id, intent.status, method)
+
+    def payout(self, account: str, amount: int) -> Payout:
+        params: dict[str, Any] = {"amount": amount, "currency": "usd"}
+        if account in self.payout_destinations:
+            params["destination"] = self.payout_destinations[account]
+        made = self.client.v1.payouts.create(params=params, options={"stripe_account": account})
+        return Payout(made.id, made.status, made.destination, made.failure_code)

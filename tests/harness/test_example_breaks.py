@@ -66,3 +66,13 @@ def test_example_not_verifying_signatures_fails(pytester: pytest.Pytester, monke
     assert "scenario 'webhook-signature-verified'" in output and "failed at step 5 (call: handle_forged_webhook)" \
         not in output
     assert "`forged` does not match" in output and "at $.status" in output
+
+
+def test_example_charging_the_first_payment_method_fails(pytester: pytest.Pytester,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bug issue 17 names: after an any-account relink to a new account, the old (blocked) method is still debited
+    result = run_broken(pytester, monkeypatch, "store.methods[done.customer] = done.payment_method",
+                        "store.methods.setdefault(done.customer, done.payment_method)", "debit-")
+    result.assert_outcomes(passed=1, failed=1)
+    output = result.stdout.str()
+    assert "scenario 'debit-return-relink-new-account'" in output and "`debit` does not match" in output

@@ -428,6 +428,8 @@ def _check_confirmable(backend: Backend, pi: PaymentIntent, values: dict[str, An
     if pi.customer is None and _future_usage(pi) is not None:
         raise InvalidRequestError("setup_future_usage needs a customer to save the PaymentMethod to.",
                                   param="setup_future_usage")
+    if payment_methods.blocked_reason(backend, payment_methods.get(backend, pi.payment_method)) is not None:
+        return  # the block is the refusal (the confirmation records it), not the mandate it made inactive
     if _existing_mandate(backend, pi, values) is None and values.get("mandate_data", pi.mandate_data) is None:
         raise InvalidRequestError(
             "A mandate is required to debit a us_bank_account payment method: pass mandate_data with the customer's "

@@ -21,6 +21,10 @@ class Store:
     webhook_secret: str = ""
     prompts: list[str] = field(default_factory=list)
     known: dict[str, list[str]] = field(default_factory=dict)
+    methods: dict[str, str] = field(default_factory=dict)
+    """customer -> the PaymentMethod the shop debits (the one set up last)."""
+    destinations: dict[str, str] = field(default_factory=dict)
+    """connected account -> the bank account the shop pays out to."""
 
 
 def plain(obj: Any) -> dict[str, Any]:
@@ -116,17 +120,47 @@ def create_app() -> Starlette:
     async def payments(request: Request) -> JSONResponse:
         intent = client().v1.setup_intents.create(params=setup_params((await request.json())["account"]))  # type: ignore[arg-type]
         done = client().v1.setup_intents.confirm(intent.id, params={"mandate_data": MANDATE})  # type: ignore[typeddict-item]
+        if done.customer and done.status == "succeeded":
+            store.methods[done.customer] = done.payment_method
         return JSONResponse({"setup_intent": done.id, "payment_method": done.payment_method, "status": done.status})
 
     async def payouts(request: Request) -> JSONResponse:
-        params = {**setup_params((await request.json())["account"]), "flow_directions": ["outbound"], "confirm": True}
+        account_id = (await request.json())["account"]
+        params = {**setup_params(account_id), "flow_directions": ["outbound"], "confirm": True}
         intent = client().v1.setup_intents.create(params=params)  # type: ignore[arg-type]
         token_params: dict[str, Any] = {"bank_account": {"payment_method": intent.payment_method}}
         if intent.customer:
             token_params["customer"] = intent.customer
         token = client().v1.tokens.create(params=token_params)  # type: ignore[arg-type]
+        holder = plain(client().v1.financial_connections.accounts.retrieve(account_id))
+        owner = (holder["account_holder"] or {}).get("account")
+        if owner:  # the connected account's own bank account receives its payouts
+            bank = client().v1.accounts.external_accounts.create(owner, params={
+                "external_account": token.id, "default_for_currency": True})
+            store.destinations[owner] = bank.id
         return JSONResponse({"setup_intent": intent.id, "payment_method": intent.payment_method,
                              "status": intent.status, "token": token.id})
+
+    async def charge(request: Request) -> JSONResponse:
+        asked = await request.json()
+        method = store.methods[asked["customer"]]
+        try:
+            intent = plain(client().v1.payment_intents.create(params={
+                "amount": asked["amount"], "currency": "usd", "customer": asked["customer"], "payment_method": method,
+                "off_session": True, "confirm": True}))
+            code = None
+        except stripe.InvalidRequestError as refused:  # Stripe's error carries the PaymentIntent it left
+            error = plain(refused.error)
+            intent, code = error["payment_intent"], error.get("code")
+        return JSONResponse({"payment_intent": intent["id"], "status": intent["status"], "payment_method": method,
+                             "failure_code": code})
+
+    async def payout(request: Request) -> JSONResponse:
+        asked = await request.json()
+        made = client().v1.payouts.create(
+            params={"amount": asked["amount"], "currency": "usd", "destination": store.destinations[asked["account"]]},
+            options={"stripe_account": asked["account"]})
+        return JSONResponse({"payout": made.id, "status": made.status, "destination": made.destination})
 
     app = Starlette(routes=[
         Route("/_stripe_test/configure", configure, methods=["POST"]),
@@ -136,6 +170,8 @@ def create_app() -> Starlette:
         Route("/relink/finish", finish, methods=["POST"]),
         Route("/payments/setup", payments, methods=["POST"]),
         Route("/payouts/setup", payouts, methods=["POST"]),
+        Route("/payments/charge", charge, methods=["POST"]),
+        Route("/payouts/pay", payout, methods=["POST"]),
     ])
     app.state.store = store
     return app

@@ -292,3 +292,8 @@ def test_the_next_debit_helper_makes_a_financial_connections_debit_fail_once_and
     blocked = get(api, f"/v1/payment_methods/{pm['id']}")["us_bank_account"]["status_details"]
     assert blocked == {"blocked": {"network_code": "R02", "reason": "bank_account_closed"}}
     assert error(debit(api, pm["id"], cus))["code"] == "payment_method_bank_account_blocked"
+    # the block is the refusal, also where no mandate was given (the block made the PaymentMethod's mandates inactive)
+    unmandated = error(api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd", "customer": cus,
+                                                       "payment_method": pm["id"], "off_session": "true",
+                                                       "confirm": "true"}))
+    assert (unmandated["code"], unmandated["param"]) == ("payment_method_bank_account_blocked", "payment_method")
