@@ -1,7 +1,9 @@
 """Run a fixture file against an emulator, the way `stripe fixtures` does: steps with a `name`, a `method`, a
 `path` and `params`, where `${name:path.to.field}` (array items by index, `data.0.id`) refers to an earlier
-step's response and `${.env:VAR|default}` to the environment. A step may say `"expect_error": true` when the
-precondition it builds is an API error (e.g. a confirmation that fails)."""
+step's response and `${.env:VAR|default}` to the environment. A step may say `"expect_error": true` (or, as the
+Stripe CLI's files do, `"expected_error_type": "invalid_request_error"`) when the precondition it builds is an API
+error (e.g. a confirmation that fails), and may send `headers` (references allowed) — `Stripe-Account` to act as a
+connected account, as the Stripe CLI's fixture files do. The key and the version are the run's own."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from urllib.parse import urlencode
 import httpx
 
 REFERENCE = re.compile(r"\$\{([^}:]+):([^}]*)\}")
+RESERVED_HEADERS = frozenset({"authorization", "stripe-version", "content-type", "content-length", "host"})
+"""Headers a step cannot set: the run's key, version and encoding are its own."""
 
 
 class FixtureError(Exception):
@@ -88,6 +92,18 @@ def encode(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]
     return pairs
 
 
+def _step_headers(step: Mapping[str, Any], run: Run) -> dict[str, str]:
+    given = step.get("headers") or {}
+    if not isinstance(given, Mapping):
+        raise FixtureError(f"step {step.get('name')!r}: headers must be an object of names and values")
+    found: dict[str, str] = {}
+    for name, value in given.items():
+        if str(name).lower() in RESERVED_HEADERS:
+            raise FixtureError(f"step {step.get('name')!r}: the header {name} is the run's own and cannot be set")
+        found[str(name)] = str(resolve(value, run))
+    return found
+
+
 def run_fixture(fixture: Mapping[str, Any], *, base_url: str, api_key: str, stripe_version: str | None = None,
                 progress: Callable[[str], None] = lambda line: None, client: httpx.Client | None = None) -> Run:
     meta = fixture.get("_meta", {})
@@ -106,17 +122,22 @@ def run_fixture(fixture: Mapping[str, Any], *, base_url: str, api_key: str, stri
             path = resolve(step["path"], run)
             params = encode(resolve(step.get("params", {}), run))
             url = base_url.rstrip("/") + path
+            sent = {**headers, **_step_headers(step, run)}
             if method in ("GET", "DELETE"):
-                response = http.request(method, url, params=urlencode(params), headers=headers)
+                response = http.request(method, url, params=urlencode(params), headers=sent)
             else:
                 response = http.request(method, url, content=urlencode(params).encode(),
-                                        headers={**headers, "Content-Type": "application/x-www-form-urlencoded"})
+                                        headers={**sent, "Content-Type": "application/x-www-form-urlencoded"})
             body = response.json()
             failed = response.status_code >= 400
-            if failed and not step.get("expect_error"):
+            expected = step.get("expect_error") or step.get("expected_error_type")
+            if failed and "expected_error_type" in step and body.get("error", {}).get("type") != \
+                    step["expected_error_type"]:
+                expected = False
+            if failed and not expected:
                 message = body.get("error", {}).get("message", response.text[:200])
                 raise FixtureError(f"step {name!r} ({method} {path}) failed with {response.status_code}: {message}")
-            if not failed and step.get("expect_error"):
+            if not failed and expected:
                 raise FixtureError(f"step {name!r} ({method} {path}) was expected to fail but succeeded")
             run.responses[name] = body
         return run

@@ -1,14 +1,18 @@
 """Stateful fuzzing of the relink world (hypothesis `RuleBasedStateMachine`, in process): link (plain and TAN
 institutions), deactivate with every cause and action, schedule a deactivation, revoke or expire TANs, set up
-payment methods and confirm them, make a payout bank account (token, external account), add webhook endpoints (one
+payment methods and confirm them, debit them (PaymentIntents, with the bank deciding the next debit's outcome —
+succeeded, every return, disputed, stays processing) and cancel debits, make a payout bank account (token, external
+account), pay out to it and cancel payouts, add webhook endpoints (one
 answering 200, one 500) and flush them, disconnect, relink in both modes with every outcome, advance the clock, and
 restart from a snapshot (the world is saved through `/_emulator/snapshot`, restored into a new emulator, must look
 the same there, and the run goes on in the restored one — so pending timers, event renderers and deliveries must
 survive). After every step the invariants hold: no 5xx, each account's status agrees with its own cause, each
 authorization's status agrees with its accounts, a payment method and an external account are blocked exactly when
-their account's number is not transactable, `relink_result` names what a relink repaired, every account status
-change has exactly one event of the right type, and every event's `pending_webhooks` is the number of its deliveries
-not yet successful.
+their account's number is not transactable (or, for a payment method, exactly when a return blocked its bank
+account), a blocked payment method's debit never succeeds, a debit ends as the bank said, a connected account's
+balance is what it started with less what is paid out or on its way, `relink_result` names what a relink repaired,
+every account, PaymentIntent and payout status change has exactly one event of the right type, and every event's
+`pending_webhooks` is the number of its deliveries not yet successful.
 
 Bounded for CI (`STRIPE_FC_FUZZ_EXAMPLES`, default 25 programs of up to 30 steps), drawn with a new seed each
 run; a longer run: `STRIPE_FC_FUZZ_EXAMPLES=2000 pytest tests/reliability/test_state_machine.py`, one seed again:
@@ -60,6 +64,18 @@ YEAR = 400 * 86400
 MANDATE = {"mandate_data[customer_acceptance][type]": "online",
            "mandate_data[customer_acceptance][online][ip_address]": "203.0.113.7",
            "mandate_data[customer_acceptance][online][user_agent]": "Mozilla/5.0 (fuzz)"}
+DEBIT_OUTCOMES = {"succeeded": None, "disputed": None, "stays_processing": None, "account_closed": "R02",
+                  "no_account": "R03", "insufficient_funds": None, "debit_not_authorized": "R10",
+                  "invalid_currency": None}
+"""README, the next-debit helper: each outcome, and the ACH return code of those that block the bank account (Stripe:
+closed, missing and unauthorized accounts are blocked; insufficient funds and currency are not)."""
+SUCCEEDS = {"succeeded", "disputed"}
+RETURN_CODES = {code for code in DEBIT_OUTCOMES.values() if code is not None}
+PI_EVENTS = {("processing", "succeeded"): ["payment_intent.succeeded"],
+             ("processing", "requires_payment_method"): ["payment_intent.payment_failed"]}
+"""What settling a debit sends (README, Debits); a cancel sends payment_intent.canceled from any earlier status."""
+PAYOUT_PATH = ["pending", "in_transit"]
+"""A payout's statuses before it ends (README, payouts): each step, and the end, send payout.updated."""
 STATS: Counter[str] = Counter()
 """Steps and programs run in this process (the README's figures come from `python -m tests.reliability.figures`)."""
 
@@ -122,6 +138,14 @@ class RelinkWorld(RuleBasedStateMachine):
         self.setup_intents: dict[str, str] = {}  # unconfirmed setup intent id -> fc account id
         self.externals: dict[str, tuple[str, str]] = {}  # external bank account id -> (connected account, fc account)
         self.connected: str | None = None
+        self.starting_balance = 0
+        self.debitable: dict[str, str] = {}  # pm id -> customer (payment methods set up for debits)
+        self.next_debit: dict[str, str] = {}  # pm id -> the outcome the bank was told for its next debit
+        self.debits: dict[str, str] = {}  # pi id -> status last seen
+        self.debit_outcome: dict[str, str] = {}  # pi id -> what its debit must do
+        self.debit_method: dict[str, str] = {}  # pi id -> pm id
+        self.returned: set[str] = set()  # fingerprints of bank accounts a return blocked
+        self.payouts: dict[str, tuple[str, int]] = {}  # payout id -> (status last seen, amount)
         STATS["programs"] += 1
 
     def teardown(self) -> None:
@@ -134,11 +158,13 @@ class RelinkWorld(RuleBasedStateMachine):
         assert flushed.status == 200, flushed.body
         caller.close()
 
-    def call(self, method: str, path: str, data: Any = None, expect: int | None = 200) -> AsgiResponse:
+    def call(self, method: str, path: str, data: Any = None, expect: int | None = 200,
+             account: str | None = None) -> AsgiResponse:
         """The response, which must have status `expect` (None: any below 500, for reads whose answer is checked
-        by the caller)."""
+        by the caller); `account`: as that connected account (`Stripe-Account`)."""
         STATS["requests"] += 1
-        response = self.caller.request(method, path, headers=self.headers, data=data)
+        headers = self.headers if account is None else {**self.headers, "Stripe-Account": account}
+        response = self.caller.request(method, path, headers=headers, data=data)
         if response.status >= 500:
             STATS["server_errors"] += 1
             self.server_errors.append(f"{method} {path} {data} -> {response.status} {response.body[:300]!r}")
@@ -150,13 +176,50 @@ class RelinkWorld(RuleBasedStateMachine):
         return response
 
     def _observe(self) -> None:
-        """Fetch every account; a status change must be explained by exactly one new event."""
+        """Fetch every account, debit and payout; a status change must be explained by exactly one new event."""
         for account_id, before in list(self.known.items()):
             after = self.call("GET", f"{FC}/accounts/{account_id}").json()["status"]
             if after != before:
                 assert (before, after) in STATUS_EVENTS, f"{account_id}: {before} -> {after} is not a known transition"
                 self.expected_events[STATUS_EVENTS[(before, after)]] += 1
                 self.known[account_id] = after
+        for pi_id, before in list(self.debits.items()):
+            intent = self.call("GET", f"/v1/payment_intents/{pi_id}").json()
+            after = intent["status"]
+            if after == before:
+                continue
+            assert (before, after) in PI_EVENTS, f"{pi_id}: {before} -> {after} is not a debit settling"
+            self.expected_events.update(PI_EVENTS[(before, after)])
+            STATS["debits_settled"] += 1
+            self.debits[pi_id] = after
+            outcome = self.debit_outcome[pi_id]
+            assert outcome != "stays_processing", (pi_id, intent)  # it never settles (only a cancel ends it)
+            assert (after == "succeeded") == (outcome in SUCCEEDS), (pi_id, outcome, intent)
+            if after == "requires_payment_method":
+                assert intent["last_payment_error"]["code"] == outcome, (pi_id, outcome, intent)
+                if DEBIT_OUTCOMES[outcome] is not None:  # a return that blocks: every method of that bank account
+                    self.returned.add(intent["last_payment_error"]["payment_method"]["us_bank_account"]["fingerprint"])
+            if outcome == "disputed":
+                self.expected_events["charge.dispute.created"] += 1
+        for payout_id, (before, amount) in list(self.payouts.items()):
+            after = self.call("GET", f"/v1/payouts/{payout_id}", account=self.connected).json()["status"]
+            if after == before:
+                continue
+            assert before in PAYOUT_PATH, (payout_id, before, after)  # ended payouts do not change again
+            if after == "canceled":  # only while pending: one update, and its own event
+                assert before == "pending", (payout_id, before)
+                steps = 1
+            elif after in PAYOUT_PATH:  # pending -> in_transit
+                assert PAYOUT_PATH.index(after) > PAYOUT_PATH.index(before), (payout_id, before, after)
+                steps = PAYOUT_PATH.index(after) - PAYOUT_PATH.index(before)
+            else:  # it arrived: the steps it passed, then its end (paid or failed, with its own event)
+                assert after in ("paid", "failed"), (payout_id, after)
+                steps = len(PAYOUT_PATH) - PAYOUT_PATH.index(before)
+            if after not in PAYOUT_PATH:
+                self.expected_events[f"payout.{after}"] += 1
+                STATS["payouts_ended"] += 1
+            self.expected_events["payout.updated"] += steps
+            self.payouts[payout_id] = (after, amount)
 
     @rule(target=accounts, institution=st.sampled_from(sorted(INSTITUTIONS)),
           picks=st.lists(st.integers(0, 1), min_size=1, max_size=2, unique=True))
@@ -293,6 +356,7 @@ class RelinkWorld(RuleBasedStateMachine):
         elif created.json().get("payment_method"):
             self.payment_methods[created.json()["payment_method"]] = account_id
             self.setup_intents[created.json()["id"]] = account_id
+            self.debitable[created.json()["payment_method"]] = customer
         self._observe()
 
     @rule(data=st.data())
@@ -321,6 +385,102 @@ class RelinkWorld(RuleBasedStateMachine):
             # a failed confirmation returns the intent to requires_payment_method, saying why
             assert after["status"] == "requires_payment_method" and after["payment_method"] is None, after
             assert after["last_setup_error"]["code"] == "payment_method_bank_account_blocked", after
+        self._observe()
+
+    @rule(pick=accounts, data=st.data(), outcome=st.one_of(st.none(), st.sampled_from(sorted(DEBIT_OUTCOMES))),
+          amount=st.integers(min_value=50, max_value=100_000), again=st.booleans())
+    def debit(self, pick: Any, data: st.DataObject, outcome: str | None, amount: int, again: bool) -> None:
+        """A debit of a payment method of the account (made first when it has none; the customer's acceptance
+        given), the bank told its outcome first or not: refused at once exactly when the method is blocked (a TAN not
+        transactable, or a return), else processing — and it settles as the bank said (checked in `_observe`).
+        `again`: once it has settled, the same method is debited once more (after a return that blocks: refused)."""
+        account_id, customer, _ = pick
+        methods = sorted(pm for pm in self.debitable if self.payment_methods[pm] == account_id)
+        if not methods:
+            if self._payment_method_refusal(account_id) is not None:
+                return  # no payment method can be made from it (setup_payment_method checks that refusal)
+            made_pm = self.call("POST", "/v1/payment_methods", {
+                "type": "us_bank_account", "us_bank_account[financial_connections_account]": account_id}).json()
+            self.payment_methods[made_pm["id"]] = account_id
+            self.debitable[made_pm["id"]] = customer
+            methods = [made_pm["id"]]
+        pm_id = data.draw(st.sampled_from(methods))
+        self._debit(pm_id, outcome, amount)
+        if again:
+            self.advance_clock(3 * 60)
+            self._debit(pm_id, None, amount)
+
+    def _debit(self, pm_id: str, outcome: str | None, amount: int) -> None:
+        if outcome is not None:
+            told = self.call("POST", f"/v1/test_helpers/payment_methods/{pm_id}/next_debit", {"outcome": outcome})
+            assert told.json()["id"] == pm_id
+            self.next_debit[pm_id] = outcome
+        method = self.call("GET", f"/v1/payment_methods/{pm_id}").json()
+        blocked = (method["us_bank_account"]["status_details"] or {}).get("blocked")
+        made = self.call("POST", "/v1/payment_intents", {
+            "amount": str(amount), "currency": "usd", "customer": self.debitable[pm_id], "payment_method": pm_id,
+            "confirm": "true", **MANDATE}, expect=200 if blocked is None else 400)
+        self.expected_events["payment_intent.created"] += 1
+        if blocked is not None:  # never sent: the intent is left needing another payment method, saying why
+            error = made.json()["error"]
+            assert error["code"] == "payment_method_bank_account_blocked", error
+            assert error["payment_intent"]["status"] == "requires_payment_method", error
+            self.expected_events["payment_intent.payment_failed"] += 1
+            self.debits[error["payment_intent"]["id"]] = "requires_payment_method"
+            return
+        intent = made.json()
+        STATS["debits"] += 1
+        assert intent["status"] == "processing", intent
+        self.expected_events["payment_intent.processing"] += 1
+        self.debits[intent["id"]] = "processing"
+        self.debit_outcome[intent["id"]] = self.next_debit.pop(pm_id, "succeeded")  # the bank's word is used once
+        self.debit_method[intent["id"]] = pm_id
+        self._observe()
+
+    @rule(data=st.data())
+    def cancel_debit(self, data: st.DataObject) -> None:
+        """Cancelable until it succeeded (processing included); a canceled or succeeded debit refuses."""
+        if not self.debits:
+            return
+        pi_id = data.draw(st.sampled_from(sorted(self.debits)))
+        self._observe()  # its status now
+        cancellable = self.debits[pi_id] in ("requires_payment_method", "requires_confirmation", "requires_action",
+                                             "processing")
+        canceled = self.call("POST", f"/v1/payment_intents/{pi_id}/cancel", {}, expect=200 if cancellable else 400)
+        if cancellable:
+            assert canceled.json()["status"] == "canceled"
+            self.expected_events["payment_intent.canceled"] += 1
+            self.debits[pi_id] = "canceled"
+        self._observe()
+
+    @rule(pick=accounts, data=st.data(), amount=st.integers(min_value=1, max_value=5_000))
+    def payout(self, pick: Any, data: st.DataObject, amount: int) -> None:
+        """A payout of the connected account to a bank account made from the account (made first when there is
+        none): pending — it is paid or fails later."""
+        banks = sorted(ext for ext, (_, account_id) in self.externals.items() if account_id == pick[0])
+        if not banks:
+            self.payout_bank_account(pick)
+            banks = sorted(ext for ext, (_, account_id) in self.externals.items() if account_id == pick[0])
+            if not banks:
+                return  # the account cannot give a payout bank account now (inactive, TAN not transactable)
+        external = data.draw(st.sampled_from(banks))
+        connected, _ = self.externals[external]
+        made = self.call("POST", "/v1/payouts", {"amount": str(amount), "currency": "usd", "destination": external},
+                         account=connected).json()
+        assert (made["status"], made["destination"]) == ("pending", external), made
+        STATS["payouts"] += 1
+        self.expected_events["payout.created"] += 1
+        self.payouts[made["id"]] = ("pending", amount)
+        self._observe()
+
+    @rule(data=st.data())
+    def cancel_payout(self, data: st.DataObject) -> None:
+        if not self.payouts:
+            return
+        payout_id = data.draw(st.sampled_from(sorted(self.payouts)))
+        self._observe()  # its status now
+        self.call("POST", f"/v1/payouts/{payout_id}/cancel", {}, account=self.connected,
+                  expect=200 if self.payouts[payout_id][0] == "pending" else 400)
         self._observe()
 
     @rule(pick=accounts, days=st.integers(min_value=1, max_value=30), cause=st.sampled_from(CAUSES),
@@ -354,6 +514,7 @@ class RelinkWorld(RuleBasedStateMachine):
             return
         if self.connected is None:
             self.connected = self.call("POST", "/v1/accounts", {"type": "custom", "country": "US"}).json()["id"]
+            self.starting_balance = self._available()
         external = self.call("POST", f"/v1/accounts/{self.connected}/external_accounts",
                              {"external_account": token.json()["id"]})
         assert external.status == 200, external.body
@@ -424,6 +585,12 @@ class RelinkWorld(RuleBasedStateMachine):
         assert response.status == 200
         self._observe()
 
+    @rule(seconds=st.sampled_from([3 * 60, 86400]))
+    def let_money_move(self, seconds: int) -> None:
+        """The steps money takes (README: a debit settles and a payout goes in transit 3 minutes later, a payout
+        arrives a day later), so that debits and payouts do settle in a short program."""
+        self.advance_clock(seconds)
+
     @invariant()
     def accounts_agree_with_their_causes_and_authorizations(self) -> None:
         by_authorization: dict[str, list[dict[str, Any]]] = {}
@@ -448,13 +615,37 @@ class RelinkWorld(RuleBasedStateMachine):
                 assert status == "active", (authorization_id, status, members)
 
     @invariant()
-    def a_payment_method_is_blocked_exactly_when_its_number_is_not_transactable(self) -> None:
+    def a_payment_method_is_blocked_exactly_when_its_number_is_not_transactable_or_a_return_blocked_it(self) -> None:
         for pm_id, account_id in self.payment_methods.items():
             pm = self.call("GET", f"/v1/payment_methods/{pm_id}").json()
+            blocked = (pm.get("us_bank_account", {}).get("status_details") or {}).get("blocked")
+            if pm["us_bank_account"]["fingerprint"] in self.returned:  # a return's block lasts, whatever the TAN
+                assert blocked is not None and blocked["network_code"] in RETURN_CODES, (pm_id, blocked)
+                continue
             numbers = self.call("GET", f"{FC}/accounts/{account_id}").json().get("account_numbers") or []
             transactable = all(number["status"] == "transactable" for number in numbers)
-            blocked = (pm.get("us_bank_account", {}).get("status_details") or {}).get("blocked")
             assert (blocked is None) == transactable, (pm_id, numbers, blocked)
+
+    def _available(self) -> int:
+        balance = self.call("GET", "/v1/balance", account=self.connected).json()
+        amount: int = balance["available"][0]["amount"]
+        return amount
+
+    @invariant()
+    def a_connected_accounts_balance_is_what_it_had_less_what_is_paid_out_or_on_its_way(self) -> None:
+        if self.connected is None:
+            return
+        self._observe()  # the statuses as of now (a read may have run the clock's due work)
+        out = sum(amount for status, amount in self.payouts.values() if status in ("pending", "in_transit", "paid"))
+        assert self._available() == self.starting_balance - out, (self.payouts, self.starting_balance)
+
+    @invariant()
+    def a_debit_that_succeeded_was_sent_with_a_method_not_blocked_then(self) -> None:
+        for pi_id, status in self.debits.items():
+            if status == "succeeded":
+                intent = self.call("GET", f"/v1/payment_intents/{pi_id}?expand[]=latest_charge").json()
+                assert intent["latest_charge"]["status"] == "succeeded", intent
+                assert self.debit_outcome[pi_id] in SUCCEEDS, (pi_id, self.debit_outcome[pi_id])
 
     @invariant()
     def an_external_account_is_blocked_exactly_when_its_number_is_not_transactable(self) -> None:

@@ -278,13 +278,15 @@ def test_the_next_debit_helper_makes_a_financial_connections_debit_fail_once_and
                           {"outcome": "no_account"}))["code"] == "resource_missing"
     assert api.post(path, {"outcome": "insufficient_funds"}).json()["id"] == pm["id"]
     first = debit(api, pm["id"], cus).json()
-    api.post(path, {"outcome": "succeeded"})  # decided when the debit was sent: this one is for the next debit
+    api.post(path, {"outcome": "disputed"})  # decided when the debit was sent: this one is for the next debit
     advance(api, SETTLES)
     failed = get(api, f"/v1/payment_intents/{first['id']}")
     assert (failed["status"], failed["last_payment_error"]["code"]) == ("requires_payment_method", "insufficient_funds")
-    second = debit(api, pm["id"], cus).json()
+    second, third = debit(api, pm["id"], cus).json(), debit(api, pm["id"], cus).json()
     advance(api, SETTLES)
-    assert get(api, f"/v1/payment_intents/{second['id']}")["status"] == "succeeded"
+    for sent, disputed in ((second, True), (third, False)):  # the bank's word is used once
+        settled = get(api, f"/v1/payment_intents/{sent['id']}?expand[]=latest_charge")
+        assert (settled["status"], settled["latest_charge"]["disputed"]) == ("succeeded", disputed), settled
     api.post(path, {"outcome": "account_closed"})
     third = debit(api, pm["id"], cus).json()
     advance(api, SETTLES)
