@@ -30,6 +30,7 @@ def run(only: set[str], size: dict[str, Any]) -> dict[str, Any]:
         "B6": lambda: suites.b6_startup(size["startup_reps"]),
         "B7": suites.b7_scenarios,
         "B8": lambda: suites.b8_namespaces(size["b8_idle"], size["calls"], size["reps"]),
+        "B9": lambda: suites.b9_stateful_peer(size["b5_seconds"], 32),
     }
     results: dict[str, Any] = {}
     for name, job in plan.items():

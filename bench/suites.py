@@ -255,10 +255,12 @@ def _serve_process(extra: list[str] | None = None) -> tuple[subprocess.Popen[str
     return process, line.split("ready on ")[1].split()[0]
 
 
-def _wrk(url: str, seconds: float, concurrency: int) -> dict[str, Any]:
-    """Debian's wrk: a native load generator, so the measurement is the server's, not the client's."""
+def _wrk(url: str, seconds: float, concurrency: int, script: str | None = None) -> dict[str, Any]:
+    """Debian's wrk: a native load generator, so the measurement is the server's, not the client's. `script`: a
+    wrk Lua script (e.g. one that makes every request a POST)."""
+    extra = ["-s", script] if script else []
     output = subprocess.run(["wrk", "-t2", f"-c{concurrency}", f"-d{max(seconds, 1):.0f}s", "--latency",
-                             "-H", f"Authorization: Bearer {KEY}", url], capture_output=True, text=True,
+                             "-H", f"Authorization: Bearer {KEY}", *extra, url], capture_output=True, text=True,
                             check=True).stdout
     figures: dict[str, Any] = {"load_generator": "wrk"}
     for line in output.splitlines():
@@ -274,27 +276,73 @@ def _wrk(url: str, seconds: float, concurrency: int) -> dict[str, Any]:
     return figures
 
 
-def b5_throughput(seconds: float, concurrency: int) -> dict[str, Any]:
-    process, url = _serve_process()
+def ensure_wrk() -> str | None:
+    """Debian's wrk, installed with apt-get on first use when this process may (root, no wrk yet): B5's load
+    generator is native, so it is never the bottleneck. None when it cannot be had."""
+    found = shutil.which("wrk")
+    if found is None and shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        for command in (["apt-get", "install", "-y", "-q", "wrk"], ["apt-get", "update", "-q"],
+                        ["apt-get", "install", "-y", "-q", "wrk"]):
+            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            found = shutil.which("wrk")
+            if found:
+                break
+    return found
+
+
+@contextmanager
+def _process(command: list[str]) -> Iterator[str]:
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        account = link_account(client_for(KEY, url, stripe_version=PREVIEW))
-        path = f"/v1/financial_connections/accounts/{account}"
-        if shutil.which("wrk"):
-            figures = _wrk(url + path, seconds, concurrency)
-        else:
-            done, spent = asyncio.run(_load(url, path, seconds, concurrency))
-            figures = {"load_generator": "httpx asyncio", "requests_per_s": done / seconds,
-                       "p50_ms": percentile(spent, 0.5) * 1000, "p99_ms": percentile(spent, 0.99) * 1000}
+        assert process.stdout is not None
+        yield process.stdout.readline().split("ready on ")[1].split()[0]
     finally:
         process.terminate()
         process.wait(timeout=10)
-    return {**figures, "concurrency": concurrency, "http_parser": _parser(), "target_requests_per_s": 2500}
+
+
+def b5_throughput(seconds: float, concurrency: int, rounds: int = 3) -> dict[str, Any]:
+    """Requests/s of an FC account retrieve, against a null Starlette app answering the same bytes on the same
+    server stack, with the same load generator, alternately (`rounds` of each; medians)."""
+    wrk = ensure_wrk()
+    with _process([sys.executable, "-m", "emulator", "serve", "--port", "0", "--log-level", "warning"]) as url:
+        account = link_account(client_for(KEY, url, stripe_version=PREVIEW))
+        path = f"/v1/financial_connections/accounts/{account}"
+        body = httpx.get(url + path, auth=(KEY, ""), headers={"Stripe-Version": PREVIEW}).content
+        with tempfile.NamedTemporaryFile(suffix=".json") as file:
+            file.write(body)
+            file.flush()
+            with _process([sys.executable, "-m", "bench.null_server", file.name]) as null_url:
+                runs: dict[str, list[dict[str, Any]]] = {"emulator": [], "null": []}
+                for _ in range(rounds):
+                    for name, base in (("emulator", url), ("null", null_url)):
+                        if wrk:
+                            runs[name].append(_wrk(base + path, seconds, concurrency))
+                        else:
+                            done, spent = asyncio.run(_load(base, path, seconds, concurrency))
+                            runs[name].append({"requests_per_s": done / seconds,
+                                               "p50_ms": percentile(spent, 0.5) * 1000,
+                                               "p99_ms": percentile(spent, 0.99) * 1000})
+    figures: dict[str, Any] = {"load_generator": "wrk" if wrk else "httpx asyncio (not a measurement: the client "
+                                                                     "is the bottleneck)"}
+    for name, found in runs.items():
+        for key in ("requests_per_s", "p50_ms", "p99_ms"):
+            figures[f"{name}_{key}"] = statistics.median(run[key] for run in found)
+    figures["ratio_vs_null"] = figures["emulator_requests_per_s"] / figures["null_requests_per_s"]
+    return {**figures, "concurrency": concurrency, "rounds": rounds, "http_parser": _parser(),
+            "event_loop": _loop(), "target_ratio_vs_null": 0.5}
 
 
 def _parser() -> str:
     import importlib.util
 
     return "httptools" if importlib.util.find_spec("httptools") else "h11 (pure Python)"
+
+
+def _loop() -> str:
+    import importlib.util
+
+    return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
 
 
 def b6_startup(reps: int) -> dict[str, Any]:
@@ -356,3 +404,63 @@ def b8_namespaces(idle: int, calls: int, reps: int) -> dict[str, Any]:
     p50_alone, p50_crowded = statistics.median(medians["one"]), statistics.median(medians["many"])
     return {"idle_namespaces": idle, "p50_ms_one_namespace": p50_alone * 1000,
             "p50_ms_with_idle_namespaces": p50_crowded * 1000, "ratio": p50_crowded / p50_alone}
+
+
+STATEFUL_MOCK = "stripe-stateful-mock@0.0.16"
+CREATE_SCRIPT = """wrk.method = "POST"
+wrk.body = "email=bench%40example.com&name=Bench"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+"""
+
+
+@contextmanager
+def stateful_mock() -> Iterator[str]:
+    """stripe-stateful-mock (Node, from npm), installed into `bench/.stateful-mock` on first use and run as its own
+    process on a free loopback port; never imported."""
+    folder = ROOT / "bench" / ".stateful-mock"
+    cli = folder / "node_modules" / "stripe-stateful-mock" / "dist" / "cli.js"
+    if not cli.exists():
+        subprocess.run(["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund", "--silent",
+                        STATEFUL_MOCK], check=True, stdout=subprocess.DEVNULL)
+    port = _free_port()
+    process = subprocess.Popen(["node", str(cli)], env={**os.environ, "PORT": str(port), "LOG_LEVEL": "error"},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(url + "/v1/customers")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def b9_stateful_peer(seconds: float, concurrency: int, rounds: int = 3) -> dict[str, Any]:
+    """Customer create and retrieve, requests/s, the emulator (`serve`) against stripe-stateful-mock, with wrk,
+    alternately (`rounds` of each; medians)."""
+    wrk = ensure_wrk()
+    if wrk is None:
+        return {"skipped": "wrk is not installed and cannot be (needs root and apt-get)"}
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        return {"skipped": "Node.js and npm are needed for stripe-stateful-mock"}
+    runs: dict[str, dict[str, list[float]]] = {"emulator": {"create": [], "retrieve": []},
+                                               "stateful_mock": {"create": [], "retrieve": []}}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script, stateful_mock() as peer, \
+            _process([sys.executable, "-m", "emulator", "serve", "--port", "0", "--log-level", "warning"]) as url:
+        script.write(CREATE_SCRIPT)
+        script.flush()
+        targets = {}
+        for name, base in (("emulator", url), ("stateful_mock", peer)):
+            made = httpx.post(base + "/v1/customers", auth=(KEY, ""), data={"email": "bench@example.com"}).json()
+            targets[name] = (base, made["id"])
+        for _ in range(rounds):
+            for name, (base, customer) in targets.items():
+                runs[name]["retrieve"].append(_wrk(f"{base}/v1/customers/{customer}", seconds,
+                                                   concurrency)["requests_per_s"])
+                runs[name]["create"].append(_wrk(f"{base}/v1/customers", seconds, concurrency,
+                                                 script.name)["requests_per_s"])
+    figures: dict[str, Any] = {"peer": STATEFUL_MOCK, "load_generator": "wrk", "concurrency": concurrency}
+    for operation in ("create", "retrieve"):
+        emulator, peer_rate = (statistics.median(runs[name][operation]) for name in ("emulator", "stateful_mock"))
+        figures[operation] = {"emulator_requests_per_s": emulator, "stateful_mock_requests_per_s": peer_rate,
+                              "ratio": emulator / peer_rate}
+    return {**figures, "target_ratio": 2.0, "http_parser": _parser(), "event_loop": _loop()}

@@ -274,8 +274,9 @@ def stripe_contract(pytestconfig: pytest.Config) -> ContractRecorder | None:
 
 
 @pytest.fixture
-def stripe_api_key(request: pytest.FixtureRequest, stripe_emulator: RunningEmulator) -> str:
-    """A test key owning a namespace of its own, derived from the test id and reset before the test."""
+def stripe_api_key(request: pytest.FixtureRequest, stripe_emulator: RunningEmulator) -> Iterator[str]:
+    """A test key owning a namespace of its own, derived from the test id, reset before the test and freed after it
+    (its objects, events and request log are dropped: a long suite does not keep one world per test)."""
     digest = hashlib.sha256(request.node.nodeid.encode("utf-8")).hexdigest()[:24]
     key = f"sk_test_{digest}"
     from harness.control import ControlClient
@@ -283,9 +284,10 @@ def stripe_api_key(request: pytest.FixtureRequest, stripe_emulator: RunningEmula
     control = ControlClient(stripe_emulator.url, key)
     try:
         control.reset()
+        yield key
+        control.reset()
     finally:
         control.close()
-    return key
 
 
 @pytest.fixture

@@ -18,9 +18,18 @@ class IdFactory:
     """Deterministic for a given seed and namespace; random otherwise."""
 
     def __init__(self, seed: int | None = None, namespace: str = "") -> None:
-        material = f"{seed}:{namespace}" if seed is not None else secrets.token_hex(16)
-        self._random = random.Random(material)
+        self._material: str | None = f"{seed}:{namespace}" if seed is not None else secrets.token_hex(16)
+        self._seeded: random.Random | None = None
+        """Made on first use: a generator's state is 2.5 KB, and most namespaces of a test suite draw no id of
+        some streams (the webhook stream of a namespace without endpoints) or none at all."""
         self._lock = threading.Lock()
+
+    @property
+    def _random(self) -> random.Random:  # call with the lock held
+        if self._seeded is None:
+            self._seeded = random.Random(self._material)
+            self._material = None
+        return self._seeded
 
     def state(self) -> RandomState:
         with self._lock:
@@ -32,7 +41,7 @@ class IdFactory:
         trial = random.Random()
         trial.setstate(state)
         with self._lock:
-            self._random = trial
+            self._seeded, self._material = trial, None
 
     def token(self, length: int = ID_LENGTH) -> str:
         with self._lock:

@@ -25,7 +25,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -85,17 +85,26 @@ class Attempt:
         return {"object": "emulator.webhook_delivery_attempt", **self.__dict__}
 
 
-@dataclass
 class Outbox:
-    backend: Backend
-    deliveries: Table[Delivery] = field(default_factory=Table)
-    attempts: deque[Attempt] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
-    ids: IdFactory = field(init=False)
-    """Delivery and attempt ids have their own stream: attempts happen when the network lets them, and must not
-    shift the ids of the namespace's objects and events (same seed, same ids, however fast the endpoints are)."""
+    """A namespace's deliveries and attempts. It refers to its namespace weakly: the dispatcher keeps outboxes in a
+    weak mapping keyed by namespace, and a strong reference back would keep every namespace ever used alive (a reset
+    must free it)."""
 
-    def __post_init__(self) -> None:
-        self.ids = IdFactory(self.backend.seed, f"{self.backend.namespace}:webhooks")
+    def __init__(self, backend: Backend) -> None:
+        self._backend = weakref.ref(backend)
+        self.deliveries: Table[Delivery] = Table()
+        self.attempts: deque[Attempt] = deque(maxlen=MAX_LOG)
+        self.ids = IdFactory(backend.seed, f"{backend.namespace}:webhooks")
+        """Delivery and attempt ids have their own stream: attempts happen when the network lets them, and must not
+        shift the ids of the namespace's objects and events (same seed, same ids, however fast the endpoints
+        are)."""
+
+    @property
+    def backend(self) -> Backend:
+        found = self._backend()
+        if found is None:  # only reachable through an outbox kept past its namespace's reset
+            raise LookupError("this outbox's namespace was reset")
+        return found
 
     def on_event(self, event: Event) -> None:
         for endpoint in webhook_endpoints.enabled(self.backend):
@@ -213,8 +222,7 @@ class Dispatcher:
         assert self._wake is not None
         while True:
             self._wake.clear()
-            for backend in self._take_due():
-                self._visit(backend)
+            self._visit_due()  # (in a call of its own: this frame keeps no namespace alive while it waits)
             wait = 60.0 if not self._later else min(max(self._later[0][0] - time.time(), 0.0), 60.0)
             # Not `wait_for`: on Python < 3.12 it can swallow a cancellation that arrives as the event is set, and
             # the worker would then outlive its loop's shutdown (found by the state machine's restarts).
@@ -223,6 +231,10 @@ class Dispatcher:
                 await asyncio.wait({waiter}, timeout=wait)
             finally:
                 waiter.cancel()
+
+    def _visit_due(self) -> None:
+        for backend in self._take_due():
+            self._visit(backend)
 
     def _take_due(self) -> list[Backend]:
         """The kicked namespaces and those whose scheduled work is due by now, each once."""

@@ -97,3 +97,25 @@ def test_plugin_webhook_hosts_option_ini_and_env_twins(pytester: pytest.Pytester
 def test_plugin_session_emulator_refuses_other_webhook_hosts_by_default(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(WEBHOOK_HOSTS_TEST)
     pytester.runpytest_subprocess().assert_outcomes(passed=1, failed=1)
+
+
+FREED_TEST = """
+import httpx
+
+LEFT = {}
+
+def test_leaves_a_customer_behind(stripe_client, stripe_api_key):
+    stripe_client.v1.customers.create(params={"name": "left behind"})
+    LEFT["key"] = stripe_api_key
+
+def test_the_namespace_of_a_finished_test_is_gone(stripe_emulator):
+    found = httpx.get(stripe_emulator.url + "/v1/customers", auth=(LEFT["key"], "")).json()
+    assert found["data"] == []
+"""
+
+
+def test_plugin_frees_a_tests_namespace_when_it_ends(pytester: pytest.Pytester,
+                                                     stripe_emulator: RunningEmulator) -> None:
+    pytester.makepyfile(FREED_TEST)
+    result = pytester.runpytest_subprocess(f"--stripe-emulator-url={stripe_emulator.url}", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)

@@ -361,20 +361,25 @@ class RelinkWorld(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def confirm_setup_intent(self, data: st.DataObject) -> None:
-        """Confirming succeeds exactly when the account's number is transactable (§5; facts §3: an inactive or
-        disconnected data connection alone does not block); otherwise it fails with
+        """Confirming succeeds exactly when the account's number is transactable and no return blocked its bank
+        account (§5; facts §3: an inactive or disconnected data connection alone does not block); otherwise it fails
+        with
         `payment_method_bank_account_blocked` and the intent goes back to requires_payment_method."""
         if not self.setup_intents:
             return
         si_id = data.draw(st.sampled_from(sorted(self.setup_intents)))
         account = self.call("GET", f"{FC}/accounts/{self.setup_intents[si_id]}").json()
-        before = self.call("GET", f"/v1/setup_intents/{si_id}").json()["status"]
+        intent = self.call("GET", f"/v1/setup_intents/{si_id}").json()
+        before = intent["status"]
         confirmed = self.call("POST", f"/v1/setup_intents/{si_id}/confirm", MANDATE, expect=None)  # checked below
         del self.setup_intents[si_id]
         if before != "requires_confirmation":
             assert confirmed.status == 400, confirmed.body  # only a confirmable intent confirms
             return
-        usable = all(number["status"] == "transactable" for number in account.get("account_numbers") or [])
+        method = self.call("GET", f"/v1/payment_methods/{intent['payment_method']}").json()
+        returned = method["us_bank_account"]["fingerprint"] in self.returned  # a return blocked its bank account
+        usable = not returned and all(number["status"] == "transactable"
+                                      for number in account.get("account_numbers") or [])
         after = self.call("GET", f"/v1/setup_intents/{si_id}").json()
         if usable:
             assert confirmed.status == 200 and confirmed.json()["status"] == "succeeded", confirmed.body

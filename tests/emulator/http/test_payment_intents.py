@@ -299,3 +299,23 @@ def test_the_next_debit_helper_makes_a_financial_connections_debit_fail_once_and
                                                        "payment_method": pm["id"], "off_session": "true",
                                                        "confirm": "true"}))
     assert (unmandated["code"], unmandated["param"]) == ("payment_method_bank_account_blocked", "payment_method")
+
+
+def test_found_by_the_fuzzer_a_returns_block_also_refuses_a_new_setup_of_that_bank_account(api: Api) -> None:
+    # the block follows the bank account (its fingerprint), so a SetupIntent made afterwards from the same Financial
+    # Connections account cannot be confirmed either (https://docs.stripe.com/payments/ach-direct-debit/
+    # blocked-bank-accounts)
+    freeze(api)
+    cus = customer(api)
+    (account,) = linked(api, cus, "Sample Checking Account")
+    pm = api.post("/v1/payment_methods", {"type": "us_bank_account",
+                                          "us_bank_account[financial_connections_account]": account["id"]}).json()
+    api.post(f"/v1/test_helpers/payment_methods/{pm['id']}/next_debit", {"outcome": "account_closed"})
+    debit(api, pm["id"], cus)
+    advance(api, SETTLES)
+    setup = api.post("/v1/setup_intents", [
+        ("customer", cus), ("payment_method_data[type]", "us_bank_account"),
+        ("payment_method_data[us_bank_account][financial_connections_account]", account["id"])]).json()
+    refused = error(api.post(f"/v1/setup_intents/{setup['id']}/confirm", ACCEPTANCE))
+    assert refused["code"] == "payment_method_bank_account_blocked"
+    assert refused["setup_intent"]["status"] == "requires_payment_method"

@@ -184,3 +184,32 @@ def test_webhooks_disabled_endpoint_gets_nothing(world: World, receiver: Receive
     world.preview.v1.webhook_endpoints.update(hook.id, params={"disabled": True})
     world.preview.v1.customers.create(params={"name": "unheard"})
     assert stripe_control.flush_webhooks()["attempted"] == 0 and receiver.received == []
+
+
+def test_a_reset_namespace_is_freed_deliveries_and_all(receiver: Receiver) -> None:
+    # a suite makes one namespace per test: a reset must drop it, also once its webhooks were delivered
+    import gc
+    import weakref
+
+    from emulator.http.app import create_app
+    from emulator.settings import Settings
+    from harness.asgi import AsgiCaller
+
+    caller = AsgiCaller(create_app(Settings(seed=3)))
+    headers = {"Authorization": "Bearer sk_test_freed"}
+    try:
+        made = caller.request("POST", "/v1/webhook_endpoints", headers=headers,
+                              data={"url": receiver.url, "enabled_events[]": "*"})
+        assert made.status == 200, made.body
+        caller.request("POST", "/v1/customers", headers=headers, data={"name": "Jenny"})
+        flushed = caller.request("POST", "/_emulator/webhooks/flush", headers=headers, data={"timeout": "10"})
+        assert flushed.json()["succeeded"] == 1
+        namespace = caller.app.state.emulator.backends.peek("freed")
+        assert namespace is not None
+        gone = weakref.ref(namespace)
+        del namespace
+        caller.request("POST", "/_emulator/reset", headers=headers)
+        gc.collect()
+        assert gone() is None, [type(r).__name__ for r in gc.get_referrers(gone())]
+    finally:
+        caller.close()
