@@ -54,6 +54,11 @@ class Timers:
     def next_due(self) -> float | None:
         return self._heap[0].due if self._heap else None
 
+    @property
+    def scheduled(self) -> int:
+        """How many actions were ever scheduled: a change counter (one that did not move scheduled nothing)."""
+        return self._seq
+
     def pending(self) -> list[tuple[float, str]]:
         return sorted((entry.due, entry.label) for entry in self._heap)
 

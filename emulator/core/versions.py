@@ -179,13 +179,23 @@ class Feature(Enum):
 class VersionPolicy:
     """The single place that answers "does this version have feature X?"."""
 
+    REMEMBERED = 64
+    """Versions whose parse is remembered (a server sees a few; a flood of new ones starts over)."""
+
     def __init__(self, default: str = NEWEST_GA) -> None:
         self.default = parse(default)
+        self._parsed: dict[str, ApiVersion] = {}
 
     def resolve(self, header: str | None) -> ApiVersion:
         if header is None or not header.strip():
             return self.default
-        return parse(header)
+        found = self._parsed.get(header)
+        if found is None:
+            found = parse(header)  # a malformed one raises and is never remembered
+            if len(self._parsed) >= self.REMEMBERED:
+                self._parsed.clear()
+            self._parsed[header] = found
+        return found
 
     @staticmethod
     def enabled(feature: Feature, version: ApiVersion) -> bool:

@@ -22,6 +22,7 @@ from emulator.http.middleware import ControlTokenMiddleware, HostMiddleware, Req
 from emulator.http.persistence import StateFile
 from emulator.http.pipeline import Endpoint, run
 from emulator.http.responses import error_response
+from emulator.http.router import IndexedRouter
 from emulator.http.routes import API
 from emulator.http.state import EmulatorState
 from emulator.settings import Settings
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, state: EmulatorState | None = N
         ],
         exception_handlers={HTTPException: _unrecognized},
     )
+    app.router = IndexedRouter(routes=app.router.routes, lifespan=lifespan)  # the same routes, matched by index
     app.router.redirect_slashes = False  # `/v1/customers/` is a 404 at Stripe, never a redirect to the Host's URL
     app.state.emulator = state
     app.state.state_file = state_file

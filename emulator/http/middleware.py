@@ -76,16 +76,29 @@ class HostMiddleware:
     names. Anything else is a Stripe-shaped 400, so a foreign Host header is never reflected into URLs the
     emulator builds (hosted auth flow links) — the defence against DNS rebinding from a browser, too."""
 
+    VERDICTS = 256
+    """Host headers whose verdict is remembered (a server sees a handful; a flood of new ones starts over)."""
+
     def __init__(self, app: ASGIApp, names: tuple[str, ...]) -> None:
         self.app = app
         self.names = names
+        self._verdicts: dict[bytes, bool] = {}
+
+    def _allowed(self, value: bytes) -> bool:
+        verdict = self._verdicts.get(value)
+        if verdict is None:
+            verdict = host_allowed(value.decode("latin-1"), self.names)
+            if len(self._verdicts) >= self.VERDICTS:
+                self._verdicts.clear()
+            self._verdicts[value] = verdict
+        return verdict
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             for name, value in scope.get("headers", []):
                 if name == b"host":
                     header = value.decode("latin-1")
-                    if not host_allowed(header, self.names):
+                    if not self._allowed(value):
                         for message in _stripe_error(400, InvalidRequestError(
                                 messages.HOST_NOT_ALLOWED.format(host=header[:100]))):
                             await send(message)

@@ -204,8 +204,9 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
         raise
     call = Call(version=version, request_id=exchange.request_id, idempotency_key=key, base_url=_base_url(request),
                 account=on_behalf)
-    status, body = _execute(backend, endpoint, call, values, request.path_params)
-    state.dispatcher.kick(backend)  # deliver whatever the request caused, in the background
+    status, body, changed = _execute(backend, endpoint, call, values, request.path_params)
+    if changed:  # deliver whatever the request caused, in the background (a read that caused nothing: no wake-up)
+        state.dispatcher.kick(backend)
     if key is not None:
         backend.idempotency.finish(key, StoredResponse(status, body, exchange.request_id, str(version)))
         headers["Original-Request"] = exchange.request_id
@@ -214,18 +215,23 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
 
 def _execute(
     backend: Backend, endpoint: Endpoint, call: Call, values: dict[str, Any], path_params: dict[str, Any]
-) -> tuple[int, bytes]:
-    """Run the resource under the namespace lock. Errors raised here are results (stored for idempotent replay)."""
-    try:
-        with backend.lock:
+) -> tuple[int, bytes, bool]:
+    """Run the resource under the namespace lock: the status, the body, and whether the namespace recorded an event
+    or scheduled a timer meanwhile (due timers included). Errors raised here are results (stored for idempotent
+    replay)."""
+    with backend.lock:
+        before = backend.changes()
+        try:
             backend.tick()
-            result = endpoint.handler(backend, call, values, **path_params)
+            result: Any = endpoint.handler(backend, call, values, **path_params)
             paths = values.get("expand") or []
             if paths:
                 result = expand(result, paths, EXPANDABLE, resolver(backend, call.version))
-        return 200, dumps(result)
-    except StripeError as error:
-        return error.http_status, dumps(error.to_dict())
+            status = 200
+        except StripeError as error:
+            status, result = error.http_status, error.to_dict()
+        changed = backend.changes() != before
+    return status, dumps(result), changed
 
 
 def _base_url(request: Request) -> str:

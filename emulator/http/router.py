@@ -1,0 +1,89 @@
+"""Starlette's router with an index in front: a request is matched against the routes that can match its path —
+those with as many segments and the same first two literal segments — instead of every route in turn. The order of
+the routes, and so which one wins, is Starlette's; a request none of them takes falls back to Starlette's own
+matching (its 404 and 405 answers unchanged)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import BaseRoute, Match, Route, Router
+from starlette.types import Receive, Scope, Send
+
+try:
+    from starlette._utils import get_route_path
+except ImportError:  # pragma: no cover - Starlette before 0.33 matched on the whole path
+
+    def get_route_path(scope: Scope) -> str:
+        return str(scope["path"])
+
+Key = tuple[int, str, str]
+
+
+def _segments(path: str) -> list[str]:
+    return path.split("/")
+
+
+def _key(segments: list[str]) -> Key | None:
+    """(segment count, first two segments after the leading `/`) when both are literal; None otherwise."""
+    if len(segments) < 3 or "{" in segments[1] or "{" in segments[2]:
+        return None
+    return len(segments), segments[1], segments[2]
+
+
+class IndexedRouter(Router):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._index: dict[Key, list[BaseRoute]] = {}
+        self._by_count: dict[int, list[BaseRoute]] = {}
+        self._everywhere: list[BaseRoute] = []
+        self._positions: dict[int, int] = {}
+        self.reindex()
+
+    def reindex(self) -> None:
+        """Build the index from `routes` (call after changing them)."""
+        self._index, self._by_count, self._everywhere = {}, {}, []
+        self._positions = {id(route): position for position, route in enumerate(self.routes)}
+        for route in self.routes:
+            path = route.path if isinstance(route, Route) else None
+            if path is None or ":path}" in path:  # mounts and catch-alls may match any path
+                self._everywhere.append(route)
+                continue
+            segments = _segments(path)
+            key = _key(segments)
+            if key is None:
+                self._by_count.setdefault(len(segments), []).append(route)
+            else:
+                self._index.setdefault(key, []).append(route)
+
+    def _candidates(self, path: str) -> list[BaseRoute]:
+        segments = _segments(path)
+        key = _key(segments)
+        found = [*(self._index.get(key, ()) if key is not None else ()), *self._by_count.get(len(segments), ()),
+                 *self._everywhere]
+        if len(found) > 1:
+            found.sort(key=lambda route: self._positions[id(route)])
+        return found
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().app(scope, receive, send)
+            return
+        scope.setdefault("router", self)
+        partial: tuple[BaseRoute, Scope] | None = None
+        for route in self._candidates(get_route_path(scope)):
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                scope["route"] = route
+                scope.update(child_scope)
+                await route.handle(scope, receive, send)
+                return
+            if match is Match.PARTIAL and partial is None:
+                partial = (route, child_scope)
+        if partial is not None:
+            route, child_scope = partial
+            scope["route"] = route
+            scope.update(child_scope)
+            await route.handle(scope, receive, send)
+            return
+        await super().app(scope, receive, send)  # Starlette's own answer for what no route takes

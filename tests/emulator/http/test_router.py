@@ -1,0 +1,63 @@
+"""The indexed router picks, for every path the route table knows, the route Starlette's own scan picks; what no
+route takes gets Starlette's (the emulator's) answer unchanged."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from starlette.routing import Match, Route
+
+from emulator.http.app import create_app
+from emulator.http.router import IndexedRouter
+from harness.asgi import AsgiCaller
+
+APP = create_app()
+ROUTER = APP.router
+assert isinstance(ROUTER, IndexedRouter)
+
+
+def concrete(template: str) -> str:
+    return re.sub(r"{(\w+)(:\w+)?}", lambda m: f"{m.group(1)}_1", template)
+
+
+def scanned(scope: dict[str, object]) -> Route | None:
+    """What Starlette's router would choose: the first full match, else the first partial one."""
+    partial = None
+    for route in ROUTER.routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return route  # type: ignore[return-value]
+        if match is Match.PARTIAL and partial is None:
+            partial = route
+    return partial  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+def test_router_index_chooses_what_the_scan_chooses_for_every_route(method: str) -> None:
+    paths = [concrete(route.path) for route in ROUTER.routes if isinstance(route, Route)]
+    assert len(paths) > 50
+    for path in paths + ["/v1/customers/search", "/v1/payment_methods/pm_1/attach", "/v3/stripe.js"]:
+        scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+        expected = scanned(scope)
+        chosen = None
+        for route in ROUTER._candidates(path):
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                chosen = route
+                break
+            if match is Match.PARTIAL and chosen is None:
+                chosen = route
+        assert chosen is expected, (method, path, getattr(chosen, "path", None), getattr(expected, "path", None))
+
+
+def test_router_falls_back_for_paths_no_route_takes() -> None:
+    caller = AsgiCaller(APP)
+    headers = {"Authorization": "Bearer sk_test_router"}
+    try:
+        for path in ("/v1/customers/", "/v1/nothing/here", "/", "/v1"):
+            found = caller.request("GET", path, headers=headers)
+            assert found.status == 404 and found.json()["error"]["message"].startswith("Unrecognized request URL")
+        assert caller.request("GET", "/v1/customers", headers=headers).status == 200
+    finally:
+        caller.close()
