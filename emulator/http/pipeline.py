@@ -58,6 +58,17 @@ def state_of(request: Request) -> EmulatorState:
     return state
 
 
+def header_map(request: Request) -> dict[str, str]:
+    """The request's headers as a dict, read once (names are lower-case in ASGI; of a repeated one, the first)."""
+    found: dict[str, str] | None = request.scope.get("emulator.headers")
+    if found is None:
+        found = {}
+        for name, value in request.scope["headers"]:
+            found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        request.scope["emulator.headers"] = found
+    return found
+
+
 def request_id_of(request: Request) -> str:
     request_id: str = request.scope.get("state", {}).get("request_id") or state_of(request).request_ids.request_id()
     return request_id
@@ -70,10 +81,11 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
     if cached is not None:
         return cached
     too_large = InvalidRequestError(f"Request body too large: at most {limit} bytes are accepted.", http_status=413)
-    declared = request.headers.get("content-length", "")
+    headers = header_map(request)
+    declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large  # refused before reading it
-    if (declared == "0" or not declared) and "transfer-encoding" not in request.headers:
+    if (declared == "0" or not declared) and "transfer-encoding" not in headers:
         return b""  # HTTP/1.1: a request without Content-Length or Transfer-Encoding has no body
     if timeout is None:
         timeout = state_of(request).settings.body_timeout
@@ -159,9 +171,10 @@ async def run(request: Request, endpoint: Endpoint) -> Response:
 
 async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, headers: dict[str, str]) -> Response:
     state = state_of(request)
-    api_key = authenticate(request.headers, allow_publishable=endpoint.publishable)
+    request_headers = header_map(request)
+    api_key = authenticate(request_headers, allow_publishable=endpoint.publishable)
     backend = exchange.backend = state.backends.get(api_key.namespace)
-    version = exchange.version = state.policy.resolve(request.headers.get("stripe-version"))
+    version = exchange.version = state.policy.resolve(request_headers.get("stripe-version"))
     headers["Stripe-Version"] = str(version)
     fault = backend.faults.decide(request.method, request.scope["path"])
     if fault is not None:
@@ -180,14 +193,14 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
             hint=f" This endpoint exists only with a preview Stripe-Version (e.g. {NEWEST_PREVIEW}); "
                  f"you sent {version}.",
         )
-    on_behalf = request.headers.get("stripe-account")
+    on_behalf = request_headers.get("stripe-account")
     if on_behalf is not None and not connected_account_exists(backend, on_behalf):
         raise PermissionDeniedError(
             f"The provided key '{api_key.masked}' does not have access to account '{on_behalf[:40]}' (or that "
             f"account does not exist). Application access may have been revoked.", code="account_invalid")
     raw = await read_form(request, state.settings.max_body_bytes)
     exchange.params = mask_params(raw)
-    key = (request.headers.get("idempotency-key") or None) if endpoint.method == "POST" else None
+    key = (request_headers.get("idempotency-key") or None) if endpoint.method == "POST" else None
     exchange.idempotency_key = key
     if key is not None:
         headers["Idempotency-Key"] = key
@@ -235,7 +248,7 @@ def _execute(
 
 
 def _base_url(request: Request) -> str:
-    host = request.headers.get("host") or "127.0.0.1:12111"
+    host = header_map(request).get("host") or "127.0.0.1:12111"
     return f"{request.scope.get('scheme', 'http')}://{host}"
 
 
