@@ -38,12 +38,13 @@ class _Entry:
 @saved
 class IdempotencyStore:
     _entries: dict[str, _Entry]
-    _expiry: deque[tuple[float, str]]
+    _expiry: deque[tuple[float, str]] | None
+    """Made with the first key: a namespace that never used one costs nothing here."""
     _lock: threading.Lock
 
     def __init__(self) -> None:
         self._entries = {}
-        self._expiry = deque()
+        self._expiry = None
         self._lock = threading.Lock()
 
     def begin(self, key: str, fingerprint: str, now: float) -> StoredResponse | None:
@@ -58,6 +59,8 @@ class IdempotencyStore:
             entry = self._entries.get(key)
             if entry is None:
                 self._entries[key] = _Entry(fingerprint, now)
+                if self._expiry is None:
+                    self._expiry = deque()
                 self._expiry.append((now, key))
                 self._evict()
                 return None
@@ -87,6 +90,8 @@ class IdempotencyStore:
                 del self._entries[key]
 
     def _evict(self) -> None:
+        if self._expiry is None:
+            return
         if len(self._expiry) > 2 * MAX_KEYS:  # released keys leave stale entries behind: drop them (amortized O(1))
             self._expiry = deque((created, key) for created, key in self._expiry
                                  if (entry := self._entries.get(key)) is not None and entry.created == created)
@@ -97,6 +102,8 @@ class IdempotencyStore:
                 del self._entries[key]
 
     def _expire(self, now: float) -> None:
+        if self._expiry is None:
+            return
         while self._expiry and now - self._expiry[0][0] >= TTL_SECONDS:
             created, key = self._expiry.popleft()
             entry = self._entries.get(key)

@@ -75,24 +75,30 @@ class LoggedRequest:
 
 @saved
 class RequestLog:
-    _entries: deque[LoggedRequest]
+    _entries: deque[LoggedRequest] | None
+    """Made with the first entry: a namespace nobody sent a request to costs nothing here."""
+    _maximum: int
     _lock: threading.Lock
 
     def __init__(self, maximum: int = MAX_ENTRIES) -> None:
-        self._entries = deque(maxlen=maximum)
+        self._entries = None
+        self._maximum = maximum
         self._lock = threading.Lock()
 
     def add(self, entry: LoggedRequest) -> None:
         with self._lock:
+            if self._entries is None:
+                self._entries = deque(maxlen=self._maximum)
             self._entries.append(entry)
 
     def newest_first(self, limit: int = 100) -> list[LoggedRequest]:
         with self._lock:
-            return list(reversed(self._entries))[:limit]
+            return list(reversed(self._entries or ()))[:limit]
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries or ())
 
     def _check_state(self) -> None:
-        if self._entries.maxlen is None or self._entries.maxlen > MAX_ENTRIES:
+        if not 0 < self._maximum <= MAX_ENTRIES or (
+                self._entries is not None and self._entries.maxlen != self._maximum):
             raise ValueError(f"it may keep at most {MAX_ENTRIES} entries")

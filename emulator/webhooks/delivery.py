@@ -168,6 +168,7 @@ class Dispatcher:
         self.timeout = timeout
         self.notifier = Notifier()
         self._outboxes: weakref.WeakKeyDictionary[Backend, Outbox] = weakref.WeakKeyDictionary()
+        self._attached: weakref.WeakSet[Backend] = weakref.WeakSet()
         self._semaphore_size = concurrency
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -187,20 +188,25 @@ class Dispatcher:
 
     # -- wiring ----------------------------------------------------------------------------------------------------
     def attach(self, backend: Backend) -> None:
-        outbox = Outbox(backend)
-        self._outboxes[backend] = outbox
+        """Listen to the namespace's events. Its outbox is made with the first event (or the first look at it): a
+        namespace that never records one costs nothing here."""
+        namespace = weakref.ref(backend)  # the listener lives in the namespace: no cycle back to it
 
         def on_event(event: Event) -> None:
-            outbox.on_event(event)
-            self.notifier.notify()
+            owner = namespace()
+            if owner is not None:
+                self.outbox(owner).on_event(event)
+                self.notifier.notify()
 
+        self._attached.add(backend)
         backend.events.subscribe(on_event)
 
     def outbox(self, backend: Backend) -> Outbox:
         found = self._outboxes.get(backend)
-        if found is None:  # a backend made without the dispatcher (not through the app)
-            self.attach(backend)
-            found = self._outboxes[backend]
+        if found is None:
+            if backend not in self._attached:  # a backend made without the dispatcher (not through the app)
+                self.attach(backend)
+            found = self._outboxes[backend] = Outbox(backend)
         return found
 
     # -- the worker ------------------------------------------------------------------------------------------------

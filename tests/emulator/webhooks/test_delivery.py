@@ -213,3 +213,25 @@ def test_a_reset_namespace_is_freed_deliveries_and_all(receiver: Receiver) -> No
         assert gone() is None, [type(r).__name__ for r in gc.get_referrers(gone())]
     finally:
         caller.close()
+
+
+def test_an_empty_namespace_costs_little_memory() -> None:
+    # a suite makes one namespace per test (issue 18: an empty one cost about 12 KB): its parts are made on first use
+    import gc
+    import tracemalloc
+
+    from emulator.http.app import create_app
+    from emulator.settings import Settings
+
+    backends = create_app(Settings(seed=1)).state.emulator.backends
+    backends.get("warm-up")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        made = [backends.get(f"empty{index}") for index in range(500)]
+        gc.collect()
+        grown = sum(stat.size_diff for stat in tracemalloc.take_snapshot().compare_to(before, "filename"))
+    finally:
+        tracemalloc.stop()
+    assert len(made) == 500 and grown / 500 < 4096, f"{grown / 500:.0f} bytes per empty namespace"
