@@ -108,12 +108,6 @@ class Backend:
     def _happening_at(self, due: float | None) -> None:
         self.happening = due
 
-    def changes(self) -> tuple[int, int]:
-        """A marker that moves whenever the namespace records an event or schedules a timer (call with `lock`
-        held): what the webhook worker would have to look at. Equal markers before and after a request mean the
-        worker has nothing new to do for it."""
-        return len(self.events.table), self.timers.scheduled
-
     def timestamp(self) -> int:
         """Unix seconds of what is happening now: the due instant inside a timer's action, else the clock's."""
         return int(self.happening) if self.happening is not None else self.clock.timestamp()

@@ -36,6 +36,7 @@ from emulator.http.auth import authenticate
 from emulator.http.responses import dumps, error_response
 from emulator.http.state import EmulatorState
 from emulator.resources.registry import EXPANDABLE, connected_account_exists, resolver
+from emulator.webhooks.delivery import Dispatcher
 
 logger = logging.getLogger("emulator")
 
@@ -217,8 +218,8 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
         raise
     call = Call(version=version, request_id=exchange.request_id, idempotency_key=key, base_url=_base_url(request),
                 account=on_behalf)
-    status, body, changed = _execute(backend, endpoint, call, values, request.path_params)
-    if changed:  # deliver whatever the request caused, in the background (a read that caused nothing: no wake-up)
+    status, body, changed = _execute(backend, endpoint, call, values, request.path_params, state.dispatcher)
+    if changed:  # deliver whatever the request caused, in the background (if nothing is to be sent: no wake-up)
         state.dispatcher.kick(backend)
     if key is not None:
         backend.idempotency.finish(key, StoredResponse(status, body, exchange.request_id, str(version)))
@@ -227,13 +228,18 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
 
 
 def _execute(
-    backend: Backend, endpoint: Endpoint, call: Call, values: dict[str, Any], path_params: dict[str, Any]
+    backend: Backend, endpoint: Endpoint, call: Call, values: dict[str, Any], path_params: dict[str, Any],
+    dispatcher: Dispatcher,
 ) -> tuple[int, bytes, bool]:
-    """Run the resource under the namespace lock: the status, the body, and whether the namespace recorded an event
-    or scheduled a timer meanwhile (due timers included). Errors raised here are results (stored for idempotent
-    replay)."""
+    """Run the resource under the namespace lock: the status, the body, and whether the webhook worker has something
+    new to do — a delivery was made or a timer scheduled meanwhile (due timers included). Errors raised here are
+    results (stored for idempotent replay)."""
+
+    def changes() -> tuple[int, int]:
+        return backend.timers.scheduled, dispatcher.deliveries_made(backend)
+
     with backend.lock:
-        before = backend.changes()
+        before = changes()
         try:
             backend.tick()
             result: Any = endpoint.handler(backend, call, values, **path_params)
@@ -243,7 +249,7 @@ def _execute(
             status = 200
         except StripeError as error:
             status, result = error.http_status, error.to_dict()
-        changed = backend.changes() != before
+        changed = changes() != before
     return status, dumps(result), changed
 
 

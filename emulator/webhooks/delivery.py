@@ -95,6 +95,8 @@ class Outbox:
         self.deliveries: Table[Delivery] = Table()
         self.attempts: deque[Attempt] = deque(maxlen=MAX_LOG)
         self.ids = IdFactory(backend.seed, f"{backend.namespace}:webhooks")
+        self.made = 0
+        """Deliveries made so far: a change counter (requests that made none need not wake the worker)."""
         """Delivery and attempt ids have their own stream: attempts happen when the network lets them, and must not
         shift the ids of the namespace's objects and events (same seed, same ids, however fast the endpoints
         are)."""
@@ -106,13 +108,14 @@ class Outbox:
             raise LookupError("this outbox's namespace was reset")
         return found
 
-    def on_event(self, event: Event) -> None:
-        for endpoint in webhook_endpoints.enabled(self.backend):
-            if endpoint.wants(event.type):
-                delivery = Delivery(id=self.ids.new("whdel"), event=event.id, event_type=event.type,
-                                    endpoint=endpoint.id, due=self.backend.clock.now())
-                self.deliveries.put(delivery.id, delivery)
-                event.pending_webhooks += 1
+    def deliver(self, event: Event, endpoints: list[WebhookEndpoint]) -> None:
+        """One delivery of `event` to each of `endpoints` (those that want it), due now."""
+        for endpoint in endpoints:
+            delivery = Delivery(id=self.ids.new("whdel"), event=event.id, event_type=event.type,
+                                endpoint=endpoint.id, due=self.backend.clock.now())
+            self.deliveries.put(delivery.id, delivery)
+            event.pending_webhooks += 1
+        self.made += len(endpoints)
 
     def due(self, now: float) -> list[Delivery]:
         return [d for d in self.deliveries.values() if d.status == "pending" and d.due <= now]
@@ -195,11 +198,18 @@ class Dispatcher:
         def on_event(event: Event) -> None:
             owner = namespace()
             if owner is not None:
-                self.outbox(owner).on_event(event)
+                wanting = [e for e in webhook_endpoints.enabled(owner) if e.wants(event.type)]
+                if wanting:  # a namespace no endpoint listens to keeps no outbox
+                    self.outbox(owner).deliver(event, wanting)
                 self.notifier.notify()
 
         self._attached.add(backend)
         backend.events.subscribe(on_event)
+
+    def deliveries_made(self, backend: Backend) -> int:
+        """How many deliveries the namespace has made so far (0 without an outbox): a change counter."""
+        found = self._outboxes.get(backend)
+        return 0 if found is None else found.made
 
     def outbox(self, backend: Backend) -> Outbox:
         found = self._outboxes.get(backend)

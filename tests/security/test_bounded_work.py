@@ -45,13 +45,31 @@ def test_a_request_makes_the_worker_look_at_its_own_namespace_only(api: Api) -> 
     state = api.state
     for index in range(3000):  # idle namespaces, as a suite that makes one per test leaves behind
         state.backends.get(f"idle{index}")
-    api.post("/v1/customers")  # the worker is running
+    with Receiver() as receiver:
+        assert api.post("/v1/webhook_endpoints", data={"url": receiver.url, "enabled_events[]": "*"}).status == 200
+        api.post("/v1/customers")  # the worker is running
+        assert wait_until(lambda: not state.dispatcher._kicked)
+        state.dispatcher.visits = 0
+        for _ in range(10):
+            assert api.post("/v1/customers", data={"name": "one"}).status == 200  # each makes a delivery
+        assert wait_until(lambda: not state.dispatcher._kicked)
+        # a visit or two per request (its own, and its delivery's result; kicks coalesce), never one per namespace
+        assert 1 <= state.dispatcher.visits <= 20
+        flushed = api.post("/_emulator/webhooks/flush", data={"timeout": "10"}).json()  # nothing left in flight
+        assert flushed["pending"] == 0
+
+
+def test_requests_that_make_no_delivery_and_schedule_nothing_do_not_wake_the_worker(api: Api) -> None:
+    # issue 18: a read, or an event no endpoint listens to, gives the webhook worker nothing to do
+    state = api.state
+    customer = api.post("/v1/customers", data={"name": "one"}).json()["id"]
     assert wait_until(lambda: not state.dispatcher._kicked)
     state.dispatcher.visits = 0
     for _ in range(10):
-        assert api.post("/v1/customers", data={"name": "one"}).status == 200
-    assert wait_until(lambda: not state.dispatcher._kicked)
-    assert 1 <= state.dispatcher.visits <= 10  # one visit per request at most (kicks coalesce), never 3,000
+        assert api.get(f"/v1/customers/{customer}").status == 200
+        assert api.post("/v1/customers", data={"name": "two"}).status == 200  # customer.created: nobody listens
+    assert state.dispatcher.visits == 0 and not state.dispatcher._kicked
+    assert state.dispatcher.deliveries_made(api.backend()) == 0
 
 
 def test_a_broken_namespace_does_not_stop_the_others_deliveries(api: Api, caplog: pytest.LogCaptureFixture) -> None:
