@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,7 +135,11 @@ class Customer:
         }
 
     def snapshot(self) -> Customer:
-        return copy.deepcopy(self)
+        """A copy no later change reaches (what an event renders): its containers copied, its values immutable."""
+        return dataclasses.replace(
+            self, address=copy.deepcopy(self.address), metadata=dict(self.metadata),
+            preferred_locales=list(self.preferred_locales), shipping=copy.deepcopy(self.shipping),
+            invoice_settings=copy.deepcopy(self.invoice_settings))
 
 
 def _address(value: dict[str, Any] | None) -> dict[str, Any] | None:
