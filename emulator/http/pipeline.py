@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from emulator.core import form, messages
 from emulator.core.backend import Backend, Call
@@ -98,7 +98,7 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
         try:
             if remaining <= 0:
                 raise asyncio.TimeoutError
-            message = await asyncio.wait_for(request.receive(), remaining)
+            message = await _within(request.receive(), remaining)
         except asyncio.TimeoutError:
             raise InvalidRequestError(f"The request body did not arrive within {timeout:g} seconds.",
                                       http_status=408) from None
@@ -111,6 +111,15 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
             break
     request._body = bytes(body)  # Starlette's cache: a later `request.body()` returns it
     return request._body
+
+
+async def _within(awaitable: Awaitable[Message], seconds: float) -> Message:
+    """`await` with a deadline: `asyncio.timeout` where there is one (3.11+: no task per message), else `wait_for`."""
+    timeout = getattr(asyncio, "timeout", None)
+    if timeout is None:  # pragma: no cover - Python 3.10
+        return await asyncio.wait_for(awaitable, seconds)
+    async with timeout(seconds):
+        return await awaitable
 
 
 async def read_form(request: Request, limit: int) -> form.FormDict:
