@@ -44,6 +44,9 @@ class Settings:
     """Requests per second per namespace before a 429 `rate_limit` (`--rate-limit`); None: unlimited."""
     control_token: str | None = None
     """Needed by `/_emulator/…` and `/v1/test_helpers/…` when set (`--control-token`, required by `--allow-remote`)."""
+    fast_path: bool = True
+    """Serve plain `/v1/` requests without Starlette's middleware layers (`emulator.http.fastpath`; the same
+    answers). Off only to compare the two."""
     state_file: str | None = None
     """Restore every namespace from this file at start; save them to it periodically and at shutdown."""
     state_interval: float = 5.0

@@ -15,9 +15,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from emulator.core.errors import UnrecognizedUrlError
 from emulator.http import browser, control, dashboard
+from emulator.http.fastpath import FastPath
 from emulator.http.middleware import ControlTokenMiddleware, HostMiddleware, RequestIdMiddleware
 from emulator.http.persistence import StateFile
 from emulator.http.pipeline import Endpoint, run
@@ -86,6 +88,21 @@ def cors_origins(settings: Settings) -> str:
     return "^(" + "|".join([LOOPBACK_ORIGINS, *extra]) + ")$"
 
 
+class EmulatorApp(Starlette):
+    """Starlette, with the Stripe API's plain requests served on the fast path (`emulator.http.fastpath`)."""
+
+    fast: FastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        taken = self.fast.route(scope) if self.fast is not None else None
+        if taken is None:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        assert self.fast is not None
+        await self.fast.serve(*taken, scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, state: EmulatorState | None = None) -> Starlette:
     """A new emulator with its own, empty namespaces."""
     settings = settings or Settings()
@@ -109,7 +126,7 @@ def create_app(settings: Settings | None = None, state: EmulatorState | None = N
             if state_file is not None:
                 await state_file.stop()
 
-    app = Starlette(
+    app = EmulatorApp(
         lifespan=lifespan,
         routes=_routes(),
         middleware=[
@@ -124,6 +141,8 @@ def create_app(settings: Settings | None = None, state: EmulatorState | None = N
     )
     app.router = IndexedRouter(routes=app.router.routes, lifespan=lifespan)  # the same routes, matched by index
     app.router.redirect_slashes = False  # `/v1/customers/` is a 404 at Stripe, never a redirect to the Host's URL
+    if settings.fast_path:
+        app.fast = FastPath(app.router, settings.allowed_hosts, state.request_ids, settings.control_token)
     app.state.emulator = state
     app.state.state_file = state_file
     return app

@@ -71,27 +71,34 @@ def _stripe_error(status: int, error: StripeError) -> tuple[Message, Message]:
             {"type": "http.response.body", "body": body})
 
 
+class HostVerdicts:
+    """Whether a `Host` header names a host the server is for, each distinct header decided once."""
+
+    REMEMBERED = 256
+    """Host headers whose verdict is remembered (a server sees a handful; a flood of new ones starts over)."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self._verdicts: dict[bytes, bool] = {}
+
+    def __call__(self, value: bytes) -> bool:
+        verdict = self._verdicts.get(value)
+        if verdict is None:
+            verdict = host_allowed(value.decode("latin-1"), self.names)
+            if len(self._verdicts) >= self.REMEMBERED:
+                self._verdicts.clear()
+            self._verdicts[value] = verdict
+        return verdict
+
+
 class HostMiddleware:
     """Answers only requests whose `Host` names a host the server is for: loopback names, and the `--allowed-host`
     names. Anything else is a Stripe-shaped 400, so a foreign Host header is never reflected into URLs the
     emulator builds (hosted auth flow links) — the defence against DNS rebinding from a browser, too."""
 
-    VERDICTS = 256
-    """Host headers whose verdict is remembered (a server sees a handful; a flood of new ones starts over)."""
-
     def __init__(self, app: ASGIApp, names: tuple[str, ...]) -> None:
         self.app = app
-        self.names = names
-        self._verdicts: dict[bytes, bool] = {}
-
-    def _allowed(self, value: bytes) -> bool:
-        verdict = self._verdicts.get(value)
-        if verdict is None:
-            verdict = host_allowed(value.decode("latin-1"), self.names)
-            if len(self._verdicts) >= self.VERDICTS:
-                self._verdicts.clear()
-            self._verdicts[value] = verdict
-        return verdict
+        self._allowed = HostVerdicts(names)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

@@ -11,11 +11,14 @@ from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import Receive, Scope, Send
 
 try:
-    from starlette._utils import get_route_path
+    from starlette._utils import get_route_path as _route_path
 except ImportError:  # pragma: no cover - Starlette before 0.33 matched on the whole path
+    _route_path = None  # type: ignore[assignment]
 
-    def get_route_path(scope: Scope) -> str:
-        return str(scope["path"])
+
+def route_path(scope: Scope) -> str:
+    """The path routes match against (without the app's root path)."""
+    return str(scope["path"]) if _route_path is None else _route_path(scope)
 
 Key = tuple[int, str, str]
 
@@ -71,7 +74,7 @@ class IndexedRouter(Router):
             return
         scope.setdefault("router", self)
         partial: tuple[BaseRoute, Scope] | None = None
-        for route in self._candidates(get_route_path(scope)):
+        for route in self._candidates(route_path(scope)):
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
                 scope["route"] = route

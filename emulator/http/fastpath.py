@@ -1,0 +1,96 @@
+"""The Stripe API's requests, served without Starlette's middleware layers when nothing of theirs is needed.
+
+Most requests a test suite sends are `/v1/…` calls from an SDK on loopback: no `Origin` (so no CORS work), a
+loopback `Host`, no control token to check. For those this entry does inline what the middleware stack would do —
+the host check, `Vary: Origin` (what the CORS layer adds to a response to a request without one), a `Request-Id`,
+an `api_error` for a bug — finds the route through the same index, and runs the same pipeline. Everything else
+(other paths, browsers' CORS requests, the test helpers when a control token is set, a `Host` to refuse, a path or
+method no route takes) goes through the full stack unchanged; a test compares the two answers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.routing import Match, Route
+from starlette.types import Message, Receive, Scope, Send
+
+from emulator.core import messages
+from emulator.core.errors import ApiError, ClientGone
+from emulator.core.ids import IdFactory
+from emulator.http.middleware import HostVerdicts
+from emulator.http.responses import dumps
+from emulator.http.router import IndexedRouter, route_path
+
+logger = logging.getLogger("emulator")
+
+HELPERS = "/v1/test_helpers/"
+
+
+class FastPath:
+    def __init__(self, router: IndexedRouter, hosts: tuple[str, ...], request_ids: IdFactory,
+                 control_token: str | None) -> None:
+        self.router = router
+        self.allowed = HostVerdicts(hosts)
+        self.request_ids = request_ids
+        self.control_token = control_token
+
+    def route(self, scope: Scope) -> tuple[Route, Scope] | None:
+        """The API route that takes this request on the fast path, with what its match adds to the scope; None when
+        the full stack must answer it."""
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            return None
+        if self.control_token is not None and scope["path"].startswith(HELPERS):
+            return None
+        host = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                return None  # a browser's request: the CORS layer answers it
+            if name == b"host" and host is None:
+                host = value
+        if host is not None and not self.allowed(host):
+            return None  # the host layer refuses it
+        for candidate in self.router._candidates(route_path(scope)):
+            match, child = candidate.matches(scope)
+            if match is Match.FULL and isinstance(candidate, Route):
+                return candidate, child
+            if match is not Match.NONE:
+                return None  # a method this path does not have: the full stack's answer
+        return None
+
+    async def serve(self, route: Route, child: Scope, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = self.request_ids.request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        scope["router"] = self.router
+        scope["route"] = route
+        scope.update(child)
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [(name, value) for name, value in message.get("headers", []) if name.lower() != b"vary"]
+                varies = [value for name, value in message.get("headers", []) if name.lower() == b"vary"]
+                headers.append((b"vary", b", ".join([*varies, b"Origin"])))  # as the CORS layer writes it
+                if not any(name.lower() == b"request-id" for name, _ in headers):
+                    headers.append((b"request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            response = await route.endpoint(Request(scope, receive, send))
+            await response(scope, receive, send_with_id)
+        except ClientGone:
+            return
+        except Exception:
+            logger.exception("unhandled error for %s %s (%s)", scope.get("method"), scope.get("path"), request_id)
+            if started:
+                raise
+            body = dumps(ApiError(messages.INTERNAL_ERROR.format(request_id=request_id)).to_dict())
+            await send({"type": "http.response.start", "status": 500,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode()),
+                                    (b"request-id", request_id.encode())]})
+            await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,65 @@
+"""The fast path gives the answers the full middleware stack gives: same status, headers and body, request after
+request, for what it takes and for what it hands to the full stack."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from emulator.http.app import create_app
+from emulator.settings import Settings
+from harness.asgi import AsgiCaller
+
+KEY = {"Authorization": "Bearer sk_test_fastpath"}
+PREVIEW = {**KEY, "Stripe-Version": "2026-09-30.preview"}
+REQUESTS: list[tuple[str, str, dict[str, str], Any]] = [
+    ("POST", "/v1/customers", KEY, {"name": "Jenny", "metadata[plan]": "pro"}),
+    ("GET", "/v1/customers", KEY, None),
+    ("GET", "/v1/customers?limit=1", {**KEY, "Origin": "http://127.0.0.1:3000"}, None),  # CORS: the full stack
+    ("GET", "/v1/customers/cus_nope", KEY, None),
+    ("DELETE", "/v1/events", KEY, None),  # a method the path lacks
+    ("GET", "/v1/customers/", KEY, None),  # no route
+    ("GET", "/v1/customers", {**KEY, "Host": "evil.example"}, None),  # refused host
+    ("GET", "/v1/customers", {"Authorization": "Bearer sk_live_nope"}, None),
+    ("POST", "/v1/customers", {**KEY, "Idempotency-Key": "k1"}, {"email": "j@example.com"}),
+    ("POST", "/v1/customers", {**KEY, "Idempotency-Key": "k1"}, {"email": "j@example.com"}),
+    ("POST", "/v1/financial_connections/sessions", PREVIEW,
+     {"account_holder[type]": "customer", "account_holder[customer]": "cus_nope", "permissions[]": "payment_method"}),
+    ("GET", "/v1/financial_connections/institutions", KEY, None),  # preview-only on a GA version
+    ("POST", "/v1/customers", KEY, {"bogus": "1"}),
+]
+
+
+TIMESTAMP = re.compile(rb"\b1[6-9][0-9]{8}\b")
+
+
+def test_fast_path_answers_as_the_full_stack() -> None:
+    # two emulators of one seed, asked the same things in turn (timestamps are the clock's: written as T)
+    fast, full = (AsgiCaller(create_app(Settings(seed=11, fast_path=on))) for on in (True, False))
+    try:
+        for method, path, headers, data in REQUESTS:
+            one, other = (caller.request(method, path, headers=headers, data=data) for caller in (fast, full))
+            assert (one.status, sorted(one.headers.items()), TIMESTAMP.sub(b"T", one.body)) == (
+                other.status, sorted(other.headers.items()), TIMESTAMP.sub(b"T", other.body)), (method, path)
+    finally:
+        fast.close()
+        full.close()
+
+
+def test_fast_path_takes_plain_api_requests_only() -> None:
+    app = create_app(Settings(seed=11, control_token="t0ken"))
+    assert app.fast is not None  # type: ignore[attr-defined]
+
+    def scope(path: str, *headers: tuple[bytes, bytes], method: str = "GET") -> dict[str, Any]:
+        return {"type": "http", "method": method, "path": path, "root_path": "", "query_string": b"",
+                "headers": [(b"host", b"127.0.0.1:12111"), *headers]}
+
+    route = app.fast.route  # type: ignore[attr-defined]
+    assert route(scope("/v1/customers")) is not None
+    assert route(scope("/v1/customers", (b"origin", b"http://127.0.0.1"))) is None
+    assert route(scope("/v1/test_helpers/payment_methods/pm_1/next_debit", method="POST")) is None  # token to check
+    assert route(scope("/_emulator/health")) is None
+    refused = scope("/v1/customers")
+    refused["headers"] = [(b"host", b"evil.example")]
+    assert route(refused) is None  # the host layer answers it
+    assert route(scope("/v1/nothing/here")) is None and route(scope("/v1/events", method="DELETE")) is None
