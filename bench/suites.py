@@ -136,8 +136,14 @@ def localstripe() -> Iterator[str]:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "localstripe"], check=True)
     port = _free_port()
-    process = subprocess.Popen([str(venv / "bin" / "localstripe"), "--port", str(port), "--from-scratch"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with _peer([str(venv / "bin" / "localstripe"), "--port", str(port), "--from-scratch"], port) as url:
+        yield url
+
+
+@contextmanager
+def _peer(command: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A peer server as its own process on `port`, ready once it answers `/v1/customers`; ended afterwards."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_ready(url + "/v1/customers")
@@ -431,15 +437,8 @@ def stateful_mock() -> Iterator[str]:
         subprocess.run(["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund", "--silent",
                         STATEFUL_MOCK], check=True, stdout=subprocess.DEVNULL)
     port = _free_port()
-    process = subprocess.Popen(["node", str(cli)], env={**os.environ, "PORT": str(port), "LOG_LEVEL": "error"},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_ready(url + "/v1/customers")
+    with _peer(["node", str(cli)], port, {**os.environ, "PORT": str(port), "LOG_LEVEL": "error"}) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def b9_stateful_peer(seconds: float, concurrency: int, rounds: int = 3) -> dict[str, Any]:

@@ -16,11 +16,9 @@ from starlette.requests import Request
 from starlette.routing import Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from emulator.core import messages
-from emulator.core.errors import ApiError, ClientGone
+from emulator.core.errors import ClientGone
 from emulator.core.ids import IdFactory
-from emulator.http.middleware import HostVerdicts
-from emulator.http.responses import dumps
+from emulator.http.middleware import HostVerdicts, internal_error
 from emulator.http.router import IndexedRouter, route_path
 
 logger = logging.getLogger("emulator")
@@ -85,12 +83,6 @@ class FastPath:
         except ClientGone:
             return
         except Exception:
-            logger.exception("unhandled error for %s %s (%s)", scope.get("method"), scope.get("path"), request_id)
             if started:
                 raise
-            body = dumps(ApiError(messages.INTERNAL_ERROR.format(request_id=request_id)).to_dict())
-            await send({"type": "http.response.start", "status": 500,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(body)).encode()),
-                                    (b"request-id", request_id.encode())]})
-            await send({"type": "http.response.body", "body": body})
+            await internal_error(scope, send, request_id)

@@ -46,22 +46,19 @@ class RequestIdMiddleware:
         except ClientGone:
             return
         except Exception:
-            logger.exception("unhandled error for %s %s (%s)", scope.get("method"), scope.get("path"), request_id)
             if started:
                 raise
-            body = dumps(ApiError(messages.INTERNAL_ERROR.format(request_id=request_id)).to_dict())
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"request-id", request_id.encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await internal_error(scope, send, request_id)
+
+
+async def internal_error(scope: Scope, send: Send, request_id: str) -> None:
+    """A bug escaped before the response began: log it, answer Stripe's `api_error` 500 with the request id."""
+    logger.exception("unhandled error for %s %s (%s)", scope.get("method"), scope.get("path"), request_id)
+    body = dumps(ApiError(messages.INTERNAL_ERROR.format(request_id=request_id)).to_dict())
+    await send({"type": "http.response.start", "status": 500,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"request-id", request_id.encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _stripe_error(status: int, error: StripeError) -> tuple[Message, Message]:
