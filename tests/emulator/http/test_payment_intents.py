@@ -319,3 +319,18 @@ def test_found_by_the_fuzzer_a_returns_block_also_refuses_a_new_setup_of_that_ba
     refused = error(api.post(f"/v1/setup_intents/{setup['id']}/confirm", ACCEPTANCE))
     assert refused["code"] == "payment_method_bank_account_blocked"
     assert refused["setup_intent"]["status"] == "requires_payment_method"
+
+
+def test_a_refused_next_debit_outcome_changes_nothing(api: Api) -> None:
+    freeze(api)
+    cus = customer(api)
+    (account,) = linked(api, cus, "Sample Checking Account")
+    pm = api.post("/v1/payment_methods", {"type": "us_bank_account",
+                                          "us_bank_account[financial_connections_account]": account["id"]}).json()
+    path = f"/v1/test_helpers/payment_methods/{pm['id']}/next_debit"
+    for data in ({"outcome": "lost_in_the_mail"}, {}, {"outcome": "account_closed", "extra": "x"}):
+        refused = error(api.post(path, data))
+        assert refused["type"] == "invalid_request_error" and refused["param"] in ("outcome", "extra"), refused
+    sent = debit(api, pm["id"], cus).json()
+    advance(api, SETTLES)
+    assert get(api, f"/v1/payment_intents/{sent['id']}")["status"] == "succeeded"  # no outcome was set
