@@ -36,8 +36,8 @@ RESULTS: dict[str, type[Any]] = {
     "charge": Payment,
     "payout": Payout,
 }
-CALLED = ("needs_relink", "start_relink", "finish_relink", "create_payment_method", "create_payout_token", "charge",
-          "payout")
+CALLED = tuple(name for name in DEFAULT_ROUTES if name not in ("configure", "handle_webhook"))
+"""The calls answered by one of your routes with a JSON result."""
 FIRST_ARGUMENT = {"finish_relink": "session", "charge": "customer"}
 """The name of a call's first argument when it is passed positionally (`account` for the others)."""
 

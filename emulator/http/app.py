@@ -94,13 +94,13 @@ class EmulatorApp(Starlette):
     fast: FastPath | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        taken = self.fast.route(scope) if self.fast is not None else None
-        if taken is None:
+        fast = self.fast
+        taken = fast.route(scope) if fast is not None else None
+        if fast is None or taken is None:
             await super().__call__(scope, receive, send)
             return
         scope["app"] = self
-        assert self.fast is not None
-        await self.fast.serve(*taken, scope, receive, send)
+        await fast.serve(*taken, scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, state: EmulatorState | None = None) -> Starlette:

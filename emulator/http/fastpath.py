@@ -10,18 +10,14 @@ method no route takes) goes through the full stack unchanged; a test compares th
 
 from __future__ import annotations
 
-import logging
-
 from starlette.requests import Request
 from starlette.routing import Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from emulator.core.errors import ClientGone
 from emulator.core.ids import IdFactory
-from emulator.http.middleware import HostVerdicts, internal_error
-from emulator.http.router import IndexedRouter, route_path
-
-logger = logging.getLogger("emulator")
+from emulator.http.middleware import HostVerdicts, internal_error, with_request_id
+from emulator.http.router import IndexedRouter
 
 HELPERS = "/v1/test_helpers/"
 
@@ -49,13 +45,10 @@ class FastPath:
                 host = value
         if host is not None and not self.allowed(host):
             return None  # the host layer refuses it
-        for candidate in self.router._candidates(route_path(scope)):
-            match, child = candidate.matches(scope)
-            if match is Match.FULL and isinstance(candidate, Route):
-                return candidate, child
-            if match is not Match.NONE:
-                return None  # a method this path does not have: the full stack's answer
-        return None
+        found = self.router.find(scope)
+        if found is None or found[2] is not Match.FULL or not isinstance(found[0], Route):
+            return None  # no route, or a method this path does not have: the full stack's answer
+        return found[0], found[1]
 
     async def serve(self, route: Route, child: Scope, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = self.request_ids.request_id()
@@ -72,9 +65,7 @@ class FastPath:
                 headers = [(name, value) for name, value in message.get("headers", []) if name.lower() != b"vary"]
                 varies = [value for name, value in message.get("headers", []) if name.lower() == b"vary"]
                 headers.append((b"vary", b", ".join([*varies, b"Origin"])))  # as the CORS layer writes it
-                if not any(name.lower() == b"request-id" for name, _ in headers):
-                    headers.append((b"request-id", request_id.encode()))
-                message = {**message, "headers": headers}
+                message = {**message, "headers": with_request_id(headers, request_id)}
             await send(message)
 
         try:

@@ -18,6 +18,13 @@ from emulator.http.responses import dumps
 logger = logging.getLogger("emulator")
 
 
+def with_request_id(headers: list[tuple[bytes, bytes]], request_id: str) -> list[tuple[bytes, bytes]]:
+    """A response's headers with its `Request-Id` (unless it names one already)."""
+    if not any(name.lower() == b"request-id" for name, _ in headers):
+        headers.append((b"request-id", request_id.encode()))
+    return headers
+
+
 class RequestIdMiddleware:
     def __init__(self, app: ASGIApp, request_ids: IdFactory) -> None:
         self.app = app
@@ -35,10 +42,7 @@ class RequestIdMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = list(message.get("headers", []))
-                if not any(name.lower() == b"request-id" for name, _ in headers):
-                    headers.append((b"request-id", request_id.encode()))
-                message = {**message, "headers": headers}
+                message = {**message, "headers": with_request_id(list(message.get("headers", [])), request_id)}
             await send(message)
 
         try:

@@ -59,7 +59,8 @@ class IndexedRouter(Router):
             else:
                 self._index.setdefault(key, []).append(route)
 
-    def _candidates(self, path: str) -> list[BaseRoute]:
+    def candidates(self, path: str) -> list[BaseRoute]:
+        """The routes that can match `path`, in the route table's order."""
         segments = _segments(path)
         key = _key(segments)
         found = [*(self._index.get(key, ()) if key is not None else ()), *self._by_count.get(len(segments), ()),
@@ -68,25 +69,25 @@ class IndexedRouter(Router):
             found.sort(key=lambda route: self._positions[id(route)])
         return found
 
-    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().app(scope, receive, send)
-            return
-        scope.setdefault("router", self)
-        partial: tuple[BaseRoute, Scope] | None = None
-        for route in self._candidates(route_path(scope)):
+    def find(self, scope: Scope) -> tuple[BaseRoute, Scope, Match] | None:
+        """What Starlette's scan would choose for this request: the first full match, else the first partial one
+        (a method the path does not have), with what the match adds to the scope; None when no route takes it."""
+        partial: tuple[BaseRoute, Scope, Match] | None = None
+        for route in self.candidates(route_path(scope)):
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
-                scope["route"] = route
-                scope.update(child_scope)
-                await route.handle(scope, receive, send)
-                return
+                return route, child_scope, match
             if match is Match.PARTIAL and partial is None:
-                partial = (route, child_scope)
-        if partial is not None:
-            route, child_scope = partial
-            scope["route"] = route
-            scope.update(child_scope)
-            await route.handle(scope, receive, send)
+                partial = (route, child_scope, match)
+        return partial
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.find(scope) if scope["type"] == "http" else None
+        if found is None:
+            await super().app(scope, receive, send)  # Starlette's own answer (lifespan, and what no route takes)
             return
-        await super().app(scope, receive, send)  # Starlette's own answer for what no route takes
+        route, child_scope, _ = found
+        scope.setdefault("router", self)
+        scope["route"] = route
+        scope.update(child_scope)
+        await route.handle(scope, receive, send)

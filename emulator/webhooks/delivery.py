@@ -95,11 +95,11 @@ class Outbox:
         self.deliveries: Table[Delivery] = Table()
         self.attempts: deque[Attempt] = deque(maxlen=MAX_LOG)
         self.ids = IdFactory(backend.seed, f"{backend.namespace}:webhooks")
-        self.made = 0
-        """Deliveries made so far: a change counter (requests that made none need not wake the worker)."""
         """Delivery and attempt ids have their own stream: attempts happen when the network lets them, and must not
         shift the ids of the namespace's objects and events (same seed, same ids, however fast the endpoints
         are)."""
+        self.made = 0
+        """Deliveries made so far: a change counter (requests that made none need not wake the worker)."""
 
     @property
     def backend(self) -> Backend:
