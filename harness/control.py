@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from emulator.http.auth import is_live_key
+from harness.net import http_client
 
 TIMEOUT = 10.0
 
@@ -50,7 +51,7 @@ class ControlClient:
         self.api_key = api_key
         self.control_token = control_token or os.environ.get("STRIPE_FC_EMULATOR_CONTROL_TOKEN") or None
         """For an emulator started with `--control-token` (default: the same environment variable `serve` reads)."""
-        self._client = client or httpx.Client(timeout=TIMEOUT)
+        self._client = client or http_client(TIMEOUT)
 
     def close(self) -> None:
         self._client.close()

@@ -13,9 +13,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
 from harness.client import EmulatorContext, Payment, PaymentSetup, Payout, RelinkOutcome, RelinkStart, WebhookOutcome
+from harness.net import http_client
 
 DEFAULT_ROUTES = {
     "configure": "/_stripe_test/configure",
@@ -46,7 +45,7 @@ class HttpRelinkClient:
     def __init__(self, base_url: str, routes: Mapping[str, str | None] | None = None, timeout: float = 30) -> None:
         self.base_url = base_url.rstrip("/")
         self.routes = {**DEFAULT_ROUTES, **(routes or {})}
-        self.http = httpx.Client(timeout=timeout)
+        self.http = http_client(timeout)
         for name in CALLED:
             if self.routes.get(name):
                 setattr(self, name, self._caller(name))

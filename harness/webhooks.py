@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,7 +60,15 @@ class WebhookSink:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-sink", daemon=True)
+        self._server.timeout = None  # handle_request() waits for a connection, however long
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="webhook-sink", daemon=True)
+
+    def _serve(self) -> None:
+        # Not serve_forever(): its shutdown() waits for a poll interval (0.5 s) to pass; this loop stops as soon as
+        # stop() connects to wake it.
+        while not self._stopping.is_set():
+            self._server.handle_request()
 
     @property
     def url(self) -> str:
@@ -69,7 +79,12 @@ class WebhookSink:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if not self._stopping.is_set():
+            self._stopping.set()
+            if self._thread.is_alive():
+                with contextlib.suppress(OSError):  # a connection wakes handle_request(); the loop then sees the flag
+                    socket.create_connection(("127.0.0.1", self._server.server_address[1]), timeout=5).close()
+                self._thread.join(timeout=10)
         self._server.server_close()
 
     def outcomes(self) -> list[Delivered]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, TypedDict, TypeVar
 
 from emulator.core.clock import Clock, ClockState
 from emulator.core.events import Event, EventLog, Renderer
@@ -17,6 +18,8 @@ from emulator.core.store import Store, Table
 from emulator.core.timers import Timers
 from emulator.core.urls import HostPolicy
 from emulator.core.versions import NEWEST_GA, ApiVersion, parse
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,23 @@ class Backend:
         self.lock = threading.RLock()
         self.happening: float | None = None
         """While a timer's action runs: the instant it was due (see `timestamp`)."""
+        self._frozen: dict[str, Any] | None = None
+        """The latest frozen copy of each object an event carried, by id (see `frozen`); made on first use."""
+
+    def frozen(self, key: str, obj: T, copier: Callable[[T], T] = copy.deepcopy) -> T:
+        """A frozen copy of `obj` for an event to keep (so it can be rendered later, in any version): the one made
+        last time for `key` while `obj` still equals it, else a new one. A link emits several events carrying the
+        same unchanged account; they share one copy instead of a copy each. Frozen copies are never changed (their
+        holders only render them), so sharing them is safe. Not part of the state a snapshot saves: a restored
+        namespace makes new copies (the events it restores keep theirs)."""
+        cache = self._frozen
+        if cache is None:
+            cache = self._frozen = {}
+        last = cache.get(key)
+        if last is not None and type(last) is type(obj) and last == obj:
+            return last  # type: ignore[no-any-return,unused-ignore]
+        made = cache[key] = copier(obj)
+        return made
 
     def automatic(self) -> Call:
         """The `Call` of something that happened by itself (no request id, the namespace's default version)."""

@@ -247,7 +247,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
     if attaching is not None and customer.invoice_settings.get("default_payment_method") == values["payment_method"]:
         customer.invoice_settings["default_payment_method"] = attaching.id  # a test token's new PaymentMethod
     table(backend).put(customer.id, customer)
-    emit(backend, call, "customer.created", customer.snapshot().render)
+    emit(backend, call, "customer.created", backend.frozen(customer.id, customer, Customer.snapshot).render)
     if attaching is not None:
         payment_methods.attach_to(backend, call, attaching, customer.id)
     return customer.render(call.version)
@@ -268,14 +268,15 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
     after = customer.render(call.version)
     changed = {key: before[key] for key in before if before[key] != after[key]}
     if changed:
-        emit(backend, call, "customer.updated", customer.snapshot().render, previous_attributes=changed)
+        emit(backend, call, "customer.updated", backend.frozen(customer.id, customer, Customer.snapshot).render,
+             previous_attributes=changed)
     return after
 
 
 def delete(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
     customer = get(backend, id, param="id")
     customer.deleted = True
-    emit(backend, call, "customer.deleted", customer.snapshot().render)
+    emit(backend, call, "customer.deleted", backend.frozen(customer.id, customer, Customer.snapshot).render)
     return _deleted(customer)
 
 

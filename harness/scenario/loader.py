@@ -12,6 +12,10 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it (the same documents, the same tags, ~10× faster), else the
+pure-Python one. Never a loader that constructs arbitrary Python objects."""
+
 SUFFIXES = (".scenario.yaml", ".scenario.yml", ".scenario.json")
 
 
@@ -77,8 +81,7 @@ def load(path: str | Path) -> Scenario:
         if path.suffix == ".json":
             data = json.loads(text)
         else:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f":{mark.line + 1}" if mark is not None else ""
@@ -89,6 +92,8 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}:1: a scenario is a mapping with at least `name` and `steps`")
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
+        if path.suffix != ".json":  # the node tree, for line numbers: built only when there is something to report
+            node = yaml.compose(text, Loader=SAFE_LOADER)
         lines = []
         for error in errors[:5]:
             steps = list(error.absolute_path)

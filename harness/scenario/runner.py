@@ -14,12 +14,11 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 from emulator.triggers.runner import FixtureError, Run, encode, resolve
 from emulator.webhooks.signing import header as signing_header
 from harness.client import CALLS, EmulatorContext
 from harness.control import ControlClient
+from harness.net import http_client
 from harness.scenario.loader import Scenario
 from harness.scenario.matchers import diff, match, normalise
 from harness.webhooks import WebhookSink
@@ -47,8 +46,8 @@ class ScenarioRunner:
         self.client = client
         self.version = scenario.api_version or api_version or DEFAULT_VERSION
         self.refs = Run()
-        self.http = httpx.Client(timeout=30)
-        self.control = ControlClient(self.base_url, api_key)
+        self.http = http_client(30)
+        self.control = ControlClient(self.base_url, api_key, client=self.http)
         self.sink: WebhookSink | None = None
         self.step_label = "given"
         self._counter = 0

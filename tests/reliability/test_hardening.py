@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from emulator.__main__ import cli
@@ -96,13 +97,32 @@ def test_debug_access_log_masks_client_secrets(serve: type[Served]) -> None:
     raise AssertionError(f"no access log line within 30s: {seen}")
 
 
-def test_yaml_is_only_ever_read_with_safe_load() -> None:
+def test_yaml_is_only_ever_read_with_a_safe_loader() -> None:
     root = Path(__file__).resolve().parents[2]
     uses = []
     for source in [*root.joinpath("emulator").rglob("*.py"), *root.joinpath("harness").rglob("*.py")]:
         text = source.read_text(encoding="utf-8")
-        uses += [f"{source.name}: {call}" for call in ("yaml.load(", "yaml.unsafe_load", "yaml.full_load",
-                                                        "yaml.load_all(") if call in text]
-        uses += [f"{source.name}: {m.group(0)}" for m in re.finditer(r"Loader=(?!yaml\.SafeLoader\b)\S+", text)]
+        uses += [f"{source.name}: {call}" for call in ("yaml.unsafe_load", "yaml.full_load", "yaml.load_all(")
+                 if call in text]
+        uses += [f"{source.name}: {m.group(0)}"
+                 for m in re.finditer(r"yaml\.load\((?![^)]*Loader=SAFE_LOADER\))", text)]
+        uses += [f"{source.name}: {m.group(0)}"
+                 for m in re.finditer(r"Loader=(?!yaml\.SafeLoader\b|SAFE_LOADER\b)\S+", text)]
     assert not uses, uses
-    assert "yaml.safe_load" in root.joinpath("harness", "scenario", "loader.py").read_text(encoding="utf-8")
+    # the loader the scenarios are read with builds plain data only: no Python object from a tag
+    from yaml.constructor import FullConstructor, SafeConstructor
+
+    from harness.scenario.loader import SAFE_LOADER
+    assert issubclass(SAFE_LOADER, SafeConstructor) and not issubclass(SAFE_LOADER, FullConstructor)
+
+
+def test_a_scenario_naming_python_code_is_refused_without_running_it(tmp_path: Path) -> None:
+    from harness.scenario.loader import ScenarioError, load
+
+    marker = tmp_path / "ran"
+    path = tmp_path / "evil.scenario.yaml"
+    path.write_text(f"name: !!python/object/apply:os.system ['touch {marker}']\nsteps: []\n", encoding="utf-8")
+    with pytest.raises(Exception) as raised:
+        load(path)
+    assert isinstance(raised.value, (ScenarioError, yaml.YAMLError)), raised.value
+    assert not marker.exists()

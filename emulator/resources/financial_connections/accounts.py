@@ -249,7 +249,7 @@ def of_authorization(backend: Backend, authorization_id: str) -> list[Account]:
 def emit_account(
     backend: Backend, call: Call, type: str, account: Account, previous: dict[str, Any] | None = None
 ) -> None:
-    emit(backend, call, type, account.snapshot().render, previous)
+    emit(backend, call, type, backend.frozen(account.id, account, Account.snapshot).render, previous)
 
 
 def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:

@@ -91,8 +91,9 @@ def current_status(backend: Backend, authorization: Authorization) -> str:
 
 
 def snapshot_renderer(backend: Backend, authorization: Authorization) -> Any:
-    frozen = copy.deepcopy(authorization)
-    members = [member.snapshot() for member in accounts.of_authorization(backend, authorization.id)]
+    frozen = backend.frozen(authorization.id, authorization)
+    members = [backend.frozen(member.id, member, accounts.Account.snapshot)
+               for member in accounts.of_authorization(backend, authorization.id)]
     return functools.partial(render, frozen, members)
 
 

@@ -207,8 +207,9 @@ def get(backend: Backend, session_id: str, *, param: str | None = "session") -> 
 
 
 def snapshot_renderer(backend: Backend, session: Session) -> Any:
-    frozen = copy.deepcopy(session)
-    members = {account_id: accounts.get(backend, account_id).snapshot() for account_id in session.account_ids}
+    frozen = backend.frozen(session.id, session)
+    members = {account_id: backend.frozen(account_id, accounts.get(backend, account_id), accounts.Account.snapshot)
+               for account_id in session.account_ids}
     token = None if session.bank_account_token is None else tokens.get(backend, session.bank_account_token).render(
         backend)
 

@@ -145,7 +145,7 @@ def lookup(backend: Backend, charge_id: str, version: ApiVersion) -> dict[str, A
 
 def emit_charge(backend: Backend, call: Call, type: str, charge: Charge,
                 previous: dict[str, Any] | None = None) -> None:
-    emit(backend, call, type, functools.partial(render, copy.deepcopy(charge)), previous)
+    emit(backend, call, type, functools.partial(render, backend.frozen(charge.id, charge)), previous)
 
 
 def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
@@ -224,7 +224,8 @@ def open_dispute(backend: Backend, call: Call, charge: Charge) -> Dispute:
                       payment_intent=charge.payment_intent, amount=charge.amount, currency=charge.currency)
     disputes(backend).put(dispute.id, dispute)
     charge.disputed = True
-    emit(backend, call, "charge.dispute.created", functools.partial(render_dispute, copy.deepcopy(dispute)))
+    frozen = backend.frozen(dispute.id, dispute)
+    emit(backend, call, "charge.dispute.created", functools.partial(render_dispute, frozen))
     return dispute
 
 # -- refunds --------------------------------------------------------------------------------------------------------
@@ -292,7 +293,7 @@ def get_refund(backend: Backend, refund_id: str) -> Refund:
 
 def _emit_refund(backend: Backend, call: Call, type: str, refund: Refund,
                  previous: dict[str, Any] | None = None) -> None:
-    emit(backend, call, type, functools.partial(render_refund, copy.deepcopy(refund)), previous)
+    emit(backend, call, type, functools.partial(render_refund, backend.frozen(refund.id, refund)), previous)
 
 
 def create_refund(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:

@@ -242,7 +242,7 @@ def lookup(backend: Backend, pi_id: str, version: ApiVersion) -> dict[str, Any] 
 
 
 def _emit(backend: Backend, call: Call, type: str, pi: PaymentIntent) -> None:
-    emit(backend, call, type, functools.partial(render, copy.deepcopy(pi)))
+    emit(backend, call, type, functools.partial(render, backend.frozen(pi.id, pi)))
 
 
 def _unexpected(pi: PaymentIntent, action: str) -> InvalidRequestError:

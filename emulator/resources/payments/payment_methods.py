@@ -440,7 +440,8 @@ def detach(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
     if owner is not None and owner.invoice_settings.get("default_payment_method") == pm.id:
         before = owner.render(call.version)["invoice_settings"]
         del owner.invoice_settings["default_payment_method"]  # Stripe clears the default it detaches
-        emit(backend, call, "customer.updated", owner.snapshot().render, {"invoice_settings": before})
+        emit(backend, call, "customer.updated", backend.frozen(owner.id, owner, type(owner).snapshot).render,
+         {"invoice_settings": before})
     return render(backend, pm, call.version)
 
 

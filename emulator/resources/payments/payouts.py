@@ -13,7 +13,6 @@ canceled payout gives its amount back to the balance. Instant payouts to bank ac
 
 from __future__ import annotations
 
-import copy
 import functools
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,7 +125,7 @@ def _get(backend: Backend, call: Call, payout_id: str) -> Payout:
 
 
 def _emit(backend: Backend, call: Call, type: str, payout: Payout, previous: dict[str, Any] | None = None) -> None:
-    emit(backend, call, type, functools.partial(render, copy.deepcopy(payout)), previous)
+    emit(backend, call, type, functools.partial(render, backend.frozen(payout.id, payout)), previous)
 
 
 def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:

@@ -301,7 +301,7 @@ def lookup_mandate(backend: Backend, mandate_id: str, version: ApiVersion) -> di
 
 
 def _emit(backend: Backend, call: Call, type: str, si: SetupIntent) -> None:
-    frozen = copy.deepcopy(si)
+    frozen = backend.frozen(si.id, si)
     emit(backend, call, type, functools.partial(render, frozen))
 
 
@@ -651,7 +651,7 @@ def deactivate_mandates(backend: Backend, call: Call, payment_method: str) -> No
     for mandate in mandates(backend).values():
         if mandate.payment_method == payment_method and mandate.status == "active":
             mandate.status = "inactive"
-            frozen = copy.deepcopy(mandate)
+            frozen = backend.frozen(mandate.id, mandate)
             emit(backend, call, "mandate.updated", frozen.render, {"status": "active"})
 
 declare(TABLE, SetupIntent)

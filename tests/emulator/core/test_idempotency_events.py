@@ -126,3 +126,28 @@ def test_events_caused_by_a_timer_carry_the_instant_it_was_due() -> None:
     created = {event.type: event.created for event in backend.events.table.values()}
     assert created == {"x.first": int(start + 100), "x.second": int(start + 250), "x.by_request": int(start) + 86_400}
     assert request.created == backend.clock.timestamp() and backend.happening is None
+
+
+def test_events_carrying_an_unchanged_object_share_one_frozen_copy_and_keep_what_they_saw() -> None:
+    from emulator.resources import customers
+    from emulator.resources.financial_connections import accounts, flow, sessions
+
+    backend = Backends(seed=3).get("frozen")
+    call = Call(version=parse("2026-09-30.preview"))
+    customer = customers.create(backend, call, {"name": "Frozen"})["id"]
+    session = sessions.create(backend, call, {"account_holder": {"type": "customer", "customer": customer},
+                                              "permissions": ["payment_method"]})["id"]
+    flow.complete(backend, call, {"accounts": ["Sample Checking Account"]}, session=session)
+    created, updated = [e for e in backend.events.table.values() if e.type.startswith("financial_connections.")]
+    assert (created.type, updated.type) == ("financial_connections.account.created",
+                                            "financial_connections.session.updated")
+    account_id = created.render()["data"]["object"]["id"]
+    # the account the session's event lists is the very copy the account's event keeps: one copy, not two
+    assert updated.render_object.args[2][account_id] is created.render_object.__self__  # type: ignore[attr-defined]
+    # a change makes a new copy: the earlier events still show the account as it was
+    account = accounts.get(backend, account_id)
+    account.disconnected = True
+    accounts.emit_account(backend, call, "financial_connections.account.disconnected", account)
+    assert created.render()["data"]["object"]["status"] == "active"
+    assert updated.render()["data"]["object"]["accounts"]["data"][0]["status"] == "active"
+    assert list(backend.events.table.values())[-1].render()["data"]["object"]["status"] == "disconnected"
