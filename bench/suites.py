@@ -174,6 +174,8 @@ def b3_localstripe(existing: list[int], operations: int) -> dict[str, Any]:
             for name, client in (("emulator", emulator), ("peer", peer)):
                 for index in range(size):
                     ids[name].append(client.v1.customers.create(params={"email": f"s{index}@example.com"}).id)
+                    if (index + 1) % 1000 == 0:  # seeding localstripe takes minutes at 10,000: show it moving
+                        print(f"  B3 seeding {name}: {index + 1:,}/{size:,}", file=sys.stderr, flush=True)
             emu = statistics.median(_workload(emulator, ids["emulator"], operations) for _ in range(3))
             other = statistics.median(_workload(peer, ids["peer"], operations) for _ in range(3))
             results[f"ops_per_s_at_{size}"] = {"emulator": emu, "localstripe": other, "ratio": emu / other}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar, overload
 
 from emulator.core.clock import Clock, ClockState
 from emulator.core.events import Event, EventLog, Renderer
@@ -20,6 +20,7 @@ from emulator.core.urls import HostPolicy
 from emulator.core.versions import NEWEST_GA, ApiVersion, parse
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -48,29 +49,73 @@ class BackendState(TypedDict):
     requests: RequestLog
 
 
+Listener = Callable[["Backend", Event], None]
+"""Told of each new event of a namespace, in order: the resources' reactions, the webhook dispatcher."""
+
+_MAKING = threading.RLock()
+"""Held while a namespace part is made, so two threads never make two (re-entered: a part may need another)."""
+
+
+class _Part(Generic[P]):
+    """A part of a namespace made on first use: an idle namespace (a test's key that made no request, or one the
+    plugin is done with) holds only its name. After the first use the part is a plain attribute of the instance
+    (this descriptor defines no `__set__`, so the instance's own attribute wins), costing nothing per access."""
+
+    def __init__(self, make: Callable[[Backend], P]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _Part[P]: ...
+    @overload
+    def __get__(self, obj: Backend, owner: type) -> P: ...
+    def __get__(self, obj: Backend | None, owner: type) -> P | _Part[P]:
+        if obj is None:
+            return self
+        with _MAKING:
+            made: P | None = obj.__dict__.get(self._name)
+            if made is None:
+                made = obj.__dict__[self._name] = self._make(obj)
+        return made
+
+
 class Backend:
-    def __init__(self, namespace: str, seed: int | None = None, default_version: ApiVersion | None = None) -> None:
+    """A namespace. Its parts (clock, ids, store, event log, …) are made on first use; its reactions to events are
+    shared by every namespace of a server (`listeners`)."""
+
+    namespace: str
+    seed: int | None
+    default_version: ApiVersion
+    listeners: Sequence[Listener]
+    clock = _Part(lambda backend: Clock())
+    timers = _Part(lambda backend: Timers())
+    ids = _Part(lambda backend: IdFactory(backend.seed, backend.namespace))
+    store = _Part(lambda backend: Store())
+    events = _Part(lambda backend: EventLog(backend.ids))
+    idempotency = _Part(lambda backend: IdempotencyStore())
+    requests = _Part(lambda backend: RequestLog())
+    faults = _Part(lambda backend: FaultRules())
+    lock = _Part(lambda backend: threading.RLock())
+    rate_limiter: RateLimiter | None = None
+    """Set by the server when it runs with `--rate-limit`."""
+    webhook_hosts = HostPolicy()
+    """Where this namespace's webhook endpoints may point (the server's `--webhook-hosts`, one policy it shares)."""
+    happening: float | None = None
+    """While a timer's action runs: the instant it was due (see `timestamp`)."""
+    _frozen: dict[str, Any] | None = None
+    """The latest frozen copy of each object an event carried, by id (see `frozen`); made on first use."""
+
+    def __init__(self, namespace: str, seed: int | None = None, default_version: ApiVersion | None = None,
+                 listeners: Sequence[Listener] = ()) -> None:
         self.namespace = namespace
         self.seed = seed
         self.default_version = default_version or parse(NEWEST_GA)
         """The version of events nobody's request caused (timers); requests' events use the request's version."""
-        self.clock = Clock()
-        self.timers = Timers()
-        self.ids = IdFactory(seed, namespace)
-        self.store = Store()
-        self.events = EventLog(self.ids)
-        self.idempotency = IdempotencyStore()
-        self.requests = RequestLog()
-        self.faults = FaultRules()
-        self.rate_limiter: RateLimiter | None = None
-        """Set by the server when it runs with `--rate-limit`."""
-        self.webhook_hosts = HostPolicy()
-        """Where this namespace's webhook endpoints may point (the server's `--webhook-hosts`)."""
-        self.lock = threading.RLock()
-        self.happening: float | None = None
-        """While a timer's action runs: the instant it was due (see `timestamp`)."""
-        self._frozen: dict[str, Any] | None = None
-        """The latest frozen copy of each object an event carried, by id (see `frozen`); made on first use."""
+        self.listeners = listeners
+        """Told of each new event (see `emit`): the server's shared list, not a list per namespace."""
 
     def frozen(self, key: str, obj: T, copier: Callable[[T], T] = copy.deepcopy) -> T:
         """A frozen copy of `obj` for an event to keep (so it can be rendered later, in any version): the one made
@@ -141,9 +186,12 @@ class Backends:
         seed: int | None = None,
         default_version: ApiVersion | None = None,
         on_create: Callable[[Backend], None] | None = None,
+        listeners: Sequence[Listener] = (),
     ) -> None:
         self.seed = seed
         self.default_version = default_version
+        self.listeners = tuple(listeners)
+        """Told of every namespace's events, in order (`emit`)."""
         self.on_create = on_create
         """Called with each new namespace (the resources wire their event listeners here)."""
         self._backends: dict[str, Backend] = {}
@@ -167,7 +215,7 @@ class Backends:
 
     def create(self, namespace: str) -> Backend:
         """A new, wired namespace that is not (yet) in place; see `install`."""
-        backend = Backend(namespace, self.seed, self.default_version)
+        backend = Backend(namespace, self.seed, self.default_version, self.listeners)
         if self.on_create is not None:
             self.on_create(backend)
         return backend
@@ -194,8 +242,9 @@ def emit(
     render_object: Renderer,
     previous_attributes: dict[str, Any] | None = None,
 ) -> Event:
-    """Record an event caused by `call`. Its `api_version` is the version of the request that caused it."""
-    return backend.events.record(
+    """Record an event caused by `call` and tell the namespace's listeners. Its `api_version` is the version of the
+    request that caused it."""
+    event = backend.events.record(
         type,
         render_object,
         created=backend.timestamp(),
@@ -204,3 +253,6 @@ def emit(
         request_id=call.request_id,
         idempotency_key=call.idempotency_key,
     )
+    for listener in backend.listeners:
+        listener(backend, event)
+    return event

@@ -12,7 +12,7 @@ from emulator.core.ids import IdFactory
 from emulator.core.urls import HostPolicy
 from emulator.core.versions import VersionPolicy
 from emulator.resources import webhook_endpoints
-from emulator.resources.registry import wire
+from emulator.resources.registry import LISTENERS
 from emulator.settings import Settings
 from emulator.webhooks.delivery import Dispatcher
 
@@ -33,12 +33,12 @@ class EmulatorState:
         policy = VersionPolicy(settings.default_api_version)
         dispatcher = Dispatcher(timeout=settings.webhook_timeout)
 
+        hosts = HostPolicy(settings.webhook_hosts)  # immutable: one for every namespace
+
         def on_create(backend: Backend) -> None:
-            wire(backend)
-            backend.webhook_hosts = HostPolicy(settings.webhook_hosts)
+            backend.webhook_hosts = hosts
             if settings.rate_limit is not None:
                 backend.rate_limiter = RateLimiter(settings.rate_limit)
-            dispatcher.attach(backend)
             if settings.forward_to is not None:
                 webhook_endpoints.add(backend, settings.forward_to, list(settings.forward_events),
                                       secret=settings.forward_secret(), hidden=True,
@@ -46,7 +46,8 @@ class EmulatorState:
 
         return cls(
             settings=settings,
-            backends=Backends(settings.seed, policy.default, on_create=on_create),
+            backends=Backends(settings.seed, policy.default, on_create=on_create,
+                              listeners=(*LISTENERS, dispatcher.on_event)),
             policy=policy,
             request_ids=IdFactory(settings.seed, "requests"),
             dispatcher=dispatcher,

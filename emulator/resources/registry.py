@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from emulator.core.backend import Backend
+from emulator.core.backend import Backend, Listener
 from emulator.core.expand import Expandable
 from emulator.core.versions import ApiVersion
 from emulator.resources import customers
@@ -48,9 +48,8 @@ EXPANDABLE: Expandable = {
 }
 
 
-def wire(backend: Backend) -> None:
-    """Everything a new namespace's resources listen for."""
-    effects.wire(backend)
+LISTENERS: tuple[Listener, ...] = (effects.on_event,)
+"""What the resources do when a namespace records an event (shared by every namespace; see `Backend.listeners`)."""
 
 
 def resolver(backend: Backend, version: ApiVersion) -> Callable[[str, str], dict[str, Any] | None]:

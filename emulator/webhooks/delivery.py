@@ -190,21 +190,29 @@ class Dispatcher:
         """Namespaces the worker has looked at (a test shows one request costs one visit, however many exist)."""
 
     # -- wiring ----------------------------------------------------------------------------------------------------
+    def on_event(self, backend: Backend, event: Event) -> None:
+        """A namespace recorded an event (the listener every namespace of a server shares, see `Backend.listeners`).
+        The outbox is made with the first event an endpoint wants: a namespace that never records one costs nothing
+        here."""
+        wanting = [e for e in webhook_endpoints.enabled(backend) if e.wants(event.type)]
+        if wanting:  # a namespace no endpoint listens to keeps no outbox
+            self.outbox(backend).deliver(event, wanting)
+        self.notifier.notify()
+
     def attach(self, backend: Backend) -> None:
-        """Listen to the namespace's events. Its outbox is made with the first event (or the first look at it): a
-        namespace that never records one costs nothing here."""
+        """Listen to a namespace made without this dispatcher among its listeners (outside a server's `Backends`)."""
         namespace = weakref.ref(backend)  # the listener lives in the namespace: no cycle back to it
 
         def on_event(event: Event) -> None:
             owner = namespace()
             if owner is not None:
-                wanting = [e for e in webhook_endpoints.enabled(owner) if e.wants(event.type)]
-                if wanting:  # a namespace no endpoint listens to keeps no outbox
-                    self.outbox(owner).deliver(event, wanting)
-                self.notifier.notify()
+                self.on_event(owner, event)
 
         self._attached.add(backend)
         backend.events.subscribe(on_event)
+
+    def listens_to(self, backend: Backend) -> bool:
+        return self.on_event in backend.listeners or backend in self._attached
 
     def deliveries_made(self, backend: Backend) -> int:
         """How many deliveries the namespace has made so far (0 without an outbox): a change counter."""
@@ -214,7 +222,7 @@ class Dispatcher:
     def outbox(self, backend: Backend) -> Outbox:
         found = self._outboxes.get(backend)
         if found is None:
-            if backend not in self._attached:  # a backend made without the dispatcher (not through the app)
+            if not self.listens_to(backend):  # a backend made without the dispatcher (not through the app)
                 self.attach(backend)
             found = self._outboxes[backend] = Outbox(backend)
         return found
