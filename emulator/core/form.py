@@ -10,6 +10,7 @@ hash key named "0" (metadata may have such keys), so `spec.Array` turns such dic
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from emulator.core import messages
@@ -21,6 +22,7 @@ FormDict = dict[str, FormValue]
 MAX_PAIRS = 10_000
 MAX_DEPTH = 16
 APPEND = ""  # the segment produced by `[]`
+_T = TypeVar("_T")
 
 
 def parse_key(key: str) -> list[str]:
@@ -145,3 +147,15 @@ def canonical(form: FormValue) -> str:
     if isinstance(form, list):
         return "[" + ",".join(canonical(v) for v in form) + "]"
     return "{" + ",".join(f"{k!r}:{canonical(form[k])}" for k in sorted(form)) + "}"
+
+
+def copy_data(value: _T) -> _T:
+    """A copy of request data as the resources keep it (dicts and lists of strings, numbers, booleans, None): what
+    `copy.deepcopy` gives for such data, several times faster (no memo, no dispatch). Anything else is an immutable
+    scalar here and is shared."""
+    data: Any = value
+    if type(data) is dict:
+        return {key: copy_data(inner) for key, inner in data.items()}  # type: ignore[return-value]
+    if type(data) is list:
+        return [copy_data(inner) for inner in data]  # type: ignore[return-value]
+    return value

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import InvalidRequestError, ResourceMissingError
+from emulator.core.form import copy_data
 from emulator.core.listing import LIST_FIELDS, created_filter, page
 from emulator.core.snapshot import saved
 from emulator.core.spec import (
@@ -120,7 +120,7 @@ class Customer:
             "email": self.email,
             "invoice_prefix": self.invoice_prefix,
             "invoice_settings": {
-                key: copy.deepcopy(self.invoice_settings.get(key))
+                key: copy_data(self.invoice_settings.get(key))
                 for key in ("custom_fields", "default_payment_method", "footer", "rendering_options")
             },
             "livemode": False,
@@ -136,10 +136,11 @@ class Customer:
 
     def snapshot(self) -> Customer:
         """A copy no later change reaches (what an event renders): its containers copied, its values immutable."""
-        return dataclasses.replace(
-            self, address=copy.deepcopy(self.address), metadata=dict(self.metadata),
-            preferred_locales=list(self.preferred_locales), shipping=copy.deepcopy(self.shipping),
-            invoice_settings=copy.deepcopy(self.invoice_settings))
+        frozen = copy.copy(self)
+        frozen.address, frozen.metadata = copy_data(self.address), dict(self.metadata)
+        frozen.preferred_locales, frozen.shipping = list(self.preferred_locales), copy_data(self.shipping)
+        frozen.invoice_settings = copy_data(self.invoice_settings)
+        return frozen
 
 
 def _address(value: dict[str, Any] | None) -> dict[str, Any] | None:

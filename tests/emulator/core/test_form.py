@@ -171,3 +171,15 @@ def test_form_round_trips_the_sdk_encoder(params: dict[str, Any]) -> None:
     wire = urlencode(list(_api_encode(params)))
     expected = _expected(params) or {}
     assert decode(wire) == expected
+
+
+def test_copy_data_is_a_deep_copy_of_request_data() -> None:
+    from emulator.core.form import copy_data
+
+    original = {"a": [{"b": "1", "c": None}, "x", 3], "d": {"e": True, "f": 2.5}, "g": ""}
+    copied = copy_data(original)
+    assert copied == original
+    copied["a"][0]["b"] = "changed"
+    copied["d"]["e"] = False
+    copied["a"].append("more")
+    assert original == {"a": [{"b": "1", "c": None}, "x", 3], "d": {"e": True, "f": 2.5}, "g": ""}
