@@ -64,6 +64,9 @@ def main() -> int:
     parser.add_argument("--b3-sizes", default=None,
                         help="existing objects for B3, e.g. 0,10000 (localstripe's create is O(n): seeding 10,000 "
                              "takes minutes)")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the other benchmarks' figures of the existing output file and replace only the ones "
+                             "run now (each benchmark's run date is kept under `dates`)")
     args = parser.parse_args()
     only = {part.strip().upper() for part in args.only.split(",") if part.strip()}
     size = dict(QUICK if args.quick else FULL)
@@ -74,9 +77,16 @@ def main() -> int:
     # a quick run never overwrites the recorded full results
     default_name = "results-quick.json" if args.quick else "results.json"
     out = Path(args.out) if args.out else Path(__file__).resolve().parent / default_name
-    document = {"date": time.strftime("%Y-%m-%d"), "quick": args.quick,
+    today = time.strftime("%Y-%m-%d")
+    kept: dict[str, Any] = {}
+    dates = {name: today for name in results}
+    if args.update and out.exists():
+        previous = json.loads(out.read_text(encoding="utf-8"))
+        kept = {name: figures for name, figures in previous.get("results", {}).items() if name not in results}
+        dates = {**{name: previous.get("dates", {}).get(name, previous.get("date")) for name in kept}, **dates}
+    document = {"date": today, "quick": args.quick,
                 "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.platform()},
-                "results": results}
+                "dates": dict(sorted(dates.items())), "results": dict(sorted({**kept, **results}.items()))}
     out.write_text(json.dumps(document, indent=2, default=float) + "\n", encoding="utf-8")
     print(f"\nwrote {out}")
     return 0

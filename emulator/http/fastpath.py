@@ -10,7 +10,10 @@ method no route takes) goes through the full stack unchanged; a test compares th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
@@ -62,18 +65,37 @@ class FastPath:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = [(name, value) for name, value in message.get("headers", []) if name.lower() != b"vary"]
-                varies = [value for name, value in message.get("headers", []) if name.lower() == b"vary"]
-                headers.append((b"vary", b", ".join([*varies, b"Origin"])))  # as the CORS layer writes it
-                message = {**message, "headers": with_request_id(headers, request_id)}
+                message = {**message, "headers": _final_headers(message.get("headers", []), request_id)}
             await send(message)
 
         try:
             response = await route.endpoint(Request(scope, receive, send))
-            await response(scope, receive, send_with_id)
+            if type(response) is Response and not response.background:
+                # a whole answer in hand (the pipeline's usual one): its two messages, written here, say what
+                # `Response.__call__` through `send_with_id` would
+                started = True
+                await send({"type": "http.response.start", "status": response.status_code,
+                            "headers": _final_headers(response.raw_headers, request_id)})
+                await send({"type": "http.response.body", "body": response.body})
+            else:
+                await response(scope, receive, send_with_id)
         except ClientGone:
             return
         except Exception:
             if started:
                 raise
             await internal_error(scope, send, request_id)
+
+
+def _final_headers(given: Iterable[tuple[bytes, bytes]], request_id: str) -> list[tuple[bytes, bytes]]:
+    """A response's headers as the full stack sends them: `Vary` ending in `Origin` (as the CORS layer writes it
+    for a request without one) and a `Request-Id`."""
+    headers: list[tuple[bytes, bytes]] = []
+    varies: list[bytes] = []
+    for name, value in given:
+        if name.lower() == b"vary":
+            varies.append(value)
+        else:
+            headers.append((name, value))
+    headers.append((b"vary", b", ".join([*varies, b"Origin"])))
+    return with_request_id(headers, request_id)
