@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+import types
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,12 +115,50 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
 
 
 async def _within(awaitable: Awaitable[Message], seconds: float) -> Message:
-    """`await` with a deadline: `asyncio.timeout` where there is one (3.11+: no task per message), else `wait_for`."""
+    """`await` with a deadline. Most bodies have arrived with their headers: the first step of `receive()` finishes
+    without waiting, and then no deadline is armed (arming one costs more than the rest of reading the body). When it
+    does wait, it goes on under `asyncio.timeout` (3.11+), else `wait_for`."""
+    step = getattr(awaitable, "send", None)
+    if step is None:  # not a coroutine: no stepping, only the deadline
+        return await _deadline(awaitable, seconds)
+    try:
+        waiting = step(None)
+    except StopIteration as done:
+        message: Message = done.value
+        return message
+    return await _deadline(_go_on(awaitable, waiting), seconds)
+
+
+async def _deadline(awaitable: Awaitable[Message], seconds: float) -> Message:
     timeout = getattr(asyncio, "timeout", None)
     if timeout is None:  # pragma: no cover - Python 3.10
         return await asyncio.wait_for(awaitable, seconds)
     async with timeout(seconds):
         return await awaitable
+
+
+@types.coroutine
+def _go_on(coroutine: Any, waiting: Any) -> Generator[Any, Any, Message]:
+    """Go on with a coroutine stopped at `waiting` (the future it awaits): what `await` would have done from there.
+    A cancellation (the deadline) is thrown into it; closing this closes it."""
+    while True:
+        try:
+            sent = yield waiting
+        except GeneratorExit:
+            coroutine.close()
+            raise
+        except BaseException as exc:  # every exception goes into the coroutine, as `await` does
+            try:
+                waiting = coroutine.throw(exc)
+            except StopIteration as done:
+                message: Message = done.value
+                return message
+        else:
+            try:
+                waiting = coroutine.send(sent)
+            except StopIteration as done:
+                message = done.value
+                return message
 
 
 async def read_form(request: Request, limit: int) -> form.FormDict:

@@ -5,6 +5,7 @@ a webhook attempt is bounded as a whole, idempotency keys are capped, and nothin
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import select
 import socket
@@ -312,3 +313,41 @@ def test_a_normal_keep_alive_client_is_not_cut_off(idle_server: int) -> None:
         for _ in range(5):
             assert client.get("/_emulator/health").status_code == 200
 
+
+
+@pytest.mark.parametrize("waits", [0, 1, 3])
+def test_a_body_that_arrives_after_a_wait_is_read_whole(waits: int) -> None:
+    """The body reader arms its deadline only when `receive()` has to wait; a body that comes after some waiting (in
+    one message or two) is read as if it had been there."""
+    app = create_app(Settings(seed=1, body_timeout=30))
+    parts = [b"name=Late", b"+Comer&email=late%40example.com"]
+
+    async def run() -> tuple[int, bytes]:
+        answer: dict[str, Any] = {"status": 0, "body": b""}
+
+        async def receive() -> dict[str, Any]:
+            for _ in range(waits):
+                await asyncio.sleep(0)  # a bare yield to the loop
+            await asyncio.wait_for(asyncio.shield(asyncio.sleep(0.001)), 5)  # a real future to wait on
+            chunk = parts.pop(0)
+            return {"type": "http.request", "body": chunk, "more_body": bool(parts)}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                answer["body"] += message.get("body", b"")
+
+        body_length = str(sum(len(p) for p in parts)).encode()
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": "/v1/customers", "raw_path": b"/v1/customers", "query_string": b"",
+                 "root_path": "", "headers": [(b"host", b"127.0.0.1"), *KEY, (b"content-length", body_length)],
+                 "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+        await app(scope, receive, send)
+        return answer["status"], answer["body"]
+
+    with ThreadPoolExecutor(1) as pool:
+        status, body = pool.submit(asyncio.run, run()).result(timeout=60)
+    assert status == 200, body
+    created = json.loads(body)
+    assert (created["name"], created["email"]) == ("Late Comer", "late@example.com")

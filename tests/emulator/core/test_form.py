@@ -183,3 +183,21 @@ def test_copy_data_is_a_deep_copy_of_request_data() -> None:
     copied["d"]["e"] = False
     copied["a"].append("more")
     assert original == {"a": [{"b": "1", "c": None}, "x", 3], "d": {"e": True, "f": 2.5}, "g": ""}
+
+
+@given(st.lists(st.sampled_from([*"ab=&+%[]0123456789AFéz ", "%2", "%C3%A9", "%ff", "%E2%82", "%41"]),
+                max_size=30).map("".join))
+def test_pairs_split_a_form_as_parse_qsl_does(text: str) -> None:
+    from urllib.parse import parse_qsl
+
+    from emulator.core.form import pairs
+
+    try:
+        expected: object = parse_qsl(text, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        expected = UnicodeDecodeError
+    try:
+        found: object = pairs(text)
+    except UnicodeDecodeError:
+        found = UnicodeDecodeError
+    assert found == expected
