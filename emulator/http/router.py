@@ -21,6 +21,9 @@ def route_path(scope: Scope) -> str:
     return str(scope["path"]) if _route_path is None else _route_path(scope)
 
 Key = tuple[int, str, str]
+MAX_SEGMENTS = 16
+"""Candidate lists are kept for paths of up to this many segments (deeper than any route): the number kept is then
+bounded by the route table, not by what clients send."""
 
 
 def _segments(path: str) -> list[str]:
@@ -41,11 +44,12 @@ class IndexedRouter(Router):
         self._by_count: dict[int, list[BaseRoute]] = {}
         self._everywhere: list[BaseRoute] = []
         self._positions: dict[int, int] = {}
+        self._ordered: dict[tuple[Key | None, int], list[BaseRoute]] = {}
         self.reindex()
 
     def reindex(self) -> None:
         """Build the index from `routes` (call after changing them)."""
-        self._index, self._by_count, self._everywhere = {}, {}, []
+        self._index, self._by_count, self._everywhere, self._ordered = {}, {}, [], {}
         self._positions = {id(route): position for position, route in enumerate(self.routes)}
         for route in self.routes:
             path = route.path if isinstance(route, Route) else None
@@ -63,10 +67,16 @@ class IndexedRouter(Router):
         """The routes that can match `path`, in the route table's order."""
         segments = _segments(path)
         key = _key(segments)
-        found = [*(self._index.get(key, ()) if key is not None else ()), *self._by_count.get(len(segments), ()),
-                 *self._everywhere]
-        if len(found) > 1:
+        if key not in self._index:
+            key = None  # no route has these literal segments: only the segment count matters
+        chosen = (key, len(segments))
+        found = self._ordered.get(chosen)
+        if found is None:  # kept per (index key, segment count): as many as the route table has, whatever is asked
+            found = [*(self._index[key] if key is not None else ()), *self._by_count.get(len(segments), ()),
+                     *self._everywhere]
             found.sort(key=lambda route: self._positions[id(route)])
+            if len(segments) <= MAX_SEGMENTS:
+                self._ordered[chosen] = found
         return found
 
     def find(self, scope: Scope) -> tuple[BaseRoute, Scope, Match] | None:

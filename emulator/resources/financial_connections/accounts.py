@@ -15,6 +15,7 @@ from typing import Any
 from emulator.core import messages
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import InvalidRequestError, ResourceMissingError
+from emulator.core.form import copy_data
 from emulator.core.listing import LIST_FIELDS, page
 from emulator.core.snapshot import saved
 from emulator.core.spec import Array, Choice, Field, Hash, String, params
@@ -175,7 +176,7 @@ class Account:
         rendered: dict[str, Any] = {
             "id": self.id,
             "object": OBJECT,
-            "account_holder": copy.deepcopy(self.account_holder),
+            "account_holder": copy_data(self.account_holder),
         }
         if Feature.TOKENIZED_ACCOUNT_NUMBERS.gate.enabled(version):
             rendered["account_numbers"] = (
@@ -186,7 +187,7 @@ class Account:
             rendered["authorization"] = self.authorization
         rendered.update(
             {
-                "balance": copy.deepcopy(self.balance),
+                "balance": copy_data(self.balance),
                 "balance_refresh": None if self.balance_refresh is None else self.balance_refresh.render(),
                 "category": self.category,
                 "created": self.created,

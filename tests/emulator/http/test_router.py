@@ -9,7 +9,8 @@ import pytest
 from starlette.routing import Match, Route
 
 from emulator.http.app import create_app
-from emulator.http.router import IndexedRouter
+from emulator.http.router import MAX_SEGMENTS, IndexedRouter
+from emulator.settings import Settings
 from harness.asgi import AsgiCaller
 
 APP = create_app()
@@ -54,3 +55,18 @@ def test_router_falls_back_for_paths_no_route_takes() -> None:
         assert caller.request("GET", "/v1/customers", headers=headers).status == 200
     finally:
         caller.close()
+
+
+def test_the_candidates_kept_are_bounded_by_the_route_table_not_by_what_clients_ask() -> None:
+    app = create_app(Settings(seed=1))
+    router = app.router
+    assert isinstance(router, IndexedRouter)
+    for index in range(3000):  # paths no route has, of every depth, and ids under real routes
+        router.candidates(f"/v1/nothing{index}/{index}" + "/x" * (index % 40))
+        router.candidates(f"/v1/customers/cus_{index}")
+    kept = len(router._ordered)
+    assert kept <= len(router._index) * MAX_SEGMENTS + MAX_SEGMENTS
+    # and what is kept is what a fresh computation gives
+    fresh = IndexedRouter(routes=router.routes)
+    for path in ("/v1/customers/cus_1", "/v1/financial_connections/accounts/fca_1", "/v1/zzz/1/2"):
+        assert router.candidates(path) == fresh.candidates(path)
