@@ -20,6 +20,7 @@ from starlette.types import Message, Receive, Scope, Send
 from emulator.core.errors import ClientGone
 from emulator.core.ids import IdFactory
 from emulator.http.middleware import HostVerdicts, internal_error, with_request_id
+from emulator.http.responses import ApiResponse
 from emulator.http.router import IndexedRouter
 
 HELPERS = "/v1/test_helpers/"
@@ -70,7 +71,7 @@ class FastPath:
 
         try:
             response = await route.endpoint(Request(scope, receive, send))
-            if type(response) is Response and not response.background:
+            if type(response) in (ApiResponse, Response) and not response.background:
                 # a whole answer in hand (the pipeline's usual one): its two messages, written here, say what
                 # `Response.__call__` through `send_with_id` would
                 started = True

@@ -34,7 +34,7 @@ from emulator.core.requestlog import LoggedRequest, mask_params
 from emulator.core.spec import Context, Hash, validate
 from emulator.core.versions import NEWEST_PREVIEW, ApiVersion, Feature
 from emulator.http.auth import authenticate
-from emulator.http.responses import dumps, error_response
+from emulator.http.responses import ApiResponse, dumps, error_response
 from emulator.http.state import EmulatorState
 from emulator.resources.registry import EXPANDABLE, connected_account_exists, resolver
 from emulator.webhooks.delivery import Dispatcher
@@ -272,7 +272,7 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
     if key is not None:
         backend.idempotency.finish(key, StoredResponse(status, body, exchange.request_id, str(version)))
         headers["Original-Request"] = exchange.request_id
-    return Response(body, status_code=status, headers=headers, media_type="application/json")
+    return ApiResponse(body, status, headers)
 
 
 def _execute(
@@ -313,7 +313,7 @@ def _replay(stored: StoredResponse, headers: dict[str, str]) -> Response:
         "Original-Request": stored.request_id,
         "Stripe-Version": stored.stripe_version,
     }
-    return Response(stored.body, status_code=stored.status, headers=replay_headers, media_type="application/json")
+    return ApiResponse(stored.body, stored.status, replay_headers)
 
 
 def _log(request: Request, exchange: _Exchange, status: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -23,8 +24,27 @@ def dumps(payload: Any) -> bytes:
         return json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
 
 
+class ApiResponse(Response):
+    """A JSON answer whose body is already bytes: Starlette's `Response` with the same headers in the same order
+    (the given ones, then `content-length` and `content-type`), made without its generic header work."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status_code: int = 200, headers: Mapping[str, str] | None = None) -> None:
+        if headers and any(name.lower() in ("content-length", "content-type") for name in headers):
+            super().__init__(body, status_code, headers)  # Starlette's own rules for those
+            return
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                            for name, value in (headers or {}).items()]
+        self.raw_headers += [(b"content-length", str(len(body)).encode("latin-1")),
+                             (b"content-type", b"application/json")]
+
+
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(dumps(payload), status_code=status, headers=headers, media_type="application/json")
+    return ApiResponse(dumps(payload), status, headers)
 
 
 def error_response(error: StripeError, headers: dict[str, str] | None = None) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,3 +52,18 @@ def test_dumps_keeps_non_ascii_and_control_characters_as_stripe_shows_them() -> 
 def test_dumps_falls_back_for_integers_orjson_refuses() -> None:
     payload = {"huge": 2**70, "negative": -(2**64)}
     assert dumps(payload) == reference(payload)
+
+
+@pytest.mark.parametrize("headers", [None, {}, {"Stripe-Version": "2026-10-28.endive", "Idempotency-Key": "k"},
+                                     {"Content-Type": "application/json; charset=utf-8"}])
+@pytest.mark.parametrize("status", [200, 400, 404])
+def test_api_response_has_the_headers_starlettes_response_has(headers: dict[str, str] | None, status: int) -> None:
+    from starlette.responses import Response
+
+    from emulator.http.responses import ApiResponse
+
+    body = b'{\n  "id": "cus_1"\n}'
+    ours = ApiResponse(body, status, headers)
+    theirs = Response(body, status_code=status, headers=headers, media_type="application/json")
+    assert (ours.status_code, ours.raw_headers, ours.body, ours.background) == (
+        theirs.status_code, theirs.raw_headers, theirs.body, theirs.background)
