@@ -24,42 +24,53 @@ except ImportError:  # pragma: no cover - depends on the installed extras
 
 
 class _HeaderDeadline:
-    """Mixed into a uvicorn protocol class: close connections whose request headers do not arrive in time."""
+    """Mixed into a uvicorn protocol class: close connections whose request headers do not arrive in time.
+
+    One timer per connection, not one per request: a request only notes when its first bytes came (the connection's
+    start, for the first request); the timer wakes at the earliest instant a deadline could pass, closes the
+    connection if the headers it waits for are late, and otherwise sleeps again until the next such instant."""
 
     header_timeout = 10.0
     cycle: Any
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
 
-    def _arm(self) -> None:
-        self._awaiting = self.cycle
-        self._deadline: asyncio.TimerHandle | None = self.loop.call_later(self.header_timeout, self._expire)
+    def _watch(self, delay: float) -> None:
+        self._timer: asyncio.TimerHandle | None = self.loop.call_later(delay, self._check)
 
-    def _disarm(self) -> None:
-        deadline = getattr(self, "_deadline", None)
-        if deadline is not None:
-            deadline.cancel()
-            self._deadline = None
-
-    def _expire(self) -> None:
-        self._deadline = None
-        if self.cycle is self._awaiting and not self.transport.is_closing():  # no new request began in time
+    def _check(self) -> None:
+        self._timer = None
+        if self.transport.is_closing():
+            return
+        started = self._started
+        if started is None:  # no request is on its way: look again a whole deadline from now
+            self._watch(self.header_timeout)
+            return
+        late = self.loop.time() - started - self.header_timeout
+        if late >= 0 and self.cycle is self._awaiting:  # no new request began in time
             self.transport.close()
+            return
+        self._watch(max(-late, 0.001))
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
-        self._arm()
+        self._awaiting = self.cycle
+        self._started: float | None = self.loop.time()  # the first request's headers count from the connection
+        self._watch(self.header_timeout)
 
     def data_received(self, data: bytes) -> None:
-        between = self.cycle is None or self.cycle.response_complete
-        if getattr(self, "_deadline", None) is None and between:
-            self._arm()  # the first bytes of the next request on a kept-alive connection
+        if self._started is None and (self.cycle is None or self.cycle.response_complete):
+            self._started = self.loop.time()  # the first bytes of the next request on a kept-alive connection
+            self._awaiting = self.cycle
         super().data_received(data)  # type: ignore[misc]
-        if self.cycle is not getattr(self, "_awaiting", None):
-            self._disarm()  # its headers are complete: the request runs
+        if self.cycle is not self._awaiting:
+            self._started = None  # its headers are complete: the request runs
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        timer = getattr(self, "_timer", None)
+        if timer is not None:
+            timer.cancel()
+            self._timer = None
         super().connection_lost(exc)  # type: ignore[misc]
 
 

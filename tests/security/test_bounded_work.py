@@ -314,6 +314,38 @@ def test_a_normal_keep_alive_client_is_not_cut_off(idle_server: int) -> None:
             assert client.get("/_emulator/health").status_code == 200
 
 
+def test_a_kept_alive_connection_whose_next_request_drips_is_disconnected(serve: type[Served]) -> None:
+    """The deadline applies to every request of a connection, not only its first one."""
+    served = serve([sys.executable, "-m", "emulator", "serve", "--port", "0", "--header-timeout", "1"])
+    match = READY.search(served.ready_line())
+    assert match is not None
+    with socket.create_connection(("127.0.0.1", int(match.group(2))), timeout=30) as sock:
+        sock.sendall(b"GET /_emulator/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = sock.recv(4096)
+            assert chunk, "the first request got no whole answer"
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        closed = False
+        for byte in b"GET /_emulator/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 300:
+            readable, _, _ = select.select([sock], [], [], 0.2)
+            if readable:
+                try:
+                    closed = sock.recv(1024) == b""
+                except ConnectionResetError:
+                    closed = True
+                break
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                closed = True
+                break
+        assert closed, "the server kept a connection whose second request's headers never finished"
+        assert time.monotonic() - started < 60
+    assert served.stop(15) == 0
+
 
 @pytest.mark.parametrize("waits", [0, 1, 3])
 def test_a_body_that_arrives_after_a_wait_is_read_whole(waits: int) -> None:
