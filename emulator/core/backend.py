@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -233,6 +234,25 @@ class Backends:
     def namespaces(self) -> list[str]:
         with self._lock:
             return sorted(self._backends)
+
+
+def shallow(obj: T) -> T:
+    """A shallow copy of a dataclass instance, made field by field: unlike `copy.copy` it never asks either object
+    for its `__dict__`, which CPython then builds and keeps (about 64 bytes an object; frozen copies are many)."""
+    made = object.__new__(type(obj))
+    for name in _field_names(type(obj)):
+        object.__setattr__(made, name, getattr(obj, name))
+    return made
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in dataclasses.fields(cls))
+    return names
 
 
 def emit(

@@ -146,6 +146,7 @@ class RelinkWorld(RuleBasedStateMachine):
         self.debit_method: dict[str, str] = {}  # pi id -> pm id
         self.returned: set[str] = set()  # fingerprints of bank accounts a return blocked
         self.payouts: dict[str, tuple[str, int]] = {}  # payout id -> (status last seen, amount)
+        self.events_seen: dict[str, Any] = {}  # event id -> its `data` as first rendered
         STATS["programs"] += 1
 
     def teardown(self) -> None:
@@ -680,6 +681,15 @@ class RelinkWorld(RuleBasedStateMachine):
         for event in events:
             assert event["pending_webhooks"] == before[event["id"]], (event["id"], event["pending_webhooks"])
         STATS["checks"] += 1  # invariants run once at the start of a program and after each step
+
+    @invariant()
+    def an_event_shows_its_object_as_it_was_then_however_the_object_changes_later(self) -> None:
+        # events share frozen copies, and frozen copies share what the live object replaces rather than changes in
+        # place: a change in place anywhere would show here as an event changing after the fact (a snapshot and its
+        # restore, among the rules, must keep them too)
+        for event in self._all_events():
+            first = self.events_seen.setdefault(event["id"], event["data"])
+            assert event["data"] == first, (event["id"], event["type"])
 
     @invariant()
     def every_status_change_has_exactly_one_event(self) -> None:

@@ -144,6 +144,12 @@ def _metadata(backend: dict[str, Any]) -> None:
 
 
 def _bytes_for_object(backend: dict[str, Any]) -> None:
+    backend["idempotency"] = {"$bytes": "AAAA"}
+
+
+def _bytes_for_store(backend: dict[str, Any]) -> None:
+    # the store's rows hold what events share with them (an account's holder, its numbers): without the store,
+    # the events refer to objects the document no longer defines
     backend["store"] = {"$bytes": "AAAA"}
 
 
@@ -190,7 +196,8 @@ def _namespace_field(backend: dict[str, Any]) -> None:
 @pytest.mark.parametrize(("change", "said"), [
     (_timers, "$.backend.timers: expected Timers, found int"),
     (_metadata, ".metadata: expected dict, found list"),
-    (_bytes_for_object, "$.backend.store: expected Store, found bytes"),
+    (_bytes_for_object, "$.backend.idempotency: expected IdempotencyStore, found bytes"),
+    (_bytes_for_store, "before its object"),
     (_clock(float("nan")), "NaN is not a number a snapshot may hold"),
     (_clock("soon"), "$.backend.clock.offset"),
     (_clock(2**70), "beyond 64 bits"),
@@ -283,3 +290,20 @@ def test_serve_refuses_a_hostile_state_file_without_a_traceback(tmp_path: Path, 
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert len([line for line in done.stderr.splitlines() if line.strip()]) == 1, done.stderr
+
+
+def test_a_session_event_saved_with_its_accounts_by_id_still_restores_and_renders_alike(api: Api) -> None:
+    """Earlier releases saved a session event's accounts as a dict by account id; now they are a tuple in the
+    session's order. A document in the earlier form restores, and its events render as before."""
+    document = make_world(api)
+    events = api.get("/v1/events?limit=100", headers=PREVIEW).json()["data"]
+    session_events = [e for e in events if e["type"] == "financial_connections.session.updated"]
+    assert session_events, "the world has a session event"
+    account_ids = [a["id"] for a in session_events[0]["data"]["object"]["accounts"]["data"]]
+    renderer = find(document, lambda d: "$partial" in d and "_render_frozen" in json.dumps(d["$partial"]))[0]
+    members = renderer["args"][2]
+    assert set(members) <= {"$tuple", "$id"} and len(members["$tuple"]) == len(account_ids)
+    renderer["args"][2] = dict(zip(account_ids, members["$tuple"], strict=True))  # the earlier form
+    restored = api.post("/_emulator/restore", body=json.dumps(document), headers={"Content-Type": "application/json"})
+    assert restored.status == 200, restored.body
+    assert api.get("/v1/events?limit=100", headers=PREVIEW).json()["data"] == events

@@ -8,12 +8,12 @@ fact `{cause, action}`, else `active`. Refreshes live in `refresh.py`; the bank'
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import messages
-from emulator.core.backend import Backend, Call, emit
+from emulator.core.backend import Backend, Call, emit, shallow
 from emulator.core.errors import InvalidRequestError, ResourceMissingError
 from emulator.core.form import copy_data
 from emulator.core.listing import LIST_FIELDS, page
@@ -51,8 +51,11 @@ UNSUBSCRIBE = params({"features": _SUBSCRIPTION_FEATURES})
 
 
 @saved
-@dataclass
+@dataclass(frozen=True)
 class AccountNumber:
+    """Immutable: a change is a new one in its account's `numbers` (`Account.change_tan`), so the frozen copies
+    events keep share the numbers with the live account."""
+
     identifier_type: str  # account_number | tokenized_account_number
     status: str  # transactable | deactivated | pending | expired
     expected_expiry_date: int | None = None
@@ -160,6 +163,15 @@ class Account:
                 return number
         return None
 
+    def change_tan(self, **changes: Any) -> AccountNumber:
+        """Put a TAN with `changes` in place of the account's TAN (which must exist) and return it."""
+        tan = self.tan
+        if tan is None:
+            raise ValueError(f"{self.id} has no tokenized account number")
+        changed = dataclasses.replace(tan, **changes)
+        self.numbers = [changed if number is tan else number for number in self.numbers or []]
+        return changed
+
     def status_details(self, version: ApiVersion) -> dict[str, Any]:
         details: dict[str, Any] = {}
         if self.upcoming is not None and self.status == "active" and Feature.UPCOMING_DEACTIVATIONS.gate.enabled(
@@ -224,7 +236,10 @@ class Account:
         return rendered
 
     def snapshot(self) -> Account:
-        return copy.deepcopy(self)
+        """A copy no later change reaches (what an event renders). An account's lists and dicts are replaced when
+        they change, never changed in place, and its account numbers are immutable, so the copy shares them all. The
+        state machine holds that no event ever changes."""
+        return shallow(self)
 
     def status_attributes(self, version: ApiVersion) -> dict[str, Any]:
         """The attributes a (de/re)activation changes, as `previous_attributes` shows them."""
@@ -300,7 +315,7 @@ def subscribe(backend: Backend, call: Call, values: dict[str, Any], id: str) -> 
     _require_usable(account)
     for feature in values["features"]:
         if feature not in account.subscriptions:
-            account.subscriptions.append(feature)
+            account.subscriptions = [*account.subscriptions, feature]  # replaced, never changed in place
     return account.render(call.version)
 
 

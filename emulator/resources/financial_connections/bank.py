@@ -73,7 +73,7 @@ def deactivate_accounts(backend: Backend, call: Call, targets: list[Account], ca
         accounts.emit_account(backend, call, "financial_connections.account.deactivated", account, previous)
         tan = account.tan
         if tan is not None and tan.status == "transactable" and cause in TAN_REVOKING_CAUSES:
-            tan.status = "deactivated"
+            account.change_tan(status="deactivated")
             accounts.emit_account(backend, call, "financial_connections.account.account_numbers_updated", account)
 
 
@@ -98,11 +98,10 @@ def issue_tan(backend: Backend, call: Call, account: Account, *, announce: bool)
     tan = account.tan
     if tan is None:
         return
-    tan.status = "transactable"
-    tan.expected_expiry_date = backend.clock.timestamp() + catalogue().tan_lifetime_days * DAY
-    tan.last4 = new_tan_last4(backend)
-    tan.routing_number = new_tan_routing_number(backend)
-    schedule_tan_expiry(backend, account.id, tan.expected_expiry_date)
+    expiry = backend.clock.timestamp() + catalogue().tan_lifetime_days * DAY
+    account.change_tan(status="transactable", expected_expiry_date=expiry, last4=new_tan_last4(backend),
+                       routing_number=new_tan_routing_number(backend))
+    schedule_tan_expiry(backend, account.id, expiry)
     if announce:
         accounts.emit_account(backend, call, "financial_connections.account.account_numbers_updated", account)
 
@@ -139,7 +138,7 @@ def _tan_expire(backend: Backend, account_id: str, expiry: int, _: float) -> Non
     account = accounts.table(backend).get(account_id)
     tan = None if account is None else _current_tan(account, expiry)
     if account is not None and tan is not None:
-        tan.status = "expired"
+        account.change_tan(status="expired")
         accounts.emit_account(backend, backend.automatic(),
                               "financial_connections.account.account_numbers_updated", account)
 
@@ -194,7 +193,7 @@ def deactivate_numbers(backend: Backend, call: Call, values: dict[str, Any], acc
     if tan.status != "transactable":
         raise InvalidRequestError(f"The tokenized account number of {target.id} is already {tan.status}.",
                                   param="account")
-    tan.status = "expired" if values.get("reason") == "expired" else "deactivated"
+    target.change_tan(status="expired" if values.get("reason") == "expired" else "deactivated")
     accounts.emit_account(backend, call, "financial_connections.account.account_numbers_updated", target)
     return target.render(call.version)
 

@@ -238,7 +238,7 @@ def _create_account(backend: Backend, call: Call, session: Session, institution:
         last4=entry.last4,
         routing_number=entry.routing_number,
         account_holder=session.account_holder,
-        permissions=list(session.permissions),
+        permissions=session.permissions,  # shared: both are replaced when they change, never changed in place
         supported_payment_method_types=list(entry.supported_payment_method_types),
         numbers=numbers,
         balance_amount=entry.balance,
@@ -282,7 +282,7 @@ def _relink(backend: Backend, call: Call, session: Session, institution: Institu
     for account in relinked:
         account.permissions = list(session.permissions)  # the customer consented to the session's permissions
         if session.id not in account.sessions:
-            account.sessions.append(session.id)
+            account.sessions = [*account.sessions, session.id]  # replaced, never changed in place (snapshot)
     bank.reactivate_authorization(backend, call, authorization_id, relinked)
     new = [_create_account(backend, call, session, institution, authorization_id, item)
            for item in chosen if isinstance(item, CatalogueAccount)]

@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.core.backend import Backend, Call
+from emulator.core.backend import Backend, Call, shallow
 from emulator.core.errors import InvalidRequestError, ResourceMissingError, missing
 from emulator.core.snapshot import saved
 from emulator.core.spec import UNSET, Array, Choice, Field, Hash, Integer, String, Url, params
@@ -207,9 +207,10 @@ def get(backend: Backend, session_id: str, *, param: str | None = "session") -> 
 
 
 def snapshot_renderer(backend: Backend, session: Session) -> Any:
-    frozen = backend.frozen(session.id, session)
-    members = {account_id: backend.frozen(account_id, accounts.get(backend, account_id), accounts.Account.snapshot)
-               for account_id in session.account_ids}
+    # a session's lists and dicts are replaced when they change, never changed in place: a shallow copy is frozen
+    frozen = backend.frozen(session.id, session, shallow)
+    members = tuple(backend.frozen(account_id, accounts.get(backend, account_id), accounts.Account.snapshot)
+                    for account_id in session.account_ids)
     token = None if session.bank_account_token is None else tokens.get(backend, session.bank_account_token).render(
         backend)
 
@@ -217,10 +218,14 @@ def snapshot_renderer(backend: Backend, session: Session) -> Any:
 
 
 @saved
-def _render_frozen(backend: Backend, frozen: Session, members: dict[str, accounts.Account],
+def _render_frozen(backend: Backend, frozen: Session,
+                   members: tuple[accounts.Account, ...] | dict[str, accounts.Account],
                    token: dict[str, Any] | None, version: ApiVersion) -> dict[str, Any]:
+    """`members`: the session's accounts as they were, in `account_ids` order (a dict by id in snapshots saved by
+    earlier releases)."""
     rendered = render(backend, frozen, version)
-    rendered["accounts"]["data"] = [members[a].render(version) for a in frozen.account_ids]
+    shown = [members[a] for a in frozen.account_ids] if isinstance(members, dict) else members
+    rendered["accounts"]["data"] = [member.render(version) for member in shown]
     if "bank_account_token" in rendered and token is not None:
         rendered["bank_account_token"] = copy.deepcopy(token)
     return rendered
