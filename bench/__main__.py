@@ -14,7 +14,7 @@ from typing import Any
 
 from bench import suites
 
-FULL = {"calls": 300, "reps": 5, "b3_sizes": [0, 2_000], "b3_ops": 400, "b4_sizes": [100, 10_000, 100_000],
+FULL = {"calls": 300, "reps": 5, "b3_sizes": [0, 10_000], "b3_ops": 400, "b4_sizes": [100, 10_000, 100_000],
         "b4_calls": 400, "b5_seconds": 5.0, "startup_reps": 5, "b8_idle": 10_000}
 QUICK = {"calls": 20, "reps": 2, "b3_sizes": [0, 50], "b3_ops": 40, "b4_sizes": [10, 200], "b4_calls": 30,
          "b5_seconds": 0.5, "startup_reps": 1, "b8_idle": 100}

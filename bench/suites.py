@@ -182,33 +182,41 @@ def b3_localstripe(existing: list[int], operations: int) -> dict[str, Any]:
     return results
 
 
-def _scale_at(size: int, calls: int) -> dict[str, Any]:
+def _world_of(size: int) -> tuple[Any, stripe.StripeClient, str]:
+    """An in-process emulator holding `size` customers, an SDK client for it, and the id of the middle one."""
     app = create_app(Settings(seed=1))
     backend = app.state.emulator.backends.get("bench")
     call = Call(version=parse(PREVIEW))
     with backend.lock:
         made = [customers.create(backend, call, {"email": f"c{i}@example.com"})["id"] for i in range(size)]
-    middle = made[len(made) // 2]
     http = AsgiHTTPClient(app)
     client = stripe.StripeClient("sk_test_bench", http_client=http, base_addresses={"api": "http://e.invalid"},
                                  max_network_retries=0)
-    try:
-        measured = {
-            "retrieve": latencies(lambda: client.v1.customers.retrieve(middle), calls),
-            "create": latencies(lambda: client.v1.customers.create(params={"name": "x"}), calls),
-            "list": latencies(lambda: client.v1.customers.list(params={"limit": 10}), calls),
-        }
-    finally:
-        http.close()
-    return {name: {"p50_ms": percentile(v, 0.5) * 1000, "p99_ms": percentile(v, 0.99) * 1000}
-            for name, v in measured.items()}
+    return http, client, made[len(made) // 2]
 
 
-def b4_scale(sizes: list[int], calls: int) -> dict[str, Any]:
+def b4_scale(sizes: list[int], calls: int, rounds: int = 5) -> dict[str, Any]:
+    """Latency of retrieve, create and list at each size. The sizes are measured in alternating rounds (each round
+    a share of the calls at every size), so that drift on a shared machine falls on all of them alike."""
     results: dict[str, Any] = {"target_ratio_largest_vs_smallest": 1.2, "target_account_bytes": 4096}
+    worlds = {size: _world_of(size) for size in sizes}
+    samples: dict[int, dict[str, list[float]]] = {size: {"retrieve": [], "create": [], "list": []} for size in sizes}
+    try:
+        for _ in range(rounds):
+            for size, (_, client, middle) in worlds.items():
+                gc.collect()
+                share = max(calls // rounds, 1)
+                found = samples[size]
+                found["retrieve"] += latencies(functools.partial(client.v1.customers.retrieve, middle), share)
+                found["create"] += latencies(functools.partial(client.v1.customers.create, params={"name": "x"}),
+                                             share)
+                found["list"] += latencies(functools.partial(client.v1.customers.list, params={"limit": 10}), share)
+    finally:
+        for http, _, _ in worlds.values():
+            http.close()
     for size in sizes:
-        results[f"at_{size}"] = _scale_at(size, calls)
-        gc.collect()
+        results[f"at_{size}"] = {name: {"p50_ms": percentile(v, 0.5) * 1000, "p99_ms": percentile(v, 0.99) * 1000}
+                                 for name, v in samples[size].items()}
     largest, smallest = results[f"at_{max(sizes)}"], results[f"at_{min(sizes)}"]
     results["retrieve_p50_ratio_largest_vs_smallest"] = largest["retrieve"]["p50_ms"] / smallest["retrieve"]["p50_ms"]
     results.update(_account_memory(200))
