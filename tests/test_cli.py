@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from emulator.__main__ import cli, is_loopback
 
 READY = re.compile(r"ready on (http://127\.0\.0\.1:(\d+))")
 BOUND = 30.0
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Served:
@@ -257,4 +259,80 @@ def test_cli_control_token_from_the_environment_guards_helpers_and_scenarios_sen
     result = subprocess.run([sys.executable, "-m", "emulator", "scenario", "run", "builtin", "--url", match.group(1)],
                             capture_output=True, text=True, timeout=BOUND)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert served.stop(signal.SIGTERM) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_cli_scenario_run_against_a_dead_url_says_so_in_one_line() -> None:
+    url = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    result = subprocess.run([sys.executable, "-m", "emulator", "scenario", "run", "builtin", "--url", url],
+                            capture_output=True, text=True, timeout=BOUND)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(f"error: cannot reach the emulator at {url} (")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr + result.stdout
+    assert "stripe-fc-emulator serve" in result.stderr and result.stdout == ""
+
+
+def test_cli_scenario_run_drives_a_python_client_named_module_factory(serve: type[Served], tmp_path: Path) -> None:
+    served = serve([sys.executable, "-m", "emulator", "serve", "--port", "0", "--log-level", "warning"])
+    match = READY.search(served.ready_line())
+    assert match is not None
+    (tmp_path / "my_relink.py").write_text(
+        "from harness.client import RelinkOutcome\n"
+        "from harness.reference_client import ReferenceClient\n\n\n"
+        "class Inverted(ReferenceClient):  # the source document's sample bug: the new-account check inverted\n"
+        "    def finish_relink(self, session):\n"
+        "        outcome = super().finish_relink(session)\n"
+        "        if outcome.is_new is None:\n"
+        "            return outcome\n"
+        "        return RelinkOutcome(outcome.status, outcome.account, not outcome.is_new,\n"
+        "                             outcome.failure_reason)\n\n\n"
+        "def make_good():\n"
+        "    return ReferenceClient()\n\n\n"
+        "class factories:\n"
+        "    inverted = Inverted\n")
+    command = [sys.executable, "-m", "emulator", "scenario", "run", "builtin:any-account-new",
+               "builtin:any-account-existing", "--url", match.group(1), "--client"]
+    good = subprocess.run([*command, "my_relink:make_good"], capture_output=True, text=True, timeout=BOUND,
+                          cwd=tmp_path)
+    assert good.returncode == 0 and good.stdout.splitlines()[-1].startswith("2 passed"), good.stdout + good.stderr
+    bad = subprocess.run([*command, "my_relink:factories.inverted"], capture_output=True, text=True, timeout=BOUND,
+                         cwd=tmp_path)
+    assert bad.returncode == 1 and bad.stdout.splitlines()[-1].startswith("2 failed"), bad.stdout + bad.stderr
+    assert "at $.is_new: expected true, got false" in bad.stdout
+    for wrong, said in (("my_relink", "is not `module:factory`"), ("no_such_module:make", "cannot import"),
+                        ("my_relink:nothing", "has no 'nothing'")):
+        refused = subprocess.run([*command, wrong], capture_output=True, text=True, timeout=BOUND, cwd=tmp_path)
+        assert refused.returncode == 2 and said in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+    assert served.stop(signal.SIGTERM) == 0
+
+
+def test_cli_scenario_run_drives_an_http_server_through_the_http_adapter(serve: type[Served]) -> None:
+    from harness.server import AppServer
+
+    served = serve([sys.executable, "-m", "emulator", "serve", "--port", "0", "--log-level", "warning"])
+    match = READY.search(served.ready_line())
+    assert match is not None
+    sys.path.insert(0, str(ROOT / "examples" / "consumer"))
+    try:
+        from relink_shop.app import create_app as shop_app
+    finally:
+        sys.path.remove(str(ROOT / "examples" / "consumer"))
+    with AppServer(shop_app()) as shop:
+        result = subprocess.run([sys.executable, "-m", "emulator", "scenario", "run", "builtin", "--url",
+                                 match.group(1), "--client-url", shop.url], capture_output=True, text=True,
+                                timeout=BOUND)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    scenarios = len(list((ROOT / "scenarios").glob("*.scenario.yaml")))
+    assert sum(line.startswith(("PASSED  ", "SKIPPED ")) for line in lines) == scenarios
+    assert sum(line.startswith("PASSED  ") for line in lines) >= scenarios - 3  # the shop implements nearly all
+    both = subprocess.run([sys.executable, "-m", "emulator", "scenario", "run", "builtin", "--client", "a:b",
+                           "--client-url", "http://127.0.0.1:1"], capture_output=True, text=True, timeout=BOUND)
+    assert both.returncode == 2 and "not both" in both.stderr
     assert served.stop(signal.SIGTERM) == 0

@@ -172,6 +172,16 @@ def test_readme_wheel_installs_and_serves_and_runs_the_example_consumer(tmp_path
     try:
         url = _wait_ready(process)
         assert httpx.get(f"{url}/_emulator/health", timeout=10).json()["status"] == "ok"
+        # the scenario command works from the wheel alone: pytest is not a dependency of it
+        no_pytest = subprocess.run([str(venv / "bin" / "python"), "-c", "import pytest"], capture_output=True,
+                                   timeout=BOUND)
+        assert no_pytest.returncode != 0, "pytest is installed in the wheel's venv: the check below proves nothing"
+        library = subprocess.run([str(venv / "bin" / "stripe-fc-emulator"), "scenario", "run", "builtin", "--url", url],
+                                 capture_output=True, text=True, cwd=tmp_path, timeout=BOUND)
+        scenarios = len(list((ROOT / "scenarios").glob("*.scenario.yaml")))
+        assert library.returncode == 0, library.stdout[-3000:] + library.stderr[-2000:]
+        assert f"{scenarios} passed" in library.stdout.splitlines()[-1], library.stdout[-500:]
+        assert library.stderr == "", library.stderr[-2000:]  # no warning about a command that could not load
     finally:
         code = _stop(process)
     assert code == 0

@@ -9,22 +9,11 @@ from typing import Any
 
 import pytest
 
-from harness.scenario.loader import Scenario, ScenarioError, builtin, load
+from harness.scenario.loader import Scenario, ScenarioError, load, resolve_reference
 from harness.scenario.runner import ScenarioFailure, ScenarioSkipped, run_scenario
 
 LIVE_URL = "https://api.stripe.com"
 SIMULATED = ("simulation", "webhooks", "clock")
-
-
-def resolve_reference(reference: str | Path, base: Path | None = None) -> Scenario:
-    """`builtin:<name>` or a path (relative to `base`)."""
-    text = str(reference)
-    if text.startswith("builtin:"):
-        return builtin(text.split(":", 1)[1])
-    path = Path(text)
-    if not path.is_absolute() and base is not None:
-        path = base / path
-    return load(path)
 
 
 def play(scenario: Scenario, config: pytest.Config, url: str, api_key: str, client: Any) -> None:

@@ -130,3 +130,14 @@ def library_paths() -> list[Path]:
 
 def is_scenario_file(path: Path) -> bool:
     return path.name.endswith(SUFFIXES)
+
+
+def resolve_reference(reference: str | Path, base: Path | None = None) -> Scenario:
+    """`builtin:<name>` or a path (relative to `base`)."""
+    text = str(reference)
+    if text.startswith("builtin:"):
+        return builtin(text.split(":", 1)[1])
+    path = Path(text)
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return load(path)
