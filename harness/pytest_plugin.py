@@ -124,6 +124,11 @@ def live_enabled(config: pytest.Config) -> bool:
     return bool(config.getini(INI_LIVE))
 
 
+BUILTIN = "builtin/"
+"""The node-id prefix of the built-in scenarios (`builtin/<file>::<name>`): unique beside a local copy of one, and
+accepted back as a command-line argument."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     from harness.scenario.collect import API_VERSION, LIVE
 
@@ -132,10 +137,13 @@ def pytest_configure(config: pytest.Config) -> None:
                    "against this test's relink_client")
     config.stash[API_VERSION] = setting(config, "stripe_api_version", ENV_VERSION, INI_VERSION)[0]
     config.stash[LIVE] = live_enabled(config)
+    from harness.scenario.loader import library_dir
+
+    # a built-in's node id (`builtin/<file>::<name>`, as a report prints it) given back as an argument runs it
+    config.args[:] = [str(library_dir() / arg[len(BUILTIN):]) if arg.startswith(BUILTIN) else arg
+                      for arg in config.args]
     scenarios, _ = setting(config, "stripe_scenarios", ENV_SCENARIOS, INI_SCENARIOS)
     if scenarios:
-        from harness.scenario.loader import library_dir
-
         for entry in (part.strip() for part in (scenarios or "").split(",") if part.strip()):
             target = str(library_dir()) if entry == "builtin" else entry
             if target not in config.args:
@@ -245,7 +253,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
     if any(fnmatch.fnmatch(file_path.name, pattern) for pattern in parent.config.getini(INI_PATTERNS)):
         from harness.scenario.collect import ScenarioFile
+        from harness.scenario.loader import library_dir
 
+        if file_path.parent == library_dir():  # a built-in: `builtin/<file>`, whoever's copy it is
+            return ScenarioFile.from_parent(parent, path=file_path, nodeid=f"{BUILTIN}{file_path.name}")
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 

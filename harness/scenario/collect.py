@@ -28,12 +28,18 @@ def play(scenario: Scenario, config: pytest.Config, url: str, api_key: str, clie
         if not live_key.startswith("sk_test_"):
             pytest.skip("live mode needs STRIPE_API_KEY set to a test-mode secret key (sk_test_…)")
         url, api_key = str(config.getini("stripe_live_url") or LIVE_URL), live_key
+    skip = failure = None
     try:
         run_scenario(scenario, base_url=url, api_key=api_key, client=client, api_version=version)
     except ScenarioSkipped as skipped:
-        pytest.skip(str(skipped))
-    except ScenarioFailure as failure:
-        pytest.fail(str(failure), pytrace=False)
+        skip = str(skipped)
+    except ScenarioFailure as failed:
+        failure = str(failed)
+    # raised outside the handlers: a report chained to the scenario's own exception would print the diff twice
+    if skip is not None:
+        pytest.skip(skip)
+    if failure is not None:
+        pytest.fail(failure, pytrace=False)
 
 
 API_VERSION = pytest.StashKey[str | None]()
@@ -42,10 +48,19 @@ LIVE = pytest.StashKey[bool]()
 
 def _test_for(path: Path) -> Callable[..., None]:
     def test(pytestconfig: pytest.Config, stripe_emulator: Any, stripe_api_key: str, relink_client: Any) -> None:
-        __tracebackhide__ = True
+        # not hidden: a report (`pytrace=False`) shows only its message, but with every frame hidden pytest adds
+        # "All traceback entries are hidden" under it
         play(load(path), pytestconfig, stripe_emulator.url, stripe_api_key, relink_client)
 
     return test
+
+
+class ScenarioItem(pytest.Function):
+    """A scenario's test, reported under its node id (`builtin/<file>::<name>` or `<path>::<name>`), headed by its
+    name (not a Python module path made of the file's location)."""
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, self.name
 
 
 class ScenarioFile(pytest.File):
@@ -53,7 +68,7 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         scenario = load(self.path)
-        item = pytest.Function.from_parent(self, name=scenario.name, callobj=_test_for(self.path))
+        item = ScenarioItem.from_parent(self, name=scenario.name, callobj=_test_for(self.path))
         for tag in scenario.tags:
             item.user_properties.append(("stripe_scenario_tag", tag))
         yield item
@@ -72,8 +87,11 @@ class ScenarioPlayer:
 
     def __call__(self, reference: str | Path) -> None:
         __tracebackhide__ = True
+        problem = None
         try:
             scenario = resolve_reference(reference, self._base)
         except ScenarioError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            problem = str(exc)
+        if problem is not None:
+            pytest.fail(problem, pytrace=False)
         play(scenario, self._config, self._url, self._key, self._client)

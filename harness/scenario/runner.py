@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+import traceback
 from typing import Any
 from urllib.parse import urlencode
 
@@ -213,8 +214,9 @@ class ScenarioRunner:
             except NotImplementedError as exc:  # the adapter's way to say "not built yet"
                 raise ScenarioSkipped(f"scenario {self.scenario.name!r} calls {CALLS[name]}(), which the relink "
                                       f"client {type(self.client).__name__} does not implement: {exc}") from None
-            except Exception as exc:  # the integrator's code failed: report it as the step's failure
-                self._fail(f"{type(self.client).__name__}.{CALLS[name]}() raised {type(exc).__name__}: {exc}")
+            except Exception as exc:  # the integrator's code failed: report it as the step's failure, with its frames
+                self._fail(f"{type(self.client).__name__}.{CALLS[name]}() raised {type(exc).__name__}: {exc}\n"
+                           + _their_frames(exc))
             result = _plain(outcome) if dataclasses.is_dataclass(outcome) else outcome
         if "save" in step:
             self.refs.responses[step["save"]] = result
@@ -324,6 +326,16 @@ class ScenarioRunner:
             lines += ["", "events since the scenario began (last 8):"]
             lines += [f"  {e['type']} {e['data']['object'].get('id', '')}" for e in events]
         raise ScenarioFailure("\n".join(lines))
+
+
+def _their_frames(exc: BaseException, limit: int = 8) -> str:
+    """Where the adapter's code raised: its frames (the runner's own call site left out), innermost last."""
+    frames = traceback.extract_tb(exc.__traceback__)[1:][-limit:]
+    if not frames:
+        return ""
+    return "  raised at (innermost last):\n" + "".join(
+        f"    {frame.filename}:{frame.lineno} in {frame.name}\n      {(frame.line or '').strip()}\n"
+        for frame in frames)
 
 
 def _plain(value: Any) -> dict[str, Any]:

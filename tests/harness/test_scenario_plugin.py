@@ -113,3 +113,51 @@ def test_plugin_live_mode_skips_simulation_and_option_precedence(pytester: pytes
                                          "closed or payments")
     live.stdout.fnmatch_lines(["*needs the emulator (simulation*skipped in live mode*",
                                "*live mode needs STRIPE_API_KEY*"])
+
+
+def test_plugin_failure_in_the_adapter_shows_its_frame_and_the_report_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(my_adapter="""
+        from harness.reference_client import ReferenceClient
+
+
+        def look_up_customer(session):
+            raise KeyError(f"no customer recorded for {session}")
+
+
+        class Broken(ReferenceClient):
+            def finish_relink(self, session):
+                return look_up_customer(session)
+        """)
+    pytester.makeconftest("""
+        import pytest
+        from my_adapter import Broken
+
+        @pytest.fixture
+        def relink_client():
+            return Broken()
+        """)
+    result = pytester.runpytest_subprocess("--stripe-scenarios=builtin", "-k", "any-account-new", "-p",
+                                           "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert output.count("Broken.finish_relink() raised KeyError: 'no customer recorded for fcsess_") == 1, output
+    assert "my_adapter.py:5 in look_up_customer" in output and "my_adapter.py:10 in finish_relink" in output
+    assert 'raise KeyError(f"no customer recorded for {session}")' in output
+    assert output.count("last requests (newest first):") == 1
+    assert "During handling of the above exception" not in output and "All traceback entries are hidden" not in output
+    result.stdout.fnmatch_lines(["FAILED builtin/any-account-new.scenario.yaml::any-account-new*"])
+
+
+def test_plugin_builtin_node_ids_are_unique_and_run_when_given_back(pytester: pytest.Pytester) -> None:
+    from harness.scenario.loader import library_dir
+
+    local = pytester.path / "closed-account-no-prompt.scenario.yaml"
+    local.write_text((library_dir() / "closed-account-no-prompt.scenario.yaml").read_text())
+    listed = pytester.runpytest_subprocess("--stripe-scenarios=builtin", "--co", "-q", "-p", "no:cacheprovider")
+    ids = [line for line in listed.stdout.lines if "closed-account-no-prompt" in line]
+    assert sorted(ids) == ["builtin/closed-account-no-prompt.scenario.yaml::closed-account-no-prompt",
+                           "closed-account-no-prompt.scenario.yaml::closed-account-no-prompt"], ids
+    rerun = pytester.runpytest_subprocess("builtin/closed-account-no-prompt.scenario.yaml::closed-account-no-prompt",
+                                          "-v", "-p", "no:cacheprovider")
+    rerun.assert_outcomes(passed=1)
+    rerun.stdout.fnmatch_lines(["builtin/closed-account-no-prompt.scenario.yaml::closed-account-no-prompt PASSED*"])
