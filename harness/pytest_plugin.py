@@ -135,6 +135,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "stripe_scenario(reference): after the test, play a scenario (`builtin:<name>` or a path) "
                    "against this test's relink_client")
+    config.addinivalue_line(
+        "markers", "stripe_api_version(version): this test's Stripe-Version (stripe_client, stripe_webhooks' "
+                   "endpoint, stripe_scenario), e.g. a preview version for relink")
     config.stash[API_VERSION] = setting(config, "stripe_api_version", ENV_VERSION, INI_VERSION)[0]
     config.stash[LIVE] = live_enabled(config)
     from harness.scenario.loader import library_dir
@@ -314,14 +317,39 @@ def stripe_control(stripe_api_key: str, stripe_emulator: RunningEmulator) -> Ite
 
 
 @pytest.fixture
-def stripe_client(stripe_api_key: str, stripe_emulator: RunningEmulator,
-                  pytestconfig: pytest.Config) -> stripe.StripeClient:
-    """A `stripe.StripeClient` on this test's namespace (no network retries, the configured API version)."""
+def stripe_api_version(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> str | None:
+    """This test's Stripe-Version: `@pytest.mark.stripe_api_version("2026-09-30.preview")` on the test (or its class
+    or module), else the configured one (`--stripe-api-version` and its twins), else None (the SDK's own pin)."""
     from harness.scenario.collect import API_VERSION
+
+    marker = request.node.get_closest_marker("stripe_api_version")
+    if marker is None:
+        configured: str | None = pytestconfig.stash.get(API_VERSION, None)
+        return configured
+    if len(marker.args) != 1 or not isinstance(marker.args[0], str) or not marker.args[0].strip():
+        pytest.fail('@pytest.mark.stripe_api_version needs one version, e.g. "2026-09-30.preview"', pytrace=False)
+    from emulator.core.errors import StripeError
+    from emulator.core.versions import parse
+
+    version = marker.args[0].strip()
+    problem = None
+    try:
+        parse(version)
+    except StripeError as exc:
+        problem = exc.message
+    if problem is not None:
+        pytest.fail(f"@pytest.mark.stripe_api_version({version!r}): {problem}", pytrace=False)
+    return version
+
+
+@pytest.fixture
+def stripe_client(stripe_api_key: str, stripe_emulator: RunningEmulator,
+                  stripe_api_version: str | None) -> stripe.StripeClient:
+    """A `stripe.StripeClient` on this test's namespace (no network retries, this test's API version)."""
     from harness.sdk import client_for
 
-    version = pytestconfig.stash.get(API_VERSION, None)
-    return client_for(stripe_api_key, stripe_emulator.url, **({"stripe_version": version} if version else {}))
+    return client_for(stripe_api_key, stripe_emulator.url,
+                      **({"stripe_version": stripe_api_version} if stripe_api_version else {}))
 
 
 @pytest.fixture
@@ -335,23 +363,36 @@ def relink_client() -> Any:
 
 @pytest.fixture
 def stripe_scenario(pytestconfig: pytest.Config, stripe_emulator: RunningEmulator, stripe_api_key: str,
-                    relink_client: Any, request: pytest.FixtureRequest) -> Any:
+                    relink_client: Any, request: pytest.FixtureRequest, stripe_api_version: str | None) -> Any:
     """Play a scenario in this test's namespace against `relink_client`: `stripe_scenario("builtin:<name>")`."""
     from harness.scenario.collect import ScenarioPlayer
 
     return ScenarioPlayer(pytestconfig, stripe_emulator.url, stripe_api_key, relink_client,
-                          Path(str(request.node.path)).parent)
+                          Path(str(request.node.path)).parent, stripe_api_version)
 
 
 @pytest.fixture
-def stripe_webhooks(stripe_client: stripe.StripeClient, relink_client: Any) -> Iterator[Any]:
-    """A webhook endpoint of this test's namespace delivering to a local receiver, which hands each delivery to
-    `relink_client.handle_webhook` when it has one. `.secret`, `.endpoint`, `.sink.outcomes()`."""
+def stripe_webhooks(stripe_client: stripe.StripeClient, relink_client: Any, stripe_emulator: RunningEmulator,
+                    stripe_api_key: str, stripe_api_version: str | None) -> Iterator[Any]:
+    """A webhook endpoint of this test's namespace (`we_…`, pinned to this test's API version when it has one)
+    delivering to a local receiver, which hands each delivery to `relink_client.handle_webhook` when it has one.
+    `relink_client.configure(...)` is called first, with the endpoint's secret, so the first delivery finds it
+    ready. `.endpoint` (the id), `.secret`, `.sink.outcomes()`."""
+    from emulator.core.versions import NEWEST_GA
+    from harness.client import EmulatorContext
     from harness.webhooks import WebhookSink
 
-    sink = WebhookSink(getattr(relink_client, "handle_webhook", None)).start()
+    sink = WebhookSink(getattr(relink_client, "handle_webhook", None))
     try:
-        endpoint = stripe_client.v1.webhook_endpoints.create(params={"url": sink.url, "enabled_events": ["*"]})
+        params: dict[str, Any] = {"url": sink.url, "enabled_events": ["*"]}
+        if stripe_api_version:
+            params["api_version"] = stripe_api_version
+        endpoint = stripe_client.v1.webhook_endpoints.create(params=params)
+        configure = getattr(relink_client, "configure", None)
+        if callable(configure):
+            configure(EmulatorContext(stripe_emulator.url, stripe_api_key, stripe_api_version or NEWEST_GA,
+                                      endpoint.secret))
+        sink.start()  # deliveries are accepted from here on: the adapter is ready for them
         yield _Webhooks(endpoint.id, endpoint.secret, sink)
     finally:
         sink.stop()

@@ -308,10 +308,15 @@ class Dispatcher:
         task.add_done_callback(lambda _: self._running.pop(delivery.id, None))
         return task
 
-    async def flush(self, backend: Backend, timeout: float) -> dict[str, int]:
-        """Deliver everything due now in this namespace and wait for those attempts (bounded by `timeout`)."""
+    async def flush(self, backend: Backend, timeout: float) -> dict[str, Any]:
+        """Deliver everything due now in this namespace and wait for those attempts, and those already in flight
+        (bounded by `timeout`). Says what happened: the attempts that finished meanwhile (`attempted`, of which
+        `attempts_failed`), where every delivery stands (`succeeded`, `pending` — of which `retrying`: attempted,
+        failed, next try later by Stripe's schedule — and `failed`: given up), and the newest failed attempt of a
+        delivery still retrying (`last_failure`), so a handler that answered 500 before the flush is not a mystery."""
         self.kick(backend)
         outbox = self.outbox(backend)
+        seen = {attempt.id for attempt in outbox.attempts}
         with backend.lock:
             backend.tick()
             due = outbox.due(backend.clock.now())
@@ -321,9 +326,19 @@ class Dispatcher:
         in_flight = [self._running[d.id] for d in outbox.deliveries.values() if d.id in self._running]
         if tasks or in_flight:
             await asyncio.wait({*tasks, *in_flight}, timeout=timeout)
-        statuses = [d.status for d in outbox.deliveries.values()]
-        return {"attempted": len(tasks), "succeeded": statuses.count("succeeded"),
-                "pending": statuses.count("pending") + statuses.count("in_flight"), "failed": statuses.count("failed")}
+        made = [attempt for attempt in outbox.attempts if attempt.id not in seen]
+        deliveries = list(outbox.deliveries.values())
+        statuses = [d.status for d in deliveries]
+        retrying = {d.id for d in deliveries if d.status == "pending" and d.attempts > 0}
+        last_failure = next((a for a in reversed(outbox.attempts) if a.delivery in retrying and not a.succeeded), None)
+        return {"attempted": len(made), "attempts_failed": sum(not attempt.succeeded for attempt in made),
+                "succeeded": statuses.count("succeeded"),
+                "pending": statuses.count("pending") + statuses.count("in_flight"), "retrying": len(retrying),
+                "failed": statuses.count("failed"),
+                "last_failure": None if last_failure is None else {
+                    key: last_failure.to_dict()[key]
+                    for key in ("event", "event_type", "attempt", "status_code", "error", "response_excerpt",
+                                "next_retry_at")}}
 
     async def _attempt(self, outbox: Outbox, delivery: Delivery) -> None:
         assert self._semaphore is not None

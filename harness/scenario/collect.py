@@ -16,10 +16,12 @@ LIVE_URL = "https://api.stripe.com"
 SIMULATED = ("simulation", "webhooks", "clock")
 
 
-def play(scenario: Scenario, config: pytest.Config, url: str, api_key: str, client: Any) -> None:
-    """Run a scenario as a test: skips say why, failures read like a report (no traceback)."""
+def play(scenario: Scenario, config: pytest.Config, url: str, api_key: str, client: Any,
+         version: str | None = None) -> None:
+    """Run a scenario as a test: skips say why, failures read like a report (no traceback). `version`: the test's
+    Stripe-Version for a scenario that sets none (default: the configured one)."""
     __tracebackhide__ = True
-    version = config.stash.get(API_VERSION, None)
+    version = version or config.stash.get(API_VERSION, None)
     if config.stash.get(LIVE, False):
         needs = [need for need in scenario.needs if need in SIMULATED]
         if needs:
@@ -82,8 +84,10 @@ class ScenarioFile(pytest.File):
 class ScenarioPlayer:
     """The `stripe_scenario` fixture: `stripe_scenario("builtin:closed-account-no-prompt")` or a path."""
 
-    def __init__(self, config: pytest.Config, url: str, api_key: str, client: Any, base: Path | None) -> None:
+    def __init__(self, config: pytest.Config, url: str, api_key: str, client: Any, base: Path | None,
+                 version: str | None = None) -> None:
         self._config, self._url, self._key, self._client, self._base = config, url, api_key, client, base
+        self._version = version
 
     def __call__(self, reference: str | Path) -> None:
         __tracebackhide__ = True
@@ -94,4 +98,4 @@ class ScenarioPlayer:
             problem = str(exc)
         if problem is not None:
             pytest.fail(problem, pytrace=False)
-        play(scenario, self._config, self._url, self._key, self._client)
+        play(scenario, self._config, self._url, self._key, self._client, self._version)

@@ -119,3 +119,109 @@ def test_plugin_frees_a_tests_namespace_when_it_ends(pytester: pytest.Pytester,
     pytester.makepyfile(FREED_TEST)
     result = pytester.runpytest_subprocess(f"--stripe-emulator-url={stripe_emulator.url}", "-p", "no:randomly")
     result.assert_outcomes(passed=2)
+
+
+WEBHOOK_TESTS = '''
+import json
+
+import pytest
+from harness.client import WebhookOutcome
+
+
+class Strict:
+    """A handler that cannot work before configure() (as a real adapter that needs its secret)."""
+
+    def __init__(self):
+        self.context = None
+        self.seen = []
+
+    def configure(self, context):
+        self.context = context
+
+    def handle_webhook(self, payload, signature):
+        if self.context is None:
+            raise RuntimeError("handle_webhook before configure")
+        self.seen.append(json.loads(payload)["type"])
+        return WebhookOutcome(200, "ignored")
+
+
+@pytest.fixture
+def relink_client():
+    return Strict()
+
+
+def test_the_adapter_is_configured_before_the_first_delivery(stripe_webhooks, stripe_client, stripe_control,
+                                                             relink_client):
+    assert stripe_webhooks.endpoint.startswith("we_")
+    assert relink_client.context.webhook_secret == stripe_webhooks.secret
+    assert relink_client.context.api_key.startswith("sk_test_")
+    stripe_client.v1.customers.create(params={"name": "first"})
+    flushed = stripe_control.flush_webhooks()
+    assert flushed["succeeded"] == 1 and flushed["retrying"] == 0 and flushed["last_failure"] is None, flushed
+    assert relink_client.seen == ["customer.created"]
+    assert [o.status for o in stripe_webhooks.sink.outcomes()] == [200]
+
+
+@pytest.mark.stripe_api_version("2026-09-30.preview")
+def test_the_marker_sets_the_clients_and_the_endpoints_version(stripe_webhooks, stripe_client, stripe_control,
+                                                               relink_client):
+    stripe_client.v1.customers.create(params={"name": "preview"})
+    assert stripe_control.requests(limit=1)[0].stripe_version == "2026-09-30.preview"
+    endpoint = stripe_client.v1.webhook_endpoints.retrieve(stripe_webhooks.endpoint)
+    assert endpoint.api_version == "2026-09-30.preview"
+    assert relink_client.context.api_version == "2026-09-30.preview"
+
+
+@pytest.mark.stripe_api_version("not-a-version")
+def test_a_bad_marker_says_why(stripe_client):
+    pass
+'''
+
+
+def test_plugin_stripe_webhooks_configures_the_adapter_and_the_marker_chooses_the_version(
+        pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(WEBHOOK_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rfE")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*@pytest.mark.stripe_api_version('not-a-version'): Invalid Stripe API version*"])
+
+
+FLUSH_TEST = '''
+from harness.client import WebhookOutcome
+
+
+class Failing:
+    def configure(self, context):
+        pass
+
+    def handle_webhook(self, payload, signature):
+        return WebhookOutcome(500, "rejected")
+
+
+import pytest
+
+
+@pytest.fixture
+def relink_client():
+    return Failing()
+
+
+def test_flush_says_a_delivery_failed_and_is_retrying(stripe_webhooks, stripe_client, stripe_control):
+    stripe_control.freeze()
+    stripe_client.v1.customers.create(params={"name": "unlucky"})
+    first = stripe_control.flush_webhooks()
+    second = stripe_control.flush_webhooks()  # nothing due: the retry comes later by Stripe's schedule
+    for flushed in (first, second):
+        assert flushed["pending"] == 1 and flushed["retrying"] == 1 and flushed["succeeded"] == 0, flushed
+        failure = flushed["last_failure"]
+        assert failure["event_type"] == "customer.created" and failure["status_code"] == 500, failure
+        assert failure["next_retry_at"] > stripe_control.clock().now
+    assert first["attempted"] + second["attempted"] <= 1
+    assert second["attempted"] == 0 and second["attempts_failed"] == 0
+'''
+
+
+def test_plugin_flush_counts_say_what_happened_to_a_failed_delivery(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(FLUSH_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
