@@ -66,6 +66,7 @@ class ScenarioRunner:
             if self.scenario.expect:
                 self.step_label = "final expect"
                 self._check(self.scenario.expect)
+            self._check_acknowledged()
         except FixtureError as exc:
             self._fail(str(exc))
         finally:
@@ -262,6 +263,24 @@ class ScenarioRunner:
                                        for a in attempts])
         for wanted in expectation.get("requests", []):
             self._check_request(resolve(wanted, self.refs))
+
+    def _check_acknowledged(self) -> None:
+        """Every delivery to the integrator's handler was answered with a 2xx, whatever its type: an integration
+        that fails on events it does not handle makes Stripe retry them for days, then disable the endpoint. A
+        scenario about failures says `acknowledge: any` on its webhook endpoint."""
+        given = self.scenario.given.get("webhook_endpoint")
+        if self.sink is None or given is None or given.get("acknowledge", "all") == "any":
+            return
+        self.step_label = "the end (every delivery acknowledged)"
+        self.control.flush_webhooks()
+        refused = [d for d in self.sink.outcomes() if not 200 <= d.status < 300]
+        if refused:
+            self._fail(f"{len(refused)} webhook deliveries to {type(self.client).__name__}.handle_webhook were not "
+                       "answered with a 2xx (answer 2xx to every event, handled or not: Stripe retries the others)",
+                       expected="2xx for every delivery",
+                       actual=[{"event_type": d.event_type, "event": d.event_id, "status": d.status,
+                                "outcome": d.outcome if isinstance(d.outcome, (str, int, type(None)))
+                                else _plain(d.outcome)} for d in refused])
 
     def _compare(self, expected: Any, actual: Any, what: str) -> None:
         mismatches = match(expected, normalise(actual))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 GOOD = """
@@ -161,3 +163,59 @@ def test_plugin_builtin_node_ids_are_unique_and_run_when_given_back(pytester: py
                                           "-v", "-p", "no:cacheprovider")
     rerun.assert_outcomes(passed=1)
     rerun.stdout.fnmatch_lines(["builtin/closed-account-no-prompt.scenario.yaml::closed-account-no-prompt PASSED*"])
+
+
+class _AnswersOnlyWhatItHandles:
+    """A handler that answers 500 to event types it does not act on: Stripe retries those for days."""
+
+    @staticmethod
+    def make() -> Any:
+        from harness.client import WebhookOutcome
+        from harness.reference_client import ReferenceClient
+
+        class Picky(ReferenceClient):
+            def handle_webhook(self, payload: str, signature: str) -> WebhookOutcome:
+                outcome = super().handle_webhook(payload, signature)
+                if outcome.action == "ignored":
+                    return WebhookOutcome(500, "ignored")
+                return outcome
+
+        return Picky()
+
+
+UNHANDLED = """
+name: unhandled-events
+description: the endpoint also gets events the integrator does not act on
+source: ["§2"]
+given:
+  customers: {jenny: {name: Jenny}}
+  webhook_endpoint: {ACK events: ["financial_connections.account.*"]}
+  linked: {checking: {customer: jenny, institution: Test (Non-OAuth), accounts: [Sample Checking Account]}}
+steps:
+  - simulate: deactivate
+    args: {account: "${checking:id}", cause: account_closed}
+  - call: handle_webhooks
+    save: handled
+"""
+
+
+def test_every_delivery_must_be_acknowledged_with_a_2xx_unless_the_scenario_allows_failures(
+        stripe_emulator: Any, tmp_path: Any) -> None:
+    from harness.reference_client import ReferenceClient
+    from harness.scenario.loader import load
+    from harness.scenario.runner import ScenarioFailure, run_scenario
+
+    strict, lenient = tmp_path / "strict.scenario.yaml", tmp_path / "lenient.scenario.yaml"
+    strict.write_text(UNHANDLED.replace("ACK ", ""))
+    lenient.write_text(UNHANDLED.replace("ACK ", "acknowledge: any, "))
+    run_scenario(load(strict), base_url=stripe_emulator.url, api_key="sk_test_ack_reference",
+                 client=ReferenceClient())  # answers 2xx to every event
+    with pytest.raises(ScenarioFailure) as failed:
+        run_scenario(load(strict), base_url=stripe_emulator.url, api_key="sk_test_ack_all",
+                     client=_AnswersOnlyWhatItHandles.make())
+    report = str(failed.value)
+    assert "failed at the end (every delivery acknowledged)" in report
+    assert "were not answered with a 2xx" in report and "Picky.handle_webhook" in report
+    assert '"event_type": "financial_connections.account.created"' in report and '"status": 500' in report
+    run_scenario(load(lenient), base_url=stripe_emulator.url, api_key="sk_test_ack_any",
+                 client=_AnswersOnlyWhatItHandles.make())
