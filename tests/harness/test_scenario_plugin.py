@@ -219,3 +219,35 @@ def test_every_delivery_must_be_acknowledged_with_a_2xx_unless_the_scenario_allo
     assert '"event_type": "financial_connections.account.created"' in report and '"status": 500' in report
     run_scenario(load(lenient), base_url=stripe_emulator.url, api_key="sk_test_ack_any",
                  client=_AnswersOnlyWhatItHandles.make())
+
+
+def test_sibling_reactivation_catches_an_integration_that_believes_only_the_relinked_account_came_back(
+        stripe_emulator: Any) -> None:
+    from harness.client import RelinkStart
+    from harness.reference_client import ReferenceClient
+    from harness.scenario.loader import builtin
+    from harness.scenario.runner import ScenarioFailure, run_scenario
+
+    class RemembersPerAccount(ReferenceClient):
+        """Keeps its own 'needs relink' flag per account, cleared only for the account it relinks."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.flagged: set[str] = set()
+
+        def needs_relink(self, account: str) -> bool:
+            if super().needs_relink(account):
+                self.flagged.add(account)
+            return account in self.flagged
+
+        def start_relink(self, account: str, *, any_account: bool = False,
+                         permissions: list[str] | None = None) -> RelinkStart:
+            self.flagged.discard(account)
+            return super().start_relink(account, any_account=any_account, permissions=permissions)
+
+    run_scenario(builtin("sibling-reactivation"), base_url=stripe_emulator.url, api_key="sk_test_sibling_ref",
+                 client=ReferenceClient())
+    with pytest.raises(ScenarioFailure) as failed:
+        run_scenario(builtin("sibling-reactivation"), base_url=stripe_emulator.url, api_key="sk_test_sibling_bad",
+                     client=RemembersPerAccount())
+    assert "`sibling_after` does not match" in str(failed.value) and "expected false, got true" in str(failed.value)
