@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tarfile
 import sys
 import threading
 import time
@@ -155,6 +156,7 @@ def test_readme_wheel_installs_and_serves_and_runs_the_example_consumer(tmp_path
                      "emulator/resources/financial_connections/catalogue.json", "emulator/triggers/triggers.json"):
         assert required in names
     assert not any(name.startswith(("tests/", "scenarios/", "fixtures/")) for name in names)
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)  # the MIT license the metadata names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "stripe-fc-emulator = emulator.__main__:main" in text and "harness.pytest_plugin" in text
@@ -200,6 +202,39 @@ def test_readme_wheel_installs_and_serves_and_runs_the_example_consumer(tmp_path
                 + len(list((example / "tests").glob("*.scenario.yaml")))
                 + sum(path.read_text().count("\ndef test_") for path in (example / "tests").glob("test_*.py")))
     assert re.search(rf"\b{expected} passed\b", summary) and "failed" not in summary, (expected, summary)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git to clone the repository")
+def test_example_consumer_readme_command_works_verbatim_in_a_fresh_clone(tmp_path: Path) -> None:
+    example_readme = (ROOT / "examples" / "consumer" / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(.+?)\n```", example_readme, re.S)
+    assert block is not None
+    command = block.group(1).strip()
+    checkout = tmp_path / "checkout"
+    _clone_head(checkout)
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
+    result = subprocess.run(["bash", "-c", command], cwd=checkout / "examples" / "consumer", env=env,
+                            capture_output=True, text=True, timeout=BOUND)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = result.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list the tracked example files")
+def test_sdist_ships_the_license_and_whole_examples(tmp_path: Path) -> None:
+    """The source distribution carries the LICENSE the metadata promises, and an example either whole or not at all
+    (it once shipped examples/consumer's tests and README without its app, conftest or pyproject)."""
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True, timeout=BOUND)
+    (sdist,) = tmp_path.glob("stripe_fc_emulator-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    assert "LICENSE" in names and "pyproject.toml" in names
+    tracked = subprocess.run(["git", "ls-files", "examples"], cwd=ROOT, capture_output=True, text=True, check=True)
+    examples = set(tracked.stdout.split())
+    assert examples and examples <= names, sorted(examples - names)
+    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
 
 
 def _account_cell(account: Any) -> str:
