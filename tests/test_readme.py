@@ -11,8 +11,8 @@ import shutil
 import signal
 import socket
 import subprocess
-import tarfile
 import sys
+import tarfile
 import threading
 import time
 import zipfile
@@ -151,6 +151,7 @@ def test_readme_wheel_installs_and_serves_and_runs_the_example_consumer(tmp_path
     (wheel,) = dist.glob("stripe_fc_emulator-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("emulator/py.typed", "harness/py.typed", "emulator/core/spec.py", "harness/pytest_plugin.py",
+                     "stripe_fc_emulator/pytest_plugin.py",
                      "harness/_openapi/ga.components.json", "harness/_openapi/preview.components.json",
                      "harness/_scenarios/schema.json", "harness/_scenarios/sibling-reactivation.scenario.yaml",
                      "emulator/resources/financial_connections/catalogue.json", "emulator/triggers/triggers.json"):
@@ -159,7 +160,8 @@ def test_readme_wheel_installs_and_serves_and_runs_the_example_consumer(tmp_path
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)  # the MIT license the metadata names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "stripe-fc-emulator = emulator.__main__:main" in text and "harness.pytest_plugin" in text
+    assert "stripe-fc-emulator = emulator.__main__:main" in text
+    assert "stripe_fc_emulator = stripe_fc_emulator.pytest_plugin" in text
     assert "scenario = harness.cli:scenario" in text
 
     venv = tmp_path / "venv"

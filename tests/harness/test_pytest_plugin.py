@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from harness.pytest_plugin import RunningEmulator
@@ -124,6 +126,8 @@ def test_plugin_frees_a_tests_namespace_when_it_ends(pytester: pytest.Pytester,
 WEBHOOK_TESTS = '''
 import json
 
+import sys
+
 import pytest
 from harness.client import WebhookOutcome
 
@@ -198,6 +202,8 @@ class Failing:
         return WebhookOutcome(500, "rejected")
 
 
+import sys
+
 import pytest
 
 
@@ -225,3 +231,28 @@ def test_plugin_flush_counts_say_what_happened_to_a_failed_delivery(pytester: py
     pytester.makepyfile(FLUSH_TEST)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("name", ["harness", "emulator"])
+def test_plugin_says_which_package_of_the_project_shadows_its_own(pytester: pytest.Pytester, name: str) -> None:
+    """`emulator` and `harness` are generic names: a project with its own gets one line saying so, not
+    "No module named 'harness.pytest_plugin'"."""
+    pytester.mkpydir(name)
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.run(sys.executable, "-m", "pytest", "-p", "no:cacheprovider")  # the cwd first on sys.path
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret != 0
+    assert f"stripe-fc-emulator: the import name {name!r} is taken by {pytester.path / name}" in output, output
+    assert "rename yours" in output and "No module named" not in output
+
+
+def test_plugin_runs_from_its_own_entry_point_module() -> None:
+    from importlib.metadata import entry_points
+
+    (plugin,) = [e for e in entry_points(group="pytest11") if e.name == "stripe_fc_emulator"]
+    assert plugin.value == "stripe_fc_emulator.pytest_plugin"
+    module = plugin.load()
+    import harness.pytest_plugin as real
+
+    for hook in ("pytest_configure", "pytest_collect_file", "stripe_client", "stripe_webhooks", "stripe_api_version"):
+        assert getattr(module, hook) is getattr(real, hook)
