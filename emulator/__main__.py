@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
+import re
 import socket
 import sys
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import click
 import uvicorn
@@ -17,6 +19,22 @@ from emulator.core.versions import parse
 from emulator.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+EVENT_PATTERN = re.compile(r"\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?")
+"""An event type as Stripe writes them (`financial_connections.account.deactivated`), a `prefix.*` wildcard, or `*`."""
+
+
+def origin_problem(origin: str) -> str | None:
+    """Why `origin` is not a browser origin (`scheme://host[:port]`, http or https, nothing after), or None."""
+    parts = urlsplit(origin)
+    try:
+        parts.port  # noqa: B018 - read for its check: a port that is not a number is a ValueError
+    except ValueError:
+        return f"{origin!r} has a port that is not a number from 0 to 65535"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{origin!r} is not an origin: write it as a browser sends it, e.g. https://shop.example.com:8443"
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        return f"{origin!r} is not an origin: only scheme, host and port (no path, query or user)"
+    return None
 EVERY_INTERFACE = ("0.0.0.0", "::")
 """`--host` values that bind every interface: they name no host a client could send in `Host`."""
 KEEP_ALIVE_SECONDS = 5
@@ -80,11 +98,14 @@ def cli() -> None:
 @click.option("--seed", type=int, default=None, help="Seed for ids and generated data (deterministic runs).")
 @click.option("--api-version", "api_version", default=Settings.default_api_version, show_default=True,
               help="Stripe-Version used when a request sends none.")
-@click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True)
+@click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True,
+              help="How much the server logs; `debug` also logs every request (API keys masked).")
 @click.option("--allow-remote", is_flag=True, help="Allow binding a non-loopback interface.")
 @click.option("--forward-to", "forward_to", default=None, metavar="URL",
               help="Also deliver every namespace's events to URL, like `stripe listen --forward-to`.")
-@click.option("--events", default="*", show_default=True, help="Comma-separated event types to forward.")
+@click.option("--events", default="*", show_default=True,
+              help="Comma-separated event types to forward with --forward-to: exact types "
+                   "(`financial_connections.account.deactivated`), `prefix.*` wildcards, or `*`.")
 @click.option("--webhook-secret", default=None, metavar="whsec_…",
               help="Signing secret for --forward-to (default: derived from --seed, else random).")
 @click.option("--webhook-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 300),
@@ -150,6 +171,16 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
         raise click.BadParameter(exc.message, param_hint="--api-version") from exc
     if webhook_secret is not None and not webhook_secret.startswith("whsec_"):
         raise click.BadParameter("a webhook signing secret starts with whsec_", param_hint="--webhook-secret")
+    for origin in cors_origins:
+        problem = origin_problem(origin)
+        if problem is not None:
+            raise click.BadParameter(problem, param_hint="--cors-origin")
+    forwarded = tuple(e.strip() for e in events.split(",") if e.strip()) or ("*",)
+    for pattern in forwarded:
+        if not EVENT_PATTERN.fullmatch(pattern):
+            raise click.BadParameter(
+                f"{pattern!r} is not an event type: exact types look like `customer.created`, wildcards like "
+                "`financial_connections.*`, or `*` for every event", param_hint="--events")
     hooks = tuple(name.strip() for name in webhook_hosts.split(",") if name.strip())
     if forward_to is not None:
         refusal = HostPolicy(hooks).refusal(forward_to)
@@ -163,7 +194,7 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
                         max_restore_bytes=max_restore_bytes,
                         control_token=control_token or None,
                         state_file=state_file, state_interval=state_interval,
-                        forward_events=tuple(e.strip() for e in events.split(",") if e.strip()) or ("*",))
+                        forward_events=forwarded)
     try:
         sock = bind(host, port)
     except OSError as exc:
@@ -228,9 +259,12 @@ def trigger(event: str | None, url: str, api_key: str, stripe_version: str | Non
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", show_default=True,
-              envvar="STRIPE_EMULATOR_URL")
-@click.option("--api-key", default="sk_test_emulator", show_default=True, envvar="STRIPE_API_KEY")
-@click.option("--stripe-version", default=None)
+              envvar="STRIPE_EMULATOR_URL", help="The running emulator to send the fixture's requests to.")
+@click.option("--api-key", default="sk_test_emulator", show_default=True, envvar="STRIPE_API_KEY",
+              help="The test-mode key (namespace) the fixture's requests use.")
+@click.option("--stripe-version", default=None,
+              help="Stripe-Version for the requests (default: the file's `_meta.api_version`, else the "
+                   "emulator's default).")
 def fixtures(path: str, url: str, api_key: str, stripe_version: str | None) -> None:
     """Run a fixture file (the `stripe fixtures` format) against a running emulator."""
     from emulator.triggers.runner import load_file

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -336,3 +337,44 @@ def test_cli_scenario_run_drives_an_http_server_through_the_http_adapter(serve: 
                            "--client-url", "http://127.0.0.1:1"], capture_output=True, text=True, timeout=BOUND)
     assert both.returncode == 2 and "not both" in both.stderr
     assert served.stop(signal.SIGTERM) == 0
+
+
+@pytest.mark.parametrize("origin", ["shop.example.com", "ftp://shop.example.com", "https://shop.example.com/app",
+                                    "https://shop.example.com?x=1", "https://user@shop.example.com",
+                                    "https://shop.example.com:99999", "https://"])
+def test_cli_serve_refuses_a_cors_origin_that_is_not_an_origin(origin: str) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--port", "0", "--cors-origin", origin])
+    assert result.exit_code == 2 and "--cors-origin" in result.output and repr(origin) in result.output, result.output
+
+
+def test_cli_cors_origins_accepted_are_browser_origins() -> None:
+    from emulator.__main__ import origin_problem
+
+    for origin in ("https://shop.example.com", "http://localhost:3000", "https://shop.example.com:8443/",
+                   "http://[::1]:5173"):
+        assert origin_problem(origin) is None, origin
+
+
+@pytest.mark.parametrize("events", ["customer created", "Customer.Created", "customer.*.created", "**", ".customer",
+                                    "customer.created,bad type"])
+def test_cli_serve_refuses_events_that_are_not_event_types(events: str) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--port", "0", "--forward-to", "http://127.0.0.1:9/hook",
+                                      "--events", events])
+    assert result.exit_code == 2 and "--events" in result.output and "is not an event type" in result.output
+
+
+def test_cli_event_patterns_accepted_are_stripes_forms() -> None:
+    from emulator.__main__ import EVENT_PATTERN
+
+    for pattern in ("*", "customer.created", "financial_connections.account.deactivated", "financial_connections.*",
+                    "payment_intent.payment_failed", "account.external_account.*"):
+        assert EVENT_PATTERN.fullmatch(pattern), pattern
+
+
+def test_cli_every_option_says_what_it_does() -> None:
+    from emulator.__main__ import fixtures, serve, trigger
+
+    for command in (serve, trigger, fixtures):
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                assert param.help, f"{command.name} {param.opts[0]} has no help text"

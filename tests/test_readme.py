@@ -48,6 +48,22 @@ def test_readme_two_commands_come_first() -> None:
     assert "pytest -n 2" in TEST
 
 
+def test_readme_contents_list_every_section() -> None:
+    contents = next(line for line in README.splitlines() if line.startswith("Contents: "))
+    headers = re.findall(r"^## (.+)$", README, re.M)
+    linked = re.findall(r"\[([^]]+)\]\(#([^)]+)\)", contents)
+    assert [title for title, _ in linked] == [header.replace("`", "") for header in headers]
+    for _, anchor in linked:  # GitHub's anchors: lower case, punctuation dropped, spaces as hyphens
+        assert any(re.sub(r"[^\w\- ]", "", header.lower()).replace(" ", "-") == anchor for header in headers), anchor
+
+
+def test_readme_tox_comes_with_the_test_extras() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    extras = pyproject[pyproject.index("test = ["):]
+    assert '"tox' in extras[: extras.index("]")]
+    assert all(use.startswith(".venv/bin/tox") for use in re.findall(r"`([^`]*\btox -e[^`]*)`", README))
+
+
 def test_readme_ci_runs_exactly_the_test_command() -> None:
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     commands = [line for line in script.splitlines() if line.strip() and not line.startswith("#")]
