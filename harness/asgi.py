@@ -73,6 +73,24 @@ class AsgiCaller:
         )
         return future.result(timeout=CALL_TIMEOUT)
 
+    async def request_async(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str | None = None,
+    ) -> AsgiResponse:
+        """`request` from a coroutine, in whatever event loop the caller runs: the app still runs in this caller's
+        own loop (the one its background work lives in), and the caller's loop is not blocked meanwhile."""
+        parts = urlsplit(url)
+        payload = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+        header_list = [(k.lower(), v) for k, v in (headers or {}).items()]
+        future = asyncio.run_coroutine_threadsafe(
+            self._call(method.upper(), parts.path or "/", parts.query, header_list, payload), self._loop
+        )
+        return await asyncio.wait_for(asyncio.wrap_future(future), CALL_TIMEOUT)
+
     async def _call(
         self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
     ) -> AsgiResponse:

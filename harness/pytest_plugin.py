@@ -353,6 +353,18 @@ def stripe_client(stripe_api_key: str, stripe_emulator: RunningEmulator,
 
 
 @pytest.fixture
+def stripe_async_client(stripe_api_key: str, stripe_emulator: RunningEmulator,
+                        stripe_api_version: str | None) -> stripe.StripeClient:
+    """A `stripe.StripeClient` for the SDK's `*_async` methods (`await client.v1.customers.create_async(...)`) on
+    this test's namespace: httpx underneath, no network retries, this test's API version. Use it from an `async def`
+    test (with your async test runner) or your async app."""
+    from harness.sdk import client_for
+
+    return client_for(stripe_api_key, stripe_emulator.url,
+                      **({"stripe_version": stripe_api_version} if stripe_api_version else {}))
+
+
+@pytest.fixture
 def relink_client() -> Any:
     """The integrator's relink code as scenarios drive it. Override this fixture in your conftest with an object
     implementing `harness.client` methods; the default is `harness.reference_client.ReferenceClient`."""
@@ -380,9 +392,13 @@ def stripe_webhooks(stripe_client: stripe.StripeClient, relink_client: Any, stri
     ready. `.endpoint` (the id), `.secret`, `.sink.outcomes()`."""
     from emulator.core.versions import NEWEST_GA
     from harness.client import EmulatorContext
+    from harness.portal import Portal
     from harness.webhooks import WebhookSink
 
-    sink = WebhookSink(getattr(relink_client, "handle_webhook", None))
+    portal = Portal()  # an adapter's `async def` methods run on one loop of their own
+    handler = getattr(relink_client, "handle_webhook", None)
+    sink = WebhookSink(None if handler is None else lambda payload, signature: portal.resolve(handler(payload,
+                                                                                                        signature)))
     try:
         params: dict[str, Any] = {"url": sink.url, "enabled_events": ["*"]}
         if stripe_api_version:
@@ -390,12 +406,13 @@ def stripe_webhooks(stripe_client: stripe.StripeClient, relink_client: Any, stri
         endpoint = stripe_client.v1.webhook_endpoints.create(params=params)
         configure = getattr(relink_client, "configure", None)
         if callable(configure):
-            configure(EmulatorContext(stripe_emulator.url, stripe_api_key, stripe_api_version or NEWEST_GA,
-                                      endpoint.secret))
+            portal.resolve(configure(EmulatorContext(stripe_emulator.url, stripe_api_key,
+                                                     stripe_api_version or NEWEST_GA, endpoint.secret)))
         sink.start()  # deliveries are accepted from here on: the adapter is ready for them
         yield _Webhooks(endpoint.id, endpoint.secret, sink)
     finally:
         sink.stop()
+        portal.close()
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """The stripe SDK pointed at an emulator: over HTTP, or in-process through `AsgiHTTPClient` (no socket, no
-monkeypatching — a regular `stripe.HTTPClient`)."""
+monkeypatching — a regular `stripe.HTTPClient`, for the SDK's synchronous and `*_async` methods alike)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import stripe
@@ -41,6 +42,27 @@ class AsgiHTTPClient(stripe.HTTPClient):  # type: ignore[misc]
             raise stripe.APIConnectionError(f"Unexpected error communicating with Stripe. ({exc})",
                                             should_retry=False) from exc
         return response.body.decode("utf-8"), response.status, response.headers
+
+    async def request_async(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        """The SDK's `*_async` methods (`create_async`, …), in process: awaited from any event loop."""
+        try:
+            response = await self._caller.request_async(method, url, headers=headers, body=post_data)
+        except ConnectionResetError as exc:
+            raise stripe.APIConnectionError(f"Unexpected error communicating with Stripe. ({exc})",
+                                            should_retry=False) from exc
+        return response.body, response.status, response.headers
+
+    def sleep_async(self, secs: float) -> Awaitable[None]:
+        return asyncio.sleep(secs)
+
+    async def close_async(self) -> None:
+        self._caller.close()
 
     def close(self) -> None:
         self._caller.close()

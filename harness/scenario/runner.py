@@ -20,6 +20,7 @@ from emulator.webhooks.signing import header as signing_header
 from harness.client import CALLS, EmulatorContext
 from harness.control import ControlClient
 from harness.net import http_client
+from harness.portal import Portal
 from harness.scenario.loader import Scenario
 from harness.scenario.matchers import diff, match, normalise
 from harness.webhooks import WebhookSink
@@ -50,6 +51,8 @@ class ScenarioRunner:
         self.http = http_client(30)
         self.control = ControlClient(self.base_url, api_key, client=self.http)
         self.sink: WebhookSink | None = None
+        self.portal = Portal()
+        """Where the adapter's `async def` methods run (one loop for the whole scenario)."""
         self.step_label = "given"
         self._counter = 0
         self._last_error: dict[str, Any] | None = None
@@ -72,8 +75,22 @@ class ScenarioRunner:
         finally:
             if self.sink is not None:
                 self.sink.stop()
+            aclose = getattr(self.client, "aclose", None)  # an async adapter's clients, closed on their own loop
+            if callable(aclose):
+                self.portal.resolve(aclose())
+            self.portal.close()
             self.http.close()
             self.control.close()
+
+    def _synchronous(self, handler: Any) -> Any:
+        """`handler` as the webhook receiver calls it (from its threads): an `async def` one runs on the portal."""
+        if handler is None:
+            return None
+
+        def call(payload: str, signature: str) -> Any:
+            return self.portal.resolve(handler(payload, signature))
+
+        return call
 
     def _check_capabilities(self) -> None:
         for step in self.scenario.steps:
@@ -123,7 +140,7 @@ class ScenarioRunner:
         secret = None
         if endpoint is not None:
             handler = getattr(self.client, "handle_webhook", None)
-            self.sink = WebhookSink(handler).start()
+            self.sink = WebhookSink(self._synchronous(handler)).start()
             params = {"url": self.sink.url, "enabled_events": endpoint.get("events", ["*"])}
             if "api_version" in endpoint:
                 params["api_version"] = endpoint["api_version"]
@@ -131,7 +148,8 @@ class ScenarioRunner:
             secret = created["secret"]
             self.refs.responses["webhook_endpoint"] = created
         if self.client is not None:
-            self.client.configure(EmulatorContext(self.base_url, self.api_key, self.version, secret))
+            self.portal.resolve(self.client.configure(EmulatorContext(self.base_url, self.api_key, self.version,
+                                                                      secret)))
         for name, link in given.get("linked", {}).items():
             customer, owner = link.get("customer"), link.get("account")
             params = {"permissions": link.get("permissions", ["payment_method"])}
@@ -211,7 +229,7 @@ class ScenarioRunner:
             result = [{"event_type": d.event_type, "status": d.status, **_plain(d.outcome)} for d in delivered]
         else:
             try:
-                outcome = getattr(self.client, CALLS[name])(**args)
+                outcome = self.portal.resolve(getattr(self.client, CALLS[name])(**args))
             except NotImplementedError as exc:  # the adapter's way to say "not built yet"
                 raise ScenarioSkipped(f"scenario {self.scenario.name!r} calls {CALLS[name]}(), which the relink "
                                       f"client {type(self.client).__name__} does not implement: {exc}") from None
@@ -229,7 +247,7 @@ class ScenarioRunner:
             self._fail("handle_forged_webhook needs an event to forge; none exists yet")
         payload = json.dumps(events[0], indent=2)
         signature = signing_header(payload, "whsec_forged_by_the_scenario_runner", int(time.time()))
-        outcome = getattr(self.client, CALLS["handle_forged_webhook"])(payload, signature)
+        outcome = self.portal.resolve(getattr(self.client, CALLS["handle_forged_webhook"])(payload, signature))
         return {"event_type": events[0]["type"], **_plain(outcome)}
 
     def _expect(self, step: dict[str, Any]) -> None:
