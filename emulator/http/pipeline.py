@@ -247,6 +247,8 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
         raise PermissionDeniedError(
             f"The provided key '{api_key.masked}' does not have access to account '{on_behalf[:40]}' (or that "
             f"account does not exist). Application access may have been revoked.", code="account_invalid")
+    if on_behalf is not None:
+        headers["Stripe-Account"] = on_behalf  # echoed, as Stripe does (stripe-node's lastResponse.stripeAccount)
     raw = await read_form(request, state.settings.max_body_bytes)
     exchange.params = mask_params(raw)
     key = (request_headers.get("idempotency-key") or None) if endpoint.method == "POST" else None

@@ -169,3 +169,12 @@ def test_a_processing_debit_and_a_pending_payout_survive_a_snapshot(api: Api) ->
     assert failed["last_payment_error"]["code"] == "account_closed"
     blocked = api.get(f"/v1/payment_methods/{debit['payment_method']}").json()["us_bank_account"]["status_details"]
     assert blocked == {"blocked": {"network_code": "R02", "reason": "bank_account_closed"}}
+
+
+def test_a_response_to_a_request_made_as_a_connected_account_echoes_its_stripe_account(api: Api) -> None:
+    account = connected(api)
+    balance = api.get("/v1/balance", headers=as_account(account))
+    assert balance.status == 200 and balance.headers["stripe-account"] == account  # what stripe-node reads
+    missing = api.get("/v1/payouts/po_nope", headers=as_account(account))
+    assert missing.status == 404 and missing.headers["stripe-account"] == account
+    assert "stripe-account" not in api.get("/v1/customers").headers  # a platform request: none
