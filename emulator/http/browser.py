@@ -5,6 +5,7 @@ The auth flow only drives `flow.complete` — the same state transitions as the 
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
@@ -13,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from emulator.core.backend import Backend, Call
-from emulator.core.errors import InvalidRequestError, ResourceMissingError, StripeError
+from emulator.core.errors import InvalidRequestError, ResourceMissingError, StripeError, UnrecognizedUrlError
 from emulator.core.form import decode
 from emulator.core.versions import NEWEST_PREVIEW, parse
 from emulator.http.auth import authenticate, parse_key
@@ -32,7 +33,14 @@ def _shim() -> str:
     return resources.files("emulator.web").joinpath("static/stripe.js").read_text(encoding="utf-8")
 
 
+RELEASE_TRAIN = re.compile(r"[a-z]+")
+"""A Stripe.js release train's path segment (`/endive/stripe.js`, what @stripe/stripe-js 10.x loads)."""
+
+
 async def stripe_js(request: Request) -> Response:
+    train = request.path_params.get("train")
+    if train is not None and not RELEASE_TRAIN.fullmatch(train):
+        return error_response(UnrecognizedUrlError(request.method, request.url.path))
     return Response(_shim(), media_type="application/javascript",
                     headers={"Cache-Control": "no-store", "Access-Control-Allow-Origin": "*"})
 
@@ -327,6 +335,7 @@ async def client_confirm(request: Request) -> Response:
 ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/v3/", stripe_js),
     ("GET", "/v3/stripe.js", stripe_js),
+    ("GET", "/{train}/stripe.js", stripe_js),
     ("GET", "/hosted/financial_connections/{session}", auth_flow),
     ("POST", "/hosted/financial_connections/{session}", auth_flow_submit),
     ("GET", "/_emulator/client/financial_connections/session", client_session),

@@ -69,7 +69,7 @@ def test_shim_collect_bank_account_for_setup_then_confirm(page: Any, example_sit
 def test_shim_loaded_from_js_stripe_com_routed_to_the_emulator(page: Any, example_site: str, api: Api) -> None:
     shim = httpx.get(f"{api.url}/v3/", timeout=10).text
     page.add_init_script(f"window.STRIPE_FC_EMULATOR_URL = {json.dumps(api.url)};")
-    page.route("https://js.stripe.com/v3/**", lambda route: route.fulfill(body=shim,
+    page.route("https://js.stripe.com/**", lambda route: route.fulfill(body=shim,
                                                                            content_type="application/javascript"))
     page.goto(f"{example_site}/loadstripe.html")
     session = api.post("/v1/financial_connections/sessions", {"permissions[]": "payment_method",

@@ -6,6 +6,10 @@
   // the emulator this shim talks to: window.STRIPE_FC_EMULATOR_URL when set (e.g. when a test routes
   // https://js.stripe.com/v3/ to the emulator), else the origin that served this file
   var defaultBase = window.STRIPE_FC_EMULATOR_URL || (script ? new URL(script.src).origin : "");
+  // the release it was loaded as: /v3/ (Stripe.version 3) or a release train's /<train>/stripe.js (Stripe.version
+  // "<train>", e.g. "endive", what @stripe/stripe-js 10.x loads and expects); the same shim either way
+  var loadedAs = script ? /^\/([a-z0-9]+)\/(stripe\.js)?$/.exec(new URL(script.src).pathname) : null;
+  var release = loadedAs ? loadedAs[1] : "v3";
 
   function Stripe(publishableKey, options) {
     if (!(this instanceof Stripe)) return new Stripe(publishableKey, options);
@@ -118,5 +122,8 @@
     });
   };
 
+  Stripe.version = release === "v3" ? 3 : release;
+  // @stripe/stripe-js tells Stripe.js which wrapper loaded it; nothing to record here
+  Stripe.prototype._registerWrapper = function () {};
   window.Stripe = Stripe;
 })();
