@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
+import functools
 import ipaddress
+import json
 import logging
 import re
 import socket
 import sys
 from collections.abc import Iterator
+from importlib import resources
 from urllib.parse import urlsplit
 
 import click
@@ -21,6 +25,29 @@ from emulator.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 EVENT_PATTERN = re.compile(r"\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?")
 """An event type as Stripe writes them (`financial_connections.account.deactivated`), a `prefix.*` wildcard, or `*`."""
+
+
+@functools.cache
+def known_event_types() -> frozenset[str]:
+    """Every event type Stripe's specification names (`emulator/resources/event_types.json`)."""
+    document = json.loads(resources.files("emulator.resources").joinpath("event_types.json").read_text("utf-8"))
+    return frozenset(document["types"])
+
+
+def event_pattern_problem(pattern: str) -> str | None:
+    """Why `pattern` is not an event type Stripe has, a `prefix.*` wildcard matching one, or `*`; or None."""
+    if not EVENT_PATTERN.fullmatch(pattern):
+        return (f"{pattern!r} is not an event type: exact types look like `customer.created`, wildcards like "
+                "`financial_connections.*`, or `*` for every event")
+    known = known_event_types()
+    if pattern == "*" or pattern in known:
+        return None
+    if pattern.endswith(".*"):
+        if any(name.startswith(pattern[:-1]) for name in known):
+            return None
+        return f"{pattern!r} matches no event type Stripe has"
+    close = difflib.get_close_matches(pattern, sorted(known), n=1)
+    return f"{pattern!r} is not an event type Stripe has" + (f" (did you mean {close[0]!r}?)" if close else "")
 
 
 def origin_problem(origin: str) -> str | None:
@@ -177,10 +204,9 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
             raise click.BadParameter(problem, param_hint="--cors-origin")
     forwarded = tuple(e.strip() for e in events.split(",") if e.strip()) or ("*",)
     for pattern in forwarded:
-        if not EVENT_PATTERN.fullmatch(pattern):
-            raise click.BadParameter(
-                f"{pattern!r} is not an event type: exact types look like `customer.created`, wildcards like "
-                "`financial_connections.*`, or `*` for every event", param_hint="--events")
+        problem = event_pattern_problem(pattern)
+        if problem is not None:
+            raise click.BadParameter(problem, param_hint="--events")
     hooks = tuple(name.strip() for name in webhook_hosts.split(",") if name.strip())
     if forward_to is not None:
         refusal = HostPolicy(hooks).refusal(forward_to)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import signal
@@ -355,20 +356,40 @@ def test_cli_cors_origins_accepted_are_browser_origins() -> None:
         assert origin_problem(origin) is None, origin
 
 
-@pytest.mark.parametrize("events", ["customer created", "Customer.Created", "customer.*.created", "**", ".customer",
-                                    "customer.created,bad type"])
-def test_cli_serve_refuses_events_that_are_not_event_types(events: str) -> None:
+@pytest.mark.parametrize(("events", "said"), [
+    ("customer created", "is not an event type"), ("Customer.Created", "is not an event type"),
+    ("customer.*.created", "is not an event type"), ("**", "is not an event type"), (".customer", "is not"),
+    ("customer.created,bad type", "is not an event type"),
+    ("customer.creatd", "not an event type Stripe has (did you mean 'customer.created'?)"),
+    ("financial_connections.account.relinked", "not an event type Stripe has"),
+    ("nothing.*", "matches no event type Stripe has"),
+])
+def test_cli_serve_refuses_events_stripe_does_not_have(events: str, said: str) -> None:
     result = CliRunner().invoke(cli, ["serve", "--port", "0", "--forward-to", "http://127.0.0.1:9/hook",
                                       "--events", events])
-    assert result.exit_code == 2 and "--events" in result.output and "is not an event type" in result.output
+    assert result.exit_code == 2 and "--events" in result.output and said in result.output, result.output
 
 
-def test_cli_event_patterns_accepted_are_stripes_forms() -> None:
-    from emulator.__main__ import EVENT_PATTERN
+def test_cli_events_accepted_are_stripes_types_and_wildcards() -> None:
+    from emulator.__main__ import event_pattern_problem
 
     for pattern in ("*", "customer.created", "financial_connections.account.deactivated", "financial_connections.*",
-                    "payment_intent.payment_failed", "account.external_account.*"):
-        assert EVENT_PATTERN.fullmatch(pattern), pattern
+                    "payment_intent.payment_failed", "account.external_account.*",
+                    "financial_connections.account.upcoming_account_number_expiry"):
+        assert event_pattern_problem(pattern) is None, pattern
+
+
+def test_cli_known_event_types_are_the_specifications_and_include_every_trigger() -> None:
+    from emulator.__main__ import known_event_types
+
+    spec: set[str] = set()
+    for flavor in ("ga", "preview"):
+        document = json.loads((ROOT / "fixtures" / "openapi" / f"{flavor}.components.json").read_text())
+        spec |= set(document["schemas"]["event"]["properties"]["type"]["enum"])
+    assert known_event_types() == spec
+    triggers = json.loads((ROOT / "emulator" / "triggers" / "triggers.json").read_text())
+    names = set(triggers) if isinstance(triggers, dict) else {t["name"] for t in triggers}
+    assert {name for name in names if "." in name} <= spec
 
 
 def test_cli_every_option_says_what_it_does() -> None:
