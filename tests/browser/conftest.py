@@ -3,6 +3,7 @@ why, only when Chromium is absent (CI installs it)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -63,15 +64,26 @@ def page(chromium: Any, request: pytest.FixtureRequest, tmp_path: Path) -> Itera
     context.close()
 
 
-@pytest.fixture(scope="session")
-def example_site() -> Iterator[str]:
+@contextlib.contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """A quiet static server for `folder` on a loopback port (ES modules served as JavaScript)."""
     class Quiet(SimpleHTTPRequestHandler):
+        extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript"}
+
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(EXAMPLE)))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def example_site() -> Iterator[str]:
+    with serve_folder(EXAMPLE) as url:
+        yield url

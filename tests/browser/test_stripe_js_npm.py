@@ -4,19 +4,17 @@ emulator's shim; it logs no version warning, and `collectFinancialConnectionsAcc
 
 from __future__ import annotations
 
-import functools
 import json
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.browser.conftest import serve_folder
 from tests.browser.test_auth_flow import Api
 from tests.browser.test_shim import api, drive_new_link  # noqa: F401 - the fixture, shared
 
@@ -43,18 +41,8 @@ def stripe_js_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for build in ("index", "pure"):
         (folder / f"{build}.html").write_text(PAGE.format(build=build), encoding="utf-8")
 
-    class Quiet(SimpleHTTPRequestHandler):
-        extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript"}
-
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_folder(folder) as url:
+        yield url
 
 
 @pytest.mark.parametrize("build", ["index", "pure"])

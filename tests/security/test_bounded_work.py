@@ -272,28 +272,30 @@ def test_idempotency_keys_are_capped_per_namespace_oldest_first() -> None:
 
 # -- headers: a real server -----------------------------------------------------------------------------------------
 
+def drip_headers(sock: socket.socket) -> bool:
+    """Send a request's headers one byte whenever the socket has said nothing for 0.2 s, like a slowloris client
+    (300 bytes: a minute of drip); whether the server closed the connection before they were done."""
+    for byte in b"GET /_emulator/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 300:
+        readable, _, _ = select.select([sock], [], [], 0.2)
+        if readable:
+            try:
+                return sock.recv(1024) == b""
+            except ConnectionResetError:  # a reset is a disconnect too
+                return True
+        try:
+            sock.sendall(bytes([byte]))
+        except OSError:
+            return True
+    return False
+
+
 def test_a_client_dripping_its_headers_is_disconnected(serve: type[Served]) -> None:
     served = serve([sys.executable, "-m", "emulator", "serve", "--port", "0", "--header-timeout", "1"])
     match = READY.search(served.ready_line())
     assert match is not None
     with socket.create_connection(("127.0.0.1", int(match.group(2))), timeout=30) as sock:
-        request = b"GET /_emulator/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 300  # 60 s of drip
         started = time.monotonic()
-        closed = False
-        for byte in request:  # one byte whenever the socket has said nothing for 0.2 s, like a slowloris client
-            readable, _, _ = select.select([sock], [], [], 0.2)
-            if readable:
-                try:
-                    closed = sock.recv(1024) == b""
-                except ConnectionResetError:  # a reset is a disconnect too
-                    closed = True
-                break
-            try:
-                sock.sendall(bytes([byte]))
-            except OSError:
-                closed = True
-                break
-        assert closed, "the server kept a connection whose headers never finished"
+        assert drip_headers(sock), "the server kept a connection whose headers never finished"
         assert time.monotonic() - started < 60  # before the drip would have finished
     assert served.stop(15) == 0
 
@@ -328,21 +330,7 @@ def test_a_kept_alive_connection_whose_next_request_drips_is_disconnected(serve:
             answer += chunk
         assert answer.startswith(b"HTTP/1.1 200")
         started = time.monotonic()
-        closed = False
-        for byte in b"GET /_emulator/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 300:
-            readable, _, _ = select.select([sock], [], [], 0.2)
-            if readable:
-                try:
-                    closed = sock.recv(1024) == b""
-                except ConnectionResetError:
-                    closed = True
-                break
-            try:
-                sock.sendall(bytes([byte]))
-            except OSError:
-                closed = True
-                break
-        assert closed, "the server kept a connection whose second request's headers never finished"
+        assert drip_headers(sock), "the server kept a connection whose second request's headers never finished"
         assert time.monotonic() - started < 60
     assert served.stop(15) == 0
 
