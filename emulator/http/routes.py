@@ -31,6 +31,7 @@ PREVIEW = Feature.RELINK
 API: list[Endpoint] = [
     Endpoint("POST", "/v1/customers", customers.create, customers.CREATE),
     Endpoint("GET", "/v1/customers", customers.list_, customers.LIST),
+    Endpoint("GET", "/v1/customers/search", customers.search_, customers.SEARCH),
     Endpoint("GET", "/v1/customers/{id}", customers.retrieve, customers.RETRIEVE),
     Endpoint("POST", "/v1/customers/{id}", customers.update, customers.UPDATE),
     Endpoint("DELETE", "/v1/customers/{id}", customers.delete, customers.DELETE),

@@ -6,6 +6,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.core import search
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import InvalidRequestError, ResourceMissingError
 from emulator.core.form import copy_data
@@ -79,6 +80,11 @@ UPDATE = params(_WRITABLE)
 RETRIEVE = params({})
 DELETE = params({}, expand=False)
 LIST = params({**LIST_FIELDS, "email": Field(String(max_length=512)), "created": Field(Range())})
+SEARCH = params({"query": Field(String(max_length=5000), required=True), "limit": LIST_FIELDS["limit"],
+                 "page": Field(String(max_length=5000))})
+SEARCH_FIELDS = {"created": search.NUMERIC, "email": search.STRING, "metadata": search.METADATA,
+                 "name": search.STRING, "phone": search.STRING}
+"""The query fields Stripe indexes for customers (https://docs.stripe.com/search#query-fields-for-customers)."""
 
 _FIELDS = ("address", "balance", "description", "email", "metadata", "name", "phone", "preferred_locales",
            "shipping", "tax_exempt")
@@ -279,6 +285,32 @@ def delete(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
     customer.deleted = True
     emit(backend, call, "customer.deleted", backend.frozen(customer.id, customer, Customer.snapshot).render)
     return _deleted(customer)
+
+
+def search_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/customers/search`: the customers matching the query, newest first, `limit` a page, `next_page` the
+    cursor of the next one. Unlike Stripe's index, the emulator's is never behind: a customer is found at once."""
+    query = search.parse(values["query"], SEARCH_FIELDS, "customers")
+    offset = search.page_offset(values.get("page"))
+    limit: int = values.get("limit", 10)
+
+    def value_of(field: str, key: str | None) -> Any:
+        return customer.metadata.get(key or "") if field == "metadata" else getattr(customer, field)
+
+    found: list[dict[str, Any]] = []
+    seen = 0
+    has_more = False
+    for customer in table(backend).newest_first():
+        if customer.deleted or not query.matches(value_of):
+            continue
+        if seen >= offset + limit:
+            has_more = True
+            break
+        if seen >= offset:
+            found.append(customer.render(call.version))
+        seen += 1
+    return {"object": "search_result", "data": found, "has_more": has_more,
+            "next_page": search.page_token(offset + limit) if has_more else None, "url": f"{URL}/search"}
 
 
 def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:

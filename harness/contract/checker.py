@@ -33,6 +33,7 @@ SDK_ONLY = {
 CHANGELOG_ERROR_CODES = frozenset({"payment_method_types_no_longer_supported"})
 """Error codes Stripe's changelog documents (2026-08-26.preview / 2026-09-30.endive) that the extracted schemas'
 `api_errors.code` enum predates; any other code must be in the enum."""
+SEARCH_KEYS = {"object", "data", "has_more", "next_page", "url"}
 LIST_KEYS = {"object", "data", "has_more", "url"}
 ERROR_OBJECTS = ("payment_intent", "payment_method", "setup_intent", "source")
 """Fields of Stripe's error object that hold whole objects."""
@@ -114,6 +115,8 @@ class ContractChecker:
         object_type = str(obj.get("object"))
         if object_type == "list":
             return self._check_list(obj, request, version, path)
+        if object_type == "search_result":
+            return self._check_search_result(obj, request, version, path)
         flavor = "preview" if version.is_preview else "ga"
         deleted = obj.get("deleted") is True
         component = f"deleted_{object_type}" if deleted else object_type
@@ -151,6 +154,23 @@ class ContractChecker:
                 or not str(obj.get("url", "")).startswith("/v1/"):
             found.append(Violation("openapi", request, str(version), "list", path,
                                    "a list is exactly {object, data, has_more, url}", sorted(LIST_KEYS), sorted(keys)))
+        for index, item in enumerate(obj.get("data") or []):
+            found += self.check_object(item, request, version, f"{path}.data[{index}]")
+        return found
+
+    def _check_search_result(self, obj: dict[str, Any], request: str, version: ApiVersion,
+                             path: str) -> list[Violation]:
+        """A search's page: Stripe's envelope (`object: search_result`, `data`, `has_more`, `next_page` — a cursor
+        or null on the last page —, `url`, and `total_count` when expanded), its items checked as objects."""
+        found: list[Violation] = []
+        keys = set(obj)
+        next_page = obj.get("next_page")
+        if not SEARCH_KEYS <= keys <= SEARCH_KEYS | {"total_count"} or not isinstance(obj.get("data"), list) \
+                or not isinstance(obj.get("has_more"), bool) or not (next_page is None or isinstance(next_page, str)) \
+                or (next_page is None) == obj.get("has_more") or not str(obj.get("url", "")).endswith("/search"):
+            found.append(Violation("openapi", request, str(version), "search_result", path,
+                                   "a search result is {object, data, has_more, next_page (null exactly when there is "
+                                   "no more), url}", sorted(SEARCH_KEYS), sorted(keys)))
         for index, item in enumerate(obj.get("data") or []):
             found += self.check_object(item, request, version, f"{path}.data[{index}]")
         return found
