@@ -377,7 +377,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
         mandate_data=values.get("mandate_data"),
     )
     if values.get("confirm"):
-        _check_confirmable(si, values)
+        _check_confirmable(backend, si, values)
     _set_payment_method(backend, call, si, values)  # validates before anything is stored
     table(backend).put(si.id, si)
     _emit(backend, call, "setup_intent.created", si)
@@ -415,7 +415,7 @@ def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> di
     si = get(backend, id)
     if si.status not in ("requires_payment_method", "requires_confirmation", "requires_action"):
         raise _unexpected(si, "confirm")
-    _check_confirmable(si, values)
+    _check_confirmable(backend, si, values)
     if "payment_method_options" in values:
         si.payment_method_options = _options(values)
     _set_payment_method(backend, call, si, values)
@@ -431,8 +431,12 @@ def _unexpected(si: SetupIntent, action: str) -> InvalidRequestError:
         code="setup_intent_unexpected_state", param=None)
 
 
-def _check_confirmable(si: SetupIntent, values: dict[str, Any]) -> None:
-    """Parameter problems of a confirmation: refused before anything changes."""
+def _check_confirmable(backend: Backend, si: SetupIntent, values: dict[str, Any]) -> None:
+    """Parameter problems of a confirmation: refused before anything changes. As Stripe orders them: an id naming
+    nothing is `resource_missing` before any missing parameter."""
+    named = values.get("payment_method")
+    if named is not None and named not in ach_numbers.TOKENS:  # a test token makes a PaymentMethod: not missing
+        payment_methods.get(backend, named, param="payment_method")
     if si.payment_method is None and "payment_method" not in values and "payment_method_data" not in values:
         raise missing("payment_method")
     inbound = si.flow_directions is None or "inbound" in si.flow_directions
@@ -469,7 +473,7 @@ def refusal(pm: PaymentMethod, blocked: str | None, verification: str) -> Invali
 
 
 def _confirm(backend: Backend, call: Call, si: SetupIntent, values: dict[str, Any]) -> None:
-    _check_confirmable(si, values)
+    _check_confirmable(backend, si, values)
     assert si.payment_method is not None
     pm = payment_methods.get(backend, si.payment_method)
     verification = si.payment_method_options["us_bank_account"]["verification_method"]

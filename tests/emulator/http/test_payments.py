@@ -111,3 +111,20 @@ def test_payments_manual_details_validation(api: Api) -> None:
         ("payment_method_data[us_bank_account][account_number]", "000123456789"),
         ("payment_method_data[us_bank_account][routing_number]", "1100")]))
     assert short["param"] == "payment_method_data[us_bank_account][routing_number]"
+
+
+def test_an_unknown_payment_method_is_resource_missing_before_a_missing_mandate(api: Api) -> None:
+    """Stripe's order: an id naming nothing is `resource_missing` before any missing-parameter check."""
+    owner = customer(api)
+    intent = api.post("/v1/setup_intents", data={"customer": owner}).json()
+    confirmed = api.post(f"/v1/setup_intents/{intent['id']}/confirm", data={"payment_method": "pm_nope"})
+    assert confirmed.status == 404, confirmed.body
+    assert (confirmed.json()["error"]["code"], confirmed.json()["error"]["param"]) == ("resource_missing",
+                                                                                       "payment_method")
+    assert api.get(f"/v1/setup_intents/{intent['id']}").json()["status"] == "requires_payment_method"  # unchanged
+    created = api.post("/v1/setup_intents", data={"customer": owner, "payment_method": "pm_nope", "confirm": "true"})
+    assert created.status == 404 and created.json()["error"]["param"] == "payment_method"
+    assert [si["id"] for si in api.get("/v1/setup_intents").json()["data"]] == [intent["id"]]  # none was made
+    # the mandate is still asked for when the payment method exists
+    token = api.post(f"/v1/setup_intents/{intent['id']}/confirm", data={"payment_method": "pm_usBankAccount_success"})
+    assert token.status == 400 and token.json()["error"]["param"] == "mandate_data"
