@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core.backend import Backend, Call
-from emulator.core.errors import InvalidRequestError, ResourceMissingError, missing
+from emulator.core.errors import InvalidRequestError, ResourceMissingError
 from emulator.core.listing import LIST_FIELDS, page
 from emulator.core.snapshot import saved
 from emulator.core.spec import UNSET, Array, Choice, Field, Metadata, String, apply_metadata, params
@@ -24,7 +24,9 @@ _WRITABLE = {
     "description": Field(String(max_length=5000, unsettable=True)),
     "metadata": Field(Metadata()),
 }
-CREATE = params({**_WRITABLE, "api_version": Field(String()), "connect": Field(Choice(("true", "false")))})
+CREATE = params({**_WRITABLE, "url": Field(String(max_length=2048), required=True),
+                 "enabled_events": Field(Array(String(max_length=200), max_items=500), required=True),
+                 "api_version": Field(String()), "connect": Field(Choice(("true", "false")))})
 UPDATE = params({**_WRITABLE, "disabled": Field(Choice(("true", "false")))})
 RETRIEVE = params({})
 DELETE = params({}, expand=False)
@@ -114,9 +116,6 @@ def add(backend: Backend, url: str, enabled_events: list[str], *, api_version: s
 
 
 def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
-    for required in ("url", "enabled_events"):
-        if required not in values:
-            raise missing(required)
     api_version = values.get("api_version")
     if api_version is not None:
         parse(api_version)  # a malformed version is a 400 now, not at delivery time

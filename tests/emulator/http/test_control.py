@@ -86,3 +86,23 @@ def test_control_requests_log_newest_first_with_secrets_masked(api: Api) -> None
     assert api.get("/_emulator/requests?limit=1").json()["data"][0]["path"] == "/v1/customers/cus_nope"
     # the control plane itself is not logged, and other namespaces see nothing
     assert api.as_key("sk_test_other").get("/_emulator/requests").json()["data"] == []
+
+
+def test_the_openapi_document_marks_the_parameters_an_endpoint_requires(api: Api) -> None:
+    """Generated from the same specs the endpoints validate with: what a create refuses without is `required`."""
+    document = api.get("/_emulator/openapi.json").json()
+
+    def required(path: str, method: str = "post") -> list[str]:
+        operation = document["paths"][path][method]
+        schema = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+        return list(schema.get("required", []))
+
+    assert sorted(required("/v1/webhook_endpoints")) == ["enabled_events", "url"]
+    assert required("/v1/webhook_endpoints/{id}") == []  # an update changes what it names, nothing is required
+    for param in ("url", "enabled_events"):  # and the endpoint refuses a create without either, naming it
+        data = {"url": "http://127.0.0.1:9/hook", "enabled_events[]": "*"}
+        del data[param if param == "url" else "enabled_events[]"]
+        refused = api.post("/v1/webhook_endpoints", data=data).json()["error"]
+        assert (refused["code"], refused["param"]) == ("parameter_missing", param)
+    search = document["paths"]["/v1/customers/search"]["get"]
+    assert any(p["name"] == "query" and p.get("required") for p in search["parameters"])
