@@ -76,7 +76,11 @@ ATTACH = params({"customer": Field(String(), required=True)})
 DETACH = params({})
 NEXT_DEBIT = params({"outcome": Field(Choice(tuple(ach_numbers.OUTCOMES)), required=True)})
 UPDATE = params({"billing_details": Field(BILLING_DETAILS), "metadata": Field(Metadata()),
-                 "allow_redisplay": Field(Choice(("always", "limited", "unspecified")))})
+                 "allow_redisplay": Field(Choice(("always", "limited", "unspecified"))),
+                 "us_bank_account": Field(Hash({
+                     "account_holder_type": Field(Choice(("company", "individual"))),
+                     "account_type": Field(Choice(("checking", "savings"))),
+                 }))})
 
 
 @saved
@@ -457,6 +461,11 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
         pm.metadata = apply_metadata(pm.metadata, values["metadata"])
     if "allow_redisplay" in values:
         pm.allow_redisplay = values["allow_redisplay"]
+    bank = values.get("us_bank_account") or {}
+    if "account_holder_type" in bank:
+        pm.account_holder_type = bank["account_holder_type"]
+    if "account_type" in bank:
+        pm.account_type = bank["account_type"]
     emit_pm(backend, call, "payment_method.updated", pm)
     return render(backend, pm, call.version)
 

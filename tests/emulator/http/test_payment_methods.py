@@ -312,3 +312,16 @@ def test_payment_methods_from_fc_accounts_take_the_accounts_details(api: Api) ->
     assert (first["billing_details"]["name"], first["metadata"], first["allow_redisplay"]) == (
         "Jenny Rosen", {"source": "relink"}, "limited")
     assert first["customer"] == cus
+
+
+def test_update_changes_the_bank_accounts_holder_and_account_type(api: Api) -> None:
+    """What the SDKs' PaymentMethod update types for us_bank_account: `account_holder_type` and `account_type`."""
+    pm = unattached_pm(api, customer(api))
+    updated = api.post(f"/v1/payment_methods/{pm}", data={"us_bank_account[account_holder_type]": "company",
+                                                            "us_bank_account[account_type]": "savings"})
+    assert updated.status == 200, updated.body
+    bank = api.get(f"/v1/payment_methods/{pm}").json()["us_bank_account"]
+    assert (bank["account_holder_type"], bank["account_type"]) == ("company", "savings")
+    wrong = api.post(f"/v1/payment_methods/{pm}", data={"us_bank_account[account_type]": "brokerage"})
+    assert wrong.status == 400 and wrong.json()["error"]["param"] == "us_bank_account[account_type]"
+    assert api.get(f"/v1/payment_methods/{pm}").json()["us_bank_account"]["account_type"] == "savings"  # unchanged
