@@ -70,13 +70,16 @@ CREATE = params(
     }
 )
 RETRIEVE = params({})
-LIST = params({**LIST_FIELDS, "customer": Field(String()), "type": Field(Choice(("us_bank_account",)))})
-CUSTOMER_LIST = params({**LIST_FIELDS, "type": Field(Choice(("us_bank_account",)))})
+REDISPLAY = Choice(("always", "limited", "unspecified"))
+LIST = params({**LIST_FIELDS, "customer": Field(String()), "type": Field(Choice(("us_bank_account",))),
+               "allow_redisplay": Field(REDISPLAY)})
+CUSTOMER_LIST = params({**LIST_FIELDS, "type": Field(Choice(("us_bank_account",))),
+                        "allow_redisplay": Field(REDISPLAY)})
 ATTACH = params({"customer": Field(String(), required=True)})
 DETACH = params({})
 NEXT_DEBIT = params({"outcome": Field(Choice(tuple(ach_numbers.OUTCOMES)), required=True)})
 UPDATE = params({"billing_details": Field(BILLING_DETAILS), "metadata": Field(Metadata()),
-                 "allow_redisplay": Field(Choice(("always", "limited", "unspecified"))),
+                 "allow_redisplay": Field(REDISPLAY),
                  "us_bank_account": Field(Hash({
                      "account_holder_type": Field(Choice(("company", "individual"))),
                      "account_type": Field(Choice(("checking", "savings"))),
@@ -400,15 +403,19 @@ def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any
     customer = values.get("customer")
     if customer is not None:
         customers.get(backend, customer, param="customer")
+    redisplay = values.get("allow_redisplay")
     return page(table(backend), values, url="/v1/payment_methods", noun=NOUN,
                 render=lambda pm: render(backend, pm, call.version),
-                where=lambda pm: customer is None or pm.customer == customer)
+                where=lambda pm: (customer is None or pm.customer == customer)
+                and (redisplay is None or pm.allow_redisplay == redisplay))
 
 
 def list_for_customer(backend: Backend, call: Call, values: dict[str, Any], customer: str) -> dict[str, Any]:
     customers.get(backend, customer, param="customer")
+    redisplay = values.get("allow_redisplay")
     return page(table(backend), values, url=f"/v1/customers/{customer}/payment_methods", noun=NOUN,
-                render=lambda pm: render(backend, pm, call.version), where=lambda pm: pm.customer == customer)
+                render=lambda pm: render(backend, pm, call.version),
+                where=lambda pm: pm.customer == customer and (redisplay is None or pm.allow_redisplay == redisplay))
 
 
 def retrieve_for_customer(backend: Backend, call: Call, values: dict[str, Any], customer: str,

@@ -325,3 +325,18 @@ def test_update_changes_the_bank_accounts_holder_and_account_type(api: Api) -> N
     wrong = api.post(f"/v1/payment_methods/{pm}", data={"us_bank_account[account_type]": "brokerage"})
     assert wrong.status == 400 and wrong.json()["error"]["param"] == "us_bank_account[account_type]"
     assert api.get(f"/v1/payment_methods/{pm}").json()["us_bank_account"]["account_type"] == "savings"  # unchanged
+
+
+def test_lists_filter_by_allow_redisplay(api: Api) -> None:
+    owner = customer(api)
+    shown, hidden = (unattached_pm(api, owner) for _ in range(2))
+    for pm in (shown, hidden):
+        assert api.post(f"/v1/payment_methods/{pm}/attach", data={"customer": owner}).status == 200
+    assert api.post(f"/v1/payment_methods/{shown}", data={"allow_redisplay": "always"}).status == 200
+    for path in ("/v1/payment_methods", f"/v1/customers/{owner}/payment_methods"):
+        query = f"?customer={owner}&" if path == "/v1/payment_methods" else "?"
+        always = api.get(f"{path}{query}allow_redisplay=always").json()["data"]
+        unspecified = api.get(f"{path}{query}allow_redisplay=unspecified").json()["data"]
+        assert [pm["id"] for pm in always] == [shown] and [pm["id"] for pm in unspecified] == [hidden], path
+        wrong = api.get(f"{path}{query}allow_redisplay=sometimes")
+        assert wrong.status == 400 and wrong.json()["error"]["param"] == "allow_redisplay"
