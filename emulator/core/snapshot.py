@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import dataclasses
 import datetime
 import functools
 import math
@@ -331,6 +332,7 @@ class Decoder:
             if not isinstance(state, dict) or any(k.startswith("$") for k in state):
                 raise SnapshotError(f"{path}: the state of a {body} is not a plain object")
             obj.__dict__.update({k: self._decode(v, f"{path}.{k}", depth + 1) for k, v in state.items()})
+            _fill_defaults(obj)
             self._checks.append(functools.partial(check_fields, obj, path))
             return obj
         raise SnapshotError(f"{path}: unknown tag {tag!r}")
@@ -340,6 +342,21 @@ class Decoder:
         if not isinstance(body, list):
             raise SnapshotError(f"{path}: expected a list, found {type(body).__name__}")
         return body
+
+
+def _fill_defaults(obj: object) -> None:
+    """A field a later release added to a dataclass, absent from a document an earlier one saved, takes its
+    default (a field without a default is still refused as missing)."""
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        return
+    state: dict[str, Any] = vars(obj)
+    for field in dataclasses.fields(obj):
+        if field.name in state:
+            continue
+        if field.default is not dataclasses.MISSING:
+            state[field.name] = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            state[field.name] = field.default_factory()
 
 
 def _scalar(value: Any, path: str) -> Any:

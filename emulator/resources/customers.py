@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from emulator.core.snapshot import saved
 from emulator.core.spec import (
     UNSET,
     Array,
+    Boolean,
     Choice,
     Email,
     Field,
@@ -61,7 +63,14 @@ _WRITABLE = {
     "preferred_locales": Field(Array(String(max_length=5000), unsettable=True)),
     "shipping": Field(SHIPPING),
     "tax_exempt": Field(Choice(("exempt", "none", "reverse"), unsettable=True)),
+    "business_name": Field(String(max_length=150, unsettable=True)),
+    "individual_name": Field(String(max_length=150, unsettable=True)),
+    "invoice_prefix": Field(String(max_length=12)),
+    "next_invoice_sequence": Field(Integer(minimum=1, maximum=1_000_000_000)),
+    "validate": Field(Boolean()),
 }
+INVOICE_PREFIX = re.compile(r"[A-Z0-9]{3,12}")
+"""Stripe's rule for a customer's invoice prefix: 3 to 12 uppercase letters or numbers."""
 INVOICE_SETTINGS = Hash(
     {
         "custom_fields": Field(Array(Hash({"name": Field(String(max_length=40), required=True),
@@ -87,7 +96,9 @@ SEARCH_FIELDS = {"created": search.NUMERIC, "email": search.STRING, "metadata": 
 """The query fields Stripe indexes for customers (https://docs.stripe.com/search#query-fields-for-customers)."""
 
 _FIELDS = ("address", "balance", "description", "email", "metadata", "name", "phone", "preferred_locales",
-           "shipping", "tax_exempt")
+           "shipping", "tax_exempt", "business_name", "individual_name", "invoice_prefix", "next_invoice_sequence")
+"""What a create or update stores (`validate` asks Stripe to validate the customer's tax location: accepted, no
+behaviour here)."""
 
 
 @saved
@@ -109,6 +120,9 @@ class Customer:
     deleted: bool = False
     invoice_settings: dict[str, Any] = field(default_factory=dict)
     """`custom_fields`, `default_payment_method`, `footer`, `rendering_options` as given (absent: null)."""
+    business_name: str | None = None
+    individual_name: str | None = None
+    next_invoice_sequence: int = 1
 
     @saved
     def render(self, version: ApiVersion | None = None) -> dict[str, Any]:
@@ -117,6 +131,7 @@ class Customer:
             "object": OBJECT,
             "address": _address(self.address),
             "balance": self.balance,
+            "business_name": self.business_name,
             "created": self.created,
             "currency": None,
             "default_source": None,
@@ -124,6 +139,7 @@ class Customer:
             "description": self.description,
             "discount": None,
             "email": self.email,
+            "individual_name": self.individual_name,
             "invoice_prefix": self.invoice_prefix,
             "invoice_settings": {
                 key: copy_data(self.invoice_settings.get(key))
@@ -132,7 +148,7 @@ class Customer:
             "livemode": False,
             "metadata": dict(self.metadata),
             "name": self.name,
-            "next_invoice_sequence": 1,
+            "next_invoice_sequence": self.next_invoice_sequence,
             "phone": self.phone,
             "preferred_locales": list(self.preferred_locales),
             "shipping": _shipping(self.shipping),
@@ -168,6 +184,10 @@ def table(backend: Backend) -> Table[Customer]:
 def _assign(customer: Customer, values: dict[str, Any]) -> None:
     """Apply validated values; everything that can fail is computed before anything changes."""
     changes: dict[str, Any] = {}
+    prefix = values.get("invoice_prefix")
+    if prefix is not None and (prefix is UNSET or not INVOICE_PREFIX.fullmatch(prefix)):
+        raise InvalidRequestError("Invalid invoice_prefix: it must be 3 to 12 uppercase letters or numbers.",
+                                  param="invoice_prefix")
     for key in _FIELDS:
         if key not in values:
             continue

@@ -101,3 +101,23 @@ def test_customers_failed_update_changes_no_field(api: Api) -> None:
     assert response.status == 400
     assert api.get(f"/v1/customers/{customer['id']}").json()["name"] == "A"
     assert api.get("/v1/events?type=customer.updated").json()["data"] == []
+
+
+def test_customers_take_the_names_invoice_numbering_and_validate_the_sdks_send(api: Api) -> None:
+    created = api.post("/v1/customers", data={"business_name": "Rocket Rides", "individual_name": "Jenny Rosen",
+                                              "invoice_prefix": "ROCKET1", "next_invoice_sequence": "42",
+                                              "validate": "true"})
+    assert created.status == 200, created.body
+    body = created.json()
+    assert (body["business_name"], body["individual_name"], body["invoice_prefix"], body["next_invoice_sequence"]) \
+        == ("Rocket Rides", "Jenny Rosen", "ROCKET1", 42)
+    updated = api.post(f"/v1/customers/{body['id']}", data={"business_name": "", "next_invoice_sequence": "43"})
+    assert (updated.json()["business_name"], updated.json()["next_invoice_sequence"]) == (None, 43)
+    for params, param in (({"invoice_prefix": "ab"}, "invoice_prefix"),
+                          ({"invoice_prefix": "lower1"}, "invoice_prefix"),
+                          ({"next_invoice_sequence": "0"}, "next_invoice_sequence"),
+                          ({"business_name": "x" * 151}, "business_name")):
+        refused = api.post(f"/v1/customers/{body['id']}", data=params)
+        assert refused.status == 400 and refused.json()["error"]["param"] == param, (params, refused.body)
+    again = api.get(f"/v1/customers/{body['id']}").json()
+    assert (again["invoice_prefix"], again["next_invoice_sequence"]) == ("ROCKET1", 43)  # the refusals changed nothing

@@ -45,3 +45,4 @@ def test_customers_resource_deleted_customer_is_missing_for_other_resources() ->
     assert customers.lookup(backend, created["id"], CALL.version) == {
         "id": created["id"], "object": "customer", "deleted": True
     }
+
