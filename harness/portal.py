@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+from collections.abc import Callable
 from typing import Any
 
 CALL_TIMEOUT = 60.0
@@ -28,6 +29,16 @@ class Portal:
             return await result
 
         return asyncio.run_coroutine_threadsafe(wait(), loop).result(timeout=CALL_TIMEOUT)
+
+    def synchronous(self, handler: Callable[..., Any] | None) -> Callable[..., Any] | None:
+        """`handler` as synchronous code (a webhook receiver's threads) calls it: an `async def` one runs here."""
+        if handler is None:
+            return None
+
+        def call(*args: Any) -> Any:
+            return self.resolve(handler(*args))
+
+        return call
 
     def _started(self) -> asyncio.AbstractEventLoop:
         with self._lock:

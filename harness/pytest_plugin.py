@@ -396,9 +396,7 @@ def stripe_webhooks(stripe_client: stripe.StripeClient, relink_client: Any, stri
     from harness.webhooks import WebhookSink
 
     portal = Portal()  # an adapter's `async def` methods run on one loop of their own
-    handler = getattr(relink_client, "handle_webhook", None)
-    sink = WebhookSink(None if handler is None else lambda payload, signature: portal.resolve(handler(payload,
-                                                                                                        signature)))
+    sink = WebhookSink(portal.synchronous(getattr(relink_client, "handle_webhook", None)))
     try:
         params: dict[str, Any] = {"url": sink.url, "enabled_events": ["*"]}
         if stripe_api_version:

@@ -17,9 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from emulator.core.errors import ClientGone
 from emulator.core.ids import IdFactory
-from emulator.http.middleware import HostVerdicts, internal_error, with_request_id
+from emulator.http.middleware import HostVerdicts, guarded, with_request_id
 from emulator.http.responses import ApiResponse
 from emulator.http.router import IndexedRouter
 
@@ -69,7 +68,8 @@ class FastPath:
                 message = {**message, "headers": _final_headers(message.get("headers", []), request_id)}
             await send(message)
 
-        try:
+        async def answer() -> None:
+            nonlocal started
             response = await route.endpoint(Request(scope, receive, send))
             if type(response) in (ApiResponse, Response) and not response.background:
                 # a whole answer in hand (the pipeline's usual one): its two messages, written here, say what
@@ -80,12 +80,8 @@ class FastPath:
                 await send({"type": "http.response.body", "body": response.body})
             else:
                 await response(scope, receive, send_with_id)
-        except ClientGone:
-            return
-        except Exception:
-            if started:
-                raise
-            await internal_error(scope, send, request_id)
+
+        await guarded(answer, lambda: started, scope, send, request_id)
 
 
 def _final_headers(given: Iterable[tuple[bytes, bytes]], request_id: str) -> list[tuple[bytes, bytes]]:

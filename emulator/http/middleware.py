@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
 
@@ -45,14 +46,21 @@ class RequestIdMiddleware:
                 message = {**message, "headers": with_request_id(list(message.get("headers", [])), request_id)}
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        except ClientGone:
-            return
-        except Exception:
-            if started:
-                raise
-            await internal_error(scope, send, request_id)
+        await guarded(lambda: self.app(scope, receive, send_with_id), lambda: started, scope, send, request_id)
+
+
+async def guarded(answer: Callable[[], Awaitable[None]], started: Callable[[], bool], scope: Scope, send: Send,
+                  request_id: str) -> None:
+    """Run `answer`: a client gone is nothing to answer; a bug before the response `started` is Stripe's
+    `api_error` 500 with the request id; a bug after it propagates (the server closes the connection)."""
+    try:
+        await answer()
+    except ClientGone:
+        return
+    except Exception:
+        if started():
+            raise
+        await internal_error(scope, send, request_id)
 
 
 async def internal_error(scope: Scope, send: Send, request_id: str) -> None:

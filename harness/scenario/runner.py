@@ -82,16 +82,6 @@ class ScenarioRunner:
             self.http.close()
             self.control.close()
 
-    def _synchronous(self, handler: Any) -> Any:
-        """`handler` as the webhook receiver calls it (from its threads): an `async def` one runs on the portal."""
-        if handler is None:
-            return None
-
-        def call(payload: str, signature: str) -> Any:
-            return self.portal.resolve(handler(payload, signature))
-
-        return call
-
     def _check_capabilities(self) -> None:
         for step in self.scenario.steps:
             if "call" in step:
@@ -140,7 +130,7 @@ class ScenarioRunner:
         secret = None
         if endpoint is not None:
             handler = getattr(self.client, "handle_webhook", None)
-            self.sink = WebhookSink(self._synchronous(handler)).start()
+            self.sink = WebhookSink(self.portal.synchronous(handler)).start()
             params = {"url": self.sink.url, "enabled_events": endpoint.get("events", ["*"])}
             if "api_version" in endpoint:
                 params["api_version"] = endpoint["api_version"]
