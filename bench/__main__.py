@@ -1,4 +1,5 @@
-"""`python -m bench [--quick] [--only B1,B3] [--out bench/results.json]`: run the benchmarks and print a table."""
+"""`python -m bench [--quick] [--only B1,B3] [--b3-sizes 0,10000] [--update] [--out bench/results.json]`: run the
+benchmarks and print a table."""
 
 from __future__ import annotations
 
