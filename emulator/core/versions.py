@@ -169,6 +169,12 @@ class Feature(Enum):
         ga_since=_d("2026-09-30"),
         preview_since=_d("2026-09-30"),
     )
+    SDK_PREVIEW_PARAMS = Gate(
+        "sdk_preview_params",
+        "parameters only the preview stripe SDK types (emulator/resources/request_params.json); those only the GA "
+        "SDK types are refused on preview versions",
+        preview_since=_d("2020-01-01"),
+    )
 
     @property
     def gate(self) -> Gate:

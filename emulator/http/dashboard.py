@@ -101,7 +101,8 @@ def _sections(request: Request, backend: Backend, key: str, csrf: str) -> list[t
                    for p in payouts.table(backend).newest_first()]
     out.append(("Payouts", pages.table(["id", "connected account", "status", "amount", "destination", "failure",
                                         "arrival"], payout_rows)))
-    token_rows = [[pages.e(t.id), pages.e(t.bank_account.id), pages.e(t.bank_account.status(backend)),
+    token_rows = [[pages.e(t.id), pages.e(t.bank_account.id if t.bank_account else f"({t.type} token)"),
+                   pages.e(t.bank_account.status(backend) if t.bank_account else ""),
                    pages.e(t.used)] for t in tokens.table(backend).newest_first()]
     out.append(("Tokens", pages.table(["id", "bank account", "status", "used"], token_rows)))
     outbox = state.dispatcher.outbox(backend)

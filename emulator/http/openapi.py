@@ -33,6 +33,7 @@ from emulator.core.spec import (
 from emulator.core.versions import ApiVersion
 from emulator.http.pipeline import Endpoint
 from emulator.http.routes import API
+from emulator.resources.request_params import OneOf, Unemulated
 
 ERROR_TYPES = ["api_error", "card_error", "idempotency_error", "invalid_request_error"]
 PATH_PARAM = re.compile(r"{(\w+)}")
@@ -85,6 +86,8 @@ def _schema(spec: Spec, ctx: Context) -> dict[str, Any]:
         bounds = {op: {"type": "integer"} for op in ("gt", "gte", "lt", "lte")}
         return {"anyOf": [{"type": "integer"},
                           {"type": "object", "properties": bounds, "additionalProperties": False}]}
+    if isinstance(spec, OneOf):
+        return {"anyOf": [schema_of(option, ctx) for option in spec.options]}
     raise TypeError(f"no schema for {type(spec).__name__}")  # pragma: no cover - every spec class is above
 
 
@@ -97,6 +100,8 @@ def hash_schema(spec: Hash, ctx: Context) -> dict[str, Any]:
         rejected = field.rejected
         if rejected is not None and rejected.feature.gate.enabled(ctx.version):
             continue  # refused in this version with a dedicated error: not part of its API
+        if isinstance(field.spec, Unemulated):
+            continue  # a payment method type the emulator does not emulate: refused, not part of its API
         properties[name] = schema_of(field.spec, ctx)
         if field.is_required(ctx):
             required.append(name)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from emulator.core.versions import Feature
 from emulator.http.pipeline import Endpoint
 from emulator.resources import customers, events, webhook_endpoints
@@ -23,10 +26,12 @@ from emulator.resources.payments import (
     setup_intents,
     tokens,
 )
+from emulator.resources.request_params import complete
 
 FC = "/v1/financial_connections"
 HELPERS = "/v1/test_helpers/financial_connections"
 PREVIEW = Feature.RELINK
+PLACEHOLDER = re.compile(r"\{[^}]*\}")
 
 API: list[Endpoint] = [
     Endpoint("POST", "/v1/customers", customers.create, customers.CREATE),
@@ -127,3 +132,6 @@ API: list[Endpoint] = [
     Endpoint("POST", "/v1/payouts/{id}/cancel", payouts.cancel, payouts.CANCEL),
     Endpoint("GET", "/v1/balance", payouts.balance, payouts.BALANCE),
 ]
+
+API = [replace(e, spec=complete(e.spec, f"{e.method} {PLACEHOLDER.sub('{}', e.path)}")) for e in API]
+"""Each endpoint's spec completed with every parameter the stripe SDKs type for it (request_params.py)."""

@@ -32,6 +32,7 @@ from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion
 from emulator.resources.payments import tokens
 from emulator.resources.payments.tokens import BankAccount
+from emulator.resources.request_params import ExternalAccountObject, Unemulated
 
 CAPABILITIES = ("acss_debit_payments", "bank_transfer_payments", "card_issuing", "card_payments", "link_payments",
                 "tax_reporting_us_1099_k", "tax_reporting_us_1099_misc", "transfers", "treasury",
@@ -43,13 +44,19 @@ without moving money in first (Stripe's test mode tops up with special card numb
 Payouts take from it; a failed or canceled payout gives its amount back."""
 BANK_DETAILS = Hash(
     {
-        "object": Field(Choice(("bank_account",)), required=True),
+        "object": Field(ExternalAccountObject(), required=True),
         "country": Field(String(max_length=2), required=True),
         "currency": Field(String(max_length=3)),
         "account_number": Field(String(max_length=17), required=True),
         "routing_number": Field(String(max_length=9)),
         "account_holder_name": Field(String()),
         "account_holder_type": Field(Choice(("company", "individual"))),
+        "default_for_currency": Field(Boolean()),
+        "metadata": Field(Metadata()),
+        # a debit card as an external account (Stripe's card details or card token): not emulated
+        **{key: Field(Unemulated(kind="card")) for key in (
+            "address_city", "address_country", "address_line1", "address_line2", "address_state", "address_zip",
+            "cvc", "exp_month", "exp_year", "name", "number", "token")},
     }
 )
 EXTERNAL_ACCOUNT = StringOrHash(String(), BANK_DETAILS)
@@ -173,6 +180,9 @@ def _new_external(backend: Backend, value: Any) -> BankAccount:
     if token.used:
         raise InvalidRequestError(f"You cannot use a Stripe token more than once: {token.id}.",
                                   param="external_account")
+    if token.bank_account is None:
+        raise InvalidRequestError(f"The token {token.id} is a {token.type} token, not a bank account token.",
+                                  param="external_account")
     return token.bank_account
 
 
@@ -181,6 +191,8 @@ def _attach_external(backend: Backend, call: Call, owner: ConnectedAccount, valu
     bank_account = _new_external(backend, value)
     if not isinstance(value, dict):
         tokens.get(backend, value).used = True
+    else:  # `external_account[metadata]` and `[default_for_currency]` inside the details
+        values = {**{key: value[key] for key in ("metadata", "default_for_currency") if key in value}, **values}
     bank_account.account = owner.id
     bank_account.metadata = apply_metadata({}, values.get("metadata", {}))
     if values.get("default_for_currency") or not live_externals(backend, owner):

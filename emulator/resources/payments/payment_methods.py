@@ -25,6 +25,7 @@ from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts as fc_accounts
 from emulator.resources.payments import ach_numbers
+from emulator.resources.request_params import EMULATED_TYPE, AnyPaymentMethodType, PaymentMethodType
 
 OBJECT = "payment_method"
 NOUN = "payment_method"
@@ -53,7 +54,7 @@ US_BANK_ACCOUNT = Hash(
 )
 PAYMENT_METHOD_DATA = Hash(
     {
-        "type": Field(Choice(("us_bank_account",)), required=True),
+        "type": Field(PaymentMethodType(), required=True),
         "us_bank_account": Field(US_BANK_ACCOUNT),
         "billing_details": Field(BILLING_DETAILS),
         "metadata": Field(Metadata()),
@@ -62,7 +63,7 @@ PAYMENT_METHOD_DATA = Hash(
 )
 CREATE = params(
     {
-        "type": Field(Choice(("us_bank_account",)), required=True),
+        "type": Field(PaymentMethodType(), required=True),
         "us_bank_account": Field(US_BANK_ACCOUNT),
         "billing_details": Field(BILLING_DETAILS),
         "metadata": Field(Metadata()),
@@ -71,9 +72,9 @@ CREATE = params(
 )
 RETRIEVE = params({})
 REDISPLAY = Choice(("always", "limited", "unspecified"))
-LIST = params({**LIST_FIELDS, "customer": Field(String()), "type": Field(Choice(("us_bank_account",))),
+LIST = params({**LIST_FIELDS, "customer": Field(String()), "type": Field(AnyPaymentMethodType()),
                "allow_redisplay": Field(REDISPLAY)})
-CUSTOMER_LIST = params({**LIST_FIELDS, "type": Field(Choice(("us_bank_account",))),
+CUSTOMER_LIST = params({**LIST_FIELDS, "type": Field(AnyPaymentMethodType()),
                         "allow_redisplay": Field(REDISPLAY)})
 ATTACH = params({"customer": Field(String(), required=True)})
 DETACH = params({})
@@ -404,18 +405,21 @@ def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any
     if customer is not None:
         customers.get(backend, customer, param="customer")
     redisplay = values.get("allow_redisplay")
+    kind = values.get("type", EMULATED_TYPE)  # every PaymentMethod here is a us_bank_account one
     return page(table(backend), values, url="/v1/payment_methods", noun=NOUN,
                 render=lambda pm: render(backend, pm, call.version),
-                where=lambda pm: (customer is None or pm.customer == customer)
+                where=lambda pm: kind == EMULATED_TYPE and (customer is None or pm.customer == customer)
                 and (redisplay is None or pm.allow_redisplay == redisplay))
 
 
 def list_for_customer(backend: Backend, call: Call, values: dict[str, Any], customer: str) -> dict[str, Any]:
     customers.get(backend, customer, param="customer")
     redisplay = values.get("allow_redisplay")
+    kind = values.get("type", EMULATED_TYPE)
     return page(table(backend), values, url=f"/v1/customers/{customer}/payment_methods", noun=NOUN,
                 render=lambda pm: render(backend, pm, call.version),
-                where=lambda pm: pm.customer == customer and (redisplay is None or pm.allow_redisplay == redisplay))
+                where=lambda pm: kind == EMULATED_TYPE and pm.customer == customer
+                and (redisplay is None or pm.allow_redisplay == redisplay))
 
 
 def retrieve_for_customer(backend: Backend, call: Call, values: dict[str, Any], customer: str,

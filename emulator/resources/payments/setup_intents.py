@@ -58,6 +58,7 @@ from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
 from emulator.resources.payments import ach_numbers, payment_methods
 from emulator.resources.payments.payment_methods import PaymentMethod
+from emulator.resources.request_params import PaymentMethodType
 
 OBJECT = "setup_intent"
 NOUN = "setupintent"
@@ -90,7 +91,7 @@ PMT_REMOVED = Rejected(
     "The `payment_method_types` parameter is no longer supported in this API version. Use "
     "`allowed_payment_method_types` instead.",
 )
-TYPES = Array(Choice(("us_bank_account",)))
+TYPES = Array(PaymentMethodType())
 MANDATE_DATA = Hash(
     {
         "customer_acceptance": Field(

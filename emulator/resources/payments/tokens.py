@@ -21,6 +21,7 @@ from emulator.core.store import Table, declare
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts as fc_accounts
 from emulator.resources.payments import ach_numbers, payment_methods
+from emulator.resources.request_params import stored
 
 CREATE = params(
     {
@@ -115,25 +116,35 @@ class BankAccount:
         return rendered
 
 
+KINDS = {"account": "ct", "person": "cpt", "pii": "pii", "cvc_update": "cvctok"}
+"""The tokens that carry no bank account, by the id prefix Stripe gives them: a connected account's details
+(`account_token` when the account is created or updated), a person's, personally identifiable information, a
+card's CVC. Their details are stored as sent; an account token's are applied where it is used."""
+
+
 @saved
 @dataclass
 class Token:
     id: str
     created: int
-    bank_account: BankAccount
+    bank_account: BankAccount | None
     used: bool = False
+    type: str = "bank_account"
+    details: dict[str, Any] = field(default_factory=dict)
+    """What an account, person, pii or cvc_update token was made with (validated, as sent)."""
 
     def render(self, backend: Backend) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "object": "token",
-            "bank_account": self.bank_account.render(backend),
+        rendered: dict[str, Any] = {"id": self.id, "object": "token"}
+        if self.bank_account is not None:
+            rendered["bank_account"] = self.bank_account.render(backend)
+        rendered.update({
             "client_ip": None,
             "created": self.created,
             "livemode": False,
-            "type": "bank_account",
+            "type": self.type,
             "used": self.used,
-        }
+        })
+        return rendered
 
 
 def table(backend: Backend) -> Table[Token]:
@@ -212,6 +223,16 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
     customer = values.get("customer")
     if customer is not None:
         customers.get(backend, customer, param="customer")
+    kinds = [kind for kind in ("bank_account", *KINDS) if kind in values]
+    if len(kinds) > 1:
+        raise InvalidRequestError(
+            messages.PARAMETERS_EXCLUSIVE.format(params=", ".join(kinds)), code="parameters_exclusive", param=kinds[1])
+    if kinds and kinds[0] in KINDS:
+        kind = kinds[0]
+        token = Token(id=backend.ids.new(KINDS[kind]), created=backend.clock.timestamp(), bank_account=None,
+                      type=kind, details=stored(values[kind]))
+        table(backend).put(token.id, token)
+        return token.render(backend)
     bank = values.get("bank_account")
     if bank is None:
         raise missing("bank_account")

@@ -1,0 +1,423 @@
+"""Every request parameter the installed stripe SDK can send, read from its parameter TypedDicts.
+
+The SDK's services (`stripe/_customer_service.py`, `stripe/financial_connections/_session_service.py`, …) name, for
+each method, the HTTP method and path template it requests and the TypedDict its `params` take. Walking those
+TypedDicts gives every form path the SDK can produce (`invoice_settings[custom_fields][0][name]`), each with a
+value of the declared type (the first `Literal` choice, `us_bank_account` where it is one of them). The SDK's own
+encoder turns a path's value into the form body the SDK would send.
+
+Used by `tests/contract/test_sdk_params.py`; `python -m harness.contract.sdk_params` prints what it derives.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import itertools
+import re
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import stripe
+
+_REQUEST = re.compile(r'_request(?:_async)?\(\s*"(get|post|delete)",\s*"(/v1/[^"]*)"', re.S)
+_PLACEHOLDER = re.compile(r"\{[^}]*\}")
+_UNTYPED = ("UntypedStripeObject",)
+
+
+@dataclass(frozen=True)
+class SdkEndpoint:
+    method: str
+    template: str  # /v1/customers/{customer}
+    params: type | None  # the TypedDict, None when the method takes no params
+    service: str  # CustomerService.retrieve
+
+    @property
+    def shape(self) -> str:
+        """The template with its placeholders anonymous: comparable with the emulator's route table."""
+        return _PLACEHOLDER.sub("{}", self.template)
+
+
+@dataclass(frozen=True)
+class ParamPath:
+    path: tuple[str | int, ...]  # ("invoice_settings", "custom_fields", 0, "name")
+    value: Any  # the leaf's sample value, of the declared type
+    context: Any = None
+    """The required siblings of every hash on the way (as nested params): `invoice_settings[custom_fields][0]`
+    needs its `value` as well as its `name`."""
+
+    @property
+    def name(self) -> str:
+        head, *rest = self.path
+        return str(head) + "".join(f"[{part}]" for part in rest)
+
+    def nested(self) -> dict[str, Any]:
+        """The path as the nested params dict the SDK takes (lists as lists), with its required siblings."""
+        root: dict[str, Any] = copy.deepcopy(self.context) if self.context else {}
+        put(root, self.path, self.value)
+        return root
+
+
+def put(root: dict[str, Any], path: tuple[str | int, ...], value: Any) -> None:
+    """Set `value` at `path` in nested params, making (or replacing by) the dicts and lists on the way."""
+    node: Any = root
+    for here, after in itertools.pairwise(path):
+        kind: type = list if isinstance(after, int) else dict
+        if isinstance(node, list):
+            assert isinstance(here, int)
+            while len(node) <= here:
+                node.append(kind())
+            if not isinstance(node[here], kind):
+                node[here] = kind()
+            node = node[here]
+        else:
+            if not isinstance(node.get(here), kind):
+                node[here] = kind()
+            node = node[here]
+    last = path[-1]
+    if isinstance(node, list):
+        assert isinstance(last, int)
+        while len(node) <= last:
+            node.append(None)
+        node[last] = value
+    else:
+        node[last] = value
+
+
+def _service_modules() -> Iterator[types.ModuleType]:
+    """The SDK's v1 service modules, found on disk (importing every package would import deprecated ones)."""
+    root = Path(stripe.__file__).parent
+    for file in sorted(root.rglob("_*_service.py")):
+        parts = file.relative_to(root).with_suffix("").parts
+        if parts[0] in ("v2", "api_resources"):
+            continue
+        yield importlib.import_module(".".join(("stripe", *parts)))
+
+
+def endpoints() -> list[SdkEndpoint]:
+    """Every (method, path) a service of the installed SDK requests, with its params TypedDict."""
+    found: dict[tuple[str, str], SdkEndpoint] = {}
+    for module in _service_modules():
+        for cls_name, cls in vars(module).items():
+            if not (inspect.isclass(cls) and cls.__module__ == module.__name__):
+                continue
+            for name, function in vars(cls).items():
+                if name.startswith("_") or name.endswith("_async") or not inspect.isfunction(function):
+                    continue
+                try:
+                    source = inspect.getsource(function)
+                except (OSError, TypeError):  # pragma: no cover - source always ships with the SDK
+                    continue
+                match = _REQUEST.search(source)
+                if match is None:
+                    continue
+                params = _params_class(module, function)
+                key = (match.group(1).upper(), match.group(2))
+                found.setdefault(key, SdkEndpoint(key[0], key[1], params, f"{cls_name}.{name}"))
+    return sorted(found.values(), key=lambda e: (e.template, e.method))
+
+
+def _params_class(module: types.ModuleType, function: Any) -> type | None:
+    annotation = inspect.signature(function).parameters.get("params")
+    if annotation is None:
+        return None
+    text = str(annotation.annotation)
+    match = re.search(r"(\w+Params)\b", text)
+    if match is None:
+        return None
+    params_name = match.group(1)
+    for where in (module, stripe, _params_module(module)):
+        if where is not None and hasattr(where, params_name):
+            found: type = getattr(where, params_name)
+            return found
+    return None
+
+
+def _params_module(module: types.ModuleType) -> types.ModuleType | None:
+    package = module.__name__.rsplit(".", 1)[0]
+    name = "stripe.params" if package == "stripe" else f"stripe.params.{package.split('.', 1)[1]}"
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def _request_option_keys() -> frozenset[str]:
+    from stripe._request_options import RequestOptions
+
+    return frozenset(RequestOptions.__annotations__)
+
+
+def _hints(cls: type, skip: frozenset[str]) -> dict[str, Any]:
+    """A TypedDict's keys and their types, each evaluated in the namespace of the module that declares it."""
+    namespace: dict[str, Any] = {"UntypedStripeObject": dict}
+    for base in reversed(cls.__mro__):
+        module = importlib.import_module(base.__module__)
+        namespace.update(vars(module))
+    hints: dict[str, Any] = {}
+    for key, annotation in cls.__annotations__.items():
+        if key in skip:
+            continue
+        hints[key] = _unwrap(_evaluate(annotation, namespace))
+    return hints
+
+
+def _evaluate(annotation: Any, namespace: dict[str, Any]) -> Any:
+    if isinstance(annotation, typing.ForwardRef):
+        annotation = annotation.__forward_arg__
+    if isinstance(annotation, str):
+        return eval(annotation, namespace)
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if _is_required_marker(origin):
+        return _evaluate(args[0], namespace)
+    if origin in (Union, types.UnionType):
+        return Union[tuple(_evaluate(arg, namespace) for arg in args)]  # noqa: UP007 - built at run time
+    if origin in (list, typing.List) and args:  # noqa: UP006
+        return list[_evaluate(args[0], namespace)]  # type: ignore[misc]
+    return annotation
+
+
+def _is_typeddict(tp: Any) -> bool:
+    """A TypedDict class, whether typing's or typing_extensions' (the SDK uses the latter)."""
+    return isinstance(tp, type) and issubclass(tp, dict) and hasattr(tp, "__total__") and hasattr(
+        tp, "__required_keys__")
+
+
+def _is_required_marker(origin: Any) -> bool:
+    """`NotRequired[...]` / `Required[...]`, from typing or typing_extensions."""
+    return getattr(origin, "_name", None) in ("NotRequired", "Required") or repr(origin).endswith(
+        (".NotRequired", ".Required"))
+
+
+def _unwrap(tp: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if _is_required_marker(origin):
+        return _unwrap(typing.get_args(tp)[0])
+    return tp
+
+
+def _alternatives(tp: Any) -> list[Any]:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return [alt for arg in typing.get_args(tp) for alt in _alternatives(arg)]
+    if origin is Literal and typing.get_args(tp) == ("",):
+        return []
+    if tp is type(None):
+        return []
+    return [tp]
+
+
+PREFERRED = ("us_bank_account", "bank_account")
+"""Enum values chosen first: the payment method (and external account) type the emulator emulates."""
+
+
+def _literal_choice(choices: tuple[Any, ...]) -> Any:
+    return next((choice for choice in PREFERRED if choice in choices), choices[0])
+
+
+def paths(params: type | None) -> list[ParamPath]:
+    """Every leaf form path of a params TypedDict, each once, with a sample value and its required siblings."""
+    if params is None:
+        return []
+    skip = _request_option_keys()
+    found: dict[tuple[str | int, ...], ParamPath] = {}
+    _walk(params, (), found, skip, 0, {})
+    return list(found.values())
+
+
+def sample(tp: Any, name: str, depth: int = 0) -> Any:
+    """A minimal valid value of a type: a hash with only its required keys, a one-item array."""
+    options = _alternatives(tp)
+    if not options or depth > 12:
+        return "probe"
+    option = options[0]
+    origin = typing.get_origin(option)
+    if _is_typeddict(option):
+        hints = _hints(option, frozenset())
+        keys = sorted(_required(option) & set(hints)) or sorted(hints)[:1]  # an empty hash is not sent at all
+        return {key: sample(hints[key], key, depth + 1) for key in keys}
+    if origin in (list, typing.List):  # noqa: UP006
+        (inner,) = typing.get_args(option) or (str,)
+        return [sample(inner, name, depth + 1)]
+    if origin in (dict, typing.Dict) or option is dict:  # noqa: UP006
+        return {"key": "value"}
+    if origin is Literal:
+        return _literal_choice(typing.get_args(option))
+    if option is bool:
+        return True
+    if option is int:
+        return 1
+    if option is float:
+        return 1.5
+    return "probe"
+
+
+def _required(typed_dict: Any) -> frozenset[str]:
+    keys: frozenset[str] = getattr(typed_dict, "__required_keys__", frozenset())
+    return keys - _request_option_keys()
+
+
+def _walk(tp: Any, prefix: tuple[str | int, ...], found: dict[tuple[str | int, ...], ParamPath],
+          skip: frozenset[str], depth: int, context: dict[str, Any]) -> None:
+    if depth > 12:  # pragma: no cover - the SDK's params are never this deep
+        return
+    for alternative in _alternatives(tp):
+        origin = typing.get_origin(alternative)
+        if _is_typeddict(alternative):
+            hints = _hints(alternative, skip if depth == 0 else frozenset())
+            here = copy.deepcopy(context)
+            for key in sorted(_required(alternative)):
+                if key in hints:
+                    put(here, prefix + (key,), sample(hints[key], key))
+            for key, inner in hints.items():
+                _walk(inner, prefix + (key,), found, skip, depth + 1, here)
+        elif origin in (list, typing.List):  # noqa: UP006
+            (inner,) = typing.get_args(alternative) or (str,)
+            _walk(inner, prefix + (0,), found, skip, depth + 1, context)
+        elif origin in (dict, typing.Dict) or alternative is dict or getattr(alternative, "__name__", "") in _UNTYPED:  # noqa: UP006
+            _keep(found, ParamPath(prefix + ("key",), "value", context))
+        else:
+            _keep(found, ParamPath(prefix, sample(alternative, str(prefix[-1])), context))
+
+
+def _keep(found: dict[tuple[str | int, ...], ParamPath], leaf: ParamPath) -> None:
+    """A path once; where several shapes of a parameter have it (`external_account` as a bank account or as a
+    card), the one that chooses what the emulator emulates."""
+    old = found.get(leaf.path)
+    if old is None or (_prefers(leaf.value) or _prefers(leaf.context)) and not (
+            _prefers(old.value) or _prefers(old.context)):
+        found[leaf.path] = leaf
+
+
+def _prefers(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_prefers(inner) for inner in value.values())
+    if isinstance(value, list):
+        return any(_prefers(inner) for inner in value)
+    return isinstance(value, str) and value in PREFERRED
+
+
+def tree(params: type | None) -> dict[str, Any]:
+    """A params TypedDict as the emulator's parameter-tree data (`emulator/resources/request_params.json`):
+    `{"t": "h", "f": {...}}` hash, `"a"` array (`"i"`: its item), `"m"` map of strings, `"s"` string, `"i"`
+    integer, `"n"` decimal number, `"b"` boolean, `"e"` enum (`"v"`: its values), `"u"` one of (`"o"`); `"z": 1`
+    where `""` is accepted (unset)."""
+    if params is None:
+        return {"t": "h", "f": {}}
+    return _node(params, _request_option_keys(), 0)
+
+
+def _node(tp: Any, skip: frozenset[str], depth: int) -> dict[str, Any]:
+    options = _alternatives(tp)
+    emptyable = len(options) < len(_flat(tp))
+    nodes = [_one(option, skip, depth) for option in options] or [{"t": "s"}]
+    distinct: list[dict[str, Any]] = []
+    for node in nodes:
+        if node not in distinct:
+            distinct.append(node)
+    found = distinct[0] if len(distinct) == 1 else {"t": "u", "o": distinct}
+    return {**found, "z": 1} if emptyable else found
+
+
+def _flat(tp: Any) -> list[Any]:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return [alt for arg in typing.get_args(tp) for alt in _flat(arg)]
+    return [tp]
+
+
+def _one(tp: Any, skip: frozenset[str], depth: int) -> dict[str, Any]:
+    origin = typing.get_origin(tp)
+    if _is_typeddict(tp):
+        fields = _hints(tp, skip if depth == 0 else frozenset())
+        return {"t": "h", "f": {key: _node(inner, skip, depth + 1) for key, inner in sorted(fields.items())}}
+    if origin in (list, typing.List):  # noqa: UP006
+        (inner,) = typing.get_args(tp) or (str,)
+        return {"t": "a", "i": _node(inner, skip, depth + 1)}
+    if origin in (dict, typing.Dict) or tp is dict or getattr(tp, "__name__", "") in _UNTYPED:  # noqa: UP006
+        return {"t": "m"}
+    if origin is Literal:
+        return {"t": "e", "v": sorted(str(v) for v in typing.get_args(tp))}
+    if tp is bool:
+        return {"t": "b"}
+    if tp is int:
+        return {"t": "i"}
+    if tp is float:
+        return {"t": "n"}
+    return {"t": "s"}
+
+
+def export(routes: set[tuple[str, str]]) -> dict[str, Any]:
+    """The trees of the endpoints in `routes` ({(method, shape)}), keyed `"POST /v1/customers/{}"`."""
+    return {
+        f"{e.method} {e.shape}": tree(e.params) for e in endpoints() if (e.method, e.shape) in routes
+    }
+
+
+def merge(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
+    """One tree from a GA SDK's and a preview SDK's: a hash field only one of them has is marked `"g": "ga"` or
+    `"g": "p"` (the emulator gates it by the request's version); enums take both SDKs' values."""
+    if ga.get("t") == preview.get("t") == "h":
+        fields: dict[str, Any] = {}
+        for key in sorted(set(ga["f"]) | set(preview["f"])):
+            if key not in preview["f"]:
+                fields[key] = {**ga["f"][key], "g": "ga"}
+            elif key not in ga["f"]:
+                fields[key] = {**preview["f"][key], "g": "p"}
+            else:
+                fields[key] = merge(ga["f"][key], preview["f"][key])
+        merged: dict[str, Any] = {"t": "h", "f": fields}
+    elif ga.get("t") == preview.get("t") == "a":
+        merged = {"t": "a", "i": merge(ga["i"], preview["i"])}
+    elif ga.get("t") == preview.get("t") == "e":
+        merged = {"t": "e", "v": sorted(set(ga["v"]) | set(preview["v"]))}
+    elif ga.get("t") == preview.get("t") == "u" and len(ga["o"]) == len(preview["o"]):
+        merged = {"t": "u", "o": [merge(a, b) for a, b in zip(ga["o"], preview["o"], strict=True)]}
+    elif {k: v for k, v in ga.items() if k != "z"} == {k: v for k, v in preview.items() if k != "z"}:
+        merged = {k: v for k, v in ga.items() if k != "z"}
+    else:
+        merged = {"t": "u", "o": [{k: v for k, v in n.items() if k != "z"} for n in (ga, preview)]}
+    if ga.get("z") or preview.get("z"):
+        merged["z"] = 1
+    return merged
+
+
+def main() -> None:  # pragma: no cover - a developer's tool
+    import json
+    import sys
+
+    from emulator.http.routes import API
+
+    routes = {(e.method, _PLACEHOLDER.sub("{}", e.path)) for e in API}
+    if sys.argv[1:2] == ["--merge"]:
+        with open(sys.argv[2]) as ga_file, open(sys.argv[3]) as preview_file:
+            ga, preview = json.load(ga_file), json.load(preview_file)
+        keys = sorted(set(ga["endpoints"]) | set(preview["endpoints"]))
+        empty: dict[str, Any] = {"t": "h", "f": {}}
+        joined = {key: merge(ga["endpoints"].get(key, empty), preview["endpoints"].get(key, empty)) for key in keys}
+        document = {"generated_by": "python -m harness.contract.sdk_params --merge GA.json PREVIEW.json",
+                    "ga_sdk": ga["sdk"], "preview_sdk": preview["sdk"], "endpoints": joined}
+        json.dump(document, sys.stdout, sort_keys=True, separators=(",", ":"))
+        sys.stdout.write("\n")
+        return
+    if sys.argv[1:2] == ["--export"]:
+        json.dump({"sdk": stripe.VERSION, "endpoints": export(routes)}, sys.stdout, sort_keys=True)
+        return
+    total = 0
+    for endpoint in endpoints():
+        if (endpoint.method, endpoint.shape) not in routes:
+            continue
+        leaves = paths(endpoint.params)
+        total += len(leaves)
+        print(f"{endpoint.method:6} {endpoint.template}  {len(leaves)}")
+    print(f"{total} paths, stripe {stripe.VERSION}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,96 @@
+"""Every parameter path the installed stripe SDK types for an emulated endpoint is accepted, or refused on purpose
+(issue 20): derived from the SDK's parameter TypedDicts, each path sent with a value of its type, in process (see
+`sdk_probe.py`). Runs with whichever SDK is installed: the default install's GA SDK here, the preview one under
+`tox -e sdk-preview`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from emulator.resources.request_params import EMULATED_TYPE, UNEMULATED_CODE, payment_method_types
+from harness.contract.recorder import ContractRecorder
+from tests.conftest import checked
+from tests.contract import sdk_probe
+
+pytestmark = pytest.mark.sdk
+
+CARD_EXTERNAL_ACCOUNT = {"address_city", "address_country", "address_line1", "address_line2", "address_state",
+                         "address_zip", "cvc", "exp_month", "exp_year", "name", "number", "token",
+                         "default_for_currency", "metadata"}
+"""The keys only the card shapes of `external_account` have (a debit card as a connected account's external
+account: Stripe's card details, or a card token); the SDK sends the last two with a card's `number` and expiry."""
+
+
+def deliberate(path: str) -> bool:
+    """The reviewed list of refusals: a path inside the options or details of a payment method type other than
+    us_bank_account (`payment_method_options[card][…]`, `card[number]`, a `card` token), or a card as an external
+    account."""
+    parts = re.findall(r"[^\[\]]+", path)
+    others = payment_method_types() - {EMULATED_TYPE}
+    if any(part in others for part in parts):
+        return True
+    return parts[0] == "external_account" and len(parts) > 1 and parts[1] in CARD_EXTERNAL_ACCOUNT
+
+
+def test_every_path_the_sdk_types_is_accepted_or_refused_as_an_unemulated_payment_method_type(
+        stripe_contract: ContractRecorder | None) -> None:
+    found = sdk_probe.emulated()
+    if not any(endpoint.params is not None for endpoint in found.values()):
+        pytest.skip(f"stripe {sdk_probe.SDK_VERSION} types its parameters inside its services, not in "
+                    "stripe.params: there is nothing to derive the paths from")
+    outcomes = sdk_probe.probe(wrap=lambda app: checked(app, stripe_contract))  # every answer schema-checked
+    print("\n" + sdk_probe.table(outcomes))
+    problems = list(sdk_probe.not_accepted(outcomes))
+    wrongly_refused = [f"{o.endpoint}  {o.path}  {o.detail}" for o in outcomes
+                       if o.kind == "refused" and not deliberate(o.path)]
+    assert problems == [] and wrongly_refused == [], "\n".join(problems + wrongly_refused)
+    kinds = {o.kind for o in outcomes}
+    assert kinds <= {"accepted", "refused"}
+    # every route the emulator serves that the SDK has was probed, most with many paths
+    assert len({o.endpoint for o in outcomes}) >= 60 and len(outcomes) > 2000
+
+
+def test_a_refusal_names_the_parameter_and_says_what_the_emulator_emulates() -> None:
+    shape = ("POST", "/v1/setup_intents")
+    caller = sdk_probe.AsgiCaller(sdk_probe.create_app(sdk_probe.Settings(seed=3)))
+    try:
+        ns = sdk_probe.Namespace(caller, "sk_test_refusal", sdk_probe.SDK_API_VERSION)
+        status, body = ns.call("POST", "/v1/setup_intents", {
+            "customer": ns.customer(), "payment_method_options": {"card": {"request_three_d_secure": "any"}}})
+        assert status == 400, body
+        error = body["error"]
+        assert (error["type"], error["code"]) == ("invalid_request_error", UNEMULATED_CODE)
+        assert error["param"] == "payment_method_options[card]"
+        assert "us_bank_account" in error["message"] and "card" in error["message"]
+        # and nothing was made by the refused request
+        status, listed = ns.call("GET", "/v1/setup_intents", {})
+        assert status == 200 and listed["data"] == []
+        # a misspelled parameter is still parameter_unknown, not this refusal
+        status, body = ns.call("POST", "/v1/setup_intents", {"payment_method_optoins": {"card": {"x": "1"}}})
+        assert body["error"]["code"] == "parameter_unknown", body
+    finally:
+        caller.close()
+    assert shape in sdk_probe.RECIPES
+
+
+@pytest.mark.parametrize(("method", "path", "params", "code", "param"), [
+    # a type the emulator does not emulate, where a payment method type is chosen
+    ("POST", "/v1/payment_methods", {"type": "card"}, UNEMULATED_CODE, "type"),
+    ("POST", "/v1/payment_methods", {"type": "us_bank_account", "card": {"number": "4242424242424242"}},
+     UNEMULATED_CODE, "card"),
+    ("POST", "/v1/tokens", {"card": {"number": "4242424242424242"}}, UNEMULATED_CODE, "card"),
+    # a string that is no payment method type at all is an invalid value, as Stripe's
+    ("POST", "/v1/payment_methods", {"type": "telepathy"}, None, "type"),
+])
+def test_payment_method_types_not_emulated_are_refused_by_name(method: str, path: str, params: dict[str, object],
+                                                               code: str | None, param: str) -> None:
+    caller = sdk_probe.AsgiCaller(sdk_probe.create_app(sdk_probe.Settings(seed=3)))
+    try:
+        ns = sdk_probe.Namespace(caller, "sk_test_types", sdk_probe.SDK_API_VERSION)
+        status, body = ns.call(method, path, params)
+    finally:
+        caller.close()
+    assert status == 400 and body["error"]["param"] == param, body
+    assert body["error"].get("code") == code
