@@ -18,7 +18,8 @@ from enum import Enum
 from emulator.core import messages
 from emulator.core.errors import InvalidRequestError
 
-RELEASES = ("acacia", "basil", "clover", "dahlia", "endive")
+RELEASES = ("acacia", "basil", "clover", "dahlia", "endive", "dashboard")
+"""Stripe's GA release names (`dashboard`: the 2025-03-01 version webhook endpoints may be pinned to)."""
 PREVIEW = "preview"
 
 NEWEST_GA = "2026-10-28.endive"

@@ -123,10 +123,15 @@ class OneOf(Spec):
             wanted = (Array,)
         else:
             wanted = (String, Integer, Decimal, Boolean, Choice)
-        for option in self.options:
-            if isinstance(option, wanted):
+        candidates = [option for option in self.options if isinstance(option, wanted)] or list(self.options[:1])
+        first: InvalidRequestError | None = None
+        for option in candidates:  # the first shape that takes the value (`true`, or `one_off`)
+            try:
                 return option.coerce(value, param, ctx)
-        return self.options[0].coerce(value, param, ctx)
+            except InvalidRequestError as error:
+                first = first or error
+        assert first is not None
+        raise first
 
 
 def stored(value: Any) -> Any:
@@ -138,6 +143,23 @@ def stored(value: Any) -> Any:
     return None if value is UNSET else value
 
 
+def keep(into: dict[str, Any], values: Mapping[str, Any], names: tuple[str, ...]) -> None:
+    """Store the parameters `names` of a create or update as sent (for a response that renders them as sent);
+    `""` (unset) removes one."""
+    for name in names:
+        if name in values:
+            value = stored(values[name])
+            if value is None:
+                into.pop(name, None)
+            else:
+                into[name] = value
+
+
+def sent(kept: Mapping[str, Any], name: str) -> Any:
+    """A parameter kept by `keep`, as a fresh copy (None when it was never sent)."""
+    return stored(kept.get(name))
+
+
 @cache
 def _document() -> Mapping[str, Any]:
     with DATA.open(encoding="utf-8") as handle:
@@ -147,10 +169,17 @@ def _document() -> Mapping[str, Any]:
 
 @cache
 def payment_method_types() -> frozenset[str]:
-    """Every payment method type the SDKs know (the enum of a PaymentMethod's `type`)."""
-    node = _document()["endpoints"]["POST /v1/payment_methods"]["f"]["type"]
-    options = node["o"] if node["t"] == "u" else [node]
-    return frozenset(value for option in options for value in option.get("v", ()))
+    """Every payment method type the SDKs know: the enums of a PaymentMethod's `type` and of an intent's
+    `allowed_payment_method_types[]` / `excluded_payment_method_types[]` (which have a few more)."""
+    endpoints = _document()["endpoints"]
+    nodes = [endpoints["POST /v1/payment_methods"]["f"]["type"]]
+    for endpoint in ("POST /v1/payment_intents", "POST /v1/setup_intents"):
+        for name in ("allowed_payment_method_types", "excluded_payment_method_types"):
+            found = endpoints[endpoint]["f"].get(name)
+            if found is not None and found["t"] == "a":
+                nodes.append(found["i"])
+    return frozenset(value for node in nodes for option in (node["o"] if node["t"] == "u" else [node])
+                     for value in option.get("v", ()))
 
 
 def tree(endpoint: str) -> Mapping[str, Any] | None:

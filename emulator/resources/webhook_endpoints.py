@@ -118,7 +118,10 @@ def add(backend: Backend, url: str, enabled_events: list[str], *, api_version: s
 def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
     api_version = values.get("api_version")
     if api_version is not None:
-        parse(api_version)  # a malformed version is a 400 now, not at delivery time
+        try:
+            parse(api_version)  # a malformed version is a 400 now, not at delivery time
+        except InvalidRequestError as error:
+            raise InvalidRequestError(error.message, param="api_version") from None
     endpoint = add(backend, _url(backend, values["url"]), _events(values["enabled_events"]), api_version=api_version,
                    description=None if values.get("description") is UNSET else values.get("description"))
     endpoint.metadata = apply_metadata({}, values.get("metadata", {}))

@@ -231,6 +231,40 @@ def paths(params: type | None) -> list[ParamPath]:
     return list(found.values())
 
 
+def choices(params: type | None) -> list[ParamPath]:
+    """Every value of every enum leaf other than the one `paths` samples (`prefetch[0]=inferred_balances` as well
+    as `=balances`), each with the same required siblings."""
+    if params is None:
+        return []
+    found: list[ParamPath] = []
+    for leaf in paths(params):
+        values = _enum_values(params, leaf.path)
+        found.extend(ParamPath(leaf.path, value, leaf.context) for value in values if value != leaf.value)
+    return found
+
+
+def _enum_values(params: type, path: tuple[str | int, ...]) -> tuple[Any, ...]:
+    """The union of the Literal values the SDK allows at `path` (through every shape of every parameter)."""
+    values: list[Any] = []
+
+    def visit(tp: Any, rest: tuple[str | int, ...]) -> None:
+        for alternative in _alternatives(tp):
+            if not rest:
+                if typing.get_origin(alternative) is Literal:
+                    values.extend(v for v in typing.get_args(alternative) if v not in values)
+                continue
+            head, tail = rest[0], rest[1:]
+            if isinstance(head, int) and typing.get_origin(alternative) in (list, typing.List):  # noqa: UP006
+                visit((typing.get_args(alternative) or (str,))[0], tail)
+            elif isinstance(head, str) and _is_typeddict(alternative):
+                hints = _hints(alternative, _request_option_keys())
+                if head in hints:
+                    visit(hints[head], tail)
+
+    visit(params, path)
+    return tuple(values)
+
+
 def sample(tp: Any, name: str, depth: int = 0) -> Any:
     """A minimal valid value of a type: a hash with only its required keys, a one-item array."""
     options = _alternatives(tp)

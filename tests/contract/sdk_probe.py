@@ -19,7 +19,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,10 +27,10 @@ import stripe
 
 from emulator.http.app import create_app
 from emulator.http.routes import API
-from emulator.resources.request_params import UNEMULATED_CODE
+from emulator.resources.request_params import EMULATED_TYPE, UNEMULATED_CODE, payment_method_types
 from emulator.settings import Settings
 from harness.asgi import AsgiCaller
-from harness.contract.sdk_params import ParamPath, SdkEndpoint, endpoints, paths, put
+from harness.contract.sdk_params import ParamPath, SdkEndpoint, choices, endpoints, paths, put
 
 SDK_VERSION: str = stripe.VERSION
 SDK_API_VERSION: str = stripe.api_version
@@ -408,6 +408,8 @@ class Outcome:
     kind: str  # accepted | refused | unknown | other
     status: int
     detail: str
+    value: bool = False
+    """An enum value beyond the one each path is probed with (`prefetch[0]=inferred_balances`)."""
 
 
 def emulated() -> dict[tuple[str, str], SdkEndpoint]:
@@ -504,7 +506,7 @@ def _drop(params: dict[str, Any], path: tuple[str, ...]) -> None:
         node.pop(path[-1], None)
 
 
-def probe_one(caller: AsgiCaller, key: str, shape: tuple[str, str], leaf: ParamPath) -> Outcome:
+def probe_one(caller: AsgiCaller, key: str, shape: tuple[str, str], leaf: ParamPath, exact: bool = False) -> Outcome:
     ns = Namespace(caller, key, SDK_API_VERSION)
     endpoint = f"{shape[0]} {shape[1]}"
     call = RECIPES[shape](ns)
@@ -521,7 +523,14 @@ def probe_one(caller: AsgiCaller, key: str, shape: tuple[str, str], leaf: ParamP
     params = _merge(_resolve(leaf.context or {}, ns), base)
     for exclusive in EXCLUSIVE.get(leaf_name, ()) + (HEAD_EXCLUSIVE.get(head, ()) if shape[0] == "POST" else ()):
         _drop(params, exclusive)
-    put(params, leaf.path, _leaf_value(leaf, endpoint, ns))
+    put(params, leaf.path, leaf.value if exact else _leaf_value(leaf, endpoint, ns))
+    if exact and leaf.name.startswith("payment_method_options") and leaf.path[-2:-1] == ("permissions",):
+        # an intent's Financial Connections permissions must include payment_method (Stripe's rule)
+        put(params, (*leaf.path[:-1], 1), "payment_method")
+    if exact and leaf.name.endswith("[verification_method]") and leaf.value == "instant" and "confirm" in call.path:
+        # instant verification is of a linked account: confirm with one
+        params["payment_method_data"] = {"type": "us_bank_account", "billing_details": {"name": "Jenny Rosen"},
+                                         "us_bank_account": {"financial_connections_account": ns.fc_account()}}
     status, body = ns.call(shape[0], call.path, params, call.headers)
     error = body.get("error", {}) if isinstance(body, dict) else {}
     name = leaf.name
@@ -539,7 +548,8 @@ def probe_one(caller: AsgiCaller, key: str, shape: tuple[str, str], leaf: ParamP
     return Outcome(endpoint, name, kind, status, detail)
 
 
-def probe(shapes: list[tuple[str, str]] | None = None, wrap: Callable[[Any], Any] | None = None) -> list[Outcome]:
+def probe(shapes: list[tuple[str, str]] | None = None, wrap: Callable[[Any], Any] | None = None,
+          every_value: bool = True) -> list[Outcome]:
     """Probe every path of `shapes` (default: every emulated endpoint the SDK has); `wrap` wraps the app (the
     contract recorder, which checks every response against Stripe's schemas)."""
     app = create_app(Settings(seed=20))
@@ -551,19 +561,34 @@ def probe(shapes: list[tuple[str, str]] | None = None, wrap: Callable[[Any], Any
         for shape in shapes or sorted(found):
             for leaf in paths(found[shape].params):
                 outcomes.append(probe_one(caller, f"sk_test_probe{next(counter)}", shape, leaf))
+            if every_value:
+                for leaf in choices(found[shape].params):
+                    if not unemulated_path(leaf.name):
+                        outcome = probe_one(caller, f"sk_test_probe{next(counter)}", shape, leaf, exact=True)
+                        outcomes.append(replace(outcome, path=f"{leaf.name}={leaf.value}", value=True))
         return outcomes
     finally:
         caller.close()
 
 
+def unemulated_path(path: str) -> bool:
+    """A path inside the options or details of a payment method type other than us_bank_account."""
+    others = payment_method_types() - {EMULATED_TYPE}
+    return any(part in others for part in re.findall(r"[^\[\]]+", path))
+
+
 def table(outcomes: list[Outcome]) -> str:
+    values = [o for o in outcomes if o.value]
+    outcomes = [o for o in outcomes if not o.value]
     kinds = Counter(o.kind for o in outcomes)
     return (
         "| SDK | paths probed | accepted | refused: payment method types not emulated | `parameter_unknown` "
         "| other 4xx |\n"
         "|---|---|---|---|---|---|\n"
         f"| stripe {SDK_VERSION} ({'preview' if SDK_IS_PREVIEW else 'GA'}, `{SDK_API_VERSION}`) | {len(outcomes)} | "
-        f"{kinds['accepted']} | {kinds['refused']} | {kinds['unknown']} | {kinds['other']} |"
+        f"{kinds['accepted']} | {kinds['refused']} | {kinds['unknown']} | {kinds['other']} |\n"
+        f"\nAnd every other value of every enum those paths take (outside payment method types not emulated): "
+        f"{len(values)} probed, {sum(o.kind == 'accepted' for o in values)} accepted."
     )
 
 

@@ -49,6 +49,7 @@ from emulator.resources.payments import ach_numbers, charges, payment_methods, s
 from emulator.resources.payments.charges import Charge
 from emulator.resources.payments.payment_methods import PaymentMethod
 from emulator.resources.payments.setup_intents import MANDATE_DATA, PMT_REMOVED, TYPES, Mandate
+from emulator.resources.request_params import OneOf, keep, sent
 
 OBJECT = "payment_intent"
 NOUN = "payment_intent"
@@ -89,7 +90,8 @@ _COMMON = {
 _CONFIRMING = {
     "mandate": Field(String()),
     "mandate_data": Field(MANDATE_DATA),
-    "off_session": Field(Boolean()),
+    "off_session": Field(OneOf((Boolean(), Choice(("one_off", "recurring"))))),
+    # true, or which kind of off-session payment it is (`one_off`, `recurring`): either is off-session here
     "return_url": Field(Url()),
     "use_stripe_sdk": Field(Boolean()),
     "error_on_requires_action": Field(Boolean()),
@@ -97,6 +99,7 @@ _CONFIRMING = {
 CREATE = params(
     {
         **_COMMON,
+        "excluded_payment_method_types": setup_intents.EXCLUDED,
         **_CONFIRMING,
         "amount": Field(Integer(), required=True),
         "currency": Field(String(max_length=3), required=True),
@@ -119,6 +122,7 @@ CREATE = params(
 UPDATE = params(
     {
         **_COMMON,
+        "excluded_payment_method_types": setup_intents.EXCLUDED,
         "amount": Field(Integer()),
         "currency": Field(String(max_length=3)),
         "customer": Field(String()),
@@ -172,6 +176,24 @@ class PaymentIntent:
     cancellation_reason: str | None = None
     microdeposit_attempts: int = 0
     microdeposits_sent: int | None = None
+    as_sent: dict[str, Any] = field(default_factory=dict)
+    """The parameters rendered as they were sent (AS_SENT)."""
+
+
+AS_SENT = ("application_fee_amount", "customer_account", "excluded_payment_method_types",
+           "payment_method_configuration", "shipping")
+"""Parameters a PaymentIntent keeps and shows as sent, with no behaviour behind them here (README: "Accepted,
+stored, no behaviour"): no application fee is taken, no configuration or shipping changes what a debit does."""
+ADDRESS_KEYS = ("city", "country", "line1", "line2", "postal_code", "state")
+
+
+def _shipping(kept: dict[str, Any]) -> dict[str, Any] | None:
+    shipping = kept.get("shipping")
+    if shipping is None:
+        return None
+    address = shipping.get("address") or {}
+    return {"address": {key: address.get(key) for key in ADDRESS_KEYS},
+            **{key: shipping.get(key) for key in ("carrier", "name", "phone", "tracking_number")}}
 
 
 @saved
@@ -184,7 +206,7 @@ def render(pi: PaymentIntent, version: ApiVersion) -> dict[str, Any]:
         "amount_details": {"tip": {}},
         "amount_received": pi.amount_received,
         "application": None,
-        "application_fee_amount": None,
+        "application_fee_amount": sent(pi.as_sent, "application_fee_amount"),
         "automatic_payment_methods": copy.deepcopy(pi.automatic_payment_methods),
         "canceled_at": pi.canceled_at,
         "cancellation_reason": pi.cancellation_reason,
@@ -194,9 +216,9 @@ def render(pi: PaymentIntent, version: ApiVersion) -> dict[str, Any]:
         "created": pi.created,
         "currency": pi.currency,
         "customer": pi.customer,
-        "customer_account": None,
+        "customer_account": sent(pi.as_sent, "customer_account"),
         "description": pi.description,
-        "excluded_payment_method_types": None,
+        "excluded_payment_method_types": sent(pi.as_sent, "excluded_payment_method_types"),
         "last_payment_error": copy.deepcopy(pi.last_payment_error),
         "latest_charge": pi.latest_charge,
         "livemode": False,
@@ -204,14 +226,14 @@ def render(pi: PaymentIntent, version: ApiVersion) -> dict[str, Any]:
         "next_action": copy.deepcopy(pi.next_action),
         "on_behalf_of": pi.on_behalf_of,
         "payment_method": pi.payment_method,
-        "payment_method_configuration_details": None,
+        "payment_method_configuration_details": setup_intents._configuration(pi.as_sent),
         "payment_method_options": copy.deepcopy(pi.payment_method_options),
         "payment_method_types": ["us_bank_account"],
         "processing": None,
         "receipt_email": pi.receipt_email,
         "review": None,
         "setup_future_usage": pi.setup_future_usage,
-        "shipping": None,
+        "shipping": _shipping(pi.as_sent),
         "source": None,
         "statement_descriptor": pi.statement_descriptor,
         "statement_descriptor_suffix": pi.statement_descriptor_suffix,
@@ -332,6 +354,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
         mandate_data=values.get("mandate_data"),
         off_session=bool(values.get("off_session", False)),
     )
+    keep(pi.as_sent, values, AS_SENT)
     if pi.automatic_payment_methods is not None and pi.automatic_payment_methods.get("enabled") \
             and "allow_redirects" not in pi.automatic_payment_methods:
         pi.automatic_payment_methods = {"allow_redirects": "always", "enabled": True}
@@ -380,6 +403,7 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
             setattr(pi, key, _unset(values[key]))
     if "metadata" in values:
         pi.metadata = apply_metadata(pi.metadata, values["metadata"])
+    keep(pi.as_sent, values, AS_SENT)
     return render(pi, call.version)
 
 
@@ -397,6 +421,7 @@ def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> di
         pi.mandate_data = values["mandate_data"]
     if "off_session" in values:
         pi.off_session = bool(values["off_session"])
+    keep(pi.as_sent, values, AS_SENT)
     _confirm(backend, call, pi, values)
     return render(pi, call.version)
 

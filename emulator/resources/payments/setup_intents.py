@@ -58,7 +58,7 @@ from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
 from emulator.resources.payments import ach_numbers, payment_methods
 from emulator.resources.payments.payment_methods import PaymentMethod
-from emulator.resources.request_params import PaymentMethodType
+from emulator.resources.request_params import AnyPaymentMethodType, PaymentMethodType, keep, sent
 
 OBJECT = "setup_intent"
 NOUN = "setupintent"
@@ -119,7 +119,9 @@ PM_OPTIONS = Hash(
                             {
                                 "permissions": Field(Array(Choice(("balances", "ownership", "payment_method",
                                                                    "transactions")))),
-                                "prefetch": Field(Array(Choice(("balances", "ownership", "transactions")))),
+                                "prefetch": Field(Array(Choice(
+                                    ("balances", "inferred_balances", "ownership", "transactions"),
+                                    gated={"inferred_balances": Feature.SDK_PREVIEW_PARAMS}))),
                                 "return_url": Field(Url()),
                                 "filters": Field(Hash({"account_subcategories": Field(
                                     Array(Choice(("checking", "savings"))))})),
@@ -140,9 +142,12 @@ _COMMON = {
     "payment_method_types": Field(TYPES, rejected=PMT_REMOVED),
     "allowed_payment_method_types": Field(TYPES, feature=Feature.ALLOWED_PAYMENT_METHOD_TYPES),
 }
+EXCLUDED = Field(Array(AnyPaymentMethodType(), unsettable=True))
+"""Types not to use: any type Stripe has may be excluded (only us_bank_account is ever used here)."""
 CREATE = params(
     {
         **_COMMON,
+        "excluded_payment_method_types": EXCLUDED,
         "customer": Field(String()),
         "description": Field(String(max_length=1000)),
         "metadata": Field(Metadata()),
@@ -161,6 +166,7 @@ CREATE = params(
 UPDATE = params(
     {
         **_COMMON,
+        "excluded_payment_method_types": EXCLUDED,
         "customer": Field(String()),
         "description": Field(String(max_length=1000, unsettable=True)),
         "metadata": Field(Metadata()),
@@ -241,6 +247,14 @@ class SetupIntent:
     microdeposit_attempts: int = 0
     microdeposits_sent: int | None = None
     """When the microdeposits of the current `verify_with_microdeposits` were issued (its timeout counts from it)."""
+    as_sent: dict[str, Any] = field(default_factory=dict)
+    """The parameters rendered as they were sent (AS_SENT)."""
+
+
+AS_SENT = ("automatic_payment_methods", "customer_account", "excluded_payment_method_types",
+           "payment_method_configuration")
+"""Parameters a SetupIntent keeps and shows as sent, with no behaviour behind them here (README: "Accepted, stored,
+no behaviour"): the emulator's only payment method type is us_bank_account whatever they say."""
 
 
 @saved
@@ -249,14 +263,14 @@ def render(si: SetupIntent, version: ApiVersion) -> dict[str, Any]:
         "id": si.id,
         "object": OBJECT,
         "application": None,
-        "automatic_payment_methods": None,
+        "automatic_payment_methods": sent(si.as_sent, "automatic_payment_methods"),
         "cancellation_reason": si.cancellation_reason,
         "client_secret": si.client_secret,
         "created": si.created,
         "customer": si.customer,
-        "customer_account": None,
+        "customer_account": sent(si.as_sent, "customer_account"),
         "description": si.description,
-        "excluded_payment_method_types": None,
+        "excluded_payment_method_types": sent(si.as_sent, "excluded_payment_method_types"),
         "flow_directions": None if si.flow_directions is None else list(si.flow_directions),
         "last_setup_error": copy.deepcopy(si.last_setup_error),
         "latest_attempt": si.latest_attempt,
@@ -266,7 +280,7 @@ def render(si: SetupIntent, version: ApiVersion) -> dict[str, Any]:
         "next_action": copy.deepcopy(si.next_action),
         "on_behalf_of": si.on_behalf_of,
         "payment_method": si.payment_method,
-        "payment_method_configuration_details": None,
+        "payment_method_configuration_details": _configuration(si.as_sent),
         "payment_method_options": copy.deepcopy(si.payment_method_options),
         "payment_method_types": ["us_bank_account"],
         "single_use_mandate": None,
@@ -279,6 +293,13 @@ def render(si: SetupIntent, version: ApiVersion) -> dict[str, Any]:
     if si.attach_to_self:
         rendered["attach_to_self"] = True
     return dict(sorted(rendered.items(), key=lambda item: (item[0] not in ("id", "object"), item[0])))
+
+
+def _configuration(kept: dict[str, Any]) -> dict[str, Any] | None:
+    """`payment_method_configuration_details` of an intent made with `payment_method_configuration` (no parent:
+    the emulator has no platform configurations)."""
+    configuration = kept.get("payment_method_configuration")
+    return None if configuration is None else {"id": configuration, "parent": None}
 
 
 def table(backend: Backend) -> Table[SetupIntent]:
@@ -377,6 +398,10 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
         metadata=apply_metadata({}, values.get("metadata", {})),
         mandate_data=values.get("mandate_data"),
     )
+    keep(si.as_sent, values, AS_SENT)
+    automatic = si.as_sent.get("automatic_payment_methods")
+    if automatic is not None and automatic.get("enabled"):
+        automatic.setdefault("allow_redirects", "always")  # Stripe's default
     if values.get("confirm"):
         _check_confirmable(backend, si, values)
     _set_payment_method(backend, call, si, values)  # validates before anything is stored
@@ -409,6 +434,7 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
         si.flow_directions = None if values["flow_directions"] is UNSET else values["flow_directions"]
     if "metadata" in values:
         si.metadata = apply_metadata(si.metadata, values["metadata"])
+    keep(si.as_sent, values, AS_SENT)
     return render(si, call.version)
 
 
