@@ -123,7 +123,8 @@ class OneOf(Spec):
             wanted = (Array,)
         else:
             wanted = (String, Integer, Decimal, Boolean, Choice)
-        candidates = [option for option in self.options if isinstance(option, wanted)] or list(self.options[:1])
+        candidates: list[Spec] = [option for option in self.options if isinstance(option, wanted)]
+        candidates = candidates or list(self.options[:1])
         first: InvalidRequestError | None = None
         for option in candidates:  # the first shape that takes the value (`true`, or `one_off`)
             try:
