@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from emulator.core.errors import InvalidRequestError
 
+T = TypeVar("T")
 MAX_CLAUSES = 10
 STRING, NUMERIC, METADATA = "string", "numeric", "metadata"
 _CLAUSE = re.compile(
-    r"""(?P<neg>-)?(?:metadata\[(?:'(?P<mk1>[^']*)'|"(?P<mk2>[^"]*)")\]|(?P<field>[a-z_]+))"""
+    r"""(?P<neg>-)?(?:metadata\[(?:'(?P<mk1>[^']*)'|"(?P<mk2>[^"]*)")\]|(?P<field>[a-z_]+(?:\.[a-z_0-9]+)*))"""
     r"""(?P<op>>=|<=|:|~|>|<|=)"""
     r"""(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|null)"""
 )
@@ -126,6 +127,28 @@ def _holds(clause: Clause, actual: Any) -> bool:
     if clause.op == "~":
         return clause.value.casefold() in str(actual).casefold()
     return str(actual).casefold() == clause.value.casefold()
+
+
+def results(rows: Iterable[T], query: Query, page: str | None, limit: int, *,
+            value_of: Callable[[T, str, str | None], Any],
+            render: Callable[[T], dict[str, Any]], url: str) -> dict[str, Any]:
+    """A search's answer: the `rows` (newest first) the query matches, `limit` of them from the cursor `page` on,
+    `next_page` the cursor after them. Unlike Stripe's index, the emulator's is never behind."""
+    offset = page_offset(page)
+    found: list[dict[str, Any]] = []
+    seen = 0
+    has_more = False
+    for row in rows:
+        if not query.matches(lambda field, key: value_of(row, field, key)):  # noqa: B023 - used at once
+            continue
+        if seen >= offset + limit:
+            has_more = True
+            break
+        if seen >= offset:
+            found.append(render(row))
+        seen += 1
+    return {"object": "search_result", "data": found, "has_more": has_more,
+            "next_page": page_token(offset + limit) if has_more else None, "url": url}
 
 
 def page_token(offset: int) -> str:

@@ -311,26 +311,13 @@ def search_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, A
     """`GET /v1/customers/search`: the customers matching the query, newest first, `limit` a page, `next_page` the
     cursor of the next one. Unlike Stripe's index, the emulator's is never behind: a customer is found at once."""
     query = search.parse(values["query"], SEARCH_FIELDS, "customers")
-    offset = search.page_offset(values.get("page"))
-    limit: int = values.get("limit", 10)
 
-    def value_of(field: str, key: str | None) -> Any:
+    def value_of(customer: Customer, field: str, key: str | None) -> Any:
         return customer.metadata.get(key or "") if field == "metadata" else getattr(customer, field)
 
-    found: list[dict[str, Any]] = []
-    seen = 0
-    has_more = False
-    for customer in table(backend).newest_first():
-        if customer.deleted or not query.matches(value_of):
-            continue
-        if seen >= offset + limit:
-            has_more = True
-            break
-        if seen >= offset:
-            found.append(customer.render(call.version))
-        seen += 1
-    return {"object": "search_result", "data": found, "has_more": has_more,
-            "next_page": search.page_token(offset + limit) if has_more else None, "url": f"{URL}/search"}
+    return search.results((c for c in table(backend).newest_first() if not c.deleted), query, values.get("page"),
+                          values.get("limit", 10), value_of=value_of, render=lambda c: c.render(call.version),
+                          url=f"{URL}/search")
 
 
 def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:

@@ -435,10 +435,12 @@ def main() -> None:  # pragma: no cover - a developer's tool
         keys = sorted(set(ga["endpoints"]) | set(preview["endpoints"]))
         empty: dict[str, Any] = {"t": "h", "f": {}}
         joined = {key: merge(ga["endpoints"].get(key, empty), preview["endpoints"].get(key, empty)) for key in keys}
-        document = {"generated_by": "python -m harness.contract.sdk_params --merge GA.json PREVIEW.json",
+        document = {"generated_by": "python -m harness.contract.sdk_params --merge GA.json PREVIEW.json OUT.json",
                     "ga_sdk": ga["sdk"], "preview_sdk": preview["sdk"], "endpoints": joined}
-        json.dump(document, sys.stdout, sort_keys=True, separators=(",", ":"))
-        sys.stdout.write("\n")
+        out = Path(sys.argv[4])  # written whole, then moved: the emulator reads the file this run may replace
+        temporary = out.with_suffix(".tmp")
+        temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+        temporary.replace(out)
         return
     if sys.argv[1:2] == ["--export"]:
         json.dump({"sdk": stripe.VERSION, "endpoints": export(routes)}, sys.stdout, sort_keys=True)

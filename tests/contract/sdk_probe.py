@@ -311,6 +311,11 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/v1/setup_intents/{}/verify_microdeposits"): lambda ns: Call(
         f"/v1/setup_intents/{ns.microdeposit_setup()}/verify_microdeposits", {"amounts": [32, 45]}),
     ("GET", "/v1/mandates/{}"): lambda ns: Call(f"/v1/mandates/{ns.mandate()}", {}),
+    ("GET", "/v1/mandates"): lambda ns: Call("/v1/mandates", {"payment_method": ns.mandated_payment_method(),
+                                                              "status": "active"}),
+    ("GET", "/v1/charges/search"): lambda ns: Call("/v1/charges/search", {"query": "status:'pending'"}),
+    ("GET", "/v1/payment_intents/search"): lambda ns: Call("/v1/payment_intents/search",
+                                                           {"query": "status:'processing'"}),
     ("GET", "/v1/payment_intents"): lambda ns: Call("/v1/payment_intents", {}),
     ("POST", "/v1/payment_intents"): lambda ns: Call("/v1/payment_intents", {"amount": 1099, "currency": "usd"}),
     ("GET", "/v1/payment_intents/{}"): lambda ns: Call(f"/v1/payment_intents/{ns.payment_intent()['id']}", {}),
@@ -496,6 +501,17 @@ def _leaf_value(leaf: ParamPath, endpoint: str, ns: Namespace) -> Any:
     return _resolve(leaf.value, ns, name)
 
 
+def _at(params: Any, path: tuple[str | int, ...]) -> Any:
+    for part in path:
+        if isinstance(params, dict) and isinstance(part, str):
+            params = params.get(part)
+        elif isinstance(params, list) and isinstance(part, int) and part < len(params):
+            params = params[part]
+        else:
+            return None
+    return params
+
+
 def _drop(params: dict[str, Any], path: tuple[str, ...]) -> None:
     node: Any = params
     for part in path[:-1]:
@@ -523,7 +539,8 @@ def probe_one(caller: AsgiCaller, key: str, shape: tuple[str, str], leaf: ParamP
     params = _merge(_resolve(leaf.context or {}, ns), base)
     for exclusive in EXCLUSIVE.get(leaf_name, ()) + (HEAD_EXCLUSIVE.get(head, ()) if shape[0] == "POST" else ()):
         _drop(params, exclusive)
-    put(params, leaf.path, leaf.value if exact else _leaf_value(leaf, endpoint, ns))
+    if exact or _at(base, leaf.path) is None:  # a value the recipe itself gives (`query`, `status`) is kept
+        put(params, leaf.path, leaf.value if exact else _leaf_value(leaf, endpoint, ns))
     if exact and leaf.name.startswith("payment_method_options") and leaf.path[-2:-1] == ("permissions",):
         # an intent's Financial Connections permissions must include payment_method (Stripe's rule)
         put(params, (*leaf.path[:-1], 1), "payment_method")

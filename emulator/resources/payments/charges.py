@@ -17,6 +17,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.core import search
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import InvalidRequestError, ResourceMissingError, missing
 from emulator.core.listing import LIST_FIELDS, created_filter, page
@@ -35,6 +36,8 @@ REFUND_SECONDS = 3 * 60
 """How long an ACH refund stays `pending` (namespace clock): chosen like the debit's settlement."""
 
 RETRIEVE = params({})
+SEARCH = params({"query": Field(String(max_length=5000), required=True), "limit": LIST_FIELDS["limit"],
+                 "page": Field(String(max_length=5000))})
 LIST = params({**LIST_FIELDS, "customer": Field(String()), "payment_intent": Field(String()),
                "created": Field(Range())})
 
@@ -150,6 +153,33 @@ def emit_charge(backend: Backend, call: Call, type: str, charge: Charge,
 
 def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
     return render(get(backend, id), call.version)
+
+
+SEARCH_FIELDS = {"amount": search.NUMERIC, "billing_details.address.postal_code": search.STRING,
+                 "created": search.NUMERIC, "currency": search.STRING, "customer": search.STRING,
+                 "disputed": search.STRING, "metadata": search.METADATA, "payment_intent": search.STRING,
+                 "refunded": search.STRING, "status": search.STRING}
+"""The query fields Stripe indexes for charges (https://docs.stripe.com/search#query-fields-for-charges) that a
+us_bank_account charge has (the card ones never match here); booleans are searched as `disputed:'true'`."""
+
+
+def _search_value(charge: Charge, field: str, key: str | None) -> Any:
+    if field == "metadata":
+        return charge.metadata.get(key or "")
+    if field == "billing_details.address.postal_code":
+        return (charge.billing_details.get("address") or {}).get("postal_code")
+    if field == "disputed":
+        return str(charge.disputed).lower()
+    if field == "refunded":
+        return str(charge.amount_refunded >= charge.amount).lower()
+    return getattr(charge, field)
+
+
+def search_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/charges/search`."""
+    query = search.parse(values["query"], SEARCH_FIELDS, "charges")
+    return search.results(table(backend).newest_first(), query, values.get("page"), values.get("limit", 10),
+                          value_of=_search_value, render=lambda c: render(c, call.version), url="/v1/charges/search")
 
 
 def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:

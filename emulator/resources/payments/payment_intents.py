@@ -23,7 +23,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.core import messages
+from emulator.core import messages, search
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import InvalidRequestError, ResourceMissingError, StripeError, missing
 from emulator.core.listing import LIST_FIELDS, created_filter, page
@@ -608,6 +608,24 @@ def cancel(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
     pi.cancellation_reason = values.get("cancellation_reason")
     _emit(backend, call, "payment_intent.canceled", pi)
     return render(pi, call.version)
+
+
+SEARCH_FIELDS = {"amount": search.NUMERIC, "created": search.NUMERIC, "currency": search.STRING,
+                 "customer": search.STRING, "metadata": search.METADATA, "status": search.STRING}
+"""The query fields Stripe indexes for PaymentIntents (https://docs.stripe.com/search#query-fields-for-payment-intents)."""
+SEARCH = charges.SEARCH
+
+
+def search_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/payment_intents/search`."""
+    query = search.parse(values["query"], SEARCH_FIELDS, "payment_intents")
+
+    def value_of(pi: PaymentIntent, field: str, key: str | None) -> Any:
+        return pi.metadata.get(key or "") if field == "metadata" else getattr(pi, field)
+
+    return search.results(table(backend).newest_first(), query, values.get("page"), values.get("limit", 10),
+                          value_of=value_of, render=lambda pi: render(pi, call.version),
+                          url="/v1/payment_intents/search")
 
 
 def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:

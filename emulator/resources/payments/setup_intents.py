@@ -187,6 +187,11 @@ LIST = params({**LIST_FIELDS, "customer": Field(String()), "payment_method": Fie
                "created": Field(Range()), "attach_to_self": Field(Boolean())})
 VERIFY = params({"amounts": Field(Array(Integer(), max_items=2)), "descriptor_code": Field(String())})
 MANDATE = params({})
+LIST_MANDATES = params({**LIST_FIELDS, "payment_method": Field(String(), required=True),
+                        "status": Field(Choice(("active", "inactive", "pending")), required=True),
+                        "on_behalf_of": Field(String())})
+"""`on_behalf_of`: the emulator's mandates are never made on behalf of a connected account: naming one lists
+none."""
 
 
 @saved
@@ -667,6 +672,17 @@ def retrieve_mandate(backend: Backend, call: Call, values: dict[str, Any], id: s
     if found is None:
         raise ResourceMissingError("mandate", id, param="mandate")
     return found
+
+
+def list_mandates(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/mandates` (preview): a payment method's mandates of one status, newest first."""
+    payment_method = values["payment_method"]
+    payment_methods.get(backend, payment_method, param="payment_method")
+    status = values["status"]
+    return page(mandates(backend), values, url="/v1/mandates", noun="mandate",
+                render=lambda m: m.render(call.version),
+                where=lambda m: m.payment_method == payment_method and m.status == status
+                and (values.get("on_behalf_of") is None))
 
 
 def active_mandate(backend: Backend, payment_method: str) -> Mandate | None:
