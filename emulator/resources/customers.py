@@ -96,7 +96,8 @@ SEARCH_FIELDS = {"created": search.NUMERIC, "email": search.STRING, "metadata": 
 """The query fields Stripe indexes for customers (https://docs.stripe.com/search#query-fields-for-customers)."""
 
 _FIELDS = ("address", "balance", "description", "email", "metadata", "name", "phone", "preferred_locales",
-           "shipping", "tax_exempt", "business_name", "individual_name", "invoice_prefix", "next_invoice_sequence")
+           "shipping", "tax_exempt", "business_name", "individual_name", "invoice_prefix", "next_invoice_sequence",
+           "test_clock")
 """What a create or update stores (`validate` asks Stripe to validate the customer's tax location: accepted, no
 behaviour here)."""
 
@@ -123,6 +124,8 @@ class Customer:
     business_name: str | None = None
     individual_name: str | None = None
     next_invoice_sequence: int = 1
+    test_clock: str | None = None
+    """As sent on create (the emulator has no test clocks: each namespace has its own clock, `/_emulator/clock`)."""
 
     @saved
     def render(self, version: ApiVersion | None = None) -> dict[str, Any]:
@@ -153,7 +156,7 @@ class Customer:
             "preferred_locales": list(self.preferred_locales),
             "shipping": _shipping(self.shipping),
             "tax_exempt": self.tax_exempt,
-            "test_clock": None,
+            "test_clock": self.test_clock,
         }
 
     def snapshot(self) -> Customer:
@@ -254,9 +257,26 @@ def _check_default_payment_method(backend: Backend, customer_id: str | None, val
             f"to the customer.", code="resource_missing", param=DEFAULT_PM)
 
 
+def _no_sources(backend: Backend, values: dict[str, Any]) -> None:
+    """`source` / `default_source`: the legacy Sources and customer bank accounts are not emulated (a customer pays
+    with PaymentMethods here). An id naming nothing is `resource_missing`, as Stripe's."""
+    from emulator.resources.payments import tokens  # it imports this module
+
+    for param in ("source", "default_source"):
+        value = values.get(param)
+        if value is None or value is UNSET:
+            continue
+        if tokens.table(backend).get(value) is None:
+            raise ResourceMissingError("source", value, param=param)
+        raise InvalidRequestError(
+            f"{value} is a token: the emulator does not attach tokens to customers as sources (the legacy Charges "
+            f"API). Make a us_bank_account PaymentMethod and attach it instead.", param=param)
+
+
 def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
     from emulator.resources.payments import payment_methods  # it imports this module
 
+    _no_sources(backend, values)
     attaching = None
     if "payment_method" in values:
         attaching = payment_methods.resolve(backend, values["payment_method"], param="payment_method")
@@ -289,6 +309,7 @@ def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> d
 
 def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
     customer = get(backend, id, param="id")
+    _no_sources(backend, values)
     _check_default_payment_method(backend, customer.id, values)
     before = customer.render(call.version)
     _assign(customer, values)

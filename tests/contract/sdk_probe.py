@@ -30,6 +30,7 @@ from emulator.http.routes import API
 from emulator.resources.request_params import EMULATED_TYPE, UNEMULATED_CODE, payment_method_types
 from emulator.settings import Settings
 from harness.asgi import AsgiCaller
+from harness.contract.sdk_models import model_class
 from harness.contract.sdk_params import ParamPath, SdkEndpoint, choices, endpoints, paths, put
 
 SDK_VERSION: str = stripe.VERSION
@@ -174,6 +175,10 @@ class Namespace:
             return self.once("pi_processing", lambda: self.make("POST", "/v1/payment_intents", {
                 "amount": 1099, "currency": "usd", "customer": self.customer(),
                 "payment_method": "pm_usBankAccount_success", "confirm": True, "mandate_data": MANDATE}))
+        if state == "transfer":  # made with transfer_data (what an update's transfer_data changes)
+            return self.once("pi_transfer", lambda: self.make("POST", "/v1/payment_intents", {
+                "amount": 1099, "currency": "usd", "customer": self.customer(),
+                "transfer_data": {"destination": self.connected()}}))
         if state == "succeeded":
             def settle() -> Any:
                 intent = self.payment_intent("processing")
@@ -319,7 +324,8 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("GET", "/v1/payment_intents"): lambda ns: Call("/v1/payment_intents", {}),
     ("POST", "/v1/payment_intents"): lambda ns: Call("/v1/payment_intents", {"amount": 1099, "currency": "usd"}),
     ("GET", "/v1/payment_intents/{}"): lambda ns: Call(f"/v1/payment_intents/{ns.payment_intent()['id']}", {}),
-    ("POST", "/v1/payment_intents/{}"): lambda ns: Call(f"/v1/payment_intents/{ns.payment_intent()['id']}", {}),
+    ("POST", "/v1/payment_intents/{}"): lambda ns: Call(
+        f"/v1/payment_intents/{ns.payment_intent('transfer')['id']}", {}),
     ("POST", "/v1/payment_intents/{}/confirm"): lambda ns: Call(
         f"/v1/payment_intents/{ns.payment_intent()['id']}/confirm", {"payment_method_data": BANK,
                                                                      "mandate_data": MANDATE}),
@@ -562,6 +568,9 @@ def probe_one(caller: AsgiCaller, key: str, shape: tuple[str, str], leaf: ParamP
     else:
         kind = "other"
     detail = f"{error.get('code')} {error.get('param')}: {error.get('message')}" if error else ""
+    if kind == "accepted" and status < 300 and shape[0] == "POST" and isinstance(body, dict) \
+            and head in _fields_of(str(body.get("object"))) and body.get(head) is None and not exact:
+        detail = "dropped: the response has the field and shows null"
     return Outcome(endpoint, name, kind, status, detail)
 
 
@@ -609,6 +618,24 @@ def table(outcomes: list[Outcome]) -> str:
     )
 
 
+def _fields_of(object_name: str) -> frozenset[str]:
+    """The fields the SDK's model class of an object declares."""
+    cls = model_class(object_name)
+    if cls is None:
+        return frozenset()
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        names.update(getattr(klass, "__annotations__", {}))
+    return frozenset(names)
+
+
+def dropped(outcomes: list[Outcome]) -> Iterator[str]:
+    """Accepted parameters whose object has a field of the same name that still shows null."""
+    for o in outcomes:
+        if o.detail.startswith("dropped"):
+            yield f"{o.endpoint}  {o.path}"
+
+
 def not_accepted(outcomes: list[Outcome]) -> Iterator[str]:
     for o in outcomes:
         if o.kind in ("unknown", "other"):
@@ -619,6 +646,9 @@ def main() -> None:  # pragma: no cover - a developer's view
     outcomes = probe()
     if "-v" in sys.argv:
         for line in not_accepted(outcomes):
+            print(line)
+    if "--dropped" in sys.argv:
+        for line in dropped(outcomes):
             print(line)
     print(table(outcomes))
 

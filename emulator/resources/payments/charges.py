@@ -25,6 +25,7 @@ from emulator.core.snapshot import saved
 from emulator.core.spec import Choice, Field, Integer, Metadata, Range, String, apply_metadata, params
 from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion
+from emulator.resources.request_params import keep, sent
 
 OBJECT = "charge"
 PREFIX = "ch"
@@ -286,6 +287,8 @@ class Refund:
     reason: str | None
     metadata: dict[str, str] = field(default_factory=dict)
     status: str = "pending"
+    as_sent: dict[str, Any] = field(default_factory=dict)
+    """`customer` and `instructions_email` as sent (kept and shown: the emulator refunds to the bank account)."""
 
 
 @saved
@@ -298,8 +301,10 @@ def render_refund(refund: Refund, version: ApiVersion | None = None) -> dict[str
         "charge": refund.charge,
         "created": refund.created,
         "currency": refund.currency,
+        "customer": sent(refund.as_sent, "customer"),
         "destination_details": {"type": "us_bank_transfer", "us_bank_transfer": {"reference": None,
                                                                                   "reference_status": None}},
+        "instructions_email": sent(refund.as_sent, "instructions_email"),
         "metadata": dict(refund.metadata),
         "payment_intent": refund.payment_intent,
         "reason": refund.reason,
@@ -361,6 +366,7 @@ def create_refund(backend: Backend, call: Call, values: dict[str, Any]) -> dict[
     refund = Refund(id=backend.ids.new("re"), created=now, amount=amount, currency=charge.currency,
                     charge=charge.id, payment_intent=charge.payment_intent, reason=values.get("reason"),
                     metadata=apply_metadata({}, values.get("metadata", {})))
+    keep(refund.as_sent, values, ("customer", "instructions_email"))
     refunds(backend).put(refund.id, refund)
     previous = {"amount_refunded": charge.amount_refunded, "refunded": False}
     charge.amount_refunded += amount

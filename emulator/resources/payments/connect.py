@@ -30,9 +30,10 @@ from emulator.core.spec import (
 )
 from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion
+from emulator.resources import shapes
 from emulator.resources.payments import tokens
 from emulator.resources.payments.tokens import BankAccount
-from emulator.resources.request_params import ExternalAccountObject, Unemulated
+from emulator.resources.request_params import ExternalAccountObject, Unemulated, stored
 
 CAPABILITIES = ("acss_debit_payments", "bank_transfer_payments", "card_issuing", "card_payments", "link_payments",
                 "tax_reporting_us_1099_k", "tax_reporting_us_1099_misc", "transfers", "treasury",
@@ -111,6 +112,15 @@ class ConnectedAccount:
     default_currency: str = "usd"
     available: int = STARTING_BALANCE
     deleted: bool = False
+    company: dict[str, Any] = field(default_factory=dict)
+    individual: dict[str, Any] = field(default_factory=dict)
+    individual_id: str | None = None
+    individual_created: int | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    controller: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, Any] = field(default_factory=dict)
+    """`company`, `individual`, `settings`, `controller` and `groups` as sent (merged across updates), rendered in
+    the shapes Stripe's SDK declares (emulator/resources/shapes.py). Nothing is verified: requirements stay empty."""
 
 
 def accounts(backend: Backend) -> Table[ConnectedAccount]:
@@ -139,15 +149,42 @@ def default_external(backend: Backend, account: ConnectedAccount) -> BankAccount
     return chosen[0] if chosen else (live[0] if live else None)
 
 
+SETTINGS_DEFAULTS: dict[str, Any] = {
+    "card_payments": {"decline_on": {"avs_failure": False, "cvc_failure": False}},
+    "dashboard": {"timezone": "Etc/UTC"},
+    "payouts": {"debit_negative_balances": True, "schedule": {"delay_days": 2, "interval": "daily"}},
+}
+"""A new account's settings where nothing was sent (Stripe's defaults for a US account)."""
+CONTROLLER_DEFAULTS: dict[str, Any] = {"is_controller": True, "type": "application"}
+"""The platform (this API key) made the account: it is its controller."""
+COMPANY_TYPES = ("company", "government_entity", "non_profit")
+
+
+def _individual(account: ConnectedAccount, preview: bool) -> dict[str, Any] | None:
+    if not account.individual and account.business_type != "individual":
+        return None
+    person = shapes.build("person", account.individual, preview=preview)
+    person.update({"id": account.individual_id, "object": "person", "account": account.id,
+                   "created": account.individual_created or account.created})
+    return person
+
+
 def render_account(backend: Backend, account: ConnectedAccount, version: ApiVersion) -> dict[str, Any]:
     live = [b.render(backend) for b in reversed(live_externals(backend, account))]
-    profile = {key: account.business_profile.get(key) for key in (
-        "mcc", "name", "product_description", "support_email", "support_phone", "support_url", "url")}
+    company = account.company if account.company or account.business_type in COMPANY_TYPES else None
+    preview = version.is_preview
     return {
         "id": account.id,
         "object": "account",
-        "business_profile": {**profile, "support_address": None},
+        "business_profile": shapes.build("account.business_profile", account.business_profile, preview=preview),
         "business_type": account.business_type,
+        "company": None if company is None else shapes.build("account.company", company, preview=preview),
+        "controller": shapes.build("account.controller", account.controller, CONTROLLER_DEFAULTS, preview=preview),
+        "groups": shapes.build("account.groups", account.groups, preview=preview) if account.groups else None,
+        "individual": _individual(account, preview),
+        "settings": shapes.build("account.settings", account.settings,
+                                 {**SETTINGS_DEFAULTS, "dashboard": {"display_name": account.business_profile.get(
+                                     "name"), "timezone": "Etc/UTC"}}, preview=preview),
         "capabilities": {name: "active" for name in account.capabilities},
         "charges_enabled": "card_payments" in account.capabilities or bool(live),
         "country": account.country,
@@ -213,8 +250,10 @@ def _assign(account: ConnectedAccount, values: dict[str, Any]) -> None:
     if "business_type" in values:
         account.business_type = values["business_type"]
     if "business_profile" in values:
-        for key, value in values["business_profile"].items():
-            account.business_profile[key] = None if value is UNSET else value
+        account.business_profile = shapes.merge(account.business_profile, stored(values["business_profile"]))
+    for key in ("company", "individual", "settings", "controller", "groups"):
+        if key in values:
+            setattr(account, key, shapes.merge(getattr(account, key), stored(values[key]) or {}))
     for name, wanted in (values.get("capabilities") or {}).items():
         if wanted.get("requested") and name not in account.capabilities:
             account.capabilities.append(name)
@@ -229,13 +268,48 @@ def _assign(account: ConnectedAccount, values: dict[str, Any]) -> None:
         account.default_currency = "usd"
 
 
+def _with_token(backend: Backend, values: dict[str, Any]) -> dict[str, Any]:
+    """`account_token`: the account details an account token carries, under what the request itself sends."""
+    token_id = values.get("account_token")
+    if token_id is None:
+        return values
+    token = tokens.get(backend, token_id, param="account_token")
+    if token.type != "account":
+        raise InvalidRequestError(f"The token {token.id} is a {token.type} token, not an account token.",
+                                  param="account_token")
+    if token.used:
+        raise InvalidRequestError(f"You cannot use a Stripe token more than once: {token.id}.", param="account_token")
+    details = dict(token.details)
+    carried: dict[str, Any] = {key: details[key] for key in ("business_type", "company", "individual")
+                               if details.get(key) is not None}
+    if details.get("tos_shown_and_accepted"):
+        carried["tos_acceptance"] = {"date": backend.clock.timestamp()}
+    return {**carried, **values}
+
+
+def _use_token(backend: Backend, values: dict[str, Any]) -> None:
+    """Once the account took the token's details: a token is used once."""
+    if values.get("account_token") is not None:
+        tokens.get(backend, values["account_token"]).used = True
+
+
+def _person(backend: Backend, account: ConnectedAccount) -> None:
+    """The account's individual is a person object: it gets its id when it is first given."""
+    if (account.individual or account.business_type == "individual") and account.individual_id is None:
+        account.individual_id = backend.ids.new("person")
+        account.individual_created = backend.clock.timestamp()
+
+
 def create_account(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
     if "external_account" in values:
         _new_external(backend, values["external_account"])  # refused before the account exists
+    values = _with_token(backend, values)
     account = ConnectedAccount(id=backend.ids.new("acct", 16), created=backend.clock.timestamp(),
                                type=values.get("type", "custom"), country=values.get("country", "US").upper(),
                                email=None)
     _assign(account, values)
+    _person(backend, account)
+    _use_token(backend, values)
     accounts(backend).put(account.id, account)
     if "external_account" in values:
         _attach_external(backend, call, account, values["external_account"], {})
@@ -246,7 +320,10 @@ def update_account(backend: Backend, call: Call, values: dict[str, Any], account
     owner = get_account(backend, account)
     if "external_account" in values:
         _new_external(backend, values["external_account"])  # refused before anything changes
+    values = _with_token(backend, values)
     _assign(owner, values)
+    _person(backend, owner)
+    _use_token(backend, values)
     if "external_account" in values:  # replaces the account's bank accounts, as Stripe's update does
         for old in live_externals(backend, owner):
             old.deleted = True
@@ -302,7 +379,7 @@ def update_external(backend: Backend, call: Call, values: dict[str, Any], accoun
     found = _external(backend, owner, id)
     if "metadata" in values:
         found.metadata = apply_metadata(found.metadata, values["metadata"])
-    for key in ("account_holder_name", "account_holder_type"):
+    for key in ("account_holder_name", "account_holder_type", "account_type"):
         if key in values:
             setattr(found, key, None if values[key] is UNSET else values[key])
     if values.get("default_for_currency"):

@@ -44,12 +44,12 @@ from emulator.core.spec import (
 )
 from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
-from emulator.resources import customers
+from emulator.resources import customers, shapes
 from emulator.resources.payments import ach_numbers, charges, payment_methods, setup_intents
 from emulator.resources.payments.charges import Charge
 from emulator.resources.payments.payment_methods import PaymentMethod
 from emulator.resources.payments.setup_intents import MANDATE_DATA, PMT_REMOVED, TYPES, Mandate
-from emulator.resources.request_params import OneOf, keep, sent
+from emulator.resources.request_params import OneOf, keep, sent, stored
 
 OBJECT = "payment_intent"
 NOUN = "payment_intent"
@@ -180,8 +180,8 @@ class PaymentIntent:
     """The parameters rendered as they were sent (AS_SENT)."""
 
 
-AS_SENT = ("application_fee_amount", "customer_account", "excluded_payment_method_types",
-           "payment_method_configuration", "shipping")
+AS_SENT = ("application_fee_amount", "customer_account", "excluded_payment_method_types", "hooks",
+           "payment_details", "payment_method_configuration", "shipping")
 """Parameters a PaymentIntent keeps and shows as sent, with no behaviour behind them here (README: "Accepted,
 stored, no behaviour"): no application fee is taken, no configuration or shipping changes what a debit does."""
 ADDRESS_KEYS = ("city", "country", "line1", "line2", "postal_code", "state")
@@ -194,6 +194,14 @@ def _shipping(kept: dict[str, Any]) -> dict[str, Any] | None:
     address = shipping.get("address") or {}
     return {"address": {key: address.get(key) for key in ADDRESS_KEYS},
             **{key: shipping.get(key) for key in ("carrier", "name", "phone", "tracking_number")}}
+
+
+def _payment_details(kept: dict[str, Any]) -> dict[str, Any] | None:
+    """The references of `payment_details` (its industry-specific data, preview only, is kept but not shown)."""
+    details = kept.get("payment_details")
+    if details is None:
+        return None
+    return {key: details.get(key) for key in ("customer_reference", "order_reference")}
 
 
 @saved
@@ -239,6 +247,8 @@ def render(pi: PaymentIntent, version: ApiVersion) -> dict[str, Any]:
         "statement_descriptor_suffix": pi.statement_descriptor_suffix,
         "status": pi.status,
         "transfer_data": copy.deepcopy(pi.transfer_data),
+        "hooks": sent(pi.as_sent, "hooks"),
+        "payment_details": _payment_details(pi.as_sent),
         "transfer_group": pi.transfer_group,
     }
     if Feature.ALLOWED_PAYMENT_METHOD_TYPES.gate.enabled(version):
@@ -403,6 +413,13 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
             setattr(pi, key, _unset(values[key]))
     if "metadata" in values:
         pi.metadata = apply_metadata(pi.metadata, values["metadata"])
+    if "transfer_data" in values:  # its amount, description, metadata; the destination is fixed at creation
+        if pi.transfer_data is None:
+            raise InvalidRequestError("This PaymentIntent was created without transfer_data: its transfer_data "
+                                      "cannot be updated.", param="transfer_data")
+        pi.transfer_data = shapes.merge(pi.transfer_data, stored(values["transfer_data"]))
+    if "transfer_group" in values:
+        pi.transfer_group = _unset(values["transfer_group"])
     keep(pi.as_sent, values, AS_SENT)
     return render(pi, call.version)
 
@@ -412,6 +429,8 @@ def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> di
     if pi.status not in UPDATABLE:
         raise _unexpected(pi, "confirm")
     pi.payment_method_options = _options(values, pi.payment_method_options)
+    if "allowed_payment_method_types" in values or "payment_method_types" in values:
+        pi.allowed_payment_method_types = setup_intents._types(values)
     _set_payment_method(backend, call, pi, values)
     for key in ("receipt_email", "setup_future_usage"):
         if key in values:

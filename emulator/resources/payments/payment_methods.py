@@ -25,7 +25,7 @@ from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts as fc_accounts
 from emulator.resources.payments import ach_numbers
-from emulator.resources.request_params import EMULATED_TYPE, AnyPaymentMethodType, PaymentMethodType
+from emulator.resources.request_params import EMULATED_TYPE, AnyPaymentMethodType, PaymentMethodType, keep, sent
 
 OBJECT = "payment_method"
 NOUN = "payment_method"
@@ -110,6 +110,8 @@ class PaymentMethod:
     """For manual bank details: which of Stripe's ACH test numbers they are (`ach_numbers`)."""
     verification_failure: str | None = None
     """The error code that ended its microdeposit verification for good: it can no longer be verified or reused."""
+    as_sent: dict[str, Any] = field(default_factory=dict)
+    """`radar_options` and `customer_account` as sent (kept and shown; no Radar, no v2 accounts here)."""
     next_debit: str | None = None
     """What its next debit does (an `ach_numbers` behaviour), set by the next-debit test helper; used once."""
 
@@ -216,9 +218,10 @@ def render(backend: Backend, pm: PaymentMethod, version: ApiVersion) -> dict[str
         "billing_details": copy.deepcopy(pm.billing_details),
         "created": pm.created,
         "customer": pm.customer,
-        "customer_account": None,
+        "customer_account": sent(pm.as_sent, "customer_account"),
         "livemode": False,
         "metadata": dict(pm.metadata),
+        **({"radar_options": sent(pm.as_sent, "radar_options")} if "radar_options" in pm.as_sent else {}),
         "type": "us_bank_account",
         "us_bank_account": bank,
     }
@@ -359,6 +362,7 @@ def create_from_data(backend: Backend, data: dict[str, Any], customer: str | Non
         pm.metadata = apply_metadata({}, data["metadata"])
     if "allow_redisplay" in data:
         pm.allow_redisplay = data["allow_redisplay"]
+    keep(pm.as_sent, data, ("radar_options",))
     table(backend).put(pm.id, pm)
     return pm
 
@@ -441,6 +445,7 @@ def attach(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
         raise InvalidRequestError(f"The PaymentMethod {pm.id} is already attached to customer {pm.customer}.",
                                   code="payment_method_unexpected_state", param="customer")
     attach_to(backend, call, pm, values["customer"])
+    keep(pm.as_sent, values, ("customer_account",))
     return render(backend, pm, call.version)
 
 

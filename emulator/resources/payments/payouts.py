@@ -25,6 +25,7 @@ from emulator.core.spec import Choice, Field, Integer, Metadata, Range, String, 
 from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion
 from emulator.resources.payments import ach_numbers, connect
+from emulator.resources.request_params import keep, sent
 
 OBJECT = "payout"
 TABLE = "payouts"
@@ -71,6 +72,8 @@ class Payout:
     status: str = "pending"
     failure_code: str | None = None
     failure_message: str | None = None
+    as_sent: dict[str, Any] = field(default_factory=dict)
+    """`payout_method` as sent (a v2 payout method id: kept and shown; the payout still goes to `destination`)."""
 
 
 @saved
@@ -95,6 +98,7 @@ def render(payout: Payout, version: ApiVersion | None = None) -> dict[str, Any]:
         "metadata": dict(payout.metadata),
         "method": "standard",
         "original_payout": None,
+        "payout_method": sent(payout.as_sent, "payout_method"),
         "reconciliation_status": "not_applicable",
         "reversed_by": None,
         "source_type": "card",
@@ -154,6 +158,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
                     currency="usd", destination=destination.id, arrival_date=now + ARRIVAL_SECONDS,
                     description=values.get("description"), statement_descriptor=values.get("statement_descriptor"),
                     metadata=apply_metadata({}, values.get("metadata", {})))
+    keep(payout.as_sent, values, ("payout_method",))
     owner.available -= payout.amount
     table(backend).put(payout.id, payout)
     _emit(backend, call, "payout.created", payout)

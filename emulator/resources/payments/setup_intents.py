@@ -439,6 +439,8 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
         si.flow_directions = None if values["flow_directions"] is UNSET else values["flow_directions"]
     if "metadata" in values:
         si.metadata = apply_metadata(si.metadata, values["metadata"])
+    if "attach_to_self" in values:
+        si.attach_to_self = bool(values["attach_to_self"])
     keep(si.as_sent, values, AS_SENT)
     return render(si, call.version)
 
@@ -450,6 +452,8 @@ def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> di
     _check_confirmable(backend, si, values)
     if "payment_method_options" in values:
         si.payment_method_options = _options(values)
+    if "allowed_payment_method_types" in values or "payment_method_types" in values:
+        si.allowed_payment_method_types = _types(values)
     _set_payment_method(backend, call, si, values)
     if "mandate_data" in values:
         si.mandate_data = values["mandate_data"]

@@ -1,0 +1,131 @@
+"""The response shapes of the sub-objects the emulator renders from what was sent, read from the stripe SDK's
+model classes: `emulator/resources/response_shapes.json`.
+
+A connected account's `company`, `individual`, `settings`, `controller`, `groups` and `business_profile` are built
+from the account's create and update parameters; the SDK's model classes say which fields each has, of which type,
+and which are never null. The emulator (which imports no SDK) renders from this data (`emulator/resources/shapes.py`).
+
+    python -m harness.contract.sdk_shapes --export > GA.json            # with the GA SDK installed
+    python -m harness.contract.sdk_shapes --export > PREVIEW.json       # with the preview SDK installed
+    python -m harness.contract.sdk_shapes GA.json PREVIEW.json emulator/resources/response_shapes.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Any, ForwardRef, Literal, Union
+
+import stripe
+
+from harness.contract.sdk_models import declared_fields
+
+ROOTS = {
+    "account.business_profile": ("stripe._account", "Account.BusinessProfile"),
+    "account.company": ("stripe._account", "Account.Company"),
+    "account.controller": ("stripe._account", "Account.Controller"),
+    "account.groups": ("stripe._account", "Account.Groups"),
+    "account.settings": ("stripe._account", "Account.Settings"),
+    "person": ("stripe._person", "Person"),
+}
+
+
+def _class(module: str, path: str) -> type:
+    found: Any = __import__(module, fromlist=["_"])
+    for part in path.split("."):
+        found = getattr(found, part)
+    assert isinstance(found, type)
+    return found
+
+
+def shape(cls: type, depth: int = 0) -> dict[str, Any]:
+    """`{"t": "o", "f": {name: node}}`; a node is `"s"` string, `"i"` integer, `"n"` number, `"b"` boolean, `"e"`
+    enum (`"v"`), `"a"` list (`"i"`), `"m"` map, `"o"` object, `"x"` anything else (an id or its object);
+    `"r": 1` where the SDK declares the field never null."""
+    fields: dict[str, Any] = {}
+    for name, hint in sorted(declared_fields(cls).items()):
+        node = _node(hint, cls, depth)
+        if not _optional(hint):
+            node["r"] = 1
+        fields[name] = node
+    return {"t": "o", "f": fields}
+
+
+def _optional(hint: Any) -> bool:
+    return typing.get_origin(hint) in (Union, types.UnionType) and type(None) in typing.get_args(hint)
+
+
+def _node(hint: Any, owner: type, depth: int) -> dict[str, Any]:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        options = [arg for arg in args if arg is not type(None)]
+        literals = [arg for arg in options if typing.get_origin(arg) is Literal]
+        if literals and all(arg is str or typing.get_origin(arg) is Literal for arg in options):
+            return {"t": "e", "v": sorted({str(v) for lit in literals for v in typing.get_args(lit)})}
+        if len(options) == 1:
+            return _node(options[0], owner, depth)
+        return {"t": "x"}
+    if isinstance(hint, (str, ForwardRef)) or hint is Any:
+        return {"t": "x"}
+    if origin is Literal:
+        return {"t": "e", "v": sorted(str(v) for v in args)}
+    if origin in (list, typing.List):  # noqa: UP006
+        return {"t": "a", "i": _node(args[0], owner, depth + 1) if args else {"t": "x"}}
+    if origin in (dict, typing.Dict) or (isinstance(origin, type) and origin.__name__ == "UntypedStripeObject"):  # noqa: UP006
+        return {"t": "m"}
+    if hint is bool:
+        return {"t": "b"}
+    if hint is int:
+        return {"t": "i"}
+    if hint is float:
+        return {"t": "n"}
+    if hint is str:
+        return {"t": "s"}
+    if isinstance(hint, type) and issubclass(hint, stripe.StripeObject) and depth < 8:
+        return shape(hint, depth + 1)
+    return {"t": "x"}
+
+
+def merge(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
+    """One shape from a GA SDK's and a preview SDK's: a field only one of them declares is marked `"g": "ga"` or
+    `"g": "p"` (the emulator shows it only in versions of that kind)."""
+    if ga.get("t") == preview.get("t") == "o":
+        fields: dict[str, Any] = {}
+        for key in sorted(set(ga["f"]) | set(preview["f"])):
+            if key not in preview["f"]:
+                fields[key] = {**ga["f"][key], "g": "ga"}
+            elif key not in ga["f"]:
+                fields[key] = {**preview["f"][key], "g": "p"}
+            else:
+                fields[key] = merge(ga["f"][key], preview["f"][key])
+        merged = {"t": "o", "f": fields}
+        if ga.get("r") and preview.get("r"):
+            merged["r"] = 1
+        return merged
+    if ga.get("t") == preview.get("t") == "e":
+        return {**ga, "v": sorted(set(ga["v"]) | set(preview["v"]))}
+    return ga
+
+
+def main() -> None:  # pragma: no cover - a developer's tool
+    if sys.argv[1:2] == ["--export"]:
+        json.dump({"sdk": stripe.VERSION, "shapes": {name: shape(_class(*where)) for name, where in ROOTS.items()}},
+                  sys.stdout, sort_keys=True)
+        return
+    ga_path, preview_path, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+    ga, preview = json.loads(ga_path.read_text()), json.loads(preview_path.read_text())
+    document = {"generated_by": "python -m harness.contract.sdk_shapes GA.json PREVIEW.json OUT.json (each of the "
+                                "first two from --export under that SDK)",
+                "ga_sdk": ga["sdk"], "preview_sdk": preview["sdk"],
+                "shapes": {name: merge(ga["shapes"][name], preview["shapes"][name]) for name in ROOTS}}
+    temporary = out.with_suffix(".tmp")
+    temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+    temporary.replace(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
