@@ -102,7 +102,7 @@ def merge(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
                 fields[key] = {**preview["f"][key], "g": "p"}
             else:
                 fields[key] = merge(ga["f"][key], preview["f"][key])
-        merged = {"t": "o", "f": fields}
+        merged: dict[str, Any] = {"t": "o", "f": fields}
         if ga.get("r") and preview.get("r"):
             merged["r"] = 1
         return merged
