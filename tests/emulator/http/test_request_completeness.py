@@ -197,3 +197,98 @@ def test_a_payment_method_list_filtered_by_another_type_is_empty(api: Api) -> No
         == [pm]
     assert api.get(f"/v1/customers/{cus}/payment_methods?type=card").json()["data"] == []
     assert api.get(f"/v1/payment_methods?customer={cus}&type=sepa_debit").json()["data"] == []
+
+
+def test_a_connected_account_keeps_and_shows_its_company_individual_and_settings(api: Api) -> None:
+    created = api.post("/v1/accounts", {
+        "type": "custom", "country": "US", "business_type": "company",
+        "company[name]": "Rocket Rides", "company[tax_id]": "000000000", "company[address][city]": "Oakland",
+        "company[structure]": "private_corporation", "company[directors_provided]": "true",
+        "settings[payouts][schedule][interval]": "weekly", "settings[payouts][schedule][weekly_anchor]": "friday",
+        "settings[payments][statement_descriptor]": "ROCKET RIDES",
+        "controller[requirement_collection]": "application",
+        "business_profile[support_address][city]": "Oakland", "business_profile[estimated_worker_count]": "12"})
+    assert created.status == 200, created.body
+    account = created.json()
+    company = account["company"]
+    assert (company["name"], company["structure"], company["address"]["city"]) == \
+        ("Rocket Rides", "private_corporation", "Oakland")
+    assert company["tax_id_provided"] is True and company["directors_provided"] is True
+    assert company["vat_id_provided"] is False and "tax_id" not in company  # a tax id is never shown back
+    schedule = account["settings"]["payouts"]["schedule"]
+    assert (schedule["interval"], schedule["weekly_anchor"], schedule["delay_days"]) == ("weekly", "friday", 2)
+    assert account["settings"]["payments"]["statement_descriptor"] == "ROCKET RIDES"
+    assert account["settings"]["payouts"]["debit_negative_balances"] is True  # a default nobody sent
+    assert account["controller"]["requirement_collection"] == "application"
+    assert account["controller"]["type"] == "application" and account["controller"]["is_controller"] is True
+    assert account["business_profile"]["support_address"]["city"] == "Oakland"
+    assert account["business_profile"]["estimated_worker_count"] == 12
+    assert account["individual"] is None
+
+    # an update merges: what it does not name stays
+    updated = api.post(f"/v1/accounts/{account['id']}", {"company[phone]": "+15555550123",
+                                                         "settings[payouts][schedule][interval]": "daily"}).json()
+    assert updated["company"]["name"] == "Rocket Rides" and updated["company"]["phone"] == "+15555550123"
+    assert updated["settings"]["payouts"]["schedule"]["interval"] == "daily"
+    assert api.get(f"/v1/accounts/{account['id']}").json()["company"] == updated["company"]
+
+
+def test_an_individuals_account_shows_its_person(api: Api) -> None:
+    account = api.post("/v1/accounts", {
+        "type": "custom", "country": "US", "business_type": "individual",
+        "individual[first_name]": "Jenny", "individual[last_name]": "Rosen", "individual[ssn_last_4]": "0000",
+        "individual[dob][day]": "1", "individual[dob][month]": "2", "individual[dob][year]": "1990",
+        "individual[relationship][title]": "Owner", "individual[metadata][k]": "v"}).json()
+    person = account["individual"]
+    assert person["object"] == "person" and person["id"].startswith("person_")
+    assert person["account"] == account["id"]
+    assert (person["first_name"], person["last_name"]) == ("Jenny", "Rosen")
+    assert person["dob"] == {"day": 1, "month": 2, "year": 1990}
+    assert person["ssn_last_4_provided"] is True and person["id_number_provided"] is False
+    assert person["relationship"]["title"] == "Owner" and person["metadata"] == {"k": "v"}
+    again = api.post(f"/v1/accounts/{account['id']}", {"individual[email]": "jenny@example.com"}).json()
+    assert again["individual"]["id"] == person["id"] and again["individual"]["first_name"] == "Jenny"
+    assert again["individual"]["email"] == "jenny@example.com"
+
+
+def test_an_account_token_gives_its_details_to_the_account_it_makes(api: Api) -> None:
+    token = api.post("/v1/tokens", {"account[business_type]": "individual",
+                                    "account[individual][first_name]": "Jenny",
+                                    "account[tos_shown_and_accepted]": "true"}).json()
+    account = api.post("/v1/accounts", {"type": "custom", "country": "US", "account_token": token["id"]}).json()
+    assert account["business_type"] == "individual" and account["individual"]["first_name"] == "Jenny"
+    assert account["tos_acceptance"]["date"] is not None
+    assert api.get(f"/v1/tokens/{token['id']}").json()["used"] is True
+    again = api.post("/v1/accounts", {"type": "custom", "country": "US", "account_token": token["id"]})
+    assert again.status == 400 and again.json()["error"]["param"] == "account_token"
+    pii = api.post("/v1/tokens", {"pii[id_number]": "000000000"}).json()["id"]
+    wrong = api.post("/v1/accounts", {"type": "custom", "country": "US", "account_token": pii})
+    assert wrong.status == 400 and wrong.json()["error"]["param"] == "account_token"
+    missing = api.post("/v1/accounts", {"type": "custom", "country": "US", "account_token": "ct_nothing"})
+    assert missing.status == 404 and missing.json()["error"]["param"] == "account_token"
+
+
+def test_a_customer_keeps_its_test_clock_and_refuses_sources(api: Api) -> None:
+    created = api.post("/v1/customers", {"name": "Jenny", "test_clock": "clock_123"}).json()
+    assert created["test_clock"] == "clock_123"
+    nothing = api.post("/v1/customers", {"source": "src_nothing"})
+    assert nothing.status == 404 and nothing.json()["error"]["param"] == "source"
+    token = api.post("/v1/tokens", {"bank_account[country]": "US", "bank_account[currency]": "usd",
+                                    "bank_account[routing_number]": "110000000",
+                                    "bank_account[account_number]": "000123456789"}).json()["id"]
+    refused = api.post(f"/v1/customers/{created['id']}", {"default_source": token})
+    assert refused.status == 400 and refused.json()["error"]["param"] == "default_source"
+    assert api.get(f"/v1/customers/{created['id']}").json()["default_source"] is None
+
+
+def test_refunds_and_payouts_keep_what_they_were_sent(api: Api, debits: dict[str, Any]) -> None:
+    refund = api.post("/v1/refunds", {"payment_intent": debits["settled"]["id"], "amount": "100",
+                                      "instructions_email": "jenny@example.com"}).json()
+    assert refund["instructions_email"] == "jenny@example.com"
+    account = api.post("/v1/accounts", {"type": "custom", "country": "US", "external_account[object]": "bank_account",
+                                        "external_account[country]": "US",
+                                        "external_account[routing_number]": "110000000",
+                                        "external_account[account_number]": "000123456789"}).json()["id"]
+    payout = api.post("/v1/payouts", {"amount": "100", "currency": "usd", "payout_method": "usba_123"},
+                      headers={"Stripe-Account": account}).json()
+    assert payout["payout_method"] == "usba_123"
