@@ -343,12 +343,15 @@ def search_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, A
 
 def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
     email = values.get("email")
+    clock = values.get("test_clock")
     created = created_filter(values["created"]) if "created" in values else None
 
     def where(customer: Customer) -> bool:
         if customer.deleted:
             return False
         if email is not None and customer.email != email:
+            return False
+        if clock is not None and customer.test_clock != clock:
             return False
         return created is None or created(customer.created)
 

@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-from emulator.core.errors import InvalidRequestError
+from emulator.core.errors import InvalidRequestError, ResourceMissingError
 from emulator.core.form import FormValue
 from emulator.core.spec import (
     UNSET,
@@ -133,6 +133,14 @@ class OneOf(Spec):
                 first = first or error
         assert first is not None
         raise first
+
+
+def no_confirmation_token(values: Mapping[str, Any]) -> None:
+    """`confirmation_token`: ConfirmationTokens are made by Stripe.js's `createConfirmationToken`, which the shim
+    does not offer; so none exists here, and naming one is `resource_missing`, as Stripe answers an unknown one."""
+    token = values.get("confirmation_token")
+    if token is not None:
+        raise ResourceMissingError("confirmationtoken", token, param="confirmation_token")
 
 
 def stored(value: Any) -> Any:

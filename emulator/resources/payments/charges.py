@@ -186,9 +186,16 @@ def search_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, A
 def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
     customer = values.get("customer")
     intent = values.get("payment_intent")
+    group = values.get("transfer_group")
     created = created_filter(values["created"]) if "created" in values else None
+    if group is not None:  # a charge's transfer group is its PaymentIntent's
+        from emulator.resources.payments import payment_intents  # it imports this module
+
+        grouped = {pi.id for pi in payment_intents.table(backend).values() if pi.transfer_group == group}
 
     def where(charge: Charge) -> bool:
+        if group is not None and charge.payment_intent not in grouped:
+            return False
         if customer is not None and charge.customer != customer:
             return False
         if intent is not None and charge.payment_intent != intent:

@@ -49,7 +49,7 @@ from emulator.resources.payments import ach_numbers, charges, payment_methods, s
 from emulator.resources.payments.charges import Charge
 from emulator.resources.payments.payment_methods import PaymentMethod
 from emulator.resources.payments.setup_intents import MANDATE_DATA, PMT_REMOVED, TYPES, Mandate
-from emulator.resources.request_params import OneOf, keep, sent, stored
+from emulator.resources.request_params import OneOf, keep, no_confirmation_token, sent, stored
 
 OBJECT = "payment_intent"
 NOUN = "payment_intent"
@@ -333,12 +333,11 @@ def _set_payment_method(backend: Backend, call: Call, pi: PaymentIntent, values:
 
 
 def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    no_confirmation_token(values)
     customer = values.get("customer")
     if customer is not None:
         customers.get(backend, customer, param="customer")
-    if values.get("capture_method") == "manual":
-        raise InvalidRequestError("us_bank_account payments cannot be captured manually: use capture_method "
-                                  "automatic or automatic_async.", param="capture_method")
+    _check_capture(values)
     intent_id = backend.ids.new(PREFIX)
     pi = PaymentIntent(
         id=intent_id,
@@ -397,6 +396,7 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
     pi = get(backend, id)
     if pi.status not in UPDATABLE:
         raise _unexpected(pi, "update")
+    _check_capture(values)
     amount = _amount(values["amount"]) if "amount" in values else pi.amount
     currency = _currency(values["currency"]) if "currency" in values else pi.currency
     if "customer" in values:
@@ -420,14 +420,18 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
         pi.transfer_data = shapes.merge(pi.transfer_data, stored(values["transfer_data"]))
     if "transfer_group" in values:
         pi.transfer_group = _unset(values["transfer_group"])
+    if "capture_method" in values:
+        pi.capture_method = values["capture_method"]
     keep(pi.as_sent, values, AS_SENT)
     return render(pi, call.version)
 
 
 def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    no_confirmation_token(values)
     pi = get(backend, id)
     if pi.status not in UPDATABLE:
         raise _unexpected(pi, "confirm")
+    _check_capture(values)
     pi.payment_method_options = _options(values, pi.payment_method_options)
     if "allowed_payment_method_types" in values or "payment_method_types" in values:
         pi.allowed_payment_method_types = setup_intents._types(values)
@@ -440,6 +444,8 @@ def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> di
         pi.mandate_data = values["mandate_data"]
     if "off_session" in values:
         pi.off_session = bool(values["off_session"])
+    if "capture_method" in values:
+        pi.capture_method = values["capture_method"]
     keep(pi.as_sent, values, AS_SENT)
     _confirm(backend, call, pi, values)
     return render(pi, call.version)
@@ -463,6 +469,12 @@ def _existing_mandate(backend: Backend, pi: PaymentIntent, values: dict[str, Any
                                       f"{pi.payment_method}.", code="payment_intent_mandate_invalid", param="mandate")
         return mandate
     return setup_intents.active_mandate(backend, pi.payment_method)
+
+
+def _check_capture(values: dict[str, Any]) -> None:
+    if values.get("capture_method") == "manual":
+        raise InvalidRequestError("us_bank_account payments cannot be captured manually: use capture_method "
+                                  "automatic or automatic_async.", param="capture_method")
 
 
 def _check_confirmable(backend: Backend, pi: PaymentIntent, values: dict[str, Any]) -> None:
@@ -649,10 +661,13 @@ def search_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, A
 
 def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
     customer = values.get("customer")
+    account = values.get("customer_account")
     created = created_filter(values["created"]) if "created" in values else None
 
     def where(pi: PaymentIntent) -> bool:
         if customer is not None and pi.customer != customer:
+            return False
+        if account is not None and pi.as_sent.get("customer_account") != account:
             return False
         return created is None or created(pi.created)
 

@@ -410,10 +410,12 @@ def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any
         customers.get(backend, customer, param="customer")
     redisplay = values.get("allow_redisplay")
     kind = values.get("type", EMULATED_TYPE)  # every PaymentMethod here is a us_bank_account one
+    account = values.get("customer_account")
     return page(table(backend), values, url="/v1/payment_methods", noun=NOUN,
                 render=lambda pm: render(backend, pm, call.version),
                 where=lambda pm: kind == EMULATED_TYPE and (customer is None or pm.customer == customer)
-                and (redisplay is None or pm.allow_redisplay == redisplay))
+                and (redisplay is None or pm.allow_redisplay == redisplay)
+                and (account is None or pm.as_sent.get("customer_account") == account))
 
 
 def list_for_customer(backend: Backend, call: Call, values: dict[str, Any], customer: str) -> dict[str, Any]:

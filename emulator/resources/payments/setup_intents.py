@@ -58,7 +58,7 @@ from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
 from emulator.resources.payments import ach_numbers, payment_methods
 from emulator.resources.payments.payment_methods import PaymentMethod
-from emulator.resources.request_params import AnyPaymentMethodType, PaymentMethodType, keep, sent
+from emulator.resources.request_params import AnyPaymentMethodType, PaymentMethodType, keep, no_confirmation_token, sent
 
 OBJECT = "setup_intent"
 NOUN = "setupintent"
@@ -383,6 +383,7 @@ def _set_payment_method(backend: Backend, call: Call, si: SetupIntent, values: d
 
 
 def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    no_confirmation_token(values)
     customer = values.get("customer")
     if customer is not None:
         customers.get(backend, customer, param="customer")
@@ -446,6 +447,7 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
 
 
 def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    no_confirmation_token(values)
     si = get(backend, id)
     if si.status not in ("requires_payment_method", "requires_confirmation", "requires_action"):
         raise _unexpected(si, "confirm")
@@ -596,10 +598,13 @@ def cancel(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
 def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
     customer = values.get("customer")
     payment_method = values.get("payment_method")
+    account = values.get("customer_account")
     created = created_filter(values["created"]) if "created" in values else None
 
     def where(si: SetupIntent) -> bool:
         if customer is not None and si.customer != customer:
+            return False
+        if account is not None and si.as_sent.get("customer_account") != account:
             return False
         if payment_method is not None and si.payment_method != payment_method:
             return False

@@ -292,3 +292,46 @@ def test_refunds_and_payouts_keep_what_they_were_sent(api: Api, debits: dict[str
     payout = api.post("/v1/payouts", {"amount": "100", "currency": "usd", "payout_method": "usba_123"},
                       headers={"Stripe-Account": account}).json()
     assert payout["payout_method"] == "usba_123"
+
+
+def test_a_confirmation_token_names_nothing_here(api: Api) -> None:
+    cus = customer(api)
+    for path, data in (("/v1/setup_intents", {"customer": cus, "confirm": "true"}),
+                       ("/v1/payment_intents", {"amount": "1000", "currency": "usd", "confirm": "true"})):
+        answer = api.post(path, {**data, "confirmation_token": "ctoken_123"})
+        assert answer.status == 404, answer.body
+        assert (answer.json()["error"]["code"], answer.json()["error"]["param"]) == \
+            ("resource_missing", "confirmation_token")
+    assert api.get("/v1/setup_intents").json()["data"] == [] and api.get("/v1/payment_intents").json()["data"] == []
+
+
+def test_capture_method_is_checked_and_kept_on_update_and_confirm(api: Api) -> None:
+    pi = api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd"}).json()
+    assert pi["capture_method"] == "automatic_async"
+    updated = api.post(f"/v1/payment_intents/{pi['id']}", {"capture_method": "automatic"}).json()
+    assert updated["capture_method"] == "automatic"
+    refused = api.post(f"/v1/payment_intents/{pi['id']}", {"capture_method": "manual"})
+    assert refused.status == 400 and refused.json()["error"]["param"] == "capture_method"
+    assert api.get(f"/v1/payment_intents/{pi['id']}").json()["capture_method"] == "automatic"
+
+
+def test_lists_filter_by_the_parameters_the_sdks_send(api: Api) -> None:
+    ticking = api.post("/v1/customers", {"name": "A", "test_clock": "clock_1"}).json()["id"]
+    customer(api)
+    assert [c["id"] for c in api.get("/v1/customers?test_clock=clock_1").json()["data"]] == [ticking]
+    mine = api.post("/v1/setup_intents", {"customer_account": "acct_1"}).json()["id"]
+    api.post("/v1/setup_intents", {})
+    assert [s["id"] for s in api.get("/v1/setup_intents?customer_account=acct_1").json()["data"]] == [mine]
+    paying = api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd",
+                                              "customer_account": "acct_1"}).json()["id"]
+    api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd"})
+    assert [p["id"] for p in api.get("/v1/payment_intents?customer_account=acct_1").json()["data"]] == [paying]
+
+
+def test_charges_list_by_their_intents_transfer_group(api: Api) -> None:
+    freeze(api)
+    cus = customer(api)
+    grouped = debit(api, "pm_usBankAccount_success", cus, extra=[("transfer_group", "ORDER-7")]).json()
+    debit(api, "pm_usBankAccount_success", cus)
+    listed = api.get("/v1/charges?transfer_group=ORDER-7").json()["data"]
+    assert [c["id"] for c in listed] == [grouped["latest_charge"]]
