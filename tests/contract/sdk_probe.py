@@ -614,7 +614,9 @@ def table(outcomes: list[Outcome]) -> str:
         f"| stripe {SDK_VERSION} ({'preview' if SDK_IS_PREVIEW else 'GA'}, `{SDK_API_VERSION}`) | {len(outcomes)} | "
         f"{kinds['accepted']} | {kinds['refused']} | {kinds['unknown']} | {kinds['other']} |\n"
         f"\nAnd every other value of every enum those paths take (outside payment method types not emulated): "
-        f"{len(values)} probed, {sum(o.kind == 'accepted' for o in values)} accepted."
+        f"{len(values)} probed, {sum(o.kind == 'accepted' for o in values)} accepted, "
+        f"{sum(o.kind == 'refused' for o in values)} refused as payment method types not emulated, "
+        f"{sum(o.kind not in ('accepted', 'refused') for o in values)} refused otherwise (`capture_method=manual`)."
     )
 
 
