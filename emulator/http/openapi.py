@@ -43,6 +43,9 @@ def schema_of(spec: Spec, ctx: Context) -> dict[str, Any]:
     """The JSON Schema (OpenAPI 3.0 dialect) of the values `spec` accepts for the version of `ctx`."""
     schema = _schema(spec, ctx)
     if getattr(spec, "unsettable", False):  # Stripe's `""` that clears a value
+        # an empty hash or array is written as `""` too (form encoding has no other way to send one), so where
+        # `""` is allowed an empty one is as well
+        schema = {key: value for key, value in schema.items() if key not in ("minProperties", "minItems")}
         return {"anyOf": [schema, {"type": "string", "enum": [""]}]}
     return schema
 

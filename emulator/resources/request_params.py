@@ -205,9 +205,12 @@ def build(node: Mapping[str, Any], typed: bool = False) -> Spec:
     if kind == "a":
         return Array(build(node["i"]), unsettable=empty)
     if kind == "u":
-        return OneOf(tuple(build(option, typed) for option in node["o"]), unsettable=empty)
+        options = [option for option in node["o"] if not (option["t"] == "s" and _has_enum(node))]
+        if len(options) == 1:  # `Literal[…] | str`: the SDK's room for values it does not know yet; Stripe checks
+            return build({**options[0], **({"z": 1} if empty else {})}, typed)
+        return OneOf(tuple(build(option, typed) for option in options), unsettable=empty)
     if kind == "e":
-        return Choice(tuple(node["v"]), unsettable=empty)
+        return _choice(node, empty)
     if kind == "m":
         return Metadata()
     if kind == "i":
@@ -217,6 +220,29 @@ def build(node: Mapping[str, Any], typed: bool = False) -> Spec:
     if kind == "b":
         return Boolean()
     return String(max_length=5000, unsettable=empty)
+
+
+def _has_enum(node: Mapping[str, Any]) -> bool:
+    return any(option["t"] == "e" for option in node["o"])
+
+
+def _choice(node: Mapping[str, Any], empty: bool) -> Choice:
+    """An enum; values only the preview SDK has are taken on preview versions only."""
+    return Choice(tuple(node["v"]), gated={value: Feature.SDK_PREVIEW_PARAMS for value in node.get("pv", ())},
+                  unsettable=empty)
+
+
+def enum_of(endpoint: str, *path: str) -> Choice:
+    """The enum the SDKs type at `path` of `endpoint` (`"[]"` steps into an array's items), for a hand-written spec
+    that wants Stripe's values: e.g. the payment method types `excluded_payment_method_types[]` takes."""
+    node: Mapping[str, Any] = _document()["endpoints"][endpoint]
+    for step in path:
+        node = node["i"] if step == "[]" else node["f"][step]
+        if node["t"] == "u" and _has_enum(node) and step == path[-1]:
+            node = next(option for option in node["o"] if option["t"] == "e")
+    if node["t"] == "u":
+        node = next(option for option in node["o"] if option["t"] == "e")
+    return _choice(node, False)
 
 
 def _fields(node: Mapping[str, Any], typed: bool) -> dict[str, Field]:

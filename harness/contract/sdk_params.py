@@ -411,6 +411,8 @@ def merge(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
         merged = {"t": "a", "i": merge(ga["i"], preview["i"])}
     elif ga.get("t") == preview.get("t") == "e":
         merged = {"t": "e", "v": sorted(set(ga["v"]) | set(preview["v"]))}
+        if set(preview["v"]) - set(ga["v"]):
+            merged["pv"] = sorted(set(preview["v"]) - set(ga["v"]))  # values only preview versions take
     elif ga.get("t") == preview.get("t") == "u" and len(ga["o"]) == len(preview["o"]):
         merged = {"t": "u", "o": [merge(a, b) for a, b in zip(ga["o"], preview["o"], strict=True)]}
     elif {k: v for k, v in ga.items() if k != "z"} == {k: v for k, v in preview.items() if k != "z"}:

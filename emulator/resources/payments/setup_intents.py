@@ -58,7 +58,7 @@ from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
 from emulator.resources.payments import ach_numbers, payment_methods
 from emulator.resources.payments.payment_methods import PaymentMethod
-from emulator.resources.request_params import AnyPaymentMethodType, PaymentMethodType, keep, no_confirmation_token, sent
+from emulator.resources.request_params import PaymentMethodType, enum_of, keep, no_confirmation_token, sent
 
 OBJECT = "setup_intent"
 NOUN = "setupintent"
@@ -142,8 +142,8 @@ _COMMON = {
     "payment_method_types": Field(TYPES, rejected=PMT_REMOVED),
     "allowed_payment_method_types": Field(TYPES, feature=Feature.ALLOWED_PAYMENT_METHOD_TYPES),
 }
-EXCLUDED = Field(Array(AnyPaymentMethodType(), unsettable=True))
-"""Types not to use: any type Stripe has may be excluded (only us_bank_account is ever used here)."""
+EXCLUDED = Field(Array(enum_of("POST /v1/setup_intents", "excluded_payment_method_types", "[]"), unsettable=True))
+"""Types not to use: any type Stripe lets an intent exclude (only us_bank_account is ever used here)."""
 CREATE = params(
     {
         **_COMMON,
