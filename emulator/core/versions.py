@@ -170,6 +170,11 @@ class Feature(Enum):
         ga_since=_d("2026-09-30"),
         preview_since=_d("2026-09-30"),
     )
+    CUSTOMER_NAMES = Gate(
+        "customer_names",
+        "business_name and individual_name on customers; a customer created without a name takes one of them",
+        ga_since=_d("2025-09-30"),
+    )
     SDK_PREVIEW_PARAMS = Gate(
         "sdk_preview_params",
         "parameters only the preview stripe SDK types (emulator/resources/request_params.json); those only the GA "

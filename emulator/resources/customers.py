@@ -29,7 +29,7 @@ from emulator.core.spec import (
     params,
 )
 from emulator.core.store import Table, declare
-from emulator.core.versions import ApiVersion
+from emulator.core.versions import ApiVersion, Feature
 
 OBJECT = "customer"
 NOUN = "customer"
@@ -63,8 +63,8 @@ _WRITABLE = {
     "preferred_locales": Field(Array(String(max_length=5000), unsettable=True)),
     "shipping": Field(SHIPPING),
     "tax_exempt": Field(Choice(("exempt", "none", "reverse"), unsettable=True)),
-    "business_name": Field(String(max_length=150, unsettable=True)),
-    "individual_name": Field(String(max_length=150, unsettable=True)),
+    "business_name": Field(String(max_length=150, unsettable=True), feature=Feature.CUSTOMER_NAMES),
+    "individual_name": Field(String(max_length=150, unsettable=True), feature=Feature.CUSTOMER_NAMES),
     "invoice_prefix": Field(String(max_length=12)),
     "next_invoice_sequence": Field(Integer(minimum=1, maximum=1_000_000_000)),
     "validate": Field(Boolean()),
@@ -129,12 +129,13 @@ class Customer:
 
     @saved
     def render(self, version: ApiVersion | None = None) -> dict[str, Any]:
+        names = version is None or Feature.CUSTOMER_NAMES.gate.enabled(version)  # 2025-09-30.clover on
         return {
             "id": self.id,
             "object": OBJECT,
             "address": _address(self.address),
             "balance": self.balance,
-            "business_name": self.business_name,
+            **({"business_name": self.business_name} if names else {}),
             "created": self.created,
             "currency": None,
             "default_source": None,
@@ -142,7 +143,7 @@ class Customer:
             "description": self.description,
             "discount": None,
             "email": self.email,
-            "individual_name": self.individual_name,
+            **({"individual_name": self.individual_name} if names else {}),
             "invoice_prefix": self.invoice_prefix,
             "invoice_settings": {
                 key: copy_data(self.invoice_settings.get(key))
@@ -291,6 +292,8 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
         invoice_prefix=backend.ids.token(8).upper(),
     )
     _assign(customer, values)
+    if customer.name is None:  # Stripe (2025-09-30.clover): the business name, else the individual name
+        customer.name = customer.business_name or customer.individual_name
     if attaching is not None and customer.invoice_settings.get("default_payment_method") == values["payment_method"]:
         customer.invoice_settings["default_payment_method"] = attaching.id  # a test token's new PaymentMethod
     table(backend).put(customer.id, customer)

@@ -243,6 +243,24 @@ class Namespace:
         return str(self.once("event", lambda: self.make("GET", "/v1/events")["data"][0]["id"]))
 
 
+def encode(params: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Form pairs as the stripe SDKs write them: `a[b]`, arrays indexed (`a[0]`), booleans `true`/`false`."""
+    for key, value in params.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            yield from encode(value, name)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict):
+                    yield from encode(item, f"{name}[{index}]")
+                elif item is not None:
+                    yield f"{name}[{index}]", _wire(item)
+        else:
+            yield name, _wire(value)
+
+
 def _wire(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
