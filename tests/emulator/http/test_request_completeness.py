@@ -335,3 +335,18 @@ def test_charges_list_by_their_intents_transfer_group(api: Api) -> None:
     debit(api, "pm_usBankAccount_success", cus)
     listed = api.get("/v1/charges?transfer_group=ORDER-7").json()["data"]
     assert [c["id"] for c in listed] == [grouped["latest_charge"]]
+
+
+def test_customer_business_and_individual_names_exist_from_clover(api: Api) -> None:
+    named = api.post("/v1/customers", {"business_name": "Rocket Rides", "individual_name": "Jenny Rosen"}).json()
+    assert named["business_name"] == "Rocket Rides" and named["individual_name"] == "Jenny Rosen"
+    assert named["name"] == "Rocket Rides"  # Stripe: no name given, the business name, else the individual name
+    person = api.post("/v1/customers", {"individual_name": "Jenny Rosen"}).json()
+    assert person["name"] == "Jenny Rosen"
+    explicit = api.post("/v1/customers", {"name": "J. Rosen", "business_name": "Rocket Rides"}).json()
+    assert explicit["name"] == "J. Rosen"
+    basil = {"Stripe-Version": "2025-08-27.basil"}
+    refused = api.post("/v1/customers", {"business_name": "Rocket Rides"}, headers=basil)
+    assert refused.status == 400 and refused.json()["error"]["code"] == "parameter_unknown"
+    shown = api.get(f"/v1/customers/{named['id']}", headers=basil).json()
+    assert "business_name" not in shown and "individual_name" not in shown and shown["name"] == "Rocket Rides"
