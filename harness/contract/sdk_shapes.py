@@ -29,6 +29,7 @@ ROOTS = {
     "account.controller": ("stripe._account", "Account.Controller"),
     "account.groups": ("stripe._account", "Account.Groups"),
     "account.settings": ("stripe._account", "Account.Settings"),
+    "payment_intent.amount_details": ("stripe._payment_intent", "PaymentIntent.AmountDetails"),
     "person": ("stripe._person", "Person"),
 }
 

@@ -82,7 +82,7 @@ class Namespace:
 
     def call(self, method: str, path: str, params: Mapping[str, Any] | None = None,
              headers: Mapping[str, str] | None = None) -> tuple[int, Any]:
-        pairs = [(k, _wire(v)) for k, v in stripe._encode._api_encode(dict(params or {}))]
+        pairs = list(encode(dict(params or {})))
         head = {"Authorization": f"Bearer {self.key}", "Stripe-Version": self.version, **(headers or {})}
         if method == "GET" or method == "DELETE":
             target = f"{path}?{urlencode(pairs)}" if pairs else path

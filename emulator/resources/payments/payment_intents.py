@@ -180,7 +180,7 @@ class PaymentIntent:
     """The parameters rendered as they were sent (AS_SENT)."""
 
 
-AS_SENT = ("application_fee_amount", "customer_account", "excluded_payment_method_types", "hooks",
+AS_SENT = ("amount_details", "application_fee_amount", "customer_account", "excluded_payment_method_types", "hooks",
            "payment_details", "payment_method_configuration", "shipping")
 """Parameters a PaymentIntent keeps and shows as sent, with no behaviour behind them here (README: "Accepted,
 stored, no behaviour"): no application fee is taken, no configuration or shipping changes what a debit does."""
@@ -194,6 +194,14 @@ def _shipping(kept: dict[str, Any]) -> dict[str, Any] | None:
     address = shipping.get("address") or {}
     return {"address": {key: address.get(key) for key in ADDRESS_KEYS},
             **{key: shipping.get(key) for key in ("carrier", "name", "phone", "tracking_number")}}
+
+
+def _amount_details(kept: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
+    """`{"tip": {}}`, with what `amount_details` was sent with (discount, shipping, tax; its line items are kept,
+    not shown: Stripe shows them only when expanded)."""
+    sent = kept.get("amount_details") or {}
+    built = shapes.build("payment_intent.amount_details", sent, preview=version.is_preview)
+    return {"tip": {}, **{key: built[key] for key in sent if key in built and key != "line_items"}}
 
 
 def _payment_details(kept: dict[str, Any]) -> dict[str, Any] | None:
@@ -211,7 +219,7 @@ def render(pi: PaymentIntent, version: ApiVersion) -> dict[str, Any]:
         "object": OBJECT,
         "amount": pi.amount,
         "amount_capturable": 0,
-        "amount_details": {"tip": {}},
+        "amount_details": _amount_details(pi.as_sent, version),
         "amount_received": pi.amount_received,
         "application": None,
         "application_fee_amount": sent(pi.as_sent, "application_fee_amount"),

@@ -257,7 +257,7 @@ class SetupIntent:
 
 
 AS_SENT = ("automatic_payment_methods", "customer_account", "excluded_payment_method_types",
-           "payment_method_configuration")
+           "payment_method_configuration", "single_use")
 """Parameters a SetupIntent keeps and shows as sent, with no behaviour behind them here (README: "Accepted, stored,
 no behaviour"): the emulator's only payment method type is us_bank_account whatever they say."""
 
@@ -288,7 +288,7 @@ def render(si: SetupIntent, version: ApiVersion) -> dict[str, Any]:
         "payment_method_configuration_details": _configuration(si.as_sent),
         "payment_method_options": copy.deepcopy(si.payment_method_options),
         "payment_method_types": ["us_bank_account"],
-        "single_use_mandate": None,
+        "single_use_mandate": si.mandate if "single_use" in si.as_sent else None,
         "status": si.status,
         "usage": si.usage,
     }
@@ -570,9 +570,12 @@ def _succeed(backend: Backend, call: Call, si: SetupIntent, pm: PaymentMethod) -
                                     "type": acceptance["type"]}
         rendered[acceptance["type"]] = dict(acceptance.get(acceptance["type"]) or {})
         options = si.payment_method_options["us_bank_account"]
+        single_use = si.as_sent.get("single_use")
         mandate = Mandate(id=backend.ids.new("mandate"), payment_method=pm.id, acceptance=rendered,
                           collection_method=(options.get("mandate_options") or {}).get("collection_method"),
-                          customer=si.customer)
+                          customer=si.customer,
+                          single_use=None if single_use is None else {"amount": single_use["amount"],
+                                                                     "currency": single_use["currency"]})
         mandates(backend).put(mandate.id, mandate)
         si.mandate = mandate.id
     si.status = "succeeded"

@@ -350,3 +350,22 @@ def test_customer_business_and_individual_names_exist_from_clover(api: Api) -> N
     assert refused.status == 400 and refused.json()["error"]["code"] == "parameter_unknown"
     shown = api.get(f"/v1/customers/{named['id']}", headers=basil).json()
     assert "business_name" not in shown and "individual_name" not in shown and shown["name"] == "Rocket Rides"
+
+
+def test_amount_details_and_a_single_use_setup_are_kept(api: Api) -> None:
+    pi = api.post("/v1/payment_intents", {"amount": "2000", "currency": "usd", "amount_details[discount_amount]": "100",
+                                          "amount_details[tax][total_tax_amount]": "160",
+                                          "amount_details[shipping][amount]": "500"}).json()
+    details = pi["amount_details"]
+    assert details["discount_amount"] == 100 and details["tax"] == {"total_tax_amount": 160}
+    assert details["shipping"]["amount"] == 500 and details["tip"] == {}
+    plain = api.post("/v1/payment_intents", {"amount": "2000", "currency": "usd"}).json()
+    assert plain["amount_details"] == {"tip": {}}
+
+    cus = customer(api)
+    setup = api.post("/v1/setup_intents", [("customer", cus), ("payment_method", "pm_usBankAccount_success"),
+                                           ("confirm", "true"), ("single_use[amount]", "1500"),
+                                           ("single_use[currency]", "usd"), *ACCEPTANCE]).json()
+    assert setup["status"] == "succeeded" and setup["single_use_mandate"] == setup["mandate"]
+    mandate = api.get(f"/v1/mandates/{setup['mandate']}").json()
+    assert mandate["type"] == "single_use" and mandate["single_use"] == {"amount": 1500, "currency": "usd"}
