@@ -369,3 +369,22 @@ def test_amount_details_and_a_single_use_setup_are_kept(api: Api) -> None:
     assert setup["status"] == "succeeded" and setup["single_use_mandate"] == setup["mandate"]
     mandate = api.get(f"/v1/mandates/{setup['mandate']}").json()
     assert mandate["type"] == "single_use" and mandate["single_use"] == {"amount": 1500, "currency": "usd"}
+
+
+@pytest.mark.parametrize(("path", "data", "ga_ok", "preview_ok"), [
+    # only the GA SDK types this capability; only the preview SDK types these
+    ("/v1/accounts", {"type": "custom", "country": "US", "capabilities[wero_payments][requested]": "true"},
+     True, False),
+    ("/v1/accounts", {"type": "custom", "country": "US", "capabilities[gopay_payments][requested]": "true"},
+     False, True),
+    ("/v1/setup_intents", {"payment_method_options[us_bank_account][financial_connections][prefetch][]":
+                           "inferred_balances"}, False, True),
+])
+def test_a_path_only_one_sdk_types_exists_only_in_versions_of_its_kind(api: Api, path: str, data: dict[str, str],
+                                                                       ga_ok: bool, preview_ok: bool) -> None:
+    ga = api.post(path, data)
+    preview = api.post(path, data, headers=PREVIEW)
+    assert (ga.status == 200) is ga_ok, ga.body
+    assert (preview.status == 200) is preview_ok, preview.body
+    refused = ga if not ga_ok else preview
+    assert refused.status == 400 and refused.json()["error"]["type"] == "invalid_request_error"
