@@ -36,6 +36,8 @@ class SdkEndpoint:
     template: str  # /v1/customers/{customer}
     params: type | None  # the TypedDict, None when the method takes no params
     service: str  # CustomerService.retrieve
+    returns: str = ""  # the return annotation: "Coupon", "ListObject[Coupon]", "SearchResultObject[Charge]"
+    module: str = ""  # the service's module (its imports say which class a return annotation names)
 
     @property
     def shape(self) -> str:
@@ -118,7 +120,10 @@ def endpoints() -> list[SdkEndpoint]:
                     continue
                 params = _params_class(module, function)
                 key = (match.group(1).upper(), match.group(2))
-                found.setdefault(key, SdkEndpoint(key[0], key[1], params, f"{cls_name}.{name}"))
+                returns = inspect.signature(function).return_annotation
+                shown = returns if isinstance(returns, str) else getattr(returns, "__name__", str(returns))
+                found.setdefault(key, SdkEndpoint(key[0], key[1], params, f"{cls_name}.{name}", str(shown),
+                                                  module.__name__))
     return sorted(found.values(), key=lambda e: (e.template, e.method))
 
 
@@ -337,6 +342,30 @@ def _prefers(value: Any) -> bool:
     return isinstance(value, str) and value in PREFERRED
 
 
+_IMPORT = re.compile(r"from (stripe[\w.]*) import (\w+)")
+_WRAPPED = re.compile(r"^(?:ListObject|SearchResultObject)\[(.+)\]$")
+
+
+def object_of(endpoint: SdkEndpoint) -> tuple[str | None, str]:
+    """The Stripe object name an endpoint answers with (`"coupon"`), and how: `"object"`, `"list"` or `"search"`
+    (None when the SDK does not say, e.g. a union)."""
+    returns = endpoint.returns.strip("'\"")
+    kind = "object"
+    wrapped = _WRAPPED.match(returns)
+    if wrapped:
+        kind = "search" if returns.startswith("Search") else "list"
+        returns = wrapped.group(1).strip("'\"")
+    if not re.fullmatch(r"\w+", returns):
+        return None, kind
+    source = inspect.getsource(importlib.import_module(endpoint.module))
+    for module_name, name in _IMPORT.findall(source):
+        if name == returns:
+            cls = getattr(importlib.import_module(module_name), name, None)
+            found = getattr(cls, "OBJECT_NAME", None)
+            return (found if isinstance(found, str) else None), kind
+    return None, kind
+
+
 def tree(params: type | None) -> dict[str, Any]:
     """A params TypedDict as the emulator's parameter-tree data (`emulator/resources/request_params.json`):
     `{"t": "h", "f": {...}}` hash, `"a"` array (`"i"`: its item), `"m"` map of strings, `"s"` string, `"i"`
@@ -370,7 +399,9 @@ def _one(tp: Any, skip: frozenset[str], depth: int) -> dict[str, Any]:
     origin = typing.get_origin(tp)
     if _is_typeddict(tp):
         fields = _hints(tp, skip if depth == 0 else frozenset())
-        return {"t": "h", "f": {key: _node(inner, skip, depth + 1) for key, inner in sorted(fields.items())}}
+        required = _required(tp)
+        return {"t": "h", "f": {key: {**_node(inner, skip, depth + 1), **({"r": 1} if key in required else {})}
+                                for key, inner in sorted(fields.items())}}
     if origin in (list, typing.List):  # noqa: UP006
         (inner,) = typing.get_args(tp) or (str,)
         return {"t": "a", "i": _node(inner, skip, depth + 1)}
@@ -387,6 +418,21 @@ def _one(tp: Any, skip: frozenset[str], depth: int) -> dict[str, Any]:
     return {"t": "s"}
 
 
+def export_generic(routes: set[tuple[str, str]]) -> dict[str, Any]:
+    """Every endpoint of the installed SDK that `routes` does not serve: its path template, the SDK method's name,
+    the object it answers with and how (object, list, search), and its parameter tree (`"r": 1` marks what the
+    SDK requires)."""
+    found: dict[str, Any] = {}
+    for endpoint in endpoints():
+        if (endpoint.method, endpoint.shape) in routes:
+            continue
+        name, kind = object_of(endpoint)
+        found[f"{endpoint.method} {endpoint.shape}"] = {
+            "template": endpoint.template, "method": endpoint.service.split(".")[-1], "object": name,
+            "kind": kind, "params": tree(endpoint.params)}
+    return found
+
+
 def export(routes: set[tuple[str, str]]) -> dict[str, Any]:
     """The trees of the endpoints in `routes` ({(method, shape)}), keyed `"POST /v1/customers/{}"`."""
     return {
@@ -396,7 +442,16 @@ def export(routes: set[tuple[str, str]]) -> dict[str, Any]:
 
 def merge(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
     """One tree from a GA SDK's and a preview SDK's: a hash field only one of them has is marked `"g": "ga"` or
-    `"g": "p"` (the emulator gates it by the request's version); enums take both SDKs' values."""
+    `"g": "p"` (the emulator gates it by the request's version); enums take both SDKs' values; a key is required
+    (`"r"`) where both SDKs require it."""
+    required = bool(ga.get("r") and preview.get("r"))
+    ga = {k: v for k, v in ga.items() if k != "r"}
+    preview = {k: v for k, v in preview.items() if k != "r"}
+    merged = _merge_nodes(ga, preview)
+    return {**merged, "r": 1} if required else merged
+
+
+def _merge_nodes(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
     if ga.get("t") == preview.get("t") == "h":
         fields: dict[str, Any] = {}
         for key in sorted(set(ga["f"]) | set(preview["f"])):
@@ -440,6 +495,14 @@ def main() -> None:  # pragma: no cover - a developer's tool
         document = {"generated_by": "python -m harness.contract.sdk_params --merge GA.json PREVIEW.json OUT.json",
                     "ga_sdk": ga["sdk"], "preview_sdk": preview["sdk"], "endpoints": joined}
         out = Path(sys.argv[4])  # written whole, then moved: the emulator reads the file this run may replace
+        temporary = out.with_suffix(".tmp")
+        temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+        temporary.replace(out)
+        return
+    if sys.argv[1:2] == ["--export-generic"]:
+        document = {"generated_by": "python -m harness.contract.sdk_params --export-generic OUT.json",
+                    "sdk": stripe.VERSION, "api_version": stripe.api_version, "endpoints": export_generic(routes)}
+        out = Path(sys.argv[2])
         temporary = out.with_suffix(".tmp")
         temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
         temporary.replace(out)
