@@ -163,11 +163,15 @@ def cli() -> None:
                    "--state-interval seconds and at shutdown, atomically.")
 @click.option("--state-interval", "state_interval", default=5.0, show_default=True, type=click.FloatRange(0.05, 3600),
               metavar="SECONDS", help="Seconds between saves of --state-file (skipped when nothing changed).")
+@click.option("--surface", "surface", default="emulated", show_default=True,
+              type=click.Choice(["emulated", "all"]),
+              help="emulated: only the endpoints emulated by hand answer (others are Stripe's 404); all: every other "
+                   "endpoint of the stripe SDK answers generically too (Emulator-Fidelity: generic; first slice).")
 def serve(host: str, port: int, seed: int | None, api_version: str, log_level: str, allow_remote: bool,
           forward_to: str | None, events: str, webhook_secret: str | None, webhook_timeout: float,
           header_timeout: float, body_timeout: float, max_restore_bytes: int, allowed_hosts: tuple[str, ...],
           webhook_hosts: str, cors_origins: tuple[str, ...], rate_limit: int | None,
-          control_token: str | None, state_file: str | None, state_interval: float) -> None:
+          control_token: str | None, state_file: str | None, state_interval: float, surface: str) -> None:
     """Start the emulator with embedded in-memory state."""
     from emulator.core.errors import StripeError
     from emulator.core.snapshot import SnapshotError
@@ -220,7 +224,7 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
                         max_restore_bytes=max_restore_bytes,
                         control_token=control_token or None,
                         state_file=state_file, state_interval=state_interval,
-                        forward_events=forwarded)
+                        forward_events=forwarded, surface=surface)
     try:
         sock = bind(host, port)
     except OSError as exc:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -17,7 +18,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from emulator.core.backend import Backend, Call
 from emulator.core.errors import UnrecognizedUrlError
+from emulator.core.versions import NEWEST_GA, parse
 from emulator.http import browser, control, dashboard
 from emulator.http.fastpath import FastPath
 from emulator.http.middleware import ControlTokenMiddleware, HostMiddleware, RequestIdMiddleware
@@ -27,6 +30,8 @@ from emulator.http.responses import error_response
 from emulator.http.router import IndexedRouter
 from emulator.http.routes import API
 from emulator.http.state import EmulatorState
+from emulator.resources import generic
+from emulator.resources.registry import LOOKUPS
 from emulator.settings import Settings
 
 
@@ -40,7 +45,38 @@ def _dispatcher(by_method: dict[str, Endpoint]) -> Callable[[Request], Awaitable
     return dispatch
 
 
-def _routes() -> list[BaseRoute]:
+def _generic() -> Callable[[Request], Awaitable[Response]]:
+    """The catch-all for `/v1/…` with `--surface all`: an endpoint the stripe SDK has and nothing here emulates by
+    hand answers generically; anything else is Stripe's 404."""
+    endpoints: dict[str, Endpoint] = {}
+
+    async def dispatch(request: Request) -> Response:
+        found = generic.match(request.method, request.scope["path"])
+        if found is None:
+            return error_response(UnrecognizedUrlError(request.method, request.scope["path"]))
+        spec, path_params = found
+        endpoint = endpoints.get(spec.key)
+        if endpoint is None:
+            def handler(backend: Backend, call: Call, values: dict[str, Any], **params: str) -> dict[str, Any]:
+                return generic.handle(backend, call, values, spec, params, exists_by_hand)
+
+            endpoint = endpoints[spec.key] = Endpoint(spec.method, spec.template, handler, spec.spec())
+        request.scope["path_params"] = path_params
+        return await run(request, endpoint, "generic")
+
+    return dispatch
+
+
+def exists_by_hand(backend: Backend, object_type: str, object_id: str) -> bool:
+    """Whether an object the emulator keeps by hand exists (a generic endpoint's parent)."""
+    lookup = LOOKUPS.get(object_type)
+    return lookup is not None and lookup(backend, object_id, NEWEST_VERSION) is not None
+
+
+NEWEST_VERSION = parse(NEWEST_GA)
+
+
+def _routes(settings: Settings | None = None) -> list[BaseRoute]:
     grouped: dict[str, dict[str, Endpoint]] = defaultdict(dict)
     for endpoint in API:
         grouped[endpoint.path][endpoint.method] = endpoint
@@ -59,6 +95,8 @@ def _routes() -> list[BaseRoute]:
         browser_grouped[path][method] = handler
     for path, by_method in browser_grouped.items():
         routes.append(Route(path, _by_method(by_method), methods=list(by_method)))
+    if settings is not None and settings.surface == "all":  # last: a route above always wins
+        routes.append(Route("/v1/{rest:path}", _generic(), methods=["GET", "POST", "DELETE"]))
     return routes
 
 
@@ -128,7 +166,7 @@ def create_app(settings: Settings | None = None, state: EmulatorState | None = N
 
     app = EmulatorApp(
         lifespan=lifespan,
-        routes=_routes(),
+        routes=_routes(settings),
         middleware=[
             Middleware(RequestIdMiddleware, request_ids=state.request_ids),
             Middleware(HostMiddleware, names=settings.allowed_hosts),

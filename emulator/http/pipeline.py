@@ -197,9 +197,11 @@ class DroppedResponse(Response):
         await send({"type": "http.response.body", "body": b'{"id": ', "more_body": True})
 
 
-async def run(request: Request, endpoint: Endpoint) -> Response:
+async def run(request: Request, endpoint: Endpoint, fidelity: str = "full") -> Response:
+    """Answer one API request. `fidelity` goes out as `Emulator-Fidelity`: `full` for the endpoints emulated by hand,
+    `generic` for the others (`emulator.resources.generic`)."""
     exchange = _Exchange(request_id_of(request), time.perf_counter())
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = {"Emulator-Fidelity": fidelity}
     try:
         response = await _respond(request, endpoint, exchange, headers)
     except ClientGone:  # nobody to answer, and nothing happened: not logged, not recorded

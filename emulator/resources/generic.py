@@ -1,0 +1,292 @@
+"""Every other Stripe endpoint, generically (issue 21; opt-in with `serve --surface all` while it grows).
+
+`generic_endpoints.json` (generated from the GA stripe SDK: `python -m harness.contract.sdk_params --export-generic`)
+lists every endpoint the emulator does not emulate by hand: its path template, the SDK method's name, the object it
+answers with, and its parameter tree (validated like every other endpoint's: unknown, missing, type and enum
+errors, Stripe-shaped, naming `param`). Objects are Stripe's example objects (`fixtures3.json`, stripe/openapi's
+`openapi/fixtures3.json`, unmodified; see fixtures/openapi/README.md) with the request's parameters applied where
+the object has the field and the value has its type, kept per namespace:
+
+- `create` makes one (an id with the example's prefix, `created` from the namespace clock, `livemode: false`, the
+  parent's id in the field named after it for nested paths such as `/v1/customers/:customer/tax_ids`);
+- `retrieve`, `update` (metadata merges, `""` unsets), `delete` (`{id, object, deleted: true}`), `list` (newest
+  first, paginated, filtered by parent) and `search` (every object of the type: the query is not interpreted);
+- any other method on an object (`…/finalize`, `…/void`) answers the object unchanged — no status is simulated;
+- a method with no object in its path (`GET /v1/balance_settings`) answers the example object.
+
+A parent that does not exist is `resource_missing`, whether it is emulated by hand (a customer) or generic.
+Create, update and delete emit `<object>.created` / `.updated` / `.deleted` where Stripe has that event type.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+from emulator.core.backend import Backend, Call, emit
+from emulator.core.errors import ResourceMissingError
+from emulator.core.listing import page
+from emulator.core.snapshot import saved
+from emulator.core.spec import UNSET, Field, Hash, Spec, apply_metadata, params
+from emulator.core.store import Table, declare
+from emulator.core.versions import ApiVersion
+from emulator.resources.request_params import build
+
+HERE: Final = Path(__file__).resolve().parent
+DATA: Final = HERE / "generic_endpoints.json"
+EXAMPLES: Final = HERE / "fixtures3.json"
+EVENT_TYPES: Final = HERE / "event_types.json"
+TABLE: Final = "generic"
+_PLACEHOLDER: Final = re.compile(r"^\{(\w+)\}$")
+_PREFIXED: Final = re.compile(r"^([a-z][a-z0-9]*(?:_[a-z0-9]+)*?)_[A-Za-z0-9]{8,}$")
+
+Lookup = Callable[[Backend, str, str], bool]
+"""(backend, object type, id) -> whether an object the emulator keeps by hand exists."""
+
+
+@saved
+@dataclass
+class GenericObject:
+    id: str
+    object: str
+    body: dict[str, Any]
+    created: int
+    parent: str | None = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class GenericEndpoint:
+    key: str  # "POST /v1/coupons/{}"
+    method: str
+    template: str  # /v1/coupons/{coupon}
+    name: str  # the SDK method: create, retrieve, update, delete, list, search, finalize_invoice …
+    object: str | None
+    kind: str  # object, list, search
+    tree: Mapping[str, Any] = field(repr=False, hash=False, compare=False)
+
+    @property
+    def segments(self) -> list[str]:
+        return self.template.strip("/").split("/")
+
+    @property
+    def placeholders(self) -> list[str]:
+        return [m.group(1) for part in self.segments if (m := _PLACEHOLDER.match(part))]
+
+    def spec(self) -> Hash:
+        return _spec(self.key)
+
+
+@cache
+def catalogue() -> dict[str, GenericEndpoint]:
+    with DATA.open(encoding="utf-8") as handle:
+        document = json.load(handle)
+    return {key: GenericEndpoint(key, key.split(" ", 1)[0], entry["template"], entry["method"], entry["object"],
+                                 entry["kind"], entry["params"])
+            for key, entry in document["endpoints"].items()}
+
+
+@cache
+def _index() -> dict[tuple[str, int], list[GenericEndpoint]]:
+    """By method and segment count, templates with fewer placeholders first (`/v1/invoices/upcoming` before
+    `/v1/invoices/{invoice}`)."""
+    found: dict[tuple[str, int], list[GenericEndpoint]] = {}
+    for endpoint in catalogue().values():
+        found.setdefault((endpoint.method, len(endpoint.segments)), []).append(endpoint)
+    for endpoints in found.values():
+        endpoints.sort(key=lambda e: len(e.placeholders))
+    return found
+
+
+def match(method: str, path: str) -> tuple[GenericEndpoint, dict[str, str]] | None:
+    """The generic endpoint a request is for, with its path parameters."""
+    parts = path.strip("/").split("/")
+    for endpoint in _index().get((method, len(parts)), ()):
+        values: dict[str, str] = {}
+        for template_part, part in zip(endpoint.segments, parts, strict=True):
+            found = _PLACEHOLDER.match(template_part)
+            if found is not None:
+                if not part:
+                    break
+                values[found.group(1)] = part
+            elif template_part != part:
+                break
+        else:
+            return endpoint, values
+    return None
+
+
+@cache
+def _spec(key: str) -> Hash:
+    endpoint = catalogue()[key]
+    spec = build(endpoint.tree)
+    assert isinstance(spec, Hash)
+    return params(_required(spec, endpoint.tree))
+
+
+def _required(spec: Hash, tree: Mapping[str, Any]) -> dict[str, Field]:
+    """The spec's fields, required where the SDK requires them (hashes inside as well)."""
+    fields: dict[str, Field] = {}
+    for key, spec_field in spec.fields.items():
+        node = tree.get("f", {}).get(key, {})
+        inner: Spec = spec_field.spec
+        if isinstance(inner, Hash) and node.get("t") == "h":
+            inner = Hash(_required(inner, node), unsettable=inner.unsettable)
+        fields[key] = Field(inner, required=bool(node.get("r")), feature=spec_field.feature,
+                            until=spec_field.until)
+    return fields
+
+
+@cache
+def _examples() -> Mapping[str, Any]:
+    with EXAMPLES.open(encoding="utf-8") as handle:
+        loaded: Mapping[str, Any] = json.load(handle)["resources"]
+    return loaded
+
+
+@cache
+def _event_types() -> frozenset[str]:
+    with EVENT_TYPES.open(encoding="utf-8") as handle:
+        loaded = json.load(handle)
+    return frozenset(loaded if isinstance(loaded, list) else loaded.get("types", loaded))
+
+
+def table(backend: Backend) -> Table[GenericObject]:
+    return backend.store.table(TABLE)
+
+
+def example(object_name: str) -> dict[str, Any]:
+    found = _examples().get(object_name)
+    return copy.deepcopy(found) if isinstance(found, dict) else {"id": None, "object": object_name}
+
+
+def _new_id(backend: Backend, object_name: str) -> str:
+    known = _examples().get(object_name, {}).get("id") if isinstance(_examples().get(object_name), dict) else None
+    prefixed = _PREFIXED.match(known) if isinstance(known, str) else None
+    if prefixed is not None:
+        return backend.ids.new(prefixed.group(1))
+    return backend.ids.token(14)
+
+
+def _apply(body: dict[str, Any], values: Mapping[str, Any]) -> None:
+    """The parameters the object has a field for, where the value has the field's type (metadata merges)."""
+    for key, value in values.items():
+        if key in ("expand", "id", "object") or key not in body:
+            continue
+        current = body[key]
+        if key == "metadata":
+            body[key] = apply_metadata(current if isinstance(current, dict) else {}, value)
+        elif value is UNSET:
+            body[key] = None
+        elif isinstance(value, (str, int, float, bool)) and (current is None or type(current) is type(value)
+                                                             or (type(current), type(value)) == (float, int)):
+            body[key] = value
+
+
+@saved
+def _as_sent(body: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
+    """An event's object: the generic object as it was (the same in every version; kept as data for snapshots)."""
+    return copy.deepcopy(body)
+
+
+def _render(obj: GenericObject) -> dict[str, Any]:
+    return copy.deepcopy(obj.body)
+
+
+def _find(backend: Backend, object_name: str | None, object_id: str, param: str) -> GenericObject:
+    found = table(backend).get(object_id)
+    if found is None or found.deleted or (object_name is not None and found.object != object_name):
+        raise ResourceMissingError(object_name or "object", object_id, param=param)
+    return found
+
+
+def handle(backend: Backend, call: Call, values: dict[str, Any], endpoint: GenericEndpoint,
+           path_params: Mapping[str, str], lookup: Lookup) -> dict[str, Any]:
+    """Answer one generic request (under the namespace lock, like every handler)."""
+    names = endpoint.placeholders
+    last_is_object = endpoint.segments[-1].startswith("{")
+    parent_names = names[:-1] if last_is_object else names
+    parent = _check_parents(backend, parent_names, path_params, lookup)
+    object_name = endpoint.object
+    url = "/" + "/".join(path_params.get(m.group(1), part) if (m := _PLACEHOLDER.match(part)) else part
+                         for part in endpoint.segments)
+    if endpoint.kind in ("list", "search"):
+        found = page(table(backend), values, url=url, noun=object_name or "object", render=_render,
+                     where=lambda o: not o.deleted and o.object == object_name
+                     and (parent is None or o.parent == parent))
+        if endpoint.kind == "search":
+            return {"object": "search_result", "data": found["data"], "has_more": found["has_more"],
+                    "next_page": None, "url": url}
+        return found
+    if object_name is None:
+        return {"object": "unknown"}
+    if endpoint.name == "create" and not last_is_object:
+        return _create(backend, call, values, object_name, parent, parent_names)
+    if not last_is_object:  # a singleton or an action with no object of its own: the example object
+        body = example(object_name)
+        body["livemode"] = False if "livemode" in body else body.get("livemode")
+        _apply(body, values)
+        return body
+    object_id = path_params[names[-1]]
+    obj = _find(backend, object_name, object_id, names[-1])
+    if endpoint.name in ("delete", "del") and endpoint.method == "DELETE":
+        obj.deleted = True
+        if f"{object_name}.deleted" in _event_types():
+            frozen = copy.deepcopy(obj.body)
+            emit(backend, call, f"{object_name}.deleted", functools.partial(_as_sent, frozen))
+        return {"id": obj.id, "object": object_name, "deleted": True}
+    if endpoint.name == "update" and endpoint.method == "POST":
+        before = copy.deepcopy(obj.body)
+        _apply(obj.body, values)
+        changed = {key: before[key] for key in before if before[key] != obj.body.get(key)}
+        if changed and f"{object_name}.updated" in _event_types():
+            frozen = copy.deepcopy(obj.body)
+            emit(backend, call, f"{object_name}.updated", functools.partial(_as_sent, frozen),
+                 previous_attributes=changed)
+    return _render(obj)
+
+
+def _check_parents(backend: Backend, names: list[str], path_params: Mapping[str, str], lookup: Lookup) -> str | None:
+    """Each parent in the path exists (by hand or generically); the innermost one's id."""
+    parent: str | None = None
+    for name in names:
+        value = path_params[name]
+        if not lookup(backend, name, value):
+            found = table(backend).get(value)
+            if found is None or found.deleted:
+                raise ResourceMissingError(name, value, param=name)
+        parent = value
+    return parent
+
+
+def _create(backend: Backend, call: Call, values: dict[str, Any], object_name: str, parent: str | None,
+            parent_names: list[str]) -> dict[str, Any]:
+    body = example(object_name)
+    body["id"] = _new_id(backend, object_name)
+    body["object"] = object_name
+    created = backend.clock.timestamp()
+    if "created" in body:
+        body["created"] = created
+    if "livemode" in body:
+        body["livemode"] = False
+    if "metadata" in body:
+        body["metadata"] = {}
+    if parent is not None and parent_names and parent_names[-1] in body:
+        body[parent_names[-1]] = parent
+    _apply(body, values)
+    obj = GenericObject(id=body["id"], object=object_name, body=body, created=created, parent=parent)
+    table(backend).put(obj.id, obj)
+    if f"{object_name}.created" in _event_types():
+        frozen = copy.deepcopy(body)
+        emit(backend, call, f"{object_name}.created", functools.partial(_as_sent, frozen))
+    return _render(obj)
+
+
+declare(TABLE, GenericObject)

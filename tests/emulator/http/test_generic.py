@@ -1,0 +1,124 @@
+"""Every other Stripe endpoint, generically (issue 21's first slice, `serve --surface all`): objects from Stripe's
+example objects with the request's parameters applied, kept per namespace, validated against the SDK's parameter
+types, under their parents, with their events; the hand-written surface unchanged, and `--surface emulated` (the
+default) still a 404 outside it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from starlette.applications import Starlette
+
+from emulator.__main__ import cli
+from emulator.http.app import create_app
+from emulator.settings import Settings
+from harness.asgi import AsgiCaller
+from harness.contract.recorder import ContractRecorder
+from tests.conftest import Api, checked
+
+
+@pytest.fixture
+def everything(stripe_contract: ContractRecorder | None) -> Iterator[Api]:
+    app: Starlette = create_app(Settings(seed=21, surface="all"))
+    wrapped = checked(app, stripe_contract)
+    caller = AsgiCaller(wrapped)
+    try:
+        yield Api(caller, wrapped, key="sk_test_generic")
+    finally:
+        caller.close()
+
+
+def body(response: Any) -> dict[str, Any]:
+    assert response.status == 200, response.body
+    found: dict[str, Any] = response.json()
+    return found
+
+
+def test_a_generic_object_round_trips_create_retrieve_update_list_delete(everything: Api) -> None:
+    api = everything
+    made = api.post("/v1/coupons", {"percent_off": "25", "duration": "once", "name": "Spring",
+                                    "metadata[campaign]": "spring"})
+    assert made.headers["emulator-fidelity"] == "generic"
+    coupon = body(made)
+    assert coupon["object"] == "coupon" and coupon["name"] == "Spring" and coupon["percent_off"] == 25
+    assert coupon["duration"] == "once" and coupon["metadata"] == {"campaign": "spring"}
+    assert coupon["livemode"] is False and coupon["created"] == body(api.get("/_emulator/clock"))["now"]
+    assert body(api.get(f"/v1/coupons/{coupon['id']}")) == coupon
+    renamed = body(api.post(f"/v1/coupons/{coupon['id']}", {"name": "Autumn", "metadata[campaign]": ""}))
+    assert renamed["name"] == "Autumn" and renamed["metadata"] == {}
+    second = body(api.post("/v1/coupons", {"amount_off": "500", "currency": "usd", "duration": "forever"}))
+    listed = body(api.get("/v1/coupons?limit=1"))
+    assert [c["id"] for c in listed["data"]] == [second["id"]] and listed["has_more"] is True
+    assert body(api.delete(f"/v1/coupons/{coupon['id']}")) == {"id": coupon["id"], "object": "coupon",
+                                                               "deleted": True}
+    gone = api.get(f"/v1/coupons/{coupon['id']}")
+    assert gone.status == 404 and gone.json()["error"]["code"] == "resource_missing"
+    kinds = [e["type"] for e in body(api.get("/v1/events?limit=10"))["data"]]
+    assert kinds[:4] == ["coupon.deleted", "coupon.created", "coupon.updated", "coupon.created"]
+
+
+def test_ids_take_the_prefix_of_stripes_example_object(everything: Api) -> None:
+    product = body(everything.post("/v1/products", {"name": "Rides"}))
+    assert product["id"].startswith("prod_") and product["name"] == "Rides"
+    price = body(everything.post("/v1/prices", {"product": product["id"], "unit_amount": "1200",
+                                                "currency": "usd"}))
+    assert price["id"].startswith("price_") and price["unit_amount"] == 1200
+
+
+def test_parameters_are_checked_against_the_sdks_types(everything: Api) -> None:
+    missing = everything.post("/v1/products", {}).json()["error"]
+    assert (missing["code"], missing["param"]) == ("parameter_missing", "name")
+    unknown = everything.post("/v1/products", {"name": "Rides", "colour": "red"}).json()["error"]
+    assert (unknown["code"], unknown["param"]) == ("parameter_unknown", "colour")
+    enum = everything.post("/v1/coupons", {"duration": "sometimes"}).json()["error"]
+    assert enum["param"] == "duration" and enum["type"] == "invalid_request_error"
+    assert body(everything.get("/v1/products"))["data"] == []  # nothing was made
+
+
+def test_a_nested_object_lives_under_a_parent_that_exists(everything: Api) -> None:
+    customer = body(everything.post("/v1/customers", {"name": "Jenny"}))
+    assert "emulator-fidelity" in everything.post("/v1/customers", {"name": "x"}).headers
+    tax_id = body(everything.post(f"/v1/customers/{customer['id']}/tax_ids", {"type": "us_ein",
+                                                                              "value": "12-3456789"}))
+    assert tax_id["object"] == "tax_id" and tax_id["customer"] == customer["id"] and tax_id["value"] == "12-3456789"
+    listed = body(everything.get(f"/v1/customers/{customer['id']}/tax_ids"))
+    assert [t["id"] for t in listed["data"]] == [tax_id["id"]]
+    other = body(everything.post("/v1/customers", {"name": "John"}))
+    assert body(everything.get(f"/v1/customers/{other['id']}/tax_ids"))["data"] == []
+    orphan = everything.post("/v1/customers/cus_nobody/tax_ids", {"type": "us_ein", "value": "1"})
+    assert orphan.status == 404 and orphan.json()["error"]["param"] == "customer"
+
+
+def test_hand_written_endpoints_are_unchanged_and_marked_full(everything: Api) -> None:
+    made = everything.post("/v1/customers", {"name": "Jenny"})
+    assert made.headers["emulator-fidelity"] == "full"
+    assert body(made)["object"] == "customer"
+    unknown = everything.get("/v1/not_a_stripe_resource")
+    assert unknown.status == 404 and unknown.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_the_default_surface_is_the_emulated_one(api: Api) -> None:
+    refused = api.post("/v1/coupons", {"percent_off": "25", "duration": "once"})
+    assert refused.status == 404 and "Unrecognized request URL" in refused.json()["error"]["message"]
+    assert api.post("/v1/customers", {"name": "Jenny"}).headers["emulator-fidelity"] == "full"
+
+
+def test_serve_takes_the_surface_option() -> None:
+    result = CliRunner().invoke(cli, ["serve", "--surface", "everything"])
+    assert result.exit_code == 2 and "--surface" in result.output
+
+
+def test_generic_objects_and_their_events_survive_a_snapshot(everything: Api) -> None:
+    coupon = body(everything.post("/v1/coupons", {"percent_off": "10", "duration": "once"}))
+    saved = everything.get("/_emulator/snapshot")
+    assert saved.status == 200, saved.body
+    assert everything.post("/_emulator/reset").status == 200
+    assert everything.get(f"/v1/coupons/{coupon['id']}").status == 404
+    restored = everything.post("/_emulator/restore", body=saved.body, headers={"Content-Type": "application/json"})
+    assert restored.status == 200, restored.body
+    assert body(everything.get(f"/v1/coupons/{coupon['id']}")) == coupon
+    (event,) = body(everything.get("/v1/events?type=coupon.created"))["data"]
+    assert event["data"]["object"] == coupon
