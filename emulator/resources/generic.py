@@ -37,12 +37,14 @@ from emulator.core.snapshot import saved
 from emulator.core.spec import UNSET, Field, Hash, Spec, apply_metadata, params
 from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion
+from emulator.resources import shapes
 from emulator.resources.request_params import build
 
 HERE: Final = Path(__file__).resolve().parent
 DATA: Final = HERE / "generic_endpoints.json"
 EXAMPLES: Final = HERE / "fixtures3.json"
 EVENT_TYPES: Final = HERE / "event_types.json"
+SHAPES: Final = HERE / "generic_shapes.json"
 TABLE: Final = "generic"
 _PLACEHOLDER: Final = re.compile(r"^\{(\w+)\}$")
 _PREFIXED: Final = re.compile(r"^([a-z][a-z0-9]*(?:_[a-z0-9]+)*?)_[A-Za-z0-9]{8,}$")
@@ -158,6 +160,24 @@ def _event_types() -> frozenset[str]:
     return frozenset(loaded if isinstance(loaded, list) else loaded.get("types", loaded))
 
 
+@cache
+def _shape_data() -> Mapping[str, Any]:
+    with SHAPES.open(encoding="utf-8") as handle:
+        loaded: Mapping[str, Any] = json.load(handle)
+    return loaded
+
+
+def _shapes() -> Mapping[str, Any]:
+    found: Mapping[str, Any] = _shape_data()["shapes"]
+    return found
+
+
+def _shaped(object_name: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The object in the shape the SDK's model declares for its type (where the data has one)."""
+    shape = _shapes().get(object_name)
+    return body if shape is None else shapes.fit(shape, body, _shape_data()["classes"])
+
+
 def table(backend: Backend) -> Table[GenericObject]:
     return backend.store.table(TABLE)
 
@@ -231,9 +251,10 @@ def handle(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gener
         return _create(backend, call, values, object_name, parent, parent_names)
     if not last_is_object:  # a singleton or an action with no object of its own: the example object
         body = example(object_name)
-        body["livemode"] = False if "livemode" in body else body.get("livemode")
+        if "livemode" in body:
+            body["livemode"] = False
         _apply(body, values)
-        return body
+        return _shaped(object_name, body)
     object_id = path_params[names[-1]]
     obj = _find(backend, object_name, object_id, names[-1])
     if endpoint.name in ("delete", "del") and endpoint.method == "DELETE":
@@ -245,6 +266,7 @@ def handle(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gener
     if endpoint.name == "update" and endpoint.method == "POST":
         before = copy.deepcopy(obj.body)
         _apply(obj.body, values)
+        obj.body = _shaped(object_name, obj.body)
         changed = {key: before[key] for key in before if before[key] != obj.body.get(key)}
         if changed and f"{object_name}.updated" in _event_types():
             frozen = copy.deepcopy(obj.body)
@@ -268,9 +290,11 @@ def _check_parents(backend: Backend, names: list[str], path_params: Mapping[str,
 
 def _create(backend: Backend, call: Call, values: dict[str, Any], object_name: str, parent: str | None,
             parent_names: list[str]) -> dict[str, Any]:
-    body = example(object_name)
-    body["id"] = _new_id(backend, object_name)
-    body["object"] = object_name
+    body = _shaped(object_name, example(object_name))
+    if "id" in body or object_name not in _shapes():
+        body["id"] = _new_id(backend, object_name)
+    if "object" in body or object_name not in _shapes():
+        body["object"] = object_name
     created = backend.clock.timestamp()
     if "created" in body:
         body["created"] = created
@@ -281,7 +305,9 @@ def _create(backend: Backend, call: Call, values: dict[str, Any], object_name: s
     if parent is not None and parent_names and parent_names[-1] in body:
         body[parent_names[-1]] = parent
     _apply(body, values)
-    obj = GenericObject(id=body["id"], object=object_name, body=body, created=created, parent=parent)
+    body = _shaped(object_name, body)  # a parameter named like a field of another type does not change its type
+    obj = GenericObject(id=body.get("id") or _new_id(backend, object_name), object=object_name, body=body,
+                        created=created, parent=parent)
     table(backend).put(obj.id, obj)
     if f"{object_name}.created" in _event_types():
         frozen = copy.deepcopy(body)

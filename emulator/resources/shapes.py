@@ -27,6 +27,12 @@ def _shapes() -> Mapping[str, Any]:
     return loaded
 
 
+def fit(shape: Mapping[str, Any], sent: Mapping[str, Any], classes: Mapping[str, Any]) -> dict[str, Any]:
+    """`sent` in the shape `shape` (a shape of `generic_shapes.json`, whose embedded objects are `classes`): its
+    declared fields of the declared types, empty values for fields never null that it lacks, nothing undeclared."""
+    return _build(shape, sent, {}, "p", classes)
+
+
 def build(name: str, sent: Mapping[str, Any] | None, defaults: Mapping[str, Any] | None = None, *,
           preview: bool = False) -> dict[str, Any]:
     """The sub-object `name` (`"account.company"`, `"person"` …) from the parameters `sent`, over `defaults`, with
@@ -35,8 +41,11 @@ def build(name: str, sent: Mapping[str, Any] | None, defaults: Mapping[str, Any]
 
 
 def _build(node: Mapping[str, Any], sent: Mapping[str, Any], defaults: Mapping[str, Any],
-           other: str) -> dict[str, Any]:
-    """`other`: the gate of the fields the version does not have (`"p"` on GA versions, `"ga"` on preview ones)."""
+           other: str, classes: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`other`: the gate of the fields the version does not have (`"p"` on GA versions, `"ga"` on preview ones);
+    `classes`: the shapes `{"ref": …}` nodes name."""
+    if "ref" in node:
+        node = (classes or {})[node["ref"]]
     out: dict[str, Any] = {}
     for field, child in node["f"].items():
         if child.get("g") == other:
@@ -45,9 +54,9 @@ def _build(node: Mapping[str, Any], sent: Mapping[str, Any], defaults: Mapping[s
         default = defaults.get(field)
         if child["t"] == "o" and (isinstance(value, dict) or isinstance(default, dict) or child.get("r")):
             out[field] = _build(child, value if isinstance(value, dict) else {},
-                                default if isinstance(default, dict) else {}, other)
+                                default if isinstance(default, dict) else {}, other, classes)
             continue
-        fitted = _fit(child, value, other) if value is not None else _NOT_FITTING
+        fitted = _fit(child, value, other, classes) if value is not None else _NOT_FITTING
         if fitted is not _NOT_FITTING:
             out[field] = fitted
         elif field.endswith("_provided") and child["t"] == "b":
@@ -55,23 +64,25 @@ def _build(node: Mapping[str, Any], sent: Mapping[str, Any], defaults: Mapping[s
         elif default is not None:
             out[field] = json.loads(json.dumps(default))
         elif child.get("r"):
-            out[field] = _empty(child, other)
+            out[field] = _empty(child, other, classes)
         else:
             out[field] = None
     return out
 
 
-def _fit(node: Mapping[str, Any], value: Any, other: str) -> Any:
+def _fit(node: Mapping[str, Any], value: Any, other: str, classes: Mapping[str, Any] | None = None) -> Any:
     kind = node["t"]
     if kind == "o":
-        return _build(node, value, {}, other) if isinstance(value, dict) else _NOT_FITTING
+        return _build(node, value, {}, other, classes) if isinstance(value, dict) else _NOT_FITTING
     if kind == "a":
         if not isinstance(value, list):
             return _NOT_FITTING
-        items = [_fit(node["i"], item, other) for item in value]
+        items = [_fit(node["i"], item, other, classes) for item in value]
         return [item for item in items if item is not _NOT_FITTING]
     if kind == "m":
         return dict(value) if isinstance(value, dict) else _NOT_FITTING
+    if kind == "l":
+        return value if isinstance(value, dict) and value.get("object") == "list" else _NOT_FITTING
     if kind == "s" or kind == "x":
         return value if isinstance(value, str) else _NOT_FITTING
     if kind == "e":
@@ -85,12 +96,14 @@ def _fit(node: Mapping[str, Any], value: Any, other: str) -> Any:
     return _NOT_FITTING
 
 
-def _empty(node: Mapping[str, Any], other: str) -> Any:
+def _empty(node: Mapping[str, Any], other: str, classes: Mapping[str, Any] | None = None) -> Any:
     kind = node["t"]
     if kind == "o":
-        return _build(node, {}, {}, other)
+        return _build(node, {}, {}, other, classes)
     if kind == "e":
         return node["v"][0]
+    if kind == "l":
+        return {"object": "list", "data": [], "has_more": False, "url": ""}
     return {"a": [], "m": {}, "b": False, "i": 0, "n": 0}.get(kind, "")
 
 

@@ -278,7 +278,7 @@ def sample(tp: Any, name: str, depth: int = 0) -> Any:
     option = options[0]
     origin = typing.get_origin(option)
     if _is_typeddict(option):
-        hints = _hints(option, frozenset())
+        hints = _hints(option, _request_option_keys() if depth == 0 else frozenset())
         keys = sorted(_required(option) & set(hints)) or sorted(hints)[:1]  # an empty hash is not sent at all
         return {key: sample(hints[key], key, depth + 1) for key in keys}
     if origin in (list, typing.List):  # noqa: UP006

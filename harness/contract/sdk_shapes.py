@@ -21,7 +21,7 @@ from typing import Any, ForwardRef, Literal, Union
 
 import stripe
 
-from harness.contract.sdk_models import declared_fields
+from harness.contract.sdk_models import _resolve, declared_fields
 
 ROOTS = {
     "account.business_profile": ("stripe._account", "Account.BusinessProfile"),
@@ -42,24 +42,35 @@ def _class(module: str, path: str) -> type:
     return found
 
 
-def shape(cls: type, depth: int = 0) -> dict[str, Any]:
+def shape(cls: type, depth: int = 0, classes: dict[str, Any] | None = None) -> dict[str, Any]:
     """`{"t": "o", "f": {name: node}}`; a node is `"s"` string, `"i"` integer, `"n"` number, `"b"` boolean, `"e"`
-    enum (`"v"`), `"a"` list (`"i"`), `"m"` map, `"o"` object, `"x"` anything else (an id or its object);
-    `"r": 1` where the SDK declares the field never null."""
+    enum (`"v"`), `"a"` list (`"i"`), `"l"` list object, `"m"` map, `"o"` object, `"x"` anything else (an id or
+    its object); `"r": 1` where the SDK declares the field never null. With `classes`, an embedded object of
+    another class is `{"t": "o", "ref": "<module>.<qualname>"}` and its shape is put in `classes` once."""
     fields: dict[str, Any] = {}
     for name, hint in sorted(declared_fields(cls).items()):
-        node = _node(hint, cls, depth)
+        node = _node(hint, cls, depth, classes)
         if not _optional(hint):
             node["r"] = 1
         fields[name] = node
     return {"t": "o", "f": fields}
 
 
+def _embedded(cls: type, depth: int, classes: dict[str, Any] | None) -> dict[str, Any]:
+    if classes is None:
+        return shape(cls, depth + 1)
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    if name not in classes:
+        classes[name] = {}  # being made: a class that embeds itself refers to it
+        classes[name] = shape(cls, depth + 1, classes)
+    return {"t": "o", "ref": name}
+
+
 def _optional(hint: Any) -> bool:
     return typing.get_origin(hint) in (Union, types.UnionType) and type(None) in typing.get_args(hint)
 
 
-def _node(hint: Any, owner: type, depth: int) -> dict[str, Any]:
+def _node(hint: Any, owner: type, depth: int, classes: dict[str, Any] | None = None) -> dict[str, Any]:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin in (Union, types.UnionType):
@@ -68,14 +79,21 @@ def _node(hint: Any, owner: type, depth: int) -> dict[str, Any]:
         if literals and all(arg is str or typing.get_origin(arg) is Literal for arg in options):
             return {"t": "e", "v": sorted({str(v) for lit in literals for v in typing.get_args(lit)})}
         if len(options) == 1:
-            return _node(options[0], owner, depth)
+            return _node(options[0], owner, depth, classes)
         return {"t": "x"}
-    if isinstance(hint, (str, ForwardRef)) or hint is Any:
+    if isinstance(hint, (str, ForwardRef)):
+        resolved = _resolve(hint, owner)  # an embedded object named by a forward reference (`"Cardholder"`)
+        if isinstance(resolved, type) and issubclass(resolved, stripe.StripeObject) and depth < 8:
+            return _embedded(resolved, depth, classes)
         return {"t": "x"}
+    if hint is Any:
+        return {"t": "x"}
+    if isinstance(origin, type) and origin.__name__ == "ListObject":
+        return {"t": "l"}
     if origin is Literal:
         return {"t": "e", "v": sorted(str(v) for v in args)}
     if origin in (list, typing.List):  # noqa: UP006
-        return {"t": "a", "i": _node(args[0], owner, depth + 1) if args else {"t": "x"}}
+        return {"t": "a", "i": _node(args[0], owner, depth + 1, classes) if args else {"t": "x"}}
     if origin in (dict, typing.Dict) or (isinstance(origin, type) and origin.__name__ == "UntypedStripeObject"):  # noqa: UP006
         return {"t": "m"}
     if hint is bool:
@@ -87,7 +105,7 @@ def _node(hint: Any, owner: type, depth: int) -> dict[str, Any]:
     if hint is str:
         return {"t": "s"}
     if isinstance(hint, type) and issubclass(hint, stripe.StripeObject) and depth < 8:
-        return shape(hint, depth + 1)
+        return _embedded(hint, depth, classes)
     return {"t": "x"}
 
 
@@ -113,6 +131,20 @@ def merge(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:  # pragma: no cover - a developer's tool
+    if sys.argv[1:2] == ["--export-generic"]:  # the shapes of the objects the generic surface answers with
+        from emulator.resources import generic
+        from harness.contract.sdk_models import model_class
+
+        names = sorted({e.object for e in generic.catalogue().values() if e.object})
+        classes: dict[str, Any] = {}
+        shapes = {name: shape(cls, 0, classes) for name in names if (cls := model_class(name)) is not None}
+        document = {"generated_by": "python -m harness.contract.sdk_shapes --export-generic OUT.json",
+                    "sdk": stripe.VERSION, "shapes": shapes, "classes": classes}
+        out = Path(sys.argv[2])
+        temporary = out.with_suffix(".tmp")
+        temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+        temporary.replace(out)
+        return
     if sys.argv[1:2] == ["--export"]:
         json.dump({"sdk": stripe.VERSION, "shapes": {name: shape(_class(*where)) for name, where in ROOTS.items()}},
                   sys.stdout, sort_keys=True)
