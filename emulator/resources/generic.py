@@ -205,6 +205,10 @@ def _apply(body: dict[str, Any], values: Mapping[str, Any]) -> None:
             body[key] = apply_metadata(current if isinstance(current, dict) else {}, value)
         elif value is UNSET:
             body[key] = None
+        elif isinstance(value, dict) and (current is None or isinstance(current, dict)):
+            merged = dict(current or {})
+            _apply_all(merged, value)
+            body[key] = merged  # the type's shape keeps what the object has a field for
         elif isinstance(value, (str, int, float, bool)) and (current is None or type(current) is type(value)
                                                              or (type(current), type(value)) == (float, int)):
             body[key] = value
@@ -214,6 +218,17 @@ def _apply(body: dict[str, Any], values: Mapping[str, Any]) -> None:
 def _as_sent(body: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
     """An event's object: the generic object as it was (the same in every version; kept as data for snapshots)."""
     return copy.deepcopy(body)
+
+
+def _apply_all(body: dict[str, Any], values: Mapping[str, Any]) -> None:
+    """Inside a hash parameter: every key (the shape drops what the object's field does not declare)."""
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(body.get(key), dict):
+            _apply_all(body[key], value)
+        elif isinstance(value, (dict, str, int, float, bool)):
+            body[key] = dict(value) if isinstance(value, dict) else value
+        elif value is UNSET:
+            body[key] = None
 
 
 def _render(obj: GenericObject) -> dict[str, Any]:
@@ -249,6 +264,10 @@ def handle(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gener
         return {"object": "unknown"}
     if endpoint.name == "create" and not last_is_object:
         return _create(backend, call, values, object_name, parent, parent_names)
+    if not last_is_object and names:  # an action on an object (`/v1/invoices/:invoice/finalize`): the object
+        acted_on = table(backend).get(path_params[names[-1]])
+        if acted_on is not None and not acted_on.deleted and acted_on.object == object_name:
+            return _render(acted_on)
     if not last_is_object:  # a singleton or an action with no object of its own: the example object
         body = example(object_name)
         if "livemode" in body:

@@ -157,3 +157,17 @@ def test_every_generic_endpoint_answers_stripe_shaped_with_its_required_paramete
         else:
             outcomes["2xx"] += 1
     assert outcomes["2xx"] > 100 and outcomes["resource_missing"] > 100, outcomes
+
+
+def test_an_action_answers_its_object_and_hash_parameters_apply(everything: Api) -> None:
+    customer = body(everything.post("/v1/customers", {"name": "Jenny"}))
+    invoice = body(everything.post("/v1/invoices", {"customer": customer["id"], "description": "March"}))
+    assert invoice["customer"] == customer["id"] and invoice["description"] == "March"
+    finalized = body(everything.post(f"/v1/invoices/{invoice['id']}/finalize", {}))
+    assert finalized["id"] == invoice["id"]  # the object acted on, unchanged (no status is simulated)
+    assert everything.post("/v1/invoices/in_nothing/finalize", {}).status == 404
+    product = body(everything.post("/v1/products", {"name": "Rides"}))
+    price = body(everything.post("/v1/prices", {"product": product["id"], "unit_amount": "1000", "currency": "usd",
+                                                "recurring[interval]": "week", "recurring[interval_count]": "2"}))
+    assert (price["recurring"]["interval"], price["recurring"]["interval_count"]) == ("week", 2)
+    assert price["product"] == product["id"]
