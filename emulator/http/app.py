@@ -55,10 +55,12 @@ def _generic() -> Callable[[Request], Awaitable[Response]]:
         if found is None:
             return error_response(UnrecognizedUrlError(request.method, request.scope["path"]))
         spec, path_params = found
+        if spec.object is None:  # the SDK does not say which object it answers with (a union): not served yet
+            return error_response(UnrecognizedUrlError(request.method, request.scope["path"]))
         endpoint = endpoints.get(spec.key)
         if endpoint is None:
             def handler(backend: Backend, call: Call, values: dict[str, Any], **params: str) -> dict[str, Any]:
-                return generic.handle(backend, call, values, spec, params, exists_by_hand)
+                return generic.handle(backend, call, values, spec, params, found_by_hand)
 
             endpoint = endpoints[spec.key] = Endpoint(spec.method, spec.template, handler, spec.spec())
         request.scope["path_params"] = path_params
@@ -67,10 +69,22 @@ def _generic() -> Callable[[Request], Awaitable[Response]]:
     return dispatch
 
 
-def exists_by_hand(backend: Backend, object_type: str, object_id: str) -> bool:
-    """Whether an object the emulator keeps by hand exists (a generic endpoint's parent)."""
-    lookup = LOOKUPS.get(object_type)
-    return lookup is not None and lookup(backend, object_id, NEWEST_VERSION) is not None
+PARENT_NAMES = {"intent": "payment_intent", "setup_intent": "setup_intent"}
+"""Path placeholders that name an object type the emulator keeps by hand under another name."""
+
+
+def found_by_hand(backend: Backend, object_type: str, object_id: str) -> dict[str, Any] | None:
+    """An object the emulator keeps by hand (a generic endpoint's parent, or the object of an action such as
+    `/v1/payment_intents/:intent/capture`), rendered: looked up as the type the placeholder names, else as any type
+    kept by hand (`{id}` names no type)."""
+    named = LOOKUPS.get(PARENT_NAMES.get(object_type, object_type))
+    if named is not None:
+        return named(backend, object_id, NEWEST_VERSION)
+    for lookup in LOOKUPS.values():
+        found = lookup(backend, object_id, NEWEST_VERSION)
+        if found is not None:
+            return found
+    return None
 
 
 NEWEST_VERSION = parse(NEWEST_GA)

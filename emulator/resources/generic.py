@@ -49,8 +49,8 @@ TABLE: Final = "generic"
 _PLACEHOLDER: Final = re.compile(r"^\{(\w+)\}$")
 _PREFIXED: Final = re.compile(r"^([a-z][a-z0-9]*(?:_[a-z0-9]+)*?)_[A-Za-z0-9]{8,}$")
 
-Lookup = Callable[[Backend, str, str], bool]
-"""(backend, object type, id) -> whether an object the emulator keeps by hand exists."""
+Lookup = Callable[[Backend, str, str], dict[str, Any] | None]
+"""(backend, object type or placeholder name, id) -> the object the emulator keeps by hand, rendered, or None."""
 
 
 @saved
@@ -175,7 +175,12 @@ def _shapes() -> Mapping[str, Any]:
 def _shaped(object_name: str, body: dict[str, Any]) -> dict[str, Any]:
     """The object in the shape the SDK's model declares for its type (where the data has one)."""
     shape = _shapes().get(object_name)
-    return body if shape is None else shapes.fit(shape, body, _shape_data()["classes"])
+    if shape is None:
+        return body
+    fitted = shapes.fit(shape, body, _shape_data()["classes"])
+    if fitted.get("deleted") is None:
+        fitted.pop("deleted", None)  # a field only deleted objects have
+    return fitted
 
 
 def table(backend: Backend) -> Table[GenericObject]:
@@ -268,6 +273,9 @@ def handle(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gener
         acted_on = table(backend).get(path_params[names[-1]])
         if acted_on is not None and not acted_on.deleted and acted_on.object == object_name:
             return _render(acted_on)
+        by_hand = lookup(backend, names[-1], path_params[names[-1]])
+        if by_hand is not None and by_hand.get("object") == object_name:
+            return by_hand  # kept by hand (`/v1/payment_intents/:intent/capture`): as it is
     if not last_is_object:  # a singleton or an action with no object of its own: the example object
         body = example(object_name)
         if "livemode" in body:
@@ -278,6 +286,9 @@ def handle(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gener
     obj = _find(backend, object_name, object_id, names[-1])
     if endpoint.name in ("delete", "del") and endpoint.method == "DELETE":
         obj.deleted = True
+        shape = _shapes().get(object_name)
+        if shape is not None and "deleted" not in shape["f"]:
+            return _render(obj)  # a type with no deleted form (an ephemeral key): the object itself, as Stripe
         if f"{object_name}.deleted" in _event_types():
             frozen = copy.deepcopy(obj.body)
             emit(backend, call, f"{object_name}.deleted", functools.partial(_as_sent, frozen))
@@ -299,7 +310,7 @@ def _check_parents(backend: Backend, names: list[str], path_params: Mapping[str,
     parent: str | None = None
     for name in names:
         value = path_params[name]
-        if not lookup(backend, name, value):
+        if lookup(backend, name, value) is None:
             found = table(backend).get(value)
             if found is None or found.deleted:
                 raise ResourceMissingError(name, value, param=name)
