@@ -163,10 +163,11 @@ def cli() -> None:
                    "--state-interval seconds and at shutdown, atomically.")
 @click.option("--state-interval", "state_interval", default=5.0, show_default=True, type=click.FloatRange(0.05, 3600),
               metavar="SECONDS", help="Seconds between saves of --state-file (skipped when nothing changed).")
-@click.option("--surface", "surface", default="emulated", show_default=True,
+@click.option("--surface", "surface", default="all", show_default=True,
               type=click.Choice(["emulated", "all"]),
-              help="emulated: only the endpoints emulated by hand answer (others are Stripe's 404); all: every other "
-                   "endpoint of the stripe SDK answers generically too (Emulator-Fidelity: generic; first slice).")
+              help="all: every endpoint of the stripe SDK that is not emulated by hand answers generically too "
+                   "(Emulator-Fidelity: generic); emulated: only the endpoints emulated by hand answer (others are "
+                   "Stripe's 404).")
 def serve(host: str, port: int, seed: int | None, api_version: str, log_level: str, allow_remote: bool,
           forward_to: str | None, events: str, webhook_secret: str | None, webhook_timeout: float,
           header_timeout: float, body_timeout: float, max_restore_bytes: int, allowed_hosts: tuple[str, ...],

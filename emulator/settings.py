@@ -44,10 +44,10 @@ class Settings:
     """Requests per second per namespace before a 429 `rate_limit` (`--rate-limit`); None: unlimited."""
     control_token: str | None = None
     """Needed by `/_emulator/…` and `/v1/test_helpers/…` when set (`--control-token`, required by `--allow-remote`)."""
-    surface: str = "emulated"
-    """`emulated`: only the endpoints emulated by hand answer (anything else is a 404, as before); `all`: every
-    other endpoint of the stripe SDK answers generically (`emulator.resources.generic`, `Emulator-Fidelity:
-    generic`)."""
+    surface: str = "all"
+    """`all`: every endpoint of the stripe SDK that is not emulated by hand answers generically
+    (`emulator.resources.generic`, `Emulator-Fidelity: generic`); `emulated`: only the endpoints emulated by hand
+    answer (anything else is Stripe's 404)."""
     fast_path: bool = True
     """Serve plain `/v1/` requests without Starlette's middleware layers (`emulator.http.fastpath`; the same
     answers). Off only to compare the two."""

@@ -1,4 +1,4 @@
-"""Every other Stripe endpoint, generically (issue 21; opt-in with `serve --surface all` while it grows).
+"""Every other Stripe endpoint, generically (issue 21; `serve --surface all`, the default).
 
 `generic_endpoints.json` (generated from the GA stripe SDK: `python -m harness.contract.sdk_params --export-generic`)
 lists every endpoint the emulator does not emulate by hand: its path template, the SDK method's name, the object it

@@ -47,7 +47,7 @@ def test_fast_path_answers_as_the_full_stack() -> None:
 
 
 def test_fast_path_takes_plain_api_requests_only() -> None:
-    app = create_app(Settings(seed=11, control_token="t0ken"))
+    app = create_app(Settings(seed=11, control_token="t0ken", surface="emulated"))
     assert app.fast is not None  # type: ignore[attr-defined]
 
     def scope(path: str, *headers: tuple[bytes, bytes], method: str = "GET") -> dict[str, Any]:
@@ -63,3 +63,7 @@ def test_fast_path_takes_plain_api_requests_only() -> None:
     refused["headers"] = [(b"host", b"evil.example")]
     assert route(refused) is None  # the host layer answers it
     assert route(scope("/v1/nothing/here")) is None and route(scope("/v1/events", method="DELETE")) is None
+    # with every endpoint answering (`--surface all`), the generic catch-all takes the rest of /v1/ (and answers
+    # Stripe's 404 itself for a path the SDK does not have)
+    everything = create_app(Settings(seed=11, surface="all")).fast  # type: ignore[attr-defined]
+    assert everything.route(scope("/v1/nothing/here")) is not None

@@ -1,7 +1,7 @@
-"""Every other Stripe endpoint, generically (issue 21's first slice, `serve --surface all`): objects from Stripe's
+"""Every other Stripe endpoint, generically (issue 21, `serve --surface all`, the default): objects from Stripe's
 example objects with the request's parameters applied, kept per namespace, validated against the SDK's parameter
-types, under their parents, with their events; the hand-written surface unchanged, and `--surface emulated` (the
-default) still a 404 outside it."""
+types, under their parents, with their events; the hand-written surface unchanged, and `--surface emulated` still a
+404 outside it."""
 
 from __future__ import annotations
 
@@ -104,10 +104,20 @@ def test_hand_written_endpoints_are_unchanged_and_marked_full(everything: Api) -
     assert unknown.status == 404 and unknown.json()["error"]["type"] == "invalid_request_error"
 
 
-def test_the_default_surface_is_the_emulated_one(api: Api) -> None:
-    refused = api.post("/v1/coupons", {"percent_off": "25", "duration": "once"})
-    assert refused.status == 404 and "Unrecognized request URL" in refused.json()["error"]["message"]
-    assert api.post("/v1/customers", {"name": "Jenny"}).headers["emulator-fidelity"] == "full"
+def test_the_default_surface_is_all_and_the_emulated_one_is_strict(api: Api) -> None:
+    assert Settings().surface == "all"
+    assert api.post("/v1/coupons", {"percent_off": "25", "duration": "once"}).headers["emulator-fidelity"] == \
+        "generic"
+    strict = AsgiCaller(create_app(Settings(seed=21, surface="emulated")))
+    try:
+        refused = strict.request("POST", "/v1/coupons", headers={"Authorization": "Bearer sk_test_strict"},
+                                 data={"percent_off": "25", "duration": "once"})
+        assert refused.status == 404 and "Unrecognized request URL" in refused.json()["error"]["message"]
+        kept = strict.request("POST", "/v1/customers", headers={"Authorization": "Bearer sk_test_strict"},
+                              data={"name": "Jenny"})
+        assert kept.status == 200 and kept.headers["emulator-fidelity"] == "full"
+    finally:
+        strict.close()
 
 
 def test_serve_takes_the_surface_option() -> None:

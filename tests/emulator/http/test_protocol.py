@@ -118,6 +118,7 @@ def test_protocol_unexpected_exception_is_an_api_error_with_request_id(
     from starlette.routing import Route
 
     app.router.routes.insert(0, Route("/v1/broken", handler, methods=["GET"]))
+    app.router.reindex()  # type: ignore[attr-defined]  # the route index, after changing the routes
     from harness.asgi import AsgiCaller
 
     caller = AsgiCaller(app)
