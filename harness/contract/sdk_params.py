@@ -18,7 +18,7 @@ import itertools
 import re
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -451,17 +451,24 @@ def merge(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
     return {**merged, "r": 1} if required else merged
 
 
+def merge_fields(ga: dict[str, Any], preview: dict[str, Any],
+                 both: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """The fields of a GA and a preview node: one only GA has is marked `"g": "ga"`, one only preview has `"g": "p"`,
+    one both have is `both(ga's, preview's)`."""
+    fields: dict[str, Any] = {}
+    for key in sorted(set(ga) | set(preview)):
+        if key not in preview:
+            fields[key] = {**ga[key], "g": "ga"}
+        elif key not in ga:
+            fields[key] = {**preview[key], "g": "p"}
+        else:
+            fields[key] = both(ga[key], preview[key])
+    return fields
+
+
 def _merge_nodes(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
     if ga.get("t") == preview.get("t") == "h":
-        fields: dict[str, Any] = {}
-        for key in sorted(set(ga["f"]) | set(preview["f"])):
-            if key not in preview["f"]:
-                fields[key] = {**ga["f"][key], "g": "ga"}
-            elif key not in ga["f"]:
-                fields[key] = {**preview["f"][key], "g": "p"}
-            else:
-                fields[key] = merge(ga["f"][key], preview["f"][key])
-        merged: dict[str, Any] = {"t": "h", "f": fields}
+        merged: dict[str, Any] = {"t": "h", "f": merge_fields(ga["f"], preview["f"], merge)}
     elif ga.get("t") == preview.get("t") == "a":
         merged = {"t": "a", "i": merge(ga["i"], preview["i"])}
     elif ga.get("t") == preview.get("t") == "e":

@@ -22,6 +22,7 @@ from typing import Any, ForwardRef, Literal, Union
 import stripe
 
 from harness.contract.sdk_models import _resolve, declared_fields
+from harness.contract.sdk_params import merge_fields
 
 ROOTS = {
     "account.business_profile": ("stripe._account", "Account.BusinessProfile"),
@@ -113,15 +114,7 @@ def merge(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
     """One shape from a GA SDK's and a preview SDK's: a field only one of them declares is marked `"g": "ga"` or
     `"g": "p"` (the emulator shows it only in versions of that kind)."""
     if ga.get("t") == preview.get("t") == "o":
-        fields: dict[str, Any] = {}
-        for key in sorted(set(ga["f"]) | set(preview["f"])):
-            if key not in preview["f"]:
-                fields[key] = {**ga["f"][key], "g": "ga"}
-            elif key not in ga["f"]:
-                fields[key] = {**preview["f"][key], "g": "p"}
-            else:
-                fields[key] = merge(ga["f"][key], preview["f"][key])
-        merged: dict[str, Any] = {"t": "o", "f": fields}
+        merged: dict[str, Any] = {"t": "o", "f": merge_fields(ga["f"], preview["f"], merge)}
         if ga.get("r") and preview.get("r"):
             merged["r"] = 1
         return merged
