@@ -18,7 +18,7 @@ from emulator.core.errors import StripeError
 from emulator.core.form import decode
 from emulator.http.auth import ApiKey, parse_secret_key
 from emulator.http.pipeline import read_body, state_of
-from emulator.resources import customers
+from emulator.resources import customers, generic
 from emulator.resources.financial_connections import accounts, authorizations, bank, sessions
 from emulator.resources.payments import (
     ach_numbers,
@@ -105,6 +105,9 @@ def _sections(request: Request, backend: Backend, key: str, csrf: str) -> list[t
                    pages.e(t.bank_account.status(backend) if t.bank_account else ""),
                    pages.e(t.used)] for t in tokens.table(backend).newest_first()]
     out.append(("Tokens", pages.table(["id", "bank account", "status", "used"], token_rows)))
+    generic_rows = [[pages.e(o.id), pages.e(o.object), pages.e(o.parent), pages.e(o.created)]
+                    for o in generic.table(backend).newest_first() if not o.deleted]
+    out.append(("Other objects (generic)", pages.table(["id", "object", "parent", "created"], generic_rows)))
     outbox = state.dispatcher.outbox(backend)
     attempts: dict[str, list[str]] = {}
     for attempt in outbox.attempts:

@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from emulator.core.backend import Backend, Call, emit
-from emulator.core.errors import ResourceMissingError
+from emulator.core.errors import InvalidRequestError, ResourceMissingError
 from emulator.core.listing import page
+from emulator.core.messages import EXPAND_UNEXPANDABLE
 from emulator.core.snapshot import saved
 from emulator.core.spec import UNSET, Field, Hash, Spec, apply_metadata, params
 from emulator.core.store import Table, declare
@@ -249,7 +250,39 @@ def _find(backend: Backend, object_name: str | None, object_id: str, param: str)
 
 def handle(backend: Backend, call: Call, values: dict[str, Any], endpoint: GenericEndpoint,
            path_params: Mapping[str, str], lookup: Lookup) -> dict[str, Any]:
-    """Answer one generic request (under the namespace lock, like every handler)."""
+    """Answer one generic request (under the namespace lock, like every handler), `expand[]` included: a field that
+    holds the id of an object kept here (generic, or by hand) is replaced by it."""
+    paths = values.pop("expand", None) or []  # expanded here, not by the pipeline (which knows no generic types)
+    answer = _answer(backend, call, values, endpoint, path_params, lookup)
+    for path in paths:
+        _expand(backend, answer, path.split("."), lookup, path)
+    return answer
+
+
+def _expand(backend: Backend, obj: Any, segments: list[str], lookup: Lookup, path: str) -> None:
+    if not segments or not isinstance(obj, dict):
+        return
+    if obj.get("object") in ("list", "search_result") and segments[0] == "data":
+        for item in obj.get("data", []):
+            _expand(backend, item, segments[1:], lookup, path)
+        return
+    head, rest = segments[0], segments[1:]
+    value = obj.get(head)
+    if isinstance(value, str):
+        found = table(backend).get(value)
+        expanded = _render(found) if found is not None and not found.deleted else lookup(backend, head, value)
+        if expanded is None:
+            raise InvalidRequestError(EXPAND_UNEXPANDABLE.format(field=path), param="expand")
+        obj[head] = value = expanded
+    if isinstance(value, dict):
+        if rest:
+            _expand(backend, value, rest, lookup, path)
+        return
+    raise InvalidRequestError(EXPAND_UNEXPANDABLE.format(field=path), param="expand")
+
+
+def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: GenericEndpoint,
+            path_params: Mapping[str, str], lookup: Lookup) -> dict[str, Any]:
     names = endpoint.placeholders
     last_is_object = endpoint.segments[-1].startswith("{")
     parent_names = names[:-1] if last_is_object else names

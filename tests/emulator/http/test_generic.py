@@ -181,3 +181,25 @@ def test_an_action_answers_its_object_and_hash_parameters_apply(everything: Api)
                                                 "recurring[interval]": "week", "recurring[interval_count]": "2"}))
     assert (price["recurring"]["interval"], price["recurring"]["interval_count"]) == ("week", 2)
     assert price["product"] == product["id"]
+
+
+def test_expand_reaches_generic_objects_and_the_ones_kept_by_hand(everything: Api) -> None:
+    customer = body(everything.post("/v1/customers", {"name": "Jenny"}))
+    product = body(everything.post("/v1/products", {"name": "Rides"}))
+    price = body(everything.post("/v1/prices", {"product": product["id"], "unit_amount": "900", "currency": "usd"}))
+    expanded = body(everything.get(f"/v1/prices/{price['id']}?expand[]=product"))
+    assert expanded["product"] == product
+    listed = body(everything.get("/v1/prices?expand[]=data.product"))
+    assert listed["data"][0]["product"]["id"] == product["id"]
+    invoice = body(everything.post("/v1/invoices", {"customer": customer["id"], "expand[]": "customer"}))
+    assert invoice["customer"]["id"] == customer["id"] and invoice["customer"]["object"] == "customer"
+    refused = everything.get(f"/v1/prices/{price['id']}?expand[]=currency")
+    assert refused.status == 400 and refused.json()["error"]["param"] == "expand"
+
+
+def test_the_dashboard_lists_generic_objects(everything: Api) -> None:
+    coupon = body(everything.post("/v1/coupons", {"percent_off": "5", "duration": "once"}))
+    page = everything.caller.request("GET", "/_emulator/dashboard?key=sk_test_generic")
+    assert page.status == 200
+    html = page.body.decode()
+    assert "Other objects (generic)" in html and coupon["id"] in html
