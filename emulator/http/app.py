@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from emulator.core.backend import Backend, Call
 from emulator.core.errors import UnrecognizedUrlError
-from emulator.core.versions import NEWEST_GA, parse
+from emulator.core.versions import NEWEST_GA, Feature, parse
 from emulator.http import browser, control, dashboard
 from emulator.http.fastpath import FastPath
 from emulator.http.middleware import ControlTokenMiddleware, HostMiddleware, RequestIdMiddleware
@@ -62,7 +62,9 @@ def _generic() -> Callable[[Request], Awaitable[Response]]:
             def handler(backend: Backend, call: Call, values: dict[str, Any], **params: str) -> dict[str, Any]:
                 return generic.handle(backend, call, values, spec, params, found_by_hand)
 
-            endpoint = endpoints[spec.key] = Endpoint(spec.method, spec.template, handler, spec.spec())
+            endpoint = endpoints[spec.key] = Endpoint(
+                spec.method, spec.template, handler, spec.spec(),
+                feature=Feature.SDK_PREVIEW_PARAMS if spec.preview else None)  # preview-only: preview versions
         request.scope["path_params"] = path_params
         return await run(request, endpoint, "generic")
 

@@ -74,6 +74,10 @@ class GenericEndpoint:
     object: str | None
     kind: str  # object, list, search
     tree: Mapping[str, Any] = field(repr=False, hash=False, compare=False)
+    preview: bool = False
+    """Only the preview SDK has it: only preview versions are answered."""
+    ga: bool = False
+    """Only the GA SDK has it: preview versions are not answered."""
 
     @property
     def segments(self) -> list[str]:
@@ -92,7 +96,7 @@ def catalogue() -> dict[str, GenericEndpoint]:
     with DATA.open(encoding="utf-8") as handle:
         document = json.load(handle)
     return {key: GenericEndpoint(key, key.split(" ", 1)[0], entry["template"], entry["method"], entry["object"],
-                                 entry["kind"], entry["params"])
+                                 entry["kind"], entry["params"], bool(entry.get("preview")), bool(entry.get("ga")))
             for key, entry in document["endpoints"].items()}
 
 
@@ -173,12 +177,13 @@ def _shapes() -> Mapping[str, Any]:
     return found
 
 
-def _shaped(object_name: str, body: dict[str, Any]) -> dict[str, Any]:
-    """The object in the shape the SDK's model declares for its type (where the data has one)."""
+def _shaped(object_name: str, body: dict[str, Any], version: ApiVersion | None = None) -> dict[str, Any]:
+    """The object in the shape the SDK's models declare for its type (where the data has one): for `version` (the
+    fields of its kind, GA or preview), or, without one, with the fields of both (what is kept)."""
     shape = _shapes().get(object_name)
     if shape is None:
         return body
-    fitted = shapes.fit(shape, body, _shape_data()["classes"])
+    fitted = shapes.fit(shape, body, _shape_data()["classes"], None if version is None else version.is_preview)
     if fitted.get("deleted") is None:
         fitted.pop("deleted", None)  # a field only deleted objects have
     return fitted
@@ -222,8 +227,9 @@ def _apply(body: dict[str, Any], values: Mapping[str, Any]) -> None:
 
 @saved
 def _as_sent(body: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
-    """An event's object: the generic object as it was (the same in every version; kept as data for snapshots)."""
-    return copy.deepcopy(body)
+    """An event's object: the generic object as it was, as the event's version sees it (kept as data for
+    snapshots)."""
+    return _shaped(str(body.get("object")), body, version)
 
 
 def _apply_all(body: dict[str, Any], values: Mapping[str, Any]) -> None:
@@ -237,8 +243,9 @@ def _apply_all(body: dict[str, Any], values: Mapping[str, Any]) -> None:
             body[key] = None
 
 
-def _render(obj: GenericObject) -> dict[str, Any]:
-    return copy.deepcopy(obj.body)
+def _render(obj: GenericObject, version: ApiVersion | None = None) -> dict[str, Any]:
+    """The object as a version sees it (the fields its kind of SDK declares)."""
+    return _shaped(obj.object, obj.body, version) if version is not None else copy.deepcopy(obj.body)
 
 
 def _find(backend: Backend, object_name: str | None, object_id: str, param: str) -> GenericObject:
@@ -255,28 +262,30 @@ def handle(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gener
     paths = values.pop("expand", None) or []  # expanded here, not by the pipeline (which knows no generic types)
     answer = _answer(backend, call, values, endpoint, path_params, lookup)
     for path in paths:
-        _expand(backend, answer, path.split("."), lookup, path)
+        _expand(backend, answer, path.split("."), lookup, path, call.version)
     return answer
 
 
-def _expand(backend: Backend, obj: Any, segments: list[str], lookup: Lookup, path: str) -> None:
+def _expand(backend: Backend, obj: Any, segments: list[str], lookup: Lookup, path: str,
+            version: ApiVersion | None = None) -> None:
     if not segments or not isinstance(obj, dict):
         return
     if obj.get("object") in ("list", "search_result") and segments[0] == "data":
         for item in obj.get("data", []):
-            _expand(backend, item, segments[1:], lookup, path)
+            _expand(backend, item, segments[1:], lookup, path, version)
         return
     head, rest = segments[0], segments[1:]
     value = obj.get(head)
     if isinstance(value, str):
         found = table(backend).get(value)
-        expanded = _render(found) if found is not None and not found.deleted else lookup(backend, head, value)
+        expanded = (_render(found, version) if found is not None and not found.deleted
+                    else lookup(backend, head, value))
         if expanded is None:
             raise InvalidRequestError(EXPAND_UNEXPANDABLE.format(field=path), param="expand")
         obj[head] = value = expanded
     if isinstance(value, dict):
         if rest:
-            _expand(backend, value, rest, lookup, path)
+            _expand(backend, value, rest, lookup, path, version)
         return
     raise InvalidRequestError(EXPAND_UNEXPANDABLE.format(field=path), param="expand")
 
@@ -291,7 +300,8 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
     url = "/" + "/".join(path_params.get(m.group(1), part) if (m := _PLACEHOLDER.match(part)) else part
                          for part in endpoint.segments)
     if endpoint.kind in ("list", "search"):
-        found = page(table(backend), values, url=url, noun=object_name or "object", render=_render,
+        found = page(table(backend), values, url=url, noun=object_name or "object",
+                     render=lambda o: _render(o, call.version),
                      where=lambda o: not o.deleted and o.object == object_name
                      and (parent is None or o.parent == parent))
         if endpoint.kind == "search":
@@ -305,7 +315,7 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
     if not last_is_object and names:  # an action on an object (`/v1/invoices/:invoice/finalize`): the object
         acted_on = table(backend).get(path_params[names[-1]])
         if acted_on is not None and not acted_on.deleted and acted_on.object == object_name:
-            return _render(acted_on)
+            return _render(acted_on, call.version)
         by_hand = lookup(backend, names[-1], path_params[names[-1]])
         if by_hand is not None and by_hand.get("object") == object_name:
             return by_hand  # kept by hand (`/v1/payment_intents/:intent/capture`): as it is
@@ -314,14 +324,14 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
         if "livemode" in body:
             body["livemode"] = False
         _apply(body, values)
-        return _shaped(object_name, body)
+        return _shaped(object_name, body, call.version)
     object_id = path_params[names[-1]]
     obj = _find(backend, object_name, object_id, names[-1])
     if endpoint.name in ("delete", "del") and endpoint.method == "DELETE":
         obj.deleted = True
         shape = _shapes().get(object_name)
         if shape is not None and "deleted" not in shape["f"]:
-            return _render(obj)  # a type with no deleted form (an ephemeral key): the object itself, as Stripe
+            return _render(obj, call.version)  # a type with no deleted form (an ephemeral key): itself, as Stripe
         if f"{object_name}.deleted" in _event_types():
             frozen = copy.deepcopy(obj.body)
             emit(backend, call, f"{object_name}.deleted", functools.partial(_as_sent, frozen))
@@ -335,7 +345,7 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
             frozen = copy.deepcopy(obj.body)
             emit(backend, call, f"{object_name}.updated", functools.partial(_as_sent, frozen),
                  previous_attributes=changed)
-    return _render(obj)
+    return _render(obj, call.version)
 
 
 def _check_parents(backend: Backend, names: list[str], path_params: Mapping[str, str], lookup: Lookup) -> str | None:
@@ -375,7 +385,7 @@ def _create(backend: Backend, call: Call, values: dict[str, Any], object_name: s
     if f"{object_name}.created" in _event_types():
         frozen = copy.deepcopy(body)
         emit(backend, call, f"{object_name}.created", functools.partial(_as_sent, frozen))
-    return _render(obj)
+    return _render(obj, call.version)
 
 
 declare(TABLE, GenericObject)

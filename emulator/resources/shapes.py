@@ -27,10 +27,12 @@ def _shapes() -> Mapping[str, Any]:
     return loaded
 
 
-def fit(shape: Mapping[str, Any], sent: Mapping[str, Any], classes: Mapping[str, Any]) -> dict[str, Any]:
+def fit(shape: Mapping[str, Any], sent: Mapping[str, Any], classes: Mapping[str, Any],
+        preview: bool | None = None) -> dict[str, Any]:
     """`sent` in the shape `shape` (a shape of `generic_shapes.json`, whose embedded objects are `classes`): its
-    declared fields of the declared types, empty values for fields never null that it lacks, nothing undeclared."""
-    return _build(shape, sent, {}, "p", classes)
+    declared fields of the declared types, empty values for fields never null that it lacks, nothing undeclared;
+    the fields of a preview version or of a GA one (`preview`), or of both (None)."""
+    return _build(shape, sent, {}, "" if preview is None else ("ga" if preview else "p"), classes)
 
 
 def build(name: str, sent: Mapping[str, Any] | None, defaults: Mapping[str, Any] | None = None, *,

@@ -506,6 +506,25 @@ def main() -> None:  # pragma: no cover - a developer's tool
         temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
         temporary.replace(out)
         return
+    if sys.argv[1:2] == ["--merge-generic"]:  # GA.json PREVIEW.json OUT.json, each from --export-generic
+        with open(sys.argv[2]) as ga_file, open(sys.argv[3]) as preview_file:
+            ga_doc, preview_doc = json.load(ga_file), json.load(preview_file)
+        both: dict[str, Any] = {}
+        for key in sorted(set(ga_doc["endpoints"]) | set(preview_doc["endpoints"])):
+            ga_entry, preview_entry = ga_doc["endpoints"].get(key), preview_doc["endpoints"].get(key)
+            if ga_entry is None:
+                both[key] = {**preview_entry, "preview": True}  # only preview versions have it
+            elif preview_entry is None:
+                both[key] = {**ga_entry, "ga": True}  # only GA versions have it
+            else:
+                both[key] = {**ga_entry, "params": merge(ga_entry["params"], preview_entry["params"])}
+        document = {"generated_by": "python -m harness.contract.sdk_params --merge-generic GA.json PREVIEW.json OUT",
+                    "sdk": ga_doc["sdk"], "preview_sdk": preview_doc["sdk"], "endpoints": both}
+        out = Path(sys.argv[4])
+        temporary = out.with_suffix(".tmp")
+        temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+        temporary.replace(out)
+        return
     if sys.argv[1:2] == ["--export-generic"]:
         document = {"generated_by": "python -m harness.contract.sdk_params --export-generic OUT.json",
                     "sdk": stripe.VERSION, "api_version": stripe.api_version, "endpoints": export_generic(routes)}

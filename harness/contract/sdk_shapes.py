@@ -113,6 +113,8 @@ def _node(hint: Any, owner: type, depth: int, classes: dict[str, Any] | None = N
 def merge(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
     """One shape from a GA SDK's and a preview SDK's: a field only one of them declares is marked `"g": "ga"` or
     `"g": "p"` (the emulator shows it only in versions of that kind)."""
+    if "ref" in ga or "ref" in preview:
+        return ga  # an embedded class by name: `classes` merges its fields
     if ga.get("t") == preview.get("t") == "o":
         merged: dict[str, Any] = {"t": "o", "f": merge_fields(ga["f"], preview["f"], merge)}
         if ga.get("r") and preview.get("r"):
@@ -123,7 +125,25 @@ def merge(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
     return ga
 
 
+def _merged(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
+    """Shapes by name from both SDKs: one both have merged field by field (each gated by the SDK that has it)."""
+    return {name: merge(ga[name], preview[name]) if name in ga and name in preview and ga[name] and preview[name]
+            else ga.get(name) or preview[name] for name in sorted(set(ga) | set(preview))}
+
+
 def main() -> None:  # pragma: no cover - a developer's tool
+    if sys.argv[1:2] == ["--merge-generic"]:  # GA.json PREVIEW.json OUT.json: GA's shapes, preview's for the rest
+        ga_doc = json.loads(Path(sys.argv[2]).read_text())
+        preview_doc = json.loads(Path(sys.argv[3]).read_text())
+        document = {"generated_by": "python -m harness.contract.sdk_shapes --merge-generic GA.json PREVIEW.json OUT",
+                    "sdk": ga_doc["sdk"], "preview_sdk": preview_doc["sdk"],
+                    "shapes": _merged(ga_doc["shapes"], preview_doc["shapes"]),
+                    "classes": _merged(ga_doc["classes"], preview_doc["classes"])}
+        out = Path(sys.argv[4])
+        temporary = out.with_suffix(".tmp")
+        temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+        temporary.replace(out)
+        return
     if sys.argv[1:2] == ["--export-generic"]:  # the shapes of the objects the generic surface answers with
         from emulator.resources import generic
         from harness.contract.sdk_models import model_class

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import stripe
+
 from emulator.http.app import create_app
 from emulator.resources import generic
 from emulator.settings import Settings
@@ -77,7 +79,7 @@ class World:
         self.sdk = _sdk()
 
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"}
+        return {"Authorization": f"Bearer {self.key}", "Stripe-Version": stripe.api_version}  # as the SDK sends
 
     def call(self, method: str, path: str, params: dict[str, Any]) -> Any:
         pairs = list(encode(params))

@@ -35,4 +35,4 @@ def test_every_generic_method_answers_2xx_or_resource_missing(stripe_contract: C
     assert {(o.method, o.template) for o in outcomes if sdk_generic_probe._kind(o).startswith("not served")} \
         <= unserved  # only the endpoints whose object the SDK does not name
     succeeded = sum(o.status < 300 for o in outcomes)
-    assert succeeded >= 0.85 * len(outcomes), sdk_generic_probe.summary(outcomes)
+    assert succeeded >= 0.8 * len(outcomes), sdk_generic_probe.summary(outcomes)

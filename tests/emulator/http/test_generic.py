@@ -203,3 +203,12 @@ def test_the_dashboard_lists_generic_objects(everything: Api) -> None:
     assert page.status == 200
     html = page.body.decode()
     assert "Other objects (generic)" in html and coupon["id"] in html
+
+
+def test_an_endpoint_only_the_preview_sdk_has_answers_preview_versions_only(everything: Api) -> None:
+    preview = {"Stripe-Version": "2026-09-30.preview"}
+    listed = everything.get("/v1/fx_quotes", headers=preview)
+    assert listed.status == 200, listed.body
+    assert listed.json()["object"] == "list" and listed.headers["emulator-fidelity"] == "generic"
+    ga = everything.get("/v1/fx_quotes")
+    assert ga.status == 404 and "preview" in ga.json()["error"]["message"]
