@@ -1,7 +1,8 @@
 """Every other Stripe endpoint, generically (issue 21; `serve --surface all`, the default).
 
-`generic_endpoints.json` (generated from the GA stripe SDK: `python -m harness.contract.sdk_params --export-generic`)
-lists every endpoint the emulator does not emulate by hand: its path template, the SDK method's name, the object it
+`generic_endpoints.json` (generated from the GA and preview stripe SDKs: `python -m harness.contract.sdk_params
+--export-generic` under each, then `--merge-generic`) lists every endpoint the emulator does not emulate by hand (one
+only the preview SDK has answers preview versions only): its path template, the SDK method's name, the object it
 answers with, and its parameter tree (validated like every other endpoint's: unknown, missing, type and enum
 errors, Stripe-shaped, naming `param`). Objects are Stripe's example objects (`fixtures3.json`, stripe/openapi's
 `openapi/fixtures3.json`, unmodified; see fixtures/openapi/README.md) with the request's parameters applied where
