@@ -64,6 +64,8 @@ class GenericObject:
     created: int
     parent: str | None = None
     deleted: bool = False
+    revision: int = 0
+    """Counts the object's changes: what was rendered for an earlier revision is not used again."""
 
 
 @dataclass(frozen=True)
@@ -101,30 +103,37 @@ def catalogue() -> dict[str, GenericEndpoint]:
             for key, entry in document["endpoints"].items()}
 
 
+Pattern = tuple[tuple[bool, str], ...]
+"""A template's segments: (True, placeholder name) or (False, literal)."""
+
+
 @cache
-def _index() -> dict[tuple[str, int], list[GenericEndpoint]]:
-    """By method and segment count, templates with fewer placeholders first (`/v1/invoices/upcoming` before
-    `/v1/invoices/{invoice}`)."""
-    found: dict[tuple[str, int], list[GenericEndpoint]] = {}
+def _index() -> dict[tuple[str, int, str], list[tuple[GenericEndpoint, Pattern]]]:
+    """By method, segment count and the first segment after `/v1` (`coupons`), templates with fewer placeholders
+    first (`/v1/invoices/upcoming` before `/v1/invoices/{invoice}`)."""
+    found: dict[tuple[str, int, str], list[tuple[GenericEndpoint, Pattern]]] = {}
     for endpoint in catalogue().values():
-        found.setdefault((endpoint.method, len(endpoint.segments)), []).append(endpoint)
+        segments = endpoint.segments
+        pattern = tuple((m is not None, m.group(1) if m else part)
+                        for part in segments for m in [_PLACEHOLDER.match(part)])
+        key = (endpoint.method, len(segments), segments[1] if len(segments) > 1 else "")
+        found.setdefault(key, []).append((endpoint, pattern))
     for endpoints in found.values():
-        endpoints.sort(key=lambda e: len(e.placeholders))
+        endpoints.sort(key=lambda pair: len(pair[0].placeholders))
     return found
 
 
 def match(method: str, path: str) -> tuple[GenericEndpoint, dict[str, str]] | None:
     """The generic endpoint a request is for, with its path parameters."""
     parts = path.strip("/").split("/")
-    for endpoint in _index().get((method, len(parts)), ()):
+    for endpoint, pattern in _index().get((method, len(parts), parts[1] if len(parts) > 1 else ""), ()):
         values: dict[str, str] = {}
-        for template_part, part in zip(endpoint.segments, parts, strict=True):
-            found = _PLACEHOLDER.match(template_part)
-            if found is not None:
+        for (is_placeholder, name), part in zip(pattern, parts, strict=True):
+            if is_placeholder:
                 if not part:
                     break
-                values[found.group(1)] = part
-            elif template_part != part:
+                values[name] = part
+            elif name != part:
                 break
         else:
             return endpoint, values
@@ -244,9 +253,22 @@ def _apply_all(body: dict[str, Any], values: Mapping[str, Any]) -> None:
             body[key] = None
 
 
+_RENDERED: dict[tuple[str, int, int, bool], dict[str, Any]] = {}
+RENDERED_KEPT: Final = 4096
+"""Renderings kept (a retrieve of an unchanged object answers the one made before; never changed by the caller)."""
+
+
 def _render(obj: GenericObject, version: ApiVersion | None = None) -> dict[str, Any]:
-    """The object as a version sees it (the fields its kind of SDK declares)."""
-    return _shaped(obj.object, obj.body, version) if version is not None else copy.deepcopy(obj.body)
+    """The object as a version sees it (the fields its kind of SDK declares). Callers must not change it."""
+    if version is None:
+        return copy.deepcopy(obj.body)
+    key = (obj.id, id(obj), obj.revision, version.is_preview)
+    found = _RENDERED.get(key)
+    if found is None:
+        if len(_RENDERED) >= RENDERED_KEPT:
+            _RENDERED.clear()
+        found = _RENDERED[key] = _shaped(obj.object, obj.body, version)
+    return found
 
 
 def _find(backend: Backend, object_name: str | None, object_id: str, param: str) -> GenericObject:
@@ -262,6 +284,8 @@ def handle(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gener
     holds the id of an object kept here (generic, or by hand) is replaced by it."""
     paths = values.pop("expand", None) or []  # expanded here, not by the pipeline (which knows no generic types)
     answer = _answer(backend, call, values, endpoint, path_params, lookup)
+    if paths:
+        answer = copy.deepcopy(answer)  # a rendering is shared: expand a copy
     for path in paths:
         _expand(backend, answer, path.split("."), lookup, path, call.version)
     return answer
@@ -341,6 +365,7 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
         before = copy.deepcopy(obj.body)
         _apply(obj.body, values)
         obj.body = _shaped(object_name, obj.body)
+        obj.revision += 1
         changed = {key: before[key] for key in before if before[key] != obj.body.get(key)}
         if changed and f"{object_name}.updated" in _event_types():
             frozen = copy.deepcopy(obj.body)
