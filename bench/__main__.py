@@ -32,6 +32,7 @@ def run(only: set[str], size: dict[str, Any]) -> dict[str, Any]:
         "B7": suites.b7_scenarios,
         "B8": lambda: suites.b8_namespaces(size["b8_idle"], size["calls"], size["reps"]),
         "B9": lambda: suites.b9_stateful_peer(size["b5_seconds"], 32),
+        "B10": lambda: suites.b10_generic(size["calls"], size["reps"]),
     }
     results: dict[str, Any] = {}
     for name, job in plan.items():

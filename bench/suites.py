@@ -112,6 +112,25 @@ def b2_inprocess(calls: int, reps: int) -> dict[str, Any]:
             "target_speedup": 3.0, "vs_null_in_process": emulator_inproc / null_inproc, "target_vs_null": 1.5}
 
 
+def b10_generic(calls: int, reps: int) -> dict[str, Any]:
+    """A generic endpoint (issue 21) against a hand-written one, through the stripe SDK in process: a coupon's
+    retrieve vs a customer's (alternating rounds, medians), and the start of a server that has the generic
+    surface (its data is loaded on the first generic request, not at start)."""
+    app = create_app(Settings(seed=1))
+    inproc = AsgiHTTPClient(app)
+    client = stripe.StripeClient(KEY, http_client=inproc, base_addresses={"api": "http://emulator.invalid"},
+                                 max_network_retries=0)
+    try:
+        customer = client.v1.customers.create(params={"name": "Bench"}).id
+        coupon = client.v1.coupons.create(params={"percent_off": 5, "duration": "once"}).id
+        generic, by_hand = alternate(lambda: client.v1.coupons.retrieve(coupon),
+                                     lambda: client.v1.customers.retrieve(customer), calls=calls, reps=reps)
+    finally:
+        inproc.close()
+    return {"generic_retrieve_ms": generic * 1000, "hand_written_retrieve_ms": by_hand * 1000,
+            "ratio": generic / by_hand, "target_ratio": 1.0}
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
