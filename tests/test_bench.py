@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_bench_quick_run_writes_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
-    result = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", "B1,B2,B4,B6,B8,B10", "--out", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    result = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", "B1,B2,B4,B6,B8,B10", "--out",
+                             str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     document = json.loads(out.read_text())
     assert document["quick"] is True and set(document["results"]) == {"B1", "B2", "B4", "B6", "B8", "B10"}

@@ -15,6 +15,7 @@ import copy
 import importlib
 import inspect
 import itertools
+import json
 import re
 import types
 import typing
@@ -409,13 +410,7 @@ def _one(tp: Any, skip: frozenset[str], depth: int) -> dict[str, Any]:
         return {"t": "m"}
     if origin is Literal:
         return {"t": "e", "v": sorted(str(v) for v in typing.get_args(tp))}
-    if tp is bool:
-        return {"t": "b"}
-    if tp is int:
-        return {"t": "i"}
-    if tp is float:
-        return {"t": "n"}
-    return {"t": "s"}
+    return dict(SCALARS.get(tp, SCALARS[str]))
 
 
 def export_generic(routes: set[tuple[str, str]]) -> dict[str, Any]:
@@ -486,8 +481,18 @@ def _merge_nodes(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def write_json(out: Path, document: Any) -> None:
+    """A generated data file, written whole and then moved into place (the emulator may be reading the old one)."""
+    temporary = out.with_suffix(".tmp")
+    temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+    temporary.replace(out)
+
+
+SCALARS: dict[Any, dict[str, str]] = {bool: {"t": "b"}, int: {"t": "i"}, float: {"t": "n"}, str: {"t": "s"}}
+"""The data's kind of each scalar type (one table for parameter trees and response shapes)."""
+
+
 def main() -> None:  # pragma: no cover - a developer's tool
-    import json
     import sys
 
     from emulator.http.routes import API
@@ -501,10 +506,7 @@ def main() -> None:  # pragma: no cover - a developer's tool
         joined = {key: merge(ga["endpoints"].get(key, empty), preview["endpoints"].get(key, empty)) for key in keys}
         document = {"generated_by": "python -m harness.contract.sdk_params --merge GA.json PREVIEW.json OUT.json",
                     "ga_sdk": ga["sdk"], "preview_sdk": preview["sdk"], "endpoints": joined}
-        out = Path(sys.argv[4])  # written whole, then moved: the emulator reads the file this run may replace
-        temporary = out.with_suffix(".tmp")
-        temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
-        temporary.replace(out)
+        write_json(Path(sys.argv[4]), document)
         return
     if sys.argv[1:2] == ["--merge-generic"]:  # GA.json PREVIEW.json OUT.json, each from --export-generic
         with open(sys.argv[2]) as ga_file, open(sys.argv[3]) as preview_file:
@@ -520,18 +522,12 @@ def main() -> None:  # pragma: no cover - a developer's tool
                 both[key] = {**ga_entry, "params": merge(ga_entry["params"], preview_entry["params"])}
         document = {"generated_by": "python -m harness.contract.sdk_params --merge-generic GA.json PREVIEW.json OUT",
                     "sdk": ga_doc["sdk"], "preview_sdk": preview_doc["sdk"], "endpoints": both}
-        out = Path(sys.argv[4])
-        temporary = out.with_suffix(".tmp")
-        temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
-        temporary.replace(out)
+        write_json(Path(sys.argv[4]), document)
         return
     if sys.argv[1:2] == ["--export-generic"]:
         document = {"generated_by": "python -m harness.contract.sdk_params --export-generic OUT.json",
                     "sdk": stripe.VERSION, "api_version": stripe.api_version, "endpoints": export_generic(routes)}
-        out = Path(sys.argv[2])
-        temporary = out.with_suffix(".tmp")
-        temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
-        temporary.replace(out)
+        write_json(Path(sys.argv[2]), document)
         return
     if sys.argv[1:2] == ["--export"]:
         json.dump({"sdk": stripe.VERSION, "endpoints": export(routes)}, sys.stdout, sort_keys=True)

@@ -22,7 +22,7 @@ from typing import Any, ForwardRef, Literal, Union
 import stripe
 
 from harness.contract.sdk_models import _resolve, declared_fields
-from harness.contract.sdk_params import merge_fields
+from harness.contract.sdk_params import SCALARS, merge_fields, write_json
 
 ROOTS = {
     "account.business_profile": ("stripe._account", "Account.BusinessProfile"),
@@ -97,14 +97,8 @@ def _node(hint: Any, owner: type, depth: int, classes: dict[str, Any] | None = N
         return {"t": "a", "i": _node(args[0], owner, depth + 1, classes) if args else {"t": "x"}}
     if origin in (dict, typing.Dict) or (isinstance(origin, type) and origin.__name__ == "UntypedStripeObject"):  # noqa: UP006
         return {"t": "m"}
-    if hint is bool:
-        return {"t": "b"}
-    if hint is int:
-        return {"t": "i"}
-    if hint is float:
-        return {"t": "n"}
-    if hint is str:
-        return {"t": "s"}
+    if hint in SCALARS:
+        return dict(SCALARS[hint])
     if isinstance(hint, type) and issubclass(hint, stripe.StripeObject) and depth < 8:
         return _embedded(hint, depth, classes)
     return {"t": "x"}
@@ -139,10 +133,7 @@ def main() -> None:  # pragma: no cover - a developer's tool
                     "sdk": ga_doc["sdk"], "preview_sdk": preview_doc["sdk"],
                     "shapes": _merged(ga_doc["shapes"], preview_doc["shapes"]),
                     "classes": _merged(ga_doc["classes"], preview_doc["classes"])}
-        out = Path(sys.argv[4])
-        temporary = out.with_suffix(".tmp")
-        temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
-        temporary.replace(out)
+        write_json(Path(sys.argv[4]), document)
         return
     if sys.argv[1:2] == ["--export-generic"]:  # the shapes of the objects the generic surface answers with
         from emulator.resources import generic
@@ -153,10 +144,7 @@ def main() -> None:  # pragma: no cover - a developer's tool
         shapes = {name: shape(cls, 0, classes) for name in names if (cls := model_class(name)) is not None}
         document = {"generated_by": "python -m harness.contract.sdk_shapes --export-generic OUT.json",
                     "sdk": stripe.VERSION, "shapes": shapes, "classes": classes}
-        out = Path(sys.argv[2])
-        temporary = out.with_suffix(".tmp")
-        temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
-        temporary.replace(out)
+        write_json(Path(sys.argv[2]), document)
         return
     if sys.argv[1:2] == ["--export"]:
         json.dump({"sdk": stripe.VERSION, "shapes": {name: shape(_class(*where)) for name, where in ROOTS.items()}},
@@ -168,9 +156,7 @@ def main() -> None:  # pragma: no cover - a developer's tool
                                 "first two from --export under that SDK)",
                 "ga_sdk": ga["sdk"], "preview_sdk": preview["sdk"],
                 "shapes": {name: merge(ga["shapes"][name], preview["shapes"][name]) for name in ROOTS}}
-    temporary = out.with_suffix(".tmp")
-    temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
-    temporary.replace(out)
+    write_json(out, document)
 
 
 if __name__ == "__main__":  # pragma: no cover
