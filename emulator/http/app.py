@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from emulator.core.backend import Backend, Call
 from emulator.core.errors import UnrecognizedUrlError
-from emulator.core.versions import NEWEST_GA, Feature, parse
+from emulator.core.versions import Feature
 from emulator.http import browser, control, dashboard
 from emulator.http.fastpath import FastPath
 from emulator.http.middleware import ControlTokenMiddleware, HostMiddleware, RequestIdMiddleware
@@ -31,7 +31,7 @@ from emulator.http.router import IndexedRouter
 from emulator.http.routes import API
 from emulator.http.state import EmulatorState
 from emulator.resources import generic
-from emulator.resources.registry import LOOKUPS
+from emulator.resources.registry import found_by_hand
 from emulator.settings import Settings
 
 
@@ -71,25 +71,6 @@ def _generic() -> Callable[[Request], Awaitable[Response]]:
     return dispatch
 
 
-PARENT_NAMES = {"intent": "payment_intent", "setup_intent": "setup_intent"}
-"""Path placeholders that name an object type the emulator keeps by hand under another name."""
-
-
-def found_by_hand(backend: Backend, object_type: str, object_id: str) -> dict[str, Any] | None:
-    """An object the emulator keeps by hand (a generic endpoint's parent, or the object of an action such as
-    `/v1/payment_intents/:intent/capture`), rendered: looked up as the type the placeholder names, else as any type
-    kept by hand (`{id}` names no type)."""
-    named = LOOKUPS.get(PARENT_NAMES.get(object_type, object_type))
-    if named is not None:
-        return named(backend, object_id, NEWEST_VERSION)
-    for lookup in LOOKUPS.values():
-        found = lookup(backend, object_id, NEWEST_VERSION)
-        if found is not None:
-            return found
-    return None
-
-
-NEWEST_VERSION = parse(NEWEST_GA)
 
 
 def _routes(settings: Settings | None = None) -> list[BaseRoute]:

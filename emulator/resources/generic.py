@@ -51,8 +51,9 @@ TABLE: Final = "generic"
 _PLACEHOLDER: Final = re.compile(r"^\{(\w+)\}$")
 _PREFIXED: Final = re.compile(r"^([a-z][a-z0-9]*(?:_[a-z0-9]+)*?)_[A-Za-z0-9]{8,}$")
 
-Lookup = Callable[[Backend, str, str], dict[str, Any] | None]
-"""(backend, object type or placeholder name, id) -> the object the emulator keeps by hand, rendered, or None."""
+Lookup = Callable[[Backend, str, str, ApiVersion], dict[str, Any] | None]
+"""(backend, object type or placeholder name, id, version) -> the object the emulator keeps by hand, rendered in
+that version, or None."""
 
 
 @saved
@@ -304,7 +305,7 @@ def _expand(backend: Backend, obj: Any, segments: list[str], lookup: Lookup, pat
     if isinstance(value, str):
         found = table(backend).get(value)
         expanded = (_render(found, version) if found is not None and not found.deleted
-                    else lookup(backend, head, value))
+                    else lookup(backend, head, value, version) if version is not None else None)
         if expanded is None:
             raise InvalidRequestError(EXPAND_UNEXPANDABLE.format(field=path), param="expand")
         obj[head] = value = expanded
@@ -320,7 +321,7 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
     names = endpoint.placeholders
     last_is_object = endpoint.segments[-1].startswith("{")
     parent_names = names[:-1] if last_is_object else names
-    parent = _check_parents(backend, parent_names, path_params, lookup)
+    parent = _check_parents(backend, parent_names, path_params, lookup, call.version)
     object_name = endpoint.object
     url = "/" + "/".join(path_params.get(m.group(1), part) if (m := _PLACEHOLDER.match(part)) else part
                          for part in endpoint.segments)
@@ -341,7 +342,7 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
         acted_on = table(backend).get(path_params[names[-1]])
         if acted_on is not None and not acted_on.deleted and acted_on.object == object_name:
             return _render(acted_on, call.version)
-        by_hand = lookup(backend, names[-1], path_params[names[-1]])
+        by_hand = lookup(backend, names[-1], path_params[names[-1]], call.version)
         if by_hand is not None and by_hand.get("object") == object_name:
             return by_hand  # kept by hand (`/v1/payment_intents/:intent/capture`): as it is
     if not last_is_object:  # a singleton or an action with no object of its own: the example object
@@ -374,12 +375,13 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
     return _render(obj, call.version)
 
 
-def _check_parents(backend: Backend, names: list[str], path_params: Mapping[str, str], lookup: Lookup) -> str | None:
+def _check_parents(backend: Backend, names: list[str], path_params: Mapping[str, str], lookup: Lookup,
+                   version: ApiVersion) -> str | None:
     """Each parent in the path exists (by hand or generically); the innermost one's id."""
     parent: str | None = None
     for name in names:
         value = path_params[name]
-        if lookup(backend, name, value) is None:
+        if lookup(backend, name, value, version) is None:
             found = table(backend).get(value)
             if found is None or found.deleted:
                 raise ResourceMissingError(name, value, param=name)

@@ -60,6 +60,24 @@ def resolver(backend: Backend, version: ApiVersion) -> Callable[[str, str], dict
     return resolve
 
 
+PARENT_NAMES = {"intent": "payment_intent", "setup_intent": "setup_intent"}
+"""Path placeholders that name an object type the emulator keeps by hand under another name."""
+
+
+def found_by_hand(backend: Backend, object_type: str, object_id: str, version: ApiVersion) -> dict[str, Any] | None:
+    """An object the emulator keeps by hand (a generic endpoint's parent, or the object of an action such as
+    `/v1/payment_intents/:intent/capture`), rendered in `version`: looked up as the type the placeholder names, else
+    as any type kept by hand (`{id}` names no type)."""
+    named = LOOKUPS.get(PARENT_NAMES.get(object_type, object_type))
+    if named is not None:
+        return named(backend, object_id, version)
+    for lookup in LOOKUPS.values():
+        found = lookup(backend, object_id, version)
+        if found is not None:
+            return found
+    return None
+
+
 def connected_account_exists(backend: Backend, account_id: str) -> bool:
     found = connect.accounts(backend).get(account_id)
     return found is not None and not found.deleted
