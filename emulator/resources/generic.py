@@ -389,11 +389,27 @@ def _check_parents(backend: Backend, names: list[str], path_params: Mapping[str,
     return parent
 
 
+def _relink(value: Any, example_id: Any, new_id: str, parent: str | None) -> None:
+    """The example's own id, and ids of the parent's type (`cus_…` inside a customer's tax id's `owner`), become the
+    new object's and its parent's, wherever the example repeats them."""
+    prefix = parent.split("_", 1)[0] + "_" if parent is not None and "_" in parent else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, inner in list(items):
+        if isinstance(inner, str) and inner == example_id:
+            value[key] = new_id
+        elif isinstance(inner, str) and prefix is not None and inner.startswith(prefix) and key != "id":
+            value[key] = parent
+        elif isinstance(inner, (dict, list)):
+            _relink(inner, example_id, new_id, parent)
+
+
 def _create(backend: Backend, call: Call, values: dict[str, Any], object_name: str, parent: str | None,
             parent_names: list[str]) -> dict[str, Any]:
-    body = _shaped(object_name, example(object_name))
+    template = example(object_name)
+    body = _shaped(object_name, template)
     if "id" in body or object_name not in _shapes():
         body["id"] = _new_id(backend, object_name)
+    _relink(body, template.get("id"), str(body.get("id") or ""), parent)
     if "object" in body or object_name not in _shapes():
         body["object"] = object_name
     created = backend.clock.timestamp()

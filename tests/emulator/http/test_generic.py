@@ -212,3 +212,10 @@ def test_an_endpoint_only_the_preview_sdk_has_answers_preview_versions_only(ever
     assert listed.json()["object"] == "list" and listed.headers["emulator-fidelity"] == "generic"
     ga = everything.get("/v1/fx_quotes")
     assert ga.status == 404 and "preview" in ga.json()["error"]["message"]
+
+
+def test_a_nested_object_names_its_parent_wherever_the_example_named_one(everything: Api) -> None:
+    customer = body(everything.post("/v1/customers", {"name": "Jenny"}))
+    tax_id = body(everything.post(f"/v1/customers/{customer['id']}/tax_ids", {"type": "us_ein",
+                                                                              "value": "12-3456789"}))
+    assert tax_id["owner"]["customer"] == customer["id"]  # the example object's own customer id is replaced
