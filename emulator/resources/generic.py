@@ -25,6 +25,7 @@ import copy
 import functools
 import json
 import re
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -57,7 +58,7 @@ that version, or None."""
 
 
 @saved
-@dataclass
+@dataclass(eq=False)  # compared by identity: its renderings are kept per object (`_RENDERED`)
 class GenericObject:
     id: str
     object: str
@@ -254,21 +255,23 @@ def _apply_all(body: dict[str, Any], values: Mapping[str, Any]) -> None:
             body[key] = None
 
 
-_RENDERED: dict[tuple[str, int, int, bool], dict[str, Any]] = {}
-RENDERED_KEPT: Final = 4096
-"""Renderings kept (a retrieve of an unchanged object answers the one made before; never changed by the caller)."""
+_RENDERED: weakref.WeakKeyDictionary[GenericObject, dict[tuple[int, bool], dict[str, Any]]] = (
+    weakref.WeakKeyDictionary())
+"""An object's renderings, by revision and kind of version (a retrieve of an unchanged object answers the one made
+before); they go with the object."""
 
 
 def _render(obj: GenericObject, version: ApiVersion | None = None) -> dict[str, Any]:
     """The object as a version sees it (the fields its kind of SDK declares). Callers must not change it."""
     if version is None:
         return copy.deepcopy(obj.body)
-    key = (obj.id, id(obj), obj.revision, version.is_preview)
-    found = _RENDERED.get(key)
+    kept = _RENDERED.setdefault(obj, {})
+    key = (obj.revision, version.is_preview)
+    found = kept.get(key)
     if found is None:
-        if len(_RENDERED) >= RENDERED_KEPT:
-            _RENDERED.clear()
-        found = _RENDERED[key] = _shaped(obj.object, obj.body, version)
+        for stale in [k for k in kept if k[0] != obj.revision]:  # an earlier revision's are of no more use
+            del kept[stale]
+        found = kept[key] = _shaped(obj.object, obj.body, version)
     return found
 
 

@@ -219,3 +219,15 @@ def test_a_nested_object_names_its_parent_wherever_the_example_named_one(everyth
     tax_id = body(everything.post(f"/v1/customers/{customer['id']}/tax_ids", {"type": "us_ein",
                                                                               "value": "12-3456789"}))
     assert tax_id["owner"]["customer"] == customer["id"]  # the example object's own customer id is replaced
+
+
+def test_a_namespace_started_again_never_answers_an_earlier_objects_rendering(everything: Api) -> None:
+    first = body(everything.post("/v1/coupons", {"percent_off": "5", "duration": "once", "name": "First"}))
+    assert body(everything.get(f"/v1/coupons/{first['id']}"))["name"] == "First"
+    assert everything.post("/_emulator/reset").status == 200
+    again = body(everything.post("/v1/coupons", {"percent_off": "5", "duration": "once", "name": "Again"}))
+    assert body(everything.get(f"/v1/coupons/{again['id']}"))["name"] == "Again"
+    renamed = body(everything.post(f"/v1/coupons/{again['id']}", {"name": "Renamed"}))
+    assert renamed["name"] == "Renamed" and body(everything.get(f"/v1/coupons/{again['id']}"))["name"] == "Renamed"
+    preview = everything.get(f"/v1/coupons/{again['id']}", headers={"Stripe-Version": "2026-09-30.preview"})
+    assert preview.json()["name"] == "Renamed"
