@@ -11,7 +11,9 @@ Used by `tests/contract/test_sdk_params.py`; `python -m harness.contract.sdk_par
 
 from __future__ import annotations
 
+import ast
 import copy
+import functools
 import importlib
 import inspect
 import itertools
@@ -343,7 +345,6 @@ def _prefers(value: Any) -> bool:
     return isinstance(value, str) and value in PREFERRED
 
 
-_IMPORT = re.compile(r"from (stripe[\w.]*) import (\w+)")
 _WRAPPED = re.compile(r"^(?:ListObject|SearchResultObject)\[(.+)\]$")
 
 
@@ -358,13 +359,21 @@ def object_of(endpoint: SdkEndpoint) -> tuple[str | None, str]:
         returns = wrapped.group(1).strip("'\"")
     if not re.fullmatch(r"\w+", returns):
         return None, kind
-    source = inspect.getsource(importlib.import_module(endpoint.module))
-    for module_name, name in _IMPORT.findall(source):
-        if name == returns:
-            cls = getattr(importlib.import_module(module_name), name, None)
-            found = getattr(cls, "OBJECT_NAME", None)
-            return (found if isinstance(found, str) else None), kind
-    return None, kind
+    module_name = _imports(endpoint.module).get(returns)
+    if module_name is None:
+        return None, kind
+    cls = getattr(importlib.import_module(module_name), returns, None)
+    found = getattr(cls, "OBJECT_NAME", None)
+    return (found if isinstance(found, str) else None), kind
+
+
+@functools.cache
+def _imports(module_name: str) -> dict[str, str]:
+    """What a service module imports from the SDK, name -> module (parenthesized, multi-line imports too)."""
+    tree = ast.parse(inspect.getsource(importlib.import_module(module_name)))
+    return {alias.asname or alias.name: node.module for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("stripe")
+            for alias in node.names}
 
 
 def tree(params: type | None) -> dict[str, Any]:
