@@ -71,8 +71,6 @@ def _generic() -> Callable[[Request], Awaitable[Response]]:
     return dispatch
 
 
-
-
 def _routes(settings: Settings | None = None) -> list[BaseRoute]:
     grouped: dict[str, dict[str, Endpoint]] = defaultdict(dict)
     for endpoint in API:

@@ -80,9 +80,8 @@ class GenericEndpoint:
     kind: str  # object, list, search
     tree: Mapping[str, Any] = field(repr=False, hash=False, compare=False)
     preview: bool = False
-    """Only the preview SDK has it: only preview versions are answered."""
-    ga: bool = False
-    """Only the GA SDK has it: preview versions are not answered."""
+    """Only the preview SDK has it: only preview versions are answered. (An endpoint only the GA SDK has is marked
+    `"ga"` in the data; there is none with the SDKs the data comes from, and it is answered in every version.)"""
 
     @property
     def segments(self) -> list[str]:
@@ -101,7 +100,7 @@ def catalogue() -> dict[str, GenericEndpoint]:
     with DATA.open(encoding="utf-8") as handle:
         document = json.load(handle)
     return {key: GenericEndpoint(key, key.split(" ", 1)[0], entry["template"], entry["method"], entry["object"],
-                                 entry["kind"], entry["params"], bool(entry.get("preview")), bool(entry.get("ga")))
+                                 entry["kind"], entry["params"], bool(entry.get("preview")))
             for key, entry in document["endpoints"].items()}
 
 

@@ -27,7 +27,7 @@ from emulator.resources import generic
 from emulator.settings import Settings
 from harness.asgi import AsgiCaller
 from harness.contract.sdk_params import SdkEndpoint, endpoints, object_of, sample
-from tests.contract.sdk_probe import BANK, EXTERNAL, encode
+from tests.contract.sdk_probe import BANK, EXTERNAL, encode, sample_string
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 ALIASES = {"id": None, "intent": "payment_intent", "account": "account", "item": "subscription_item",
@@ -152,16 +152,8 @@ class World:
         if isinstance(value, list):
             return [self._resolve(inner, name) for inner in value]
         if value == "probe":
-            if name in ("currency",):
-                return "usd"
-            if name in ("country",):
-                return "US"
-            if name.endswith("email"):
-                return "jenny.rosen@example.com"
-            if name.endswith("url"):
-                return "https://example.com/return"
-            made = self.object_id(name)
-            return made if made is not None else "probe"
+            made = self.object_id(name)  # an id names an object made for it, else a value by name
+            return made if made is not None else sample_string(name)
         return value
 
 

@@ -54,14 +54,12 @@ _STRINGS: dict[str, str] = {
     "mcc": "5734", "invoice_prefix": "PROBE", "preferred_locales": "en", "target_date": "2030-01-01",
     "query": "email:'jenny.rosen@example.com'", "api_version": "2026-10-28.endive", "state": "CA",
     "postal_code": "94111", "statement_descriptor": "PROBE", "statement_descriptor_suffix": "PROBE",
-    "descriptor_code": "SM11AA", "mandate": "", "date": "1700000000",
+    "descriptor_code": "SM11AA", "date": "1700000000",
 }
 
 
-def sample_string(name: str, ids: Mapping[str, str]) -> str:
-    """A valid value for a string parameter, by its name (ids of this namespace's objects where one is named)."""
-    if name in ids:
-        return ids[name]
+def sample_string(name: str) -> str:
+    """A valid value for a string parameter, by its name (ids are made by `ids_of`)."""
     if name in _STRINGS:
         return _STRINGS[name]
     if name.endswith("url") or name == "url":
@@ -127,6 +125,11 @@ class Namespace:
                              {"institution": "Test (Non-OAuth)"})
             return str(done["accounts"]["data"][0]["id"])
         return str(self.once("fc_account", build))
+
+    def refreshed_account(self) -> str:
+        """The linked account, once its transactions were refreshed (what listing them needs)."""
+        self.transaction()
+        return self.fc_account()
 
     def session(self) -> str:
         return str(self.once("session", lambda: self.make("POST", "/v1/financial_connections/sessions", {
@@ -316,7 +319,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("GET", "/v1/financial_connections/accounts/{}/inferred_balances"): lambda ns: Call(
         f"/v1/financial_connections/accounts/{ns.fc_account()}/inferred_balances", {}),
     ("GET", "/v1/financial_connections/transactions"): lambda ns: Call(
-        "/v1/financial_connections/transactions", {"account": ns.fc_account() if ns.transaction() else ""}),
+        "/v1/financial_connections/transactions", {"account": ns.refreshed_account()}),
     ("GET", "/v1/financial_connections/transactions/{}"): lambda ns: Call(
         f"/v1/financial_connections/transactions/{ns.transaction()}", {}),
     ("GET", "/v1/financial_connections/authorizations/{}"): lambda ns: Call(
@@ -512,7 +515,7 @@ def _resolve(value: Any, ns: Namespace, name: str = "") -> Any:
         return makers[name]()
     if name == "page":
         return ns.search_page()
-    return sample_string(name, {})
+    return sample_string(name)
 
 
 def _leaf_value(leaf: ParamPath, endpoint: str, ns: Namespace) -> Any:
