@@ -34,6 +34,9 @@ class Call:
     base_url: str = "http://127.0.0.1:12111"
     account: str | None = None
     """The connected account a `Stripe-Account` header acts for (validated to exist), else None (the platform)."""
+    generic: bool = False
+    """The generic surface is on (`serve --surface all`, the default): cards are generic payment methods, and
+    Stripe's card test ids (`pm_card_visa`, `tok_visa`) name new ones (`emulator.resources.payments.cards`)."""
 
 
 class BackendState(TypedDict):

@@ -43,6 +43,9 @@ UNSET: Final = _Unset()
 @dataclass(frozen=True)
 class Context:
     version: ApiVersion
+    generic: bool = False
+    """The generic surface is on (`serve --surface all`, the default): cards are taken as generic payment methods
+    where a spec allows them (`request_params.Unemulated`, `PaymentMethodType`)."""
 
 
 def child(param: str, key: str | int) -> str:

@@ -170,6 +170,12 @@ class Feature(Enum):
         ga_since=_d("2026-09-30"),
         preview_since=_d("2026-09-30"),
     )
+    SINGULAR_COUPON_REMOVED = Gate(
+        "singular_coupon_removed",
+        "the singular coupon and promotion_code parameters of customers are removed (stackable discounts: "
+        "https://docs.stripe.com/changelog/basil/2025-03-31/deprecate-singular-coupon-promotion-code)",
+        ga_since=_d("2025-03-31"),
+    )
     CUSTOMER_NAMES = Gate(
         "customer_names",
         "business_name and individual_name on customers; a customer created without a name takes one of them",

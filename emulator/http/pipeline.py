@@ -262,14 +262,15 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
         if stored is not None:
             exchange.replayed = True
             return _replay(stored, headers)
+    generic = state.settings.surface == "all"
     try:
-        values = validate(endpoint.spec, raw, Context(version))
+        values = validate(endpoint.spec, raw, Context(version, generic))
     except StripeError:
         if key is not None:
             backend.idempotency.release(key)  # rejected before it ran: the key stays free
         raise
     call = Call(version=version, request_id=exchange.request_id, idempotency_key=key, base_url=_base_url(request),
-                account=on_behalf)
+                account=on_behalf, generic=generic)
     status, body, changed = _execute(backend, endpoint, call, values, request.path_params, state.dispatcher)
     if changed:  # deliver whatever the request caused, in the background (if nothing is to be sent: no wake-up)
         state.dispatcher.kick(backend)

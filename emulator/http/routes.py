@@ -24,6 +24,7 @@ from emulator.resources.payments import (
     payment_methods,
     payouts,
     setup_intents,
+    sources,
     tokens,
 )
 from emulator.resources.request_params import complete
@@ -40,6 +41,12 @@ API: list[Endpoint] = [
     Endpoint("GET", "/v1/customers/{id}", customers.retrieve, customers.RETRIEVE),
     Endpoint("POST", "/v1/customers/{id}", customers.update, customers.UPDATE),
     Endpoint("DELETE", "/v1/customers/{id}", customers.delete, customers.DELETE),
+    Endpoint("DELETE", "/v1/customers/{customer}/discount", customers.delete_discount, customers.DELETE),
+    Endpoint("POST", "/v1/customers/{customer}/sources", sources.create, sources.CREATE),
+    Endpoint("GET", "/v1/customers/{customer}/sources", sources.list_, sources.LIST),
+    Endpoint("GET", "/v1/customers/{customer}/sources/{id}", sources.retrieve, sources.RETRIEVE),
+    Endpoint("POST", "/v1/customers/{customer}/sources/{id}", sources.update, sources.UPDATE),
+    Endpoint("DELETE", "/v1/customers/{customer}/sources/{id}", sources.delete, sources.DELETE),
     Endpoint("GET", "/v1/events", events.list_, events.LIST),
     Endpoint("GET", "/v1/events/{id}", events.retrieve, events.RETRIEVE),
     Endpoint("POST", "/v1/webhook_endpoints", webhook_endpoints.create, webhook_endpoints.CREATE),

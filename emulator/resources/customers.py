@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from emulator.core.spec import (
 )
 from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
+from emulator.resources import generic
 
 OBJECT = "customer"
 NOUN = "customer"
@@ -68,6 +70,8 @@ _WRITABLE = {
     "invoice_prefix": Field(String(max_length=12)),
     "next_invoice_sequence": Field(Integer(minimum=1, maximum=1_000_000_000)),
     "validate": Field(Boolean()),
+    "coupon": Field(String(max_length=5000, unsettable=True), until=Feature.SINGULAR_COUPON_REMOVED),
+    "promotion_code": Field(String(max_length=5000, unsettable=True), until=Feature.SINGULAR_COUPON_REMOVED),
 }
 INVOICE_PREFIX = re.compile(r"[A-Z0-9]{3,12}")
 """Stripe's rule for a customer's invoice prefix: 3 to 12 uppercase letters or numbers."""
@@ -126,6 +130,10 @@ class Customer:
     next_invoice_sequence: int = 1
     test_clock: str | None = None
     """As sent on create (the emulator has no test clocks: each namespace has its own clock, `/_emulator/clock`)."""
+    default_source: str | None = None
+    """The customer's default card source (`payments/sources.py`: generic surface only)."""
+    discount: dict[str, Any] | None = None
+    """The discount a coupon applied (`coupon`, before 2025-03-31.basil; the coupon as it was then)."""
 
     @saved
     def render(self, version: ApiVersion | None = None) -> dict[str, Any]:
@@ -138,10 +146,10 @@ class Customer:
             **({"business_name": self.business_name} if names else {}),
             "created": self.created,
             "currency": None,
-            "default_source": None,
+            "default_source": self.default_source,
             "delinquent": False,
             "description": self.description,
-            "discount": None,
+            "discount": copy_data(self.discount),
             "email": self.email,
             **({"individual_name": self.individual_name} if names else {}),
             "invoice_prefix": self.invoice_prefix,
@@ -166,6 +174,7 @@ class Customer:
         frozen.address, frozen.metadata = copy_data(self.address), dict(self.metadata)
         frozen.preferred_locales, frozen.shipping = list(self.preferred_locales), copy_data(self.shipping)
         frozen.invoice_settings = copy_data(self.invoice_settings)
+        frozen.discount = copy_data(self.discount)
         return frozen
 
 
@@ -258,29 +267,70 @@ def _check_default_payment_method(backend: Backend, customer_id: str | None, val
             f"to the customer.", code="resource_missing", param=DEFAULT_PM)
 
 
-def _no_sources(backend: Backend, values: dict[str, Any]) -> None:
-    """`source` / `default_source`: the legacy Sources and customer bank accounts are not emulated (a customer pays
-    with PaymentMethods here). An id naming nothing is `resource_missing`, as Stripe's."""
-    from emulator.resources.payments import tokens  # it imports this module
+def emit_updated(backend: Backend, call: Call, customer: Customer, before: dict[str, Any]) -> None:
+    """`customer.updated` with what changed since `before` (its rendering then), if anything did."""
+    after = customer.render(call.version)
+    changed = {key: before[key] for key in before if before[key] != after.get(key)}
+    if changed:
+        emit(backend, call, "customer.updated", backend.frozen(customer.id, customer, Customer.snapshot).render,
+             previous_attributes=changed)
 
-    for param in ("source", "default_source"):
-        value = values.get(param)
-        if value is None or value is UNSET:
-            continue
-        if tokens.table(backend).get(value) is None:
-            raise ResourceMissingError("source", value, param=param)
-        raise InvalidRequestError(
-            f"{value} is a token: the emulator does not attach tokens to customers as sources (the legacy Charges "
-            f"API). Make a us_bank_account PaymentMethod and attach it instead.", param=param)
+
+def _coupon(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any] | None:
+    """The coupon `coupon` names, or the coupon of the promotion code `promotion_code` names (generic objects), as
+    the discount will show it; `resource_missing` if there is none."""
+    if values.get("coupon") not in (None, UNSET):
+        return generic.find_rendered(backend, "coupon", values["coupon"], "coupon", call.version)
+    if values.get("promotion_code") not in (None, UNSET):
+        code = generic.find_rendered(backend, "promotion_code", values["promotion_code"], "promotion_code",
+                                     call.version)
+        found = code.get("coupon") or (code.get("promotion") or {}).get("coupon")
+        if isinstance(found, dict):
+            return found
+        return generic.find_rendered(backend, "coupon", str(found), "promotion_code", call.version)
+    return None
+
+
+def _apply_discount(backend: Backend, call: Call, customer: Customer, values: dict[str, Any],
+                    coupon: dict[str, Any] | None) -> str | None:
+    """Apply `coupon` / `promotion_code` (checked by `_coupon`): the discount's event type, if it changed."""
+    if "coupon" not in values and "promotion_code" not in values:
+        return None
+    if coupon is None:  # `coupon=""`: the discount is removed
+        if customer.discount is None:
+            return None
+        customer.discount = None
+        return "customer.discount.deleted"
+    kind = "customer.discount.created" if customer.discount is None else "customer.discount.updated"
+    customer.discount = {
+        "id": backend.ids.new("di"), "object": "discount", "checkout_session": None, "coupon": coupon,
+        "customer": customer.id, "end": None, "invoice": None, "invoice_item": None,
+        "promotion_code": values.get("promotion_code") or None, "start": backend.clock.timestamp(),
+        "subscription": None, "subscription_item": None,
+    }
+    return kind
+
+
+@saved
+def _discount_of(discount: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
+    """A discount event's object (kept as data for snapshots)."""
+    return copy_data(discount)
+
+
+def _emit_discount(backend: Backend, call: Call, kind: str | None, discount: dict[str, Any] | None) -> None:
+    if kind is not None and discount is not None:
+        emit(backend, call, kind, functools.partial(_discount_of, copy_data(discount)))
 
 
 def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
-    from emulator.resources.payments import payment_methods  # it imports this module
+    from emulator.resources.payments import payment_methods, sources  # they import this module
 
-    _no_sources(backend, values)
+    sources.check(backend, call, None, values)
+    coupon = _coupon(backend, call, values)
     attaching = None
     if "payment_method" in values:
-        attaching = payment_methods.resolve(backend, values["payment_method"], param="payment_method")
+        attaching = payment_methods.resolve(backend, values["payment_method"], param="payment_method",
+                                            generic=call.generic)
         if attaching.customer is not None:
             raise InvalidRequestError(
                 f"The PaymentMethod {attaching.id} is already attached to customer {attaching.customer}.",
@@ -297,7 +347,11 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
     if attaching is not None and customer.invoice_settings.get("default_payment_method") == values["payment_method"]:
         customer.invoice_settings["default_payment_method"] = attaching.id  # a test token's new PaymentMethod
     table(backend).put(customer.id, customer)
+    announced = sources.apply(backend, call, customer, values)  # its card is the default the event shows
+    discounted = _apply_discount(backend, call, customer, values, coupon)
     emit(backend, call, "customer.created", backend.frozen(customer.id, customer, Customer.snapshot).render)
+    sources.announce(backend, call, announced)
+    _emit_discount(backend, call, discounted, customer.discount)
     if attaching is not None:
         payment_methods.attach_to(backend, call, attaching, customer.id)
     return customer.render(call.version)
@@ -311,17 +365,35 @@ def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> d
 
 
 def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
+    from emulator.resources.payments import sources  # it imports this module
+
     customer = get(backend, id, param="id")
-    _no_sources(backend, values)
+    sources.check(backend, call, customer, values)
     _check_default_payment_method(backend, customer.id, values)
+    coupon = _coupon(backend, call, values)
     before = customer.render(call.version)
+    removed = customer.discount
     _assign(customer, values)
-    after = customer.render(call.version)
-    changed = {key: before[key] for key in before if before[key] != after[key]}
-    if changed:
-        emit(backend, call, "customer.updated", backend.frozen(customer.id, customer, Customer.snapshot).render,
-             previous_attributes=changed)
-    return after
+    announced = sources.apply(backend, call, customer, values)
+    discounted = _apply_discount(backend, call, customer, values, coupon)
+    sources.announce(backend, call, announced)
+    _emit_discount(backend, call, discounted, customer.discount or removed)
+    emit_updated(backend, call, customer, before)
+    return customer.render(call.version)
+
+
+def delete_discount(backend: Backend, call: Call, values: dict[str, Any], customer: str) -> dict[str, Any]:
+    """`DELETE /v1/customers/:customer/discount`: the discount removed (`customer.discount.deleted`), answered as
+    Stripe does, the discount with `deleted: true`; none is `resource_missing`."""
+    found = get(backend, customer, param="customer")
+    if found.discount is None:
+        raise ResourceMissingError("discount", customer, param="customer")
+    before = found.render(call.version)
+    removed = found.discount
+    found.discount = None
+    _emit_discount(backend, call, "customer.discount.deleted", removed)
+    emit_updated(backend, call, found, before)
+    return {**copy_data(removed), "deleted": True}
 
 
 def delete(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:

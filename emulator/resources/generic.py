@@ -12,11 +12,17 @@ the object has the field and the value has its type, kept per namespace:
   parent's id in the field named after it for nested paths such as `/v1/customers/:customer/tax_ids`);
 - `retrieve`, `update` (metadata merges, `""` unsets), `delete` (`{id, object, deleted: true}`), `list` (newest
   first, paginated, filtered by parent) and `search` (every object of the type: the query is not interpreted);
-- any other method on an object (`…/finalize`, `…/void`) answers the object unchanged — no status is simulated;
+- any other method on an object (`…/finalize`, `…/void`) answers the object. The rule for its state: an action
+  with one obvious end state (ACTIONS: `finalize` makes an invoice `open`, `pay` makes it `paid`, `void` `void`,
+  a subscription's `cancel` makes it `canceled`, a test clock's `advance` moves its `frozen_time`…) sets that
+  state and emits Stripe's event for it (`invoice.finalized`, `customer.subscription.deleted`); every other action
+  changes nothing. Nothing happens by itself later (no invoice is generated, no clock-driven billing);
 - a method with no object in its path (`GET /v1/balance_settings`) answers the example object.
 
 A parent that does not exist is `resource_missing`, whether it is emulated by hand (a customer) or generic.
-Create, update and delete emit `<object>.created` / `.updated` / `.deleted` where Stripe has that event type.
+Create, update and delete emit `<object>.created` / `.updated` / `.deleted` where Stripe has that event type (a
+subscription's, a tax id's and a discount's are `customer.subscription.*`, `customer.tax_id.*`,
+`customer.discount.*`, as Stripe names them).
 """
 
 from __future__ import annotations
@@ -51,6 +57,64 @@ SHAPES: Final = HERE / "generic_shapes.json"
 TABLE: Final = "generic"
 _PLACEHOLDER: Final = re.compile(r"^\{(\w+)\}$")
 _PREFIXED: Final = re.compile(r"^([a-z][a-z0-9]*(?:_[a-z0-9]+)*?)_[A-Za-z0-9]{8,}$")
+
+EVENT_PREFIXES: Final = {"subscription": "customer.subscription", "tax_id": "customer.tax_id",
+                          "discount": "customer.discount"}
+"""Objects whose events Stripe names otherwise than `<object>.<verb>`."""
+PARAM: Final = "$"
+"""An ACTIONS value starting with it takes the request's parameter of that name (`$frozen_time`)."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """What an action does to a generic object: the fields it sets (from the end state Stripe documents for it),
+    and the event Stripe sends for it, if any."""
+
+    sets: Mapping[str, Any]
+    event: str | None = None
+
+
+ACTIONS: Final[Mapping[tuple[str, str], Action]] = {
+    ("invoice", "finalize_invoice"): Action({"status": "open"}, "invoice.finalized"),
+    ("invoice", "pay"): Action({"status": "paid"}, "invoice.paid"),
+    ("invoice", "void_invoice"): Action({"status": "void"}, "invoice.voided"),
+    ("invoice", "mark_uncollectible"): Action({"status": "uncollectible"}, "invoice.marked_uncollectible"),
+    ("invoice", "send_invoice"): Action({}, "invoice.sent"),
+    ("subscription", "cancel"): Action({"status": "canceled"}, "customer.subscription.deleted"),
+    ("subscription", "resume"): Action({"status": "active"}, "customer.subscription.resumed"),
+    ("subscription", "pause"): Action({"status": "paused"}, "customer.subscription.paused"),
+    ("subscription_schedule", "cancel"): Action({"status": "canceled"}, "subscription_schedule.canceled"),
+    ("subscription_schedule", "release"): Action({"status": "released"}, "subscription_schedule.released"),
+    ("quote", "accept"): Action({"status": "accepted"}, "quote.accepted"),
+    ("quote", "cancel"): Action({"status": "canceled"}, "quote.canceled"),
+    ("quote", "finalize_quote"): Action({"status": "open"}, "quote.finalized"),
+    ("quote", "mark_draft"): Action({"status": "draft"}),
+    ("quote", "mark_stale"): Action({"status": "stale"}),
+    ("credit_note", "void_credit_note"): Action({"status": "void"}, "credit_note.voided"),
+    ("checkout.session", "expire"): Action({"status": "expired"}, "checkout.session.expired"),
+    ("billing.meter", "deactivate"): Action({"status": "inactive"}, "billing.meter.deactivated"),
+    ("billing.meter", "reactivate"): Action({"status": "active"}, "billing.meter.reactivated"),
+    ("billing.alert", "activate"): Action({"status": "active"}),
+    ("billing.alert", "archive"): Action({"status": "archived"}),
+    ("billing.alert", "deactivate"): Action({"status": "inactive"}),
+    ("invoice_rendering_template", "archive"): Action({"status": "archived"}),
+    ("invoice_rendering_template", "unarchive"): Action({"status": "active"}),
+    ("identity.verification_session", "cancel"): Action({"status": "canceled"},
+                                                        "identity.verification_session.canceled"),
+    ("topup", "cancel"): Action({"status": "canceled"}, "topup.canceled"),
+    ("climate.order", "cancel"): Action({"status": "canceled"}, "climate.order.canceled"),
+    ("privacy.redaction_job", "cancel"): Action({"status": "canceled"}),
+    ("test_helpers.test_clock", "advance"): Action({"frozen_time": "$frozen_time", "status": "ready"},
+                                                   "test_helpers.test_clock.ready"),
+}
+"""The actions with one obvious end state (Stripe's API reference names it), by (object, SDK method)."""
+
+
+def event_type(object_name: str, verb: str) -> str | None:
+    """Stripe's event type for `verb` (`created`, `updated`, `deleted`) of a generic object, if it has one."""
+    name = f"{EVENT_PREFIXES.get(object_name, object_name)}.{verb}"
+    return name if name in _event_types() else None
+
 
 Lookup = Callable[[Backend, str, str, ApiVersion], dict[str, Any] | None]
 """(backend, object type or placeholder name, id, version) -> the object the emulator keeps by hand, rendered in
@@ -281,6 +345,13 @@ def _find(backend: Backend, object_name: str | None, object_id: str, param: str)
     return found
 
 
+def find_rendered(backend: Backend, object_name: str, object_id: str, param: str,
+                  version: ApiVersion) -> dict[str, Any]:
+    """A generic object as `version` sees it (a copy), or `resource_missing` naming `param` (for a hand-written
+    resource that refers to one: a customer's coupon)."""
+    return copy.deepcopy(_render(_find(backend, object_name, object_id, param), version))
+
+
 def handle(backend: Backend, call: Call, values: dict[str, Any], endpoint: GenericEndpoint,
            path_params: Mapping[str, str], lookup: Lookup) -> dict[str, Any]:
     """Answer one generic request (under the namespace lock, like every handler), `expand[]` included: a field that
@@ -343,6 +414,7 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
     if not last_is_object and names:  # an action on an object (`/v1/invoices/:invoice/finalize`): the object
         acted_on = table(backend).get(path_params[names[-1]])
         if acted_on is not None and not acted_on.deleted and acted_on.object == object_name:
+            _act(backend, call, acted_on, ACTIONS.get((object_name, endpoint.name)), values)
             return _render(acted_on, call.version)
         by_hand = lookup(backend, names[-1], path_params[names[-1]], call.version)
         if by_hand is not None and by_hand.get("object") == object_name:
@@ -355,14 +427,18 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
         return _shaped(object_name, body, call.version)
     object_id = path_params[names[-1]]
     obj = _find(backend, object_name, object_id, names[-1])
+    if endpoint.method == "DELETE" and (object_name, endpoint.name) in ACTIONS:  # cancelling a subscription
+        _act(backend, call, obj, ACTIONS[(object_name, endpoint.name)], values)
+        return _render(obj, call.version)
     if endpoint.name in ("delete", "del") and endpoint.method == "DELETE":
         obj.deleted = True
         shape = _shapes().get(object_name)
         if shape is not None and "deleted" not in shape["f"]:
             return _render(obj, call.version)  # a type with no deleted form (an ephemeral key): itself, as Stripe
-        if f"{object_name}.deleted" in _event_types():
+        deleted = event_type(object_name, "deleted")
+        if deleted is not None:
             frozen = copy.deepcopy(obj.body)
-            emit(backend, call, f"{object_name}.deleted", functools.partial(_as_sent, frozen))
+            emit(backend, call, deleted, functools.partial(_as_sent, frozen))
         return {"id": obj.id, "object": object_name, "deleted": True}
     if endpoint.name == "update" and endpoint.method == "POST":
         before = copy.deepcopy(obj.body)
@@ -370,11 +446,31 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
         obj.body = _shaped(object_name, obj.body)
         obj.revision += 1
         changed = {key: before[key] for key in before if before[key] != obj.body.get(key)}
-        if changed and f"{object_name}.updated" in _event_types():
+        updated = event_type(object_name, "updated")
+        if changed and updated is not None:
             frozen = copy.deepcopy(obj.body)
-            emit(backend, call, f"{object_name}.updated", functools.partial(_as_sent, frozen),
-                 previous_attributes=changed)
+            emit(backend, call, updated, functools.partial(_as_sent, frozen), previous_attributes=changed)
     return _render(obj, call.version)
+
+
+def _act(backend: Backend, call: Call, obj: GenericObject, action: Action | None, values: Mapping[str, Any]) -> None:
+    """An action's end state (ACTIONS) on the object, with Stripe's event for it; nothing for other actions."""
+    if action is None:
+        return
+    before = copy.deepcopy(obj.body)
+    for key, value in action.sets.items():
+        if isinstance(value, str) and value.startswith(PARAM):
+            if value[1:] not in values:
+                continue
+            value = values[value[1:]]
+        if key in obj.body:
+            obj.body[key] = value
+    obj.revision += 1
+    changed = {key: before[key] for key in before if before[key] != obj.body.get(key)}
+    frozen = copy.deepcopy(obj.body)
+    if action.event is not None and action.event in _event_types():
+        emit(backend, call, action.event, functools.partial(_as_sent, frozen),
+             previous_attributes=changed or None)
 
 
 def _check_parents(backend: Backend, names: list[str], path_params: Mapping[str, str], lookup: Lookup,
@@ -428,9 +524,10 @@ def _create(backend: Backend, call: Call, values: dict[str, Any], object_name: s
     obj = GenericObject(id=body.get("id") or _new_id(backend, object_name), object=object_name, body=body,
                         created=created, parent=parent)
     table(backend).put(obj.id, obj)
-    if f"{object_name}.created" in _event_types():
+    created_event = event_type(object_name, "created")
+    if created_event is not None:
         frozen = copy.deepcopy(body)
-        emit(backend, call, f"{object_name}.created", functools.partial(_as_sent, frozen))
+        emit(backend, call, created_event, functools.partial(_as_sent, frozen))
     return _render(obj, call.version)
 
 

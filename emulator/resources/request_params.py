@@ -49,6 +49,10 @@ TYPED_BY_METHOD: Final = frozenset({"payment_method_options", "payment_method_da
 """Hashes keyed by payment method type."""
 TOP_LEVEL_TYPES: Final = frozenset({"POST /v1/payment_methods", "POST /v1/payment_methods/{}", "POST /v1/tokens"})
 """Endpoints whose own top-level keys include payment method types (`card[number]`, `sepa_debit[iban]`)."""
+GENERIC_TYPES: Final = frozenset({"card"})
+"""Payment method types taken as generic payment methods when the generic surface is on (`serve --surface all`,
+the default): their parameters are validated against the SDKs' types and stored, with no behaviour beyond
+`emulator.resources.payments.cards`; with `--surface emulated` they are refused like every other type."""
 
 
 def unemulated(param: str, kind: str) -> InvalidRequestError:
@@ -63,20 +67,29 @@ def unemulated(param: str, kind: str) -> InvalidRequestError:
 
 @dataclass(frozen=True)
 class Unemulated(Spec):
-    """The options or details of a payment method type the emulator does not emulate."""
+    """The options or details of a payment method type the emulator does not emulate. `inner`, for a type in
+    GENERIC_TYPES: the SDKs' spec of those parameters, which takes them when the generic surface is on."""
 
     kind: str = ""
+    inner: Spec | None = None
 
     def coerce(self, value: FormValue, param: str, ctx: Context) -> Any:
+        if self.inner is not None and ctx.generic:
+            return self.inner.coerce(value, param, ctx)
         raise unemulated(param, self.kind)
 
 
 @dataclass(frozen=True)
 class PaymentMethodType(Choice):
-    """A payment method type that is to be used (`type`, `payment_method_types[]`): `us_bank_account`. Another
-    type Stripe has is refused as not emulated; a string that is no type at all is an invalid enum, as Stripe's."""
+    """A payment method type that is to be used (`type`, `payment_method_types[]`): `us_bank_account`, and the types
+    of `generic` when the generic surface is on. Another type Stripe has is refused as not emulated; a string that is
+    no type at all is an invalid enum, as Stripe's."""
 
     choices: tuple[str, ...] = (EMULATED_TYPE,)
+    generic: tuple[str, ...] = ()
+
+    def allowed(self, ctx: Context) -> tuple[str, ...]:
+        return (*super().allowed(ctx), *self.generic) if ctx.generic else super().allowed(ctx)
 
     def coerce(self, value: FormValue, param: str, ctx: Context) -> Any:
         if isinstance(value, str) and value not in self.allowed(ctx) and value in payment_method_types():
@@ -251,7 +264,11 @@ def _fields(node: Mapping[str, Any], typed: bool) -> dict[str, Field]:
 
 
 def _field(key: str, node: Mapping[str, Any], unemulated: bool) -> Field:
-    spec: Spec = Unemulated(kind=key) if unemulated else build(node, typed=key in TYPED_BY_METHOD)
+    spec: Spec
+    if unemulated:
+        spec = Unemulated(kind=key, inner=build(node) if key in GENERIC_TYPES else None)
+    else:
+        spec = build(node, typed=key in TYPED_BY_METHOD)
     gate = node.get("g")
     if gate == "p":
         return Field(spec, feature=Feature.SDK_PREVIEW_PARAMS)

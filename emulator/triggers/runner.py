@@ -1,9 +1,11 @@
 """Run a fixture file against an emulator, the way `stripe fixtures` does: steps with a `name`, a `method`, a
-`path` and `params`, where `${name:path.to.field}` (array items by index, `data.0.id`) refers to an earlier
-step's response and `${.env:VAR|default}` to the environment. A step may say `"expect_error": true` (or, as the
-Stripe CLI's files do, `"expected_error_type": "invalid_request_error"`) when the precondition it builds is an API
-error (e.g. a confirmation that fails), and may send `headers` (references allowed) — `Stripe-Account` to act as a
-connected account, as the Stripe CLI's fixture files do. The key and the version are the run's own."""
+`path` and `params`, where `${name:path.to.field}` (array items by index, `data.0.id`; the path's steps may be
+separated by `:` too, `${subscription:items:data:0:id}`, as some of the Stripe CLI's files write them) refers to an
+earlier step's response and `${.env:VAR|default}` to the environment. A step may say `"expect_error": true` when
+the precondition it builds is an API error (it then fails if the request succeeds), or, as the Stripe CLI's files
+do, `"expected_error_type": "card_error"`: an error of that type does not stop the run, and neither does success
+(the Stripe CLI's rule). It may send `headers` (references allowed) — `Stripe-Account` to act as a connected
+account, as the Stripe CLI's fixture files do. The key and the version are the run's own."""
 
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ def load_file(path: str | Path) -> dict[str, Any]:
 
 
 def _lookup(value: Any, path: str, reference: str) -> Any:
-    for part in [p for p in path.split(".") if p]:
+    for part in [p for p in re.split(r"[.:]", path) if p]:
         if isinstance(value, list) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
         elif isinstance(value, dict) and part in value:
@@ -130,14 +132,12 @@ def run_fixture(fixture: Mapping[str, Any], *, base_url: str, api_key: str, stri
                                         headers={**sent, "Content-Type": "application/x-www-form-urlencoded"})
             body = response.json()
             failed = response.status_code >= 400
-            expected = step.get("expect_error") or step.get("expected_error_type")
-            if failed and "expected_error_type" in step and body.get("error", {}).get("type") != \
-                    step["expected_error_type"]:
-                expected = False
-            if failed and not expected:
+            tolerated = "expected_error_type" in step and body.get("error", {}).get("type") == \
+                step["expected_error_type"]
+            if failed and not (step.get("expect_error") or tolerated):
                 message = body.get("error", {}).get("message", response.text[:200])
                 raise FixtureError(f"step {name!r} ({method} {path}) failed with {response.status_code}: {message}")
-            if not failed and expected:
+            if not failed and step.get("expect_error"):
                 raise FixtureError(f"step {name!r} ({method} {path}) was expected to fail but succeeded")
             run.responses[name] = body
         return run

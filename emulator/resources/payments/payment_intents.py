@@ -30,6 +30,7 @@ from emulator.core.listing import LIST_FIELDS, created_filter, page
 from emulator.core.snapshot import saved
 from emulator.core.spec import (
     UNSET,
+    Array,
     Boolean,
     Choice,
     Field,
@@ -45,12 +46,22 @@ from emulator.core.spec import (
 from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers, shapes
-from emulator.resources.payments import ach_numbers, charges, payment_methods, setup_intents
+from emulator.resources.payments import ach_numbers, cards, charges, payment_methods, setup_intents
 from emulator.resources.payments.charges import Charge
 from emulator.resources.payments.payment_methods import PaymentMethod
-from emulator.resources.payments.setup_intents import MANDATE_DATA, PMT_REMOVED, TYPES, Mandate
-from emulator.resources.request_params import OneOf, keep, no_confirmation_token, sent, stored
+from emulator.resources.payments.setup_intents import MANDATE_DATA, PMT_REMOVED, Mandate
+from emulator.resources.request_params import (
+    OneOf,
+    PaymentMethodType,
+    keep,
+    no_confirmation_token,
+    sent,
+    stored,
+    unemulated,
+)
 
+TYPES = Array(PaymentMethodType())
+"""The types a PaymentIntent takes: us_bank_account only, whatever the surface (money moves by ACH here)."""
 OBJECT = "payment_intent"
 NOUN = "payment_intent"
 PREFIX = "pi"
@@ -327,7 +338,11 @@ def _set_payment_method(backend: Backend, call: Call, pi: PaymentIntent, values:
             messages.PARAMETERS_EXCLUSIVE.format(params="payment_method, payment_method_data"),
             code="parameters_exclusive", param="payment_method_data")
     if "payment_method" in values:
-        pm = payment_methods.resolve(backend, values["payment_method"], param="payment_method")
+        named = values["payment_method"]
+        existing = payment_methods.table(backend).get(named)
+        if cards.test_number(named, "pm_card_") is not None or (existing is not None and existing.card is not None):
+            raise unemulated("payment_method", "card")  # cards are generic: no card payments here
+        pm = payment_methods.resolve(backend, named, param="payment_method")
         if pm.customer is not None and pm.customer != pi.customer:
             raise InvalidRequestError(
                 f"The PaymentMethod {pm.id} belongs to {'another customer' if pi.customer else 'a customer'}; pass "

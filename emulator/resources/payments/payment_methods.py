@@ -24,8 +24,15 @@ from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts as fc_accounts
-from emulator.resources.payments import ach_numbers
-from emulator.resources.request_params import EMULATED_TYPE, AnyPaymentMethodType, PaymentMethodType, keep, sent
+from emulator.resources.payments import ach_numbers, cards
+from emulator.resources.request_params import (
+    EMULATED_TYPE,
+    GENERIC_TYPES,
+    AnyPaymentMethodType,
+    PaymentMethodType,
+    keep,
+    sent,
+)
 
 OBJECT = "payment_method"
 NOUN = "payment_method"
@@ -63,7 +70,7 @@ PAYMENT_METHOD_DATA = Hash(
 )
 CREATE = params(
     {
-        "type": Field(PaymentMethodType(), required=True),
+        "type": Field(PaymentMethodType(generic=tuple(GENERIC_TYPES)), required=True),
         "us_bank_account": Field(US_BANK_ACCOUNT),
         "billing_details": Field(BILLING_DETAILS),
         "metadata": Field(Metadata()),
@@ -114,6 +121,12 @@ class PaymentMethod:
     """`radar_options` and `customer_account` as sent (kept and shown; no Radar, no v2 accounts here)."""
     next_debit: str | None = None
     """What its next debit does (an `ach_numbers` behaviour), set by the next-debit test helper; used once."""
+    card: dict[str, Any] | None = None
+    """A card PaymentMethod's `card` hash (`cards.py`: generic surface only); None for a us_bank_account one."""
+
+    @property
+    def type(self) -> str:
+        return EMULATED_TYPE if self.card is None else "card"
 
     def debit_behaviour(self) -> str:
         """What a debit made now does: the test helper's outcome, else the test number's, else success (a Financial
@@ -194,6 +207,8 @@ def blocked_reason(backend: Backend, pm: PaymentMethod) -> str | None:
 
 
 def render(backend: Backend, pm: PaymentMethod, version: ApiVersion) -> dict[str, Any]:
+    if pm.card is not None:
+        return _render_card(pm)
     account = source_account(backend, pm)
     last4 = account.number_last4 if account is not None else pm.manual_last4
     routing = account.number_routing if account is not None else pm.routing_number
@@ -224,6 +239,23 @@ def render(backend: Backend, pm: PaymentMethod, version: ApiVersion) -> dict[str
         **({"radar_options": sent(pm.as_sent, "radar_options")} if "radar_options" in pm.as_sent else {}),
         "type": "us_bank_account",
         "us_bank_account": bank,
+    }
+
+
+def _render_card(pm: PaymentMethod) -> dict[str, Any]:
+    return {
+        "id": pm.id,
+        "object": OBJECT,
+        "allow_redisplay": pm.allow_redisplay,
+        "billing_details": copy.deepcopy(pm.billing_details),
+        "card": copy.deepcopy(pm.card),
+        "created": pm.created,
+        "customer": pm.customer,
+        "customer_account": sent(pm.as_sent, "customer_account"),
+        "livemode": False,
+        "metadata": dict(pm.metadata),
+        **({"radar_options": sent(pm.as_sent, "radar_options")} if "radar_options" in pm.as_sent else {}),
+        "type": "card",
     }
 
 
@@ -262,6 +294,8 @@ def _render_frozen(backend: Backend, frozen: PaymentMethod, last4: str | None, b
                    version: ApiVersion) -> dict[str, Any]:
     """An event's PaymentMethod as it was (a module-level function, so the event can be saved in a snapshot)."""
     rendered = render(backend, frozen, version)
+    if frozen.card is not None:
+        return rendered
     rendered["us_bank_account"]["last4"] = last4
     rendered["us_bank_account"]["routing_number"] = frozen.routing_number
     rendered["us_bank_account"]["status_details"] = None if blocked is None else {"blocked": dict(blocked)}
@@ -367,9 +401,15 @@ def create_from_data(backend: Backend, data: dict[str, Any], customer: str | Non
     return pm
 
 
-def resolve(backend: Backend, pm_id: str, *, param: str | None = "payment_method") -> PaymentMethod:
+def resolve(backend: Backend, pm_id: str, *, param: str | None = "payment_method",
+            generic: bool = False) -> PaymentMethod:
     """A PaymentMethod named by a parameter: an existing one, or a new one made from one of Stripe's
-    `pm_usBankAccount_*` test tokens (facts §5) — verified, with that test account number's behaviour."""
+    `pm_usBankAccount_*` test tokens (facts §5) — verified, with that test account number's behaviour — or, with the
+    generic surface on, from one of Stripe's card test ids (`pm_card_visa`: `cards.py`)."""
+    card_number = cards.test_number(pm_id, "pm_card_") if generic else None
+    if card_number is not None:
+        month, year = cards.default_expiry(backend)
+        return new_card(backend, cards.payment_method_card(backend, card_number, month, year, cvc=True), {})
     number = ach_numbers.TOKENS.get(pm_id)
     if number is None:
         return get(backend, pm_id, param=param)
@@ -384,6 +424,41 @@ def resolve(backend: Backend, pm_id: str, *, param: str | None = "payment_method
     return pm
 
 
+def new_card(backend: Backend, card: dict[str, Any], values: dict[str, Any]) -> PaymentMethod:
+    """A card PaymentMethod (generic surface only) with `values`' billing details, metadata and redisplay."""
+    pm = PaymentMethod(
+        id=backend.ids.new(PREFIX), created=backend.clock.timestamp(), billing_details=billing(
+            values.get("billing_details")), financial_connections_account=None, routing_number="",
+        account_holder_type=None, account_type=None, bank_name=None, fingerprint=card["fingerprint"], card=card)
+    if "metadata" in values:
+        pm.metadata = apply_metadata({}, values["metadata"])
+    if "allow_redisplay" in values:
+        pm.allow_redisplay = values["allow_redisplay"]
+    keep(pm.as_sent, values, ("radar_options",))
+    table(backend).put(pm.id, pm)
+    return pm
+
+
+def _create_card(backend: Backend, call: Call, values: dict[str, Any]) -> PaymentMethod:
+    """`type=card`: from `card[number|exp_month|exp_year|cvc]`, or `card[token]` (a card token, used up)."""
+    from emulator.resources.payments import tokens  # it imports this module
+
+    cards.require_generic(call, "type")
+    details = values.get("card")
+    if not isinstance(details, dict):
+        raise missing("card")
+    if "token" in details:
+        card = tokens.use_card_token(backend, details["token"], "card[token]")
+        return new_card(backend, cards.payment_method_card(backend, card.number, card.exp_month, card.exp_year,
+                                                           card.cvc), values)
+    if "number" not in details:
+        raise missing("card[number]")
+    number = cards.checked_number(details["number"], "card[number]")
+    month, year = cards.expiry(backend, details, "card")
+    return new_card(backend, cards.payment_method_card(backend, number, month, year, bool(details.get("cvc"))),
+                    values)
+
+
 def attach_to(backend: Backend, call: Call, pm: PaymentMethod, customer: str) -> None:
     if pm.customer == customer:
         return
@@ -394,6 +469,8 @@ def attach_to(backend: Backend, call: Call, pm: PaymentMethod, customer: str) ->
 # -- endpoints -----------------------------------------------------------------------------------------------------
 
 def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
+    if values["type"] == "card":
+        return render(backend, _create_card(backend, call, values), call.version)
     if "us_bank_account" not in values:
         raise missing("us_bank_account")
     pm = create_from_data(backend, values, None, call.version, prefix="us_bank_account")
@@ -409,11 +486,11 @@ def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any
     if customer is not None:
         customers.get(backend, customer, param="customer")
     redisplay = values.get("allow_redisplay")
-    kind = values.get("type", EMULATED_TYPE)  # every PaymentMethod here is a us_bank_account one
+    kind = values.get("type")
     account = values.get("customer_account")
     return page(table(backend), values, url="/v1/payment_methods", noun=NOUN,
                 render=lambda pm: render(backend, pm, call.version),
-                where=lambda pm: kind == EMULATED_TYPE and (customer is None or pm.customer == customer)
+                where=lambda pm: kind in (None, pm.type) and (customer is None or pm.customer == customer)
                 and (redisplay is None or pm.allow_redisplay == redisplay)
                 and (account is None or pm.as_sent.get("customer_account") == account))
 
@@ -421,10 +498,10 @@ def list_(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any
 def list_for_customer(backend: Backend, call: Call, values: dict[str, Any], customer: str) -> dict[str, Any]:
     customers.get(backend, customer, param="customer")
     redisplay = values.get("allow_redisplay")
-    kind = values.get("type", EMULATED_TYPE)
+    kind = values.get("type")
     return page(table(backend), values, url=f"/v1/customers/{customer}/payment_methods", noun=NOUN,
                 render=lambda pm: render(backend, pm, call.version),
-                where=lambda pm: kind == EMULATED_TYPE and pm.customer == customer
+                where=lambda pm: kind in (None, pm.type) and pm.customer == customer
                 and (redisplay is None or pm.allow_redisplay == redisplay))
 
 
@@ -439,7 +516,7 @@ def retrieve_for_customer(backend: Backend, call: Call, values: dict[str, Any], 
 
 def attach(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
     customers.get(backend, values["customer"], param="customer")
-    pm = resolve(backend, id)
+    pm = resolve(backend, id, generic=call.generic)
     if pm.consumed:
         raise InvalidRequestError(f"The PaymentMethod {pm.id} was used to create a token and cannot be attached.",
                                   code="payment_method_unexpected_state", param="payment_method")
@@ -484,6 +561,13 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
         pm.account_holder_type = bank["account_holder_type"]
     if "account_type" in bank:
         pm.account_type = bank["account_type"]
+    card = values.get("card") or {}
+    if pm.card is not None:
+        pm.card.update({key: card[key] for key in ("exp_month", "exp_year") if key in card})
+        if "networks" in card:
+            pm.card["networks"]["preferred"] = (card["networks"] or {}).get("preferred")
+    elif card:
+        raise InvalidRequestError(f"The PaymentMethod {pm.id} is not a card.", param="card")
     emit_pm(backend, call, "payment_method.updated", pm)
     return render(backend, pm, call.version)
 

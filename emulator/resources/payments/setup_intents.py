@@ -56,9 +56,16 @@ from emulator.core.spec import (
 from emulator.core.store import Table, declare
 from emulator.core.versions import ApiVersion, Feature
 from emulator.resources import customers
-from emulator.resources.payments import ach_numbers, payment_methods
+from emulator.resources.payments import ach_numbers, cards, payment_methods
 from emulator.resources.payments.payment_methods import PaymentMethod
-from emulator.resources.request_params import PaymentMethodType, enum_of, keep, no_confirmation_token, sent
+from emulator.resources.request_params import (
+    GENERIC_TYPES,
+    PaymentMethodType,
+    enum_of,
+    keep,
+    no_confirmation_token,
+    sent,
+)
 
 OBJECT = "setup_intent"
 NOUN = "setupintent"
@@ -91,7 +98,8 @@ PMT_REMOVED = Rejected(
     "The `payment_method_types` parameter is no longer supported in this API version. Use "
     "`allowed_payment_method_types` instead.",
 )
-TYPES = Array(PaymentMethodType())
+TYPES = Array(PaymentMethodType(generic=tuple(GENERIC_TYPES)))
+"""The types a SetupIntent takes: us_bank_account, and card with the generic surface on (`cards.py`)."""
 MANDATE_DATA = Hash(
     {
         "customer_acceptance": Field(
@@ -254,6 +262,9 @@ class SetupIntent:
     """When the microdeposits of the current `verify_with_microdeposits` were issued (its timeout counts from it)."""
     as_sent: dict[str, Any] = field(default_factory=dict)
     """The parameters rendered as they were sent (AS_SENT)."""
+    payment_method_types: list[str] | None = None
+    """The types `payment_method_types` or `allowed_payment_method_types` named, or `["card"]` once a card is its
+    payment method (generic surface); None: us_bank_account, the emulator's type."""
 
 
 AS_SENT = ("automatic_payment_methods", "customer_account", "excluded_payment_method_types",
@@ -287,7 +298,7 @@ def render(si: SetupIntent, version: ApiVersion) -> dict[str, Any]:
         "payment_method": si.payment_method,
         "payment_method_configuration_details": _configuration(si.as_sent),
         "payment_method_options": copy.deepcopy(si.payment_method_options),
-        "payment_method_types": ["us_bank_account"],
+        "payment_method_types": list(si.payment_method_types or ["us_bank_account"]),
         "single_use_mandate": si.mandate if "single_use" in si.as_sent else None,
         "status": si.status,
         "usage": si.usage,
@@ -341,6 +352,11 @@ def _types(values: dict[str, Any]) -> list[str] | None:
     return found
 
 
+def _requested_types(values: dict[str, Any]) -> list[str] | None:
+    found: list[str] | None = values.get("allowed_payment_method_types", values.get("payment_method_types"))
+    return found
+
+
 def _options(values: dict[str, Any]) -> dict[str, Any]:
     given = (values.get("payment_method_options") or {}).get("us_bank_account") or {}
     connections = given.get("financial_connections") or {}
@@ -370,10 +386,17 @@ def _set_payment_method(backend: Backend, call: Call, si: SetupIntent, values: d
             messages.PARAMETERS_EXCLUSIVE.format(params="payment_method, payment_method_data"),
             code="parameters_exclusive", param="payment_method_data")
     if "payment_method" in values:
-        pm = payment_methods.resolve(backend, values["payment_method"], param="payment_method")
+        pm = payment_methods.resolve(backend, values["payment_method"], param="payment_method",
+                                     generic=call.generic)
         if pm.customer is not None and si.customer is not None and pm.customer != si.customer:
             raise InvalidRequestError(f"The PaymentMethod {pm.id} belongs to another customer.",
                                       param="payment_method")
+        if si.payment_method_types is not None and pm.type not in si.payment_method_types:
+            raise InvalidRequestError(
+                f"The PaymentMethod {pm.id} is of type {pm.type}, which is not in this SetupIntent's "
+                f"payment_method_types ({', '.join(si.payment_method_types)}).", param="payment_method")
+        if pm.card is not None and si.payment_method_types is None:
+            si.payment_method_types = ["card"]
         si.payment_method = pm.id
     elif "payment_method_data" in values:
         si.payment_method = payment_methods.create_from_data(backend, values["payment_method_data"], si.customer,
@@ -403,13 +426,14 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
         on_behalf_of=values.get("on_behalf_of"),
         metadata=apply_metadata({}, values.get("metadata", {})),
         mandate_data=values.get("mandate_data"),
+        payment_method_types=_requested_types(values),
     )
     keep(si.as_sent, values, AS_SENT)
     automatic = si.as_sent.get("automatic_payment_methods")
     if automatic is not None and automatic.get("enabled"):
         automatic.setdefault("allow_redirects", "always")  # Stripe's default
     if values.get("confirm"):
-        _check_confirmable(backend, si, values)
+        _check_confirmable(backend, call, si, values)
     _set_payment_method(backend, call, si, values)  # validates before anything is stored
     table(backend).put(si.id, si)
     _emit(backend, call, "setup_intent.created", si)
@@ -431,6 +455,7 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
         si.customer = values["customer"]
     if "allowed_payment_method_types" in values or "payment_method_types" in values:
         si.allowed_payment_method_types = _types(values)
+        si.payment_method_types = _requested_types(values)
     if "payment_method_options" in values:
         si.payment_method_options = _options(values)
     _set_payment_method(backend, call, si, values)
@@ -451,11 +476,12 @@ def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> di
     si = get(backend, id)
     if si.status not in ("requires_payment_method", "requires_confirmation", "requires_action"):
         raise _unexpected(si, "confirm")
-    _check_confirmable(backend, si, values)
+    _check_confirmable(backend, call, si, values)
     if "payment_method_options" in values:
         si.payment_method_options = _options(values)
     if "allowed_payment_method_types" in values or "payment_method_types" in values:
         si.allowed_payment_method_types = _types(values)
+        si.payment_method_types = _requested_types(values)
     _set_payment_method(backend, call, si, values)
     if "mandate_data" in values:
         si.mandate_data = values["mandate_data"]
@@ -469,14 +495,20 @@ def _unexpected(si: SetupIntent, action: str) -> InvalidRequestError:
         code="setup_intent_unexpected_state", param=None)
 
 
-def _check_confirmable(backend: Backend, si: SetupIntent, values: dict[str, Any]) -> None:
+def _check_confirmable(backend: Backend, call: Call, si: SetupIntent, values: dict[str, Any]) -> None:
     """Parameter problems of a confirmation: refused before anything changes. As Stripe orders them: an id naming
-    nothing is `resource_missing` before any missing parameter."""
+    nothing is `resource_missing` before any missing parameter. A card needs no mandate."""
     named = values.get("payment_method")
-    if named is not None and named not in ach_numbers.TOKENS:  # a test token makes a PaymentMethod: not missing
+    card_test = named is not None and call.generic and cards.test_number(named, "pm_card_") is not None
+    if named is not None and named not in ach_numbers.TOKENS and not card_test:  # a test id makes a PaymentMethod
         payment_methods.get(backend, named, param="payment_method")
     if si.payment_method is None and "payment_method" not in values and "payment_method_data" not in values:
         raise missing("payment_method")
+    chosen = None if named is None else payment_methods.table(backend).get(named)
+    if named is None and si.payment_method is not None:
+        chosen = payment_methods.table(backend).get(si.payment_method)
+    if card_test or (chosen is not None and chosen.card is not None):
+        return
     inbound = si.flow_directions is None or "inbound" in si.flow_directions
     if inbound and values.get("mandate_data", si.mandate_data) is None:
         raise InvalidRequestError(
@@ -511,9 +543,12 @@ def refusal(pm: PaymentMethod, blocked: str | None, verification: str) -> Invali
 
 
 def _confirm(backend: Backend, call: Call, si: SetupIntent, values: dict[str, Any]) -> None:
-    _check_confirmable(backend, si, values)
+    _check_confirmable(backend, call, si, values)
     assert si.payment_method is not None
     pm = payment_methods.get(backend, si.payment_method)
+    if pm.card is not None:  # a generic card sets up at once (`cards.py`)
+        _succeed(backend, call, si, pm)
+        return
     verification = si.payment_method_options["us_bank_account"]["verification_method"]
     error = refusal(pm, payment_methods.blocked_reason(backend, pm), verification)
     if error is not None:
@@ -564,7 +599,8 @@ def _fail(backend: Backend, call: Call, si: SetupIntent, pm: PaymentMethod, erro
 
 
 def _succeed(backend: Backend, call: Call, si: SetupIntent, pm: PaymentMethod) -> None:
-    if si.mandate_data is not None and (si.flow_directions is None or "inbound" in si.flow_directions):
+    if si.mandate_data is not None and (si.flow_directions is None or "inbound" in si.flow_directions) \
+            and pm.card is None:
         acceptance = si.mandate_data["customer_acceptance"]
         rendered: dict[str, Any] = {"accepted_at": acceptance.get("accepted_at", backend.clock.timestamp()),
                                     "type": acceptance["type"]}

@@ -20,7 +20,7 @@ from emulator.core.spec import Choice, Field, Hash, String, params
 from emulator.core.store import Table, declare
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts as fc_accounts
-from emulator.resources.payments import ach_numbers, payment_methods
+from emulator.resources.payments import ach_numbers, cards, payment_methods
 from emulator.resources.request_params import stored
 
 CREATE = params(
@@ -132,11 +132,15 @@ class Token:
     type: str = "bank_account"
     details: dict[str, Any] = field(default_factory=dict)
     """What an account, person, pii or cvc_update token was made with (validated, as sent)."""
+    card: cards.Card | None = None
+    """A card token's card (generic surface only: `cards.py`)."""
 
     def render(self, backend: Backend) -> dict[str, Any]:
         rendered: dict[str, Any] = {"id": self.id, "object": "token"}
         if self.bank_account is not None:
             rendered["bank_account"] = self.bank_account.render(backend)
+        if self.card is not None:
+            rendered["card"] = self.card.render()
         rendered.update({
             "client_ip": None,
             "created": self.created,
@@ -158,12 +162,31 @@ def get(backend: Backend, token_id: str, *, param: str | None = "token") -> Toke
     return found
 
 
+def use_card_token(backend: Backend, token_id: str, param: str) -> cards.Card:
+    """The card of a card token, which this use spends: one of Stripe's test tokens (`tok_visa`) makes a new card
+    each time; a token made here can be used once (`token_already_used`, as Stripe's)."""
+    card = cards.from_test_token(backend, token_id)
+    if card is not None:
+        return card
+    token = table(backend).get(token_id)
+    if token is None or token.card is None:
+        raise ResourceMissingError("token", token_id, param=param)
+    if token.used:
+        raise InvalidRequestError(f"You cannot use a Stripe token more than once: {token_id}.",
+                                  code="token_already_used", param=param)
+    token.used = True
+    return token.card
+
+
 def _from_payment_method(backend: Backend, pm_id: str, customer: str | None, extra: list[str]) -> BankAccount:
     if extra:
         raise InvalidRequestError(
             messages.PARAMETERS_EXCLUSIVE.format(params=f"bank_account[payment_method], bank_account[{extra[0]}]"),
             code="parameters_exclusive", param=f"bank_account[{extra[0]}]")
     pm = payment_methods.get(backend, pm_id, param="bank_account[payment_method]")
+    if pm.card is not None:
+        raise InvalidRequestError(f"The PaymentMethod {pm.id} is a card, not a us_bank_account PaymentMethod.",
+                                  param="bank_account[payment_method]")
     if pm.customer is not None:
         if customer is None:
             raise InvalidRequestError(
@@ -223,7 +246,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
     customer = values.get("customer")
     if customer is not None:
         customers.get(backend, customer, param="customer")
-    kinds = [kind for kind in ("bank_account", *KINDS) if kind in values]
+    kinds = [kind for kind in ("bank_account", "card", *KINDS) if kind in values]
     if len(kinds) > 1:
         raise InvalidRequestError(
             messages.PARAMETERS_EXCLUSIVE.format(params=", ".join(kinds)), code="parameters_exclusive", param=kinds[1])
@@ -233,6 +256,8 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
                       type=kind, details=stored(values[kind]))
         table(backend).put(token.id, token)
         return token.render(backend)
+    if kinds == ["card"]:
+        return _card_token(backend, call, values["card"]).render(backend)
     bank = values.get("bank_account")
     if bank is None:
         raise missing("bank_account")
@@ -244,6 +269,20 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
     token = Token(id=backend.ids.new("btok"), created=backend.clock.timestamp(), bank_account=account)
     table(backend).put(token.id, token)
     return token.render(backend)
+
+
+def _card_token(backend: Backend, call: Call, details: Any) -> Token:
+    """`card[…]` (generic surface only): a token of a new card; `card=<card id>` is a customer's card, which only
+    a Connect platform may tokenize (refused here, as no platform card sharing is emulated)."""
+    cards.require_generic(call, "card")
+    if not isinstance(details, dict):
+        raise InvalidRequestError("Tokenizing a customer's saved card (`card=card_…`) is not emulated: send the "
+                                  "card's details as card[number], card[exp_month], card[exp_year].", param="card")
+    card = cards.from_details(backend, details, "card")
+    token = Token(id=backend.ids.new("tok"), created=backend.clock.timestamp(), bank_account=None, type="card",
+                  card=card)
+    table(backend).put(token.id, token)
+    return token
 
 
 def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
