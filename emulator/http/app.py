@@ -73,7 +73,10 @@ def _generic() -> Callable[[Request], Awaitable[Response]]:
 
 def _routes(settings: Settings | None = None) -> list[BaseRoute]:
     grouped: dict[str, dict[str, Endpoint]] = defaultdict(dict)
+    generic_surface = settings is not None and settings.surface == "all"
     for endpoint in API:
+        if endpoint.generic_surface and not generic_surface:
+            continue  # `--surface emulated`: Stripe's 404, as before the generic surface
         grouped[endpoint.path][endpoint.method] = endpoint
     routes: list[BaseRoute] = [
         Route(path, _dispatcher(by_method), methods=list(by_method), include_in_schema=False)
@@ -90,7 +93,7 @@ def _routes(settings: Settings | None = None) -> list[BaseRoute]:
         browser_grouped[path][method] = handler
     for path, by_method in browser_grouped.items():
         routes.append(Route(path, _by_method(by_method), methods=list(by_method)))
-    if settings is not None and settings.surface == "all":  # last: a route above always wins
+    if generic_surface:  # last: a route above always wins
         routes.append(Route("/v1/{rest:path}", _generic(), methods=["GET", "POST", "DELETE"]))
     return routes
 

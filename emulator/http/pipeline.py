@@ -53,6 +53,10 @@ class Endpoint:
     publishable: bool = False
     feature: Feature | None = None
     """The endpoint exists only for versions with this feature (e.g. preview-only resources)."""
+    generic_surface: bool = False
+    """Served only with the generic surface on (`--surface all`, the default): kept by hand because the generic
+    layer cannot keep its state (a customer's card sources, its discount); `--surface emulated` answers Stripe's
+    404 as before."""
 
 
 def state_of(request: Request) -> EmulatorState:

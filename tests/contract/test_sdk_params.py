@@ -63,7 +63,7 @@ def test_every_path_the_sdk_types_is_accepted_or_refused_as_an_unemulated_paymen
 
 def test_a_refusal_names_the_parameter_and_says_what_the_emulator_emulates() -> None:
     shape = ("POST", "/v1/setup_intents")
-    caller = sdk_probe.AsgiCaller(sdk_probe.create_app(sdk_probe.Settings(seed=3)))
+    caller = sdk_probe.AsgiCaller(sdk_probe.create_app(sdk_probe.Settings(seed=3, surface="emulated")))
     try:
         ns = sdk_probe.Namespace(caller, "sk_test_refusal", sdk_probe.SDK_API_VERSION)
         status, body = ns.call("POST", "/v1/setup_intents", {
@@ -95,7 +95,7 @@ def test_a_refusal_names_the_parameter_and_says_what_the_emulator_emulates() -> 
 ])
 def test_payment_method_types_not_emulated_are_refused_by_name(method: str, path: str, params: dict[str, object],
                                                                code: str | None, param: str) -> None:
-    caller = sdk_probe.AsgiCaller(sdk_probe.create_app(sdk_probe.Settings(seed=3)))
+    caller = sdk_probe.AsgiCaller(sdk_probe.create_app(sdk_probe.Settings(seed=3, surface="emulated")))
     try:
         ns = sdk_probe.Namespace(caller, "sk_test_types", sdk_probe.SDK_API_VERSION)
         status, body = ns.call(method, path, params)
@@ -103,3 +103,22 @@ def test_payment_method_types_not_emulated_are_refused_by_name(method: str, path
         caller.close()
     assert status == 400 and body["error"]["param"] == param, body
     assert body["error"].get("code") == code
+
+
+def test_the_generic_surface_takes_every_card_path_the_sdk_types(stripe_contract: ContractRecorder | None) -> None:
+    """With `--surface all` (the default) cards are generic payment methods: every `card` path of the emulated
+    endpoints, and every path of the endpoints the generic surface adds by hand (a customer's card sources), is
+    accepted; other payment method types stay refused. Each answer schema-checked."""
+    found = sdk_probe.emulated("all")
+    if not any(endpoint.params is not None for endpoint in found.values()):
+        pytest.skip(f"stripe {sdk_probe.SDK_VERSION} types its parameters inside its services, not in stripe.params")
+    added = sorted(set(found) - set(sdk_probe.emulated()))
+    assert ("POST", "/v1/customers/{}/sources") in added
+    outcomes = sdk_probe.probe(added, wrap=lambda app: checked(app, stripe_contract), surface="all")
+    assert outcomes and all(o.kind == "accepted" for o in outcomes), "\n".join(
+        f"{o.endpoint} {o.path}: {o.kind} {o.detail}" for o in outcomes if o.kind != "accepted")
+    card_shapes = [("POST", "/v1/payment_methods"), ("POST", "/v1/setup_intents"), ("POST", "/v1/tokens")]
+    cards = [o for o in sdk_probe.probe(card_shapes, surface="all", every_value=False)
+             if re.search(r"(^|\[)card(\]|\[|$)", o.path)]
+    assert cards and all(o.kind == "accepted" for o in cards), "\n".join(
+        f"{o.endpoint} {o.path}: {o.kind} {o.detail}" for o in cards if o.kind != "accepted")

@@ -197,6 +197,7 @@ class Card:
             **{key: self.address.get(key) for key in ADDRESS_KEYS},
             "address_line1_check": None,
             "address_zip_check": None,
+            "allow_redisplay": "unspecified",
             "brand": name,
             "country": "US",
             "customer": self.customer,
@@ -209,8 +210,8 @@ class Card:
             "last4": self.number[-4:],
             "metadata": dict(self.metadata),
             "name": self.name,
+            "regulated_status": "unregulated",
             "tokenization_method": None,
-            "wallet": None,
         }
 
 

@@ -152,11 +152,7 @@ def retrieve(backend: Backend, call: Call, values: dict[str, Any], customer: str
 
 def update(backend: Backend, call: Call, values: dict[str, Any], customer: str, id: str) -> dict[str, Any]:
     customers.get(backend, customer, param="customer")
-    card = cards.source_of(backend, customer, id)
-    bank_only = [key for key in ("account_holder_name", "account_holder_type") if key in values]
-    if bank_only:
-        raise InvalidRequestError(f"{bank_only[0]} is for bank account sources; {id} is a card.",
-                                  param=bank_only[0])
+    card = cards.source_of(backend, customer, id)  # a bank account's `account_holder_*` mean nothing for it
     month, year = card.exp_month, card.exp_year
     if "exp_month" in values or "exp_year" in values:
         month, year = cards.expiry(backend, {"exp_month": values.get("exp_month", card.exp_month),

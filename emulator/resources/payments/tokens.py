@@ -9,7 +9,7 @@ not transactable (derived, like the PaymentMethod's `blocked`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from emulator.core import messages
@@ -257,7 +257,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
         table(backend).put(token.id, token)
         return token.render(backend)
     if kinds == ["card"]:
-        return _card_token(backend, call, values["card"]).render(backend)
+        return _card_token(backend, call, values["card"], customer).render(backend)
     bank = values.get("bank_account")
     if bank is None:
         raise missing("bank_account")
@@ -271,14 +271,17 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
     return token.render(backend)
 
 
-def _card_token(backend: Backend, call: Call, details: Any) -> Token:
-    """`card[…]` (generic surface only): a token of a new card; `card=<card id>` is a customer's card, which only
-    a Connect platform may tokenize (refused here, as no platform card sharing is emulated)."""
+def _card_token(backend: Backend, call: Call, details: Any, customer: str | None) -> Token:
+    """`card[…]` (generic surface only): a token of a new card; `card=<card id>`: a token of a copy of a card
+    source — of `customer`'s, if given (Stripe: "the card must be the ID of a card belonging to the customer")."""
     cards.require_generic(call, "card")
-    if not isinstance(details, dict):
-        raise InvalidRequestError("Tokenizing a customer's saved card (`card=card_…`) is not emulated: send the "
-                                  "card's details as card[number], card[exp_month], card[exp_year].", param="card")
-    card = cards.from_details(backend, details, "card")
+    if isinstance(details, dict):
+        card = cards.from_details(backend, details, "card")
+    else:
+        found = cards.table(backend).get(str(details))
+        if found is None or found.deleted or found.customer is None or customer not in (None, found.customer):
+            raise ResourceMissingError("card", str(details), param="card")
+        card = replace(found, id=backend.ids.new(cards.PREFIX), customer=None, metadata={}, address=dict(found.address))
     token = Token(id=backend.ids.new("tok"), created=backend.clock.timestamp(), bank_account=None, type="card",
                   card=card)
     table(backend).put(token.id, token)
