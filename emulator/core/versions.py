@@ -176,6 +176,12 @@ class Feature(Enum):
         "https://docs.stripe.com/changelog/basil/2025-03-31/deprecate-singular-coupon-promotion-code)",
         ga_since=_d("2025-03-31"),
     )
+    DISCOUNT_SOURCE = Gate(
+        "discount_source",
+        "a discount's source (type coupon, the coupon's id) replaces its expanded coupon "
+        "(https://docs.stripe.com/changelog/clover/2025-09-30/add-discount-source-property)",
+        ga_since=_d("2025-09-30"),
+    )
     CUSTOMER_NAMES = Gate(
         "customer_names",
         "business_name and individual_name on customers; a customer created without a name takes one of them",

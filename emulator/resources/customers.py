@@ -149,7 +149,7 @@ class Customer:
             "default_source": self.default_source,
             "delinquent": False,
             "description": self.description,
-            "discount": copy_data(self.discount),
+            "discount": None if self.discount is None else render_discount(self.discount, version),
             "email": self.email,
             **({"individual_name": self.individual_name} if names else {}),
             "invoice_prefix": self.invoice_prefix,
@@ -312,14 +312,19 @@ def _apply_discount(backend: Backend, call: Call, customer: Customer, values: di
 
 
 @saved
-def _discount_of(discount: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
-    """A discount event's object (kept as data for snapshots)."""
-    return copy_data(discount)
+def render_discount(discount: dict[str, Any], version: ApiVersion | None) -> dict[str, Any]:
+    """A discount as `version` shows it: its coupon expanded before 2025-09-30.clover, its `source` (the coupon's
+    id) from then on. Also a discount event's object (kept as data for snapshots)."""
+    rendered = copy_data(discount)
+    if version is not None and Feature.DISCOUNT_SOURCE.gate.enabled(version):
+        coupon = rendered.pop("coupon")
+        rendered["source"] = {"coupon": coupon["id"], "type": "coupon"}
+    return dict(rendered)
 
 
 def _emit_discount(backend: Backend, call: Call, kind: str | None, discount: dict[str, Any] | None) -> None:
     if kind is not None and discount is not None:
-        emit(backend, call, kind, functools.partial(_discount_of, copy_data(discount)))
+        emit(backend, call, kind, functools.partial(render_discount, copy_data(discount)))
 
 
 def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
@@ -393,7 +398,7 @@ def delete_discount(backend: Backend, call: Call, values: dict[str, Any], custom
     found.discount = None
     _emit_discount(backend, call, "customer.discount.deleted", removed)
     emit_updated(backend, call, found, before)
-    return {**copy_data(removed), "deleted": True}
+    return {**render_discount(removed, call.version), "deleted": True}
 
 
 def delete(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:

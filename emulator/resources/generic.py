@@ -281,12 +281,15 @@ def _new_id(backend: Backend, object_name: str) -> str:
     return backend.ids.token(14)
 
 
-def _apply(body: dict[str, Any], values: Mapping[str, Any]) -> None:
-    """The parameters the object has a field for, where the value has the field's type (metadata merges)."""
+def _apply(body: dict[str, Any], values: Mapping[str, Any], now: int | None = None) -> None:
+    """The parameters the object has a field for, where the value has the field's type (metadata merges; `now`
+    for a timestamp field, as Stripe takes it for `trial_end` and `billing_cycle_anchor`, is the namespace's now)."""
     for key, value in values.items():
         if key in ("expand", "id", "object") or key not in body:
             continue
         current = body[key]
+        if value == "now" and now is not None and isinstance(current, int) and not isinstance(current, bool):
+            value = now
         if key == "metadata":
             body[key] = apply_metadata(current if isinstance(current, dict) else {}, value)
         elif value is UNSET:
@@ -442,7 +445,7 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
         return {"id": obj.id, "object": object_name, "deleted": True}
     if endpoint.name == "update" and endpoint.method == "POST":
         before = copy.deepcopy(obj.body)
-        _apply(obj.body, values)
+        _apply(obj.body, values, backend.clock.timestamp())
         obj.body = _shaped(object_name, obj.body)
         obj.revision += 1
         changed = {key: before[key] for key in before if before[key] != obj.body.get(key)}
@@ -519,7 +522,7 @@ def _create(backend: Backend, call: Call, values: dict[str, Any], object_name: s
         body["metadata"] = {}
     if parent is not None and parent_names and parent_names[-1] in body:
         body[parent_names[-1]] = parent
-    _apply(body, values)
+    _apply(body, values, created)
     body = _shaped(object_name, body)  # a parameter named like a field of another type does not change its type
     obj = GenericObject(id=body.get("id") or _new_id(backend, object_name), object=object_name, body=body,
                         created=created, parent=parent)

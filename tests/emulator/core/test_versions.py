@@ -20,6 +20,7 @@ ADVANCED = "advanced_session_config"  # GA 2026-07-29.dahlia (facts §6); previe
 ENDIVE = {FILTERS, DEFAULTS, TAN_STATUSES}
 SDK_PREVIEW = "sdk_preview_params"  # the parameters only the preview SDK types: every preview version
 NAMES = "customer_names"  # 2025-09-30.clover: business_name and individual_name on customers
+DISCOUNT = "discount_source"  # 2025-09-30.clover: a discount's source replaces its expanded coupon
 COUPON = "singular_coupon_removed"  # 2025-03-31.basil: customers' coupon and promotion_code parameters removed
 
 # Every version of reference/stripe-api.md §0.2, with the gates that must be on (written out by hand: the oracle).
@@ -27,18 +28,20 @@ TABLE = [
     ("2023-10-16", set()),
     ("2024-09-30.acacia", {EXT}),
     ("2025-08-27.basil", {COUPON, EXT}),
-    ("2025-09-30.clover", {COUPON, NAMES, EXT, CODES}),
-    ("2025-11-17.clover", {COUPON, NAMES, EXT, CODES, TAN}),
-    ("2026-01-28.preview", {COUPON, NAMES, EXT, CODES, TAN, RELINK, ADVANCED, SDK_PREVIEW}),
-    ("2026-03-25.preview", {COUPON, NAMES, EXT, CODES, TAN, RELINK, HOSTED, ADVANCED, SDK_PREVIEW}),
-    ("2026-06-24.dahlia", {COUPON, NAMES, EXT, CODES, TAN, UPCOMING}),
-    ("2026-07-29.dahlia", {COUPON, NAMES, EXT, CODES, TAN, UPCOMING, ALLOWED, ADVANCED}),
-    ("2026-08-26.preview", {COUPON, NAMES, EXT, CODES, TAN, RELINK, HOSTED, UPCOMING, ALLOWED, PMT_REMOVED, ADVANCED,
-                            SDK_PREVIEW}),
-    ("2026-09-30.endive", {COUPON, NAMES, EXT, CODES, TAN, UPCOMING, ALLOWED, PMT_REMOVED, ADVANCED} | ENDIVE),
-    ("2026-09-30.preview", {COUPON, NAMES, EXT, CODES, TAN, RELINK, HOSTED, UPCOMING, ALLOWED, PMT_REMOVED, ADVANCED,
-                            SDK_PREVIEW} | ENDIVE),
-    ("2026-10-28.endive", {COUPON, NAMES, EXT, CODES, TAN, UPCOMING, ALLOWED, PMT_REMOVED, ADVANCED} | ENDIVE),
+    ("2025-09-30.clover", {DISCOUNT, COUPON, NAMES, EXT, CODES}),
+    ("2025-11-17.clover", {DISCOUNT, COUPON, NAMES, EXT, CODES, TAN}),
+    ("2026-01-28.preview", {DISCOUNT, COUPON, NAMES, EXT, CODES, TAN, RELINK, ADVANCED, SDK_PREVIEW}),
+    ("2026-03-25.preview", {DISCOUNT, COUPON, NAMES, EXT, CODES, TAN, RELINK, HOSTED, ADVANCED, SDK_PREVIEW}),
+    ("2026-06-24.dahlia", {DISCOUNT, COUPON, NAMES, EXT, CODES, TAN, UPCOMING}),
+    ("2026-07-29.dahlia", {DISCOUNT, COUPON, NAMES, EXT, CODES, TAN, UPCOMING, ALLOWED, ADVANCED}),
+    ("2026-08-26.preview", {DISCOUNT, COUPON, NAMES, EXT, CODES, TAN, RELINK, HOSTED, UPCOMING, ALLOWED,
+                            PMT_REMOVED, ADVANCED, SDK_PREVIEW}),
+    ("2026-09-30.endive", {DISCOUNT, COUPON, NAMES, EXT, CODES, TAN, UPCOMING, ALLOWED, PMT_REMOVED,
+                           ADVANCED} | ENDIVE),
+    ("2026-09-30.preview", {DISCOUNT, COUPON, NAMES, EXT, CODES, TAN, RELINK, HOSTED, UPCOMING, ALLOWED,
+                            PMT_REMOVED, ADVANCED, SDK_PREVIEW} | ENDIVE),
+    ("2026-10-28.endive", {DISCOUNT, COUPON, NAMES, EXT, CODES, TAN, UPCOMING, ALLOWED, PMT_REMOVED,
+                           ADVANCED} | ENDIVE),
     ("2022-08-01; financial_connections_relink_api_beta=v1", {RELINK, ADVANCED}),
 ]
 

@@ -231,3 +231,84 @@ def test_a_namespace_started_again_never_answers_an_earlier_objects_rendering(ev
     assert renamed["name"] == "Renamed" and body(everything.get(f"/v1/coupons/{again['id']}"))["name"] == "Renamed"
     preview = everything.get(f"/v1/coupons/{again['id']}", headers={"Stripe-Version": "2026-09-30.preview"})
     assert preview.json()["name"] == "Renamed"
+
+
+def events_of(api: Api) -> list[dict[str, Any]]:
+    return list(reversed(body(api.get("/v1/events?limit=100"))["data"]))
+
+
+def test_an_action_with_one_obvious_end_state_sets_it_and_sends_stripes_event(everything: Api) -> None:
+    api = everything
+    cus = body(api.post("/v1/customers", {}))["id"]
+    invoice = body(api.post("/v1/invoices", {"customer": cus}))
+    path = f"/v1/invoices/{invoice['id']}"
+    assert body(api.post(f"{path}/send", {}))["status"] == invoice["status"]  # sending changes no state
+    assert body(api.post(f"{path}/finalize", {}))["status"] == "open"
+    assert body(api.get(path))["status"] == "open"  # kept
+    assert body(api.post(f"{path}/pay", {}))["status"] == "paid"
+    other = body(api.post("/v1/invoices", {"customer": cus}))["id"]
+    assert body(api.post(f"/v1/invoices/{other}/void", {}))["status"] == "void"
+    third = body(api.post("/v1/invoices", {"customer": cus}))["id"]
+    assert body(api.post(f"/v1/invoices/{third}/mark_uncollectible", {}))["status"] == "uncollectible"
+    sent = [(e["type"], e["data"]["object"].get("status")) for e in events_of(api) if e["type"].startswith("invoice.")]
+    assert ("invoice.sent", invoice["status"]) in sent
+    assert [pair for pair in sent if pair[0] != "invoice.created" and pair[0] != "invoice.sent"] == [
+        ("invoice.finalized", "open"), ("invoice.paid", "paid"), ("invoice.voided", "void"),
+        ("invoice.marked_uncollectible", "uncollectible")]
+    finalized = next(e for e in events_of(api) if e["type"] == "invoice.finalized")
+    assert finalized["data"]["previous_attributes"]["status"] == invoice["status"]
+
+
+def test_a_subscription_is_cancelled_by_delete_and_its_events_are_customer_subscription_ones(everything: Api) -> None:
+    api = everything
+    cus = body(api.post("/v1/customers", {}))["id"]
+    product = body(api.post("/v1/products", {"name": "Plan"}))["id"]
+    price = body(api.post("/v1/prices", {"product": product, "unit_amount": "1500", "currency": "usd",
+                                         "recurring[interval]": "month"}))["id"]
+    sub = body(api.post("/v1/subscriptions", {"customer": cus, "items[0][price]": price}))
+    trial = body(api.post(f"/v1/subscriptions/{sub['id']}", {"trial_end": "now"}))
+    assert trial["trial_end"] == body(api.get("/_emulator/clock"))["now"]  # `now`: the namespace's clock
+    canceled = body(api.delete(f"/v1/subscriptions/{sub['id']}"))
+    assert canceled["id"] == sub["id"] and canceled["status"] == "canceled"
+    assert body(api.get(f"/v1/subscriptions/{sub['id']}"))["status"] == "canceled"
+    types = [e["type"] for e in events_of(api)]
+    assert [t for t in types if "subscription" in t] == [
+        "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"]
+    tax_id = body(api.post(f"/v1/customers/{cus}/tax_ids", {"type": "us_ein", "value": "000000000"}))
+    assert tax_id["customer"] == cus and "customer.tax_id.created" in [e["type"] for e in events_of(api)]
+
+
+def test_advancing_a_test_clock_moves_its_frozen_time(everything: Api) -> None:
+    api = everything
+    clock = body(api.post("/v1/test_helpers/test_clocks", {"frozen_time": "1577836800"}))
+    assert clock["frozen_time"] == 1577836800
+    advanced = body(api.post(f"/v1/test_helpers/test_clocks/{clock['id']}/advance", {"frozen_time": "1580515200"}))
+    assert (advanced["frozen_time"], advanced["status"]) == (1580515200, "ready")
+    assert "test_helpers.test_clock.ready" in [e["type"] for e in events_of(api)]
+
+
+def test_a_customers_coupon_before_basil_is_its_discount(everything: Api) -> None:
+    api = everything
+    acacia = {"Stripe-Version": "2025-02-24.acacia"}
+    coupon = body(api.post("/v1/coupons", {"percent_off": "20", "duration": "forever"}))
+    made = body(api.post("/v1/customers", {"coupon": coupon["id"]}, headers=acacia))
+    discount = made["discount"]
+    assert discount["object"] == "discount" and discount["customer"] == made["id"]
+    assert discount["coupon"]["id"] == coupon["id"] and discount["coupon"]["percent_off"] == 20
+    removed = body(api.post(f"/v1/customers/{made['id']}", {"coupon": ""}, headers=acacia))
+    assert removed["discount"] is None
+    again = body(api.post(f"/v1/customers/{made['id']}", {"coupon": coupon["id"]}, headers=acacia))
+    clover = body(api.get(f"/v1/customers/{made['id']}"))["discount"]  # from 2025-09-30.clover: its source
+    assert "coupon" not in clover and clover["source"] == {"coupon": coupon["id"], "type": "coupon"}
+    deleted = body(api.delete(f"/v1/customers/{made['id']}/discount"))
+    assert deleted["deleted"] is True and deleted["id"] == again["discount"]["id"]
+    assert body(api.get(f"/v1/customers/{made['id']}"))["discount"] is None
+    nothing = api.delete(f"/v1/customers/{made['id']}/discount")
+    assert nothing.status == 404 and nothing.json()["error"]["code"] == "resource_missing"
+    types = [e["type"] for e in events_of(api) if e["type"].startswith("customer.discount")]
+    assert types == ["customer.discount.created", "customer.discount.deleted", "customer.discount.created",
+                     "customer.discount.deleted"]
+    missing = api.post("/v1/customers", {"coupon": "nosuchcoupon"}, headers=acacia)
+    assert missing.status == 404 and missing.json()["error"]["param"] == "coupon"
+    removed_in_basil = api.post("/v1/customers", {"coupon": coupon["id"]})  # the default version: no `coupon`
+    assert removed_in_basil.status == 400 and removed_in_basil.json()["error"]["code"] == "parameter_unknown"

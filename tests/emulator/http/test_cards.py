@@ -1,0 +1,201 @@
+"""Cards as generic payment methods (issue 21) with the generic surface on (`--surface all`, the default): Stripe's
+card test ids (https://docs.stripe.com/testing: `pm_card_visa`, `tok_visa`), card PaymentMethods and tokens, a
+customer's card sources, card SetupIntents; and, with `--surface emulated`, every card refused as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from emulator.http.app import create_app
+from emulator.settings import Settings
+from harness.asgi import AsgiCaller
+from harness.contract.recorder import ContractRecorder
+from tests.conftest import Api, checked
+
+MANDATE = {"mandate_data[customer_acceptance][type]": "offline"}
+
+
+@pytest.fixture(params=["all", "emulated"])
+def surfaces(request: pytest.FixtureRequest, stripe_contract: ContractRecorder | None) -> Iterator[Api]:
+    app = create_app(Settings(seed=7, surface=request.param))
+    wrapped = checked(app, stripe_contract)
+    caller = AsgiCaller(wrapped)
+    try:
+        yield Api(caller, wrapped, key=f"sk_test_cards_{request.param}")
+    finally:
+        caller.close()
+
+
+@pytest.fixture
+def api(stripe_contract: ContractRecorder | None) -> Iterator[Api]:
+    app = create_app(Settings(seed=7))  # the default surface: all
+    wrapped = checked(app, stripe_contract)
+    caller = AsgiCaller(wrapped)
+    try:
+        yield Api(caller, wrapped, key="sk_test_cards")
+    finally:
+        caller.close()
+
+
+def ok(response: Any) -> dict[str, Any]:
+    assert response.status == 200, response.body
+    found: dict[str, Any] = response.json()
+    return found
+
+
+def error(response: Any, status: int) -> dict[str, Any]:
+    assert response.status == status, response.body
+    found: dict[str, Any] = response.json()["error"]
+    return found
+
+
+def customer(api: Api, **data: str) -> str:
+    return str(ok(api.post("/v1/customers", data))["id"])
+
+
+def event_types(api: Api) -> list[str]:
+    return [e["type"] for e in reversed(ok(api.get("/v1/events?limit=100"))["data"])]
+
+
+def test_a_card_test_id_names_a_new_card_payment_method_each_time_it_is_used(api: Api) -> None:
+    cus = customer(api)
+    first = ok(api.post("/v1/payment_methods/pm_card_visa/attach", {"customer": cus}))
+    second = ok(api.post("/v1/payment_methods/pm_card_visa/attach", {"customer": cus}))
+    assert first["id"] != second["id"] and first["id"].startswith("pm_") and first["id"] != "pm_card_visa"
+    assert first["type"] == "card" and first["customer"] == cus and "us_bank_account" not in first
+    card = first["card"]
+    assert (card["brand"], card["last4"], card["funding"], card["country"]) == ("visa", "4242", "credit", "US")
+    assert card["fingerprint"] == second["card"]["fingerprint"]  # the same card number
+    amex = ok(api.post("/v1/payment_methods/pm_card_amex/attach", {"customer": cus}))["card"]
+    assert (amex["brand"], amex["last4"]) == ("amex", "0005")  # 378282246310005
+    debit = ok(api.post("/v1/payment_methods/pm_card_visa_debit/attach", {"customer": cus}))["card"]
+    assert (debit["last4"], debit["funding"]) == ("5556", "debit")  # 4000056655665556
+    assert event_types(api).count("payment_method.attached") == 4
+    cards = ok(api.get(f"/v1/customers/{cus}/payment_methods?type=card"))["data"]
+    assert len(cards) == 4 and ok(api.get(f"/v1/customers/{cus}/payment_methods?type=us_bank_account"))["data"] == []
+    missing = error(api.post("/v1/payment_methods/pm_card_nosuchcard/attach", {"customer": cus}), 404)
+    assert missing["code"] == "resource_missing"
+
+
+def test_a_customer_made_with_a_test_card_has_it_as_its_default(api: Api) -> None:
+    # the Stripe CLI's customer.subscription.created fixture: the same test id twice in one request
+    made = ok(api.post("/v1/customers", {"payment_method": "pm_card_visa",
+                                         "invoice_settings[default_payment_method]": "pm_card_visa"}))
+    default = made["invoice_settings"]["default_payment_method"]
+    assert default.startswith("pm_") and default != "pm_card_visa"
+    attached = ok(api.get(f"/v1/customers/{made['id']}/payment_methods"))["data"]
+    assert [pm["id"] for pm in attached] == [default]
+
+
+def test_a_card_payment_method_from_details_checks_the_number(api: Api) -> None:
+    bad = error(api.post("/v1/payment_methods", {"type": "card", "card[number]": "4242424242424241",
+                                                 "card[exp_month]": "7", "card[exp_year]": "30"}), 402)
+    assert (bad["type"], bad["code"], bad["param"]) == ("card_error", "incorrect_number", "card[number]")
+    assert ok(api.get("/v1/payment_methods?type=card"))["data"] == []  # nothing was made
+    made = ok(api.post("/v1/payment_methods", {"type": "card", "card[number]": "5555555555554444",
+                                               "card[exp_month]": "7", "card[exp_year]": "30", "card[cvc]": "123",
+                                               "billing_details[name]": "Jenny Rosen"}))
+    card = made["card"]
+    assert (card["brand"], card["last4"], card["exp_month"], card["exp_year"]) == ("mastercard", "4444", 7, 2030)
+    assert card["checks"]["cvc_check"] == "pass" and made["billing_details"]["name"] == "Jenny Rosen"
+    assert made["customer"] is None
+    updated = ok(api.post(f"/v1/payment_methods/{made['id']}", {"card[exp_year]": "2031",
+                                                                "metadata[foo]": "bar"}))
+    assert updated["card"]["exp_year"] == 2031 and updated["metadata"] == {"foo": "bar"}
+
+
+def test_a_card_token_makes_one_payment_method_or_source(api: Api) -> None:
+    token = ok(api.post("/v1/tokens", {"card[number]": "4242424242424242", "card[exp_month]": "12",
+                                       "card[exp_year]": "2030", "card[cvc]": "123", "card[name]": "Jenny Rosen"}))
+    assert token["id"].startswith("tok_") and token["type"] == "card" and token["used"] is False
+    assert (token["card"]["object"], token["card"]["brand"], token["card"]["last4"]) == ("card", "Visa", "4242")
+    pm = ok(api.post("/v1/payment_methods", {"type": "card", "card[token]": token["id"]}))
+    assert pm["card"]["last4"] == "4242" and pm["card"]["exp_year"] == 2030
+    assert ok(api.get(f"/v1/tokens/{token['id']}"))["used"] is True
+    again = error(api.post("/v1/payment_methods", {"type": "card", "card[token]": token["id"]}), 400)
+    assert (again["code"], again["param"]) == ("token_already_used", "card[token]")
+
+
+def test_a_customers_card_sources(api: Api) -> None:
+    made = ok(api.post("/v1/customers", {"source": "tok_visa"}))
+    first = made["default_source"]
+    assert first.startswith("card_")
+    sources = f"/v1/customers/{made['id']}/sources"
+    card = ok(api.get(f"{sources}/{first}"))
+    assert (card["object"], card["brand"], card["last4"], card["customer"]) == ("card", "Visa", "4242", made["id"])
+    second = ok(api.post(sources, {"source": "tok_mastercard", "metadata[kind]": "backup"}))
+    assert second["brand"] == "MasterCard" and second["metadata"] == {"kind": "backup"}
+    assert ok(api.get(f"/v1/customers/{made['id']}"))["default_source"] == first  # an added card is no default
+    listed = ok(api.get(sources))
+    assert [c["id"] for c in listed["data"]] == [second["id"], first] and listed["url"] == sources
+    renamed = ok(api.post(f"{sources}/{second['id']}", {"name": "Jenny Rosen", "exp_month": "3",
+                                                        "exp_year": "2031"}))
+    assert (renamed["name"], renamed["exp_month"], renamed["exp_year"]) == ("Jenny Rosen", 3, 2031)
+    # `source` on an update adds the card, makes it the default and deletes the previous default (Stripe's rule)
+    replaced = ok(api.post(f"/v1/customers/{made['id']}", {"source": "tok_amex"}))
+    third = replaced["default_source"]
+    assert third not in (first, second["id"])
+    assert error(api.get(f"{sources}/{first}"), 404)["code"] == "resource_missing"
+    chosen = ok(api.post(f"/v1/customers/{made['id']}", {"default_source": second["id"]}))
+    assert chosen["default_source"] == second["id"]
+    deleted = ok(api.delete(f"{sources}/{second['id']}"))
+    assert deleted == {"id": second["id"], "object": "card", "deleted": True}
+    assert ok(api.get(f"/v1/customers/{made['id']}"))["default_source"] == third  # the next newest card
+    other = customer(api)
+    assert error(api.get(f"/v1/customers/{other}/sources/{third}"), 404)["code"] == "resource_missing"
+    types = event_types(api)
+    assert types.count("customer.source.created") == 3 and types.count("customer.source.deleted") == 2
+    assert types.count("customer.source.updated") == 1
+    assert types.index("customer.created") < types.index("customer.source.created")
+
+
+def test_a_card_setup_intent_succeeds_at_once_with_no_mandate(api: Api) -> None:
+    cus = customer(api)
+    si = ok(api.post("/v1/setup_intents", {"customer": cus, "payment_method": "pm_card_visa", "confirm": "true"}))
+    assert si["status"] == "succeeded" and si["mandate"] is None and si["payment_method_types"] == ["card"]
+    pm = ok(api.get(f"/v1/payment_methods/{si['payment_method']}"))
+    assert pm["type"] == "card" and pm["customer"] == cus
+    assert ["setup_intent.created", "payment_method.attached", "setup_intent.succeeded"] == [
+        t for t in event_types(api) if t.startswith(("setup_intent", "payment_method"))]
+    old = {"Stripe-Version": "2026-07-29.dahlia"}  # `payment_method_types` is taken before 2026-09-30.endive
+    typed = ok(api.post("/v1/setup_intents", {"payment_method_types[0]": "card"}, headers=old))
+    assert typed["payment_method_types"] == ["card"]
+    bank_only = ok(api.post("/v1/setup_intents", {"allowed_payment_method_types[0]": "us_bank_account"}))
+    refused = error(api.post(f"/v1/setup_intents/{bank_only['id']}/confirm", {"payment_method": "pm_card_visa",
+                                                                            **MANDATE}), 400)
+    assert refused["param"] == "payment_method" and "card" in refused["message"]
+
+
+def test_payment_intents_take_no_cards(api: Api) -> None:
+    refused = error(api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd",
+                                                      "payment_method": "pm_card_visa"}), 400)
+    assert (refused["code"], refused["param"]) == ("payment_method_unactivated", "payment_method")
+    types = error(api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd",
+                                                    "allowed_payment_method_types[0]": "card"}), 400)
+    assert types["code"] == "payment_method_unactivated"
+    assert ok(api.get("/v1/payment_methods?type=card"))["data"] == []  # the refused test id made nothing
+
+
+def test_the_emulated_surface_refuses_every_card(surfaces: Api) -> None:
+    api = surfaces
+    generic = api.key.endswith("_all")
+    cus = customer(api)
+    attach = api.post("/v1/payment_methods/pm_card_visa/attach", {"customer": cus})
+    source = api.post("/v1/customers", {"source": "tok_visa"})
+    made = api.post("/v1/payment_methods", {"type": "card", "card[number]": "4242424242424242",
+                                            "card[exp_month]": "12", "card[exp_year]": "2030"})
+    token = api.post("/v1/tokens", {"card[number]": "4242424242424242", "card[exp_month]": "12",
+                                    "card[exp_year]": "2030"})
+    sources = api.get(f"/v1/customers/{cus}/sources")
+    if generic:
+        assert [r.status for r in (attach, source, made, token, sources)] == [200] * 5
+        return
+    assert error(attach, 404)["code"] == "resource_missing"  # no test id names a card here: an unknown id
+    for response, param in ((source, "source"), (made, "type"), (token, "card")):
+        refused = error(response, 400)
+        assert (refused["code"], refused["param"]) == ("payment_method_unactivated", param)
+    assert error(sources, 404)["type"] == "invalid_request_error"  # Stripe's unrecognized URL, as before
+    assert ok(api.get("/v1/payment_methods"))["data"] == []
