@@ -56,6 +56,7 @@ def test_triggers_references_and_encoding(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("TRIGGER_NAME", "Jenny")
     assert resolve({"a": "${linked:accounts.data.0.id}", "b": ["${.env:TRIGGER_NAME|x}", "${.env:NOPE|dflt}"]},
                    run) == {"a": "fca_1", "b": ["Jenny", "dflt"]}
+    assert resolve("${linked:accounts:data:0:id}", run) == "fca_1"  # `:` steps, as some Stripe CLI files write
     with pytest.raises(FixtureError):
         resolve("${missing:id}", run)
     with pytest.raises(FixtureError):
@@ -79,6 +80,15 @@ def test_triggers_steps_send_headers_but_never_the_runs_own(stripe_emulator: Run
                                                            "expected_error_type": "card_error"}]}
     with pytest.raises(FixtureError, match="failed with 400"):
         run_fixture(wrong_type, base_url=stripe_emulator.url, api_key=stripe_api_key)
+    # `expected_error_type` tolerates an error of that type, and success too (the Stripe CLI's rule); our own
+    # `expect_error` insists on the error
+    succeeds = {"name": "customer", "path": "/v1/customers", "params": {"name": "Jenny"}}
+    tolerated = run_fixture({"fixtures": [{**succeeds, "expected_error_type": "card_error"}]},
+                            base_url=stripe_emulator.url, api_key=stripe_api_key)
+    assert tolerated.responses["customer"]["name"] == "Jenny"
+    with pytest.raises(FixtureError, match="expected to fail but succeeded"):
+        run_fixture({"fixtures": [{**succeeds, "expect_error": True}]}, base_url=stripe_emulator.url,
+                    api_key=stripe_api_key)
     for header in ("Authorization", "stripe-version"):
         hijack = {"fixtures": [{"name": "x", "path": "/v1/customers", "headers": {header: "Bearer sk_test_other"}}]}
         with pytest.raises(FixtureError, match="the run's own"):
