@@ -40,6 +40,7 @@ BY_HAND: dict[str, Callable[[Any], str]] = {
                                                  "external_account": EXTERNAL})["id"],
     "payment_intent": lambda w: w.post("/v1/payment_intents", {"amount": 1099, "currency": "usd"})["id"],
     "setup_intent": lambda w: w.post("/v1/setup_intents", {})["id"],
+    "card_source": lambda w: w.post(f"/v1/customers/{w.object_id('customer')}/sources", {"source": "tok_visa"})["id"],
 }
 """How to make an object of a type the emulator emulates by hand."""
 
@@ -124,8 +125,8 @@ class World:
         for name in PLACEHOLDER.findall(template):
             position = parts.index("{" + name + "}")
             kind: str | None = ALIASES.get(name, name) if name in ALIASES else name
-            if position == len(parts) - 1:
-                kind = own  # the last placeholder is the endpoint's own object
+            if position == len(parts) - 1:  # the last placeholder is the endpoint's own object
+                kind = own or ("card_source" if parts[position - 1] == "sources" else None)  # of the union
             elif name == "id":  # `/v1/transfers/{id}/reversals`: a transfer
                 kind = parts[position - 1].removesuffix("s")
             values[name] = (self.object_id(kind) if kind else None) or "x_nothing"
@@ -151,6 +152,8 @@ class World:
             return {key: self._resolve(inner, key) for key, inner in value.items()}
         if isinstance(value, list):
             return [self._resolve(inner, name) for inner in value]
+        if value == "probe" and name == "source":
+            return "tok_visa"  # a customer's new source: Stripe's card test token
         if value == "probe":
             made = self.object_id(name)  # an id names an object made for it, else a value by name
             return made if made is not None else sample_string(name)
