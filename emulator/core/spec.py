@@ -242,6 +242,21 @@ class Array(Spec):
 
 
 @dataclass(frozen=True)
+class MapOf(Spec):
+    """A hash keyed by names the caller chooses (`currency_options[eur]`), each value of one spec."""
+
+    value: Spec
+    unsettable: bool = False
+
+    def coerce(self, value: FormValue, param: str, ctx: Context) -> Any:
+        if self._check_empty(value, param):
+            return UNSET
+        if not isinstance(value, dict):
+            raise InvalidRequestError(messages.PARAMETER_INVALID_HASH, param=param)
+        return {key: self.value.coerce(inner, child(param, key), ctx) for key, inner in value.items()}
+
+
+@dataclass(frozen=True)
 class Rejected:
     """A parameter that a version refuses with a dedicated error (e.g. `payment_method_types` from endive)."""
 

@@ -24,6 +24,7 @@ from emulator.core.spec import (
     Email,
     Hash,
     Integer,
+    MapOf,
     Metadata,
     Range,
     Spec,
@@ -83,6 +84,9 @@ def _schema(spec: Spec, ctx: Context) -> dict[str, Any]:
         return {"type": "object", "minProperties": 1, "maxProperties": spec.max_keys,
                 "propertyNames": {"pattern": f"^[^\\[\\]]{{1,{spec.max_key_length}}}$"},
                 "additionalProperties": {"type": "string", "maxLength": spec.max_value_length}}
+    if isinstance(spec, MapOf):
+        return {"type": "object", "minProperties": 1, "propertyNames": {"pattern": "^[^\\[\\]]+$"},
+                "additionalProperties": schema_of(spec.value, ctx)}
     if isinstance(spec, StringOrHash):
         return {"anyOf": [schema_of(spec.string, ctx), schema_of(spec.hash, ctx)]}
     if isinstance(spec, Range):

@@ -34,6 +34,7 @@ from emulator.core.spec import (
     Field,
     Hash,
     Integer,
+    MapOf,
     Metadata,
     Spec,
     String,
@@ -131,7 +132,7 @@ class OneOf(Spec):
             return UNSET
         wanted: tuple[type[Spec], ...]
         if isinstance(value, dict):
-            wanted = (Hash, Metadata, Array) if all(key.isdigit() for key in value) else (Hash, Metadata)
+            wanted = (Hash, Metadata, MapOf, Array) if all(key.isdigit() for key in value) else (Hash, Metadata, MapOf)
         elif isinstance(value, list):
             wanted = (Array,)
         else:
@@ -226,6 +227,8 @@ def build(node: Mapping[str, Any], typed: bool = False) -> Spec:
         return _choice(node, empty)
     if kind == "m":
         return Metadata()
+    if kind == "d":
+        return MapOf(build(node["i"]), unsettable=empty)
     if kind == "i":
         return Integer(unsettable=empty)
     if kind == "n":

@@ -288,7 +288,8 @@ def sample(tp: Any, name: str, depth: int = 0) -> Any:
         (inner,) = typing.get_args(option) or (str,)
         return [sample(inner, name, depth + 1)]
     if origin in (dict, typing.Dict) or option is dict:  # noqa: UP006
-        return {"key": "value"}
+        typed = _typed_values(option)
+        return {"key": "value" if typed is None else sample(typed, name, depth + 1)}
     if origin is Literal:
         return _literal_choice(typing.get_args(option))
     if option is bool:
@@ -298,6 +299,15 @@ def sample(tp: Any, name: str, depth: int = 0) -> Any:
     if option is float:
         return 1.5
     return "probe"
+
+
+def _typed_values(tp: Any) -> Any:
+    """The TypedDict of a `Dict[str, SomeParams]`'s values (a map of hashes, such as `currency_options`), else None."""
+    origin = typing.get_origin(tp)
+    if origin not in (dict, typing.Dict) and getattr(origin, "__name__", "") not in _UNTYPED:  # noqa: UP006
+        return None
+    args = typing.get_args(tp)
+    return args[-1] if args and _is_typeddict(args[-1]) else None
 
 
 def _required(typed_dict: Any) -> frozenset[str]:
@@ -322,6 +332,8 @@ def _walk(tp: Any, prefix: tuple[str | int, ...], found: dict[tuple[str | int, .
         elif origin in (list, typing.List):  # noqa: UP006
             (inner,) = typing.get_args(alternative) or (str,)
             _walk(inner, prefix + (0,), found, skip, depth + 1, context)
+        elif _typed_values(alternative) is not None:  # `currency_options[eur][unit_amount]`
+            _walk(_typed_values(alternative), prefix + ("key",), found, skip, depth + 1, context)
         elif origin in (dict, typing.Dict) or alternative is dict or getattr(alternative, "__name__", "") in _UNTYPED:  # noqa: UP006
             _keep(found, ParamPath(prefix + ("key",), "value", context))
         else:
@@ -378,7 +390,8 @@ def _imports(module_name: str) -> dict[str, str]:
 
 def tree(params: type | None) -> dict[str, Any]:
     """A params TypedDict as the emulator's parameter-tree data (`emulator/resources/request_params.json`):
-    `{"t": "h", "f": {...}}` hash, `"a"` array (`"i"`: its item), `"m"` map of strings, `"s"` string, `"i"`
+    `{"t": "h", "f": {...}}` hash, `"a"` array (`"i"`: its item), `"m"` map of strings, `"d"` map of hashes (`"i"`:
+    each value's; `currency_options`, keyed by currency), `"s"` string, `"i"`
     integer, `"n"` decimal number, `"b"` boolean, `"e"` enum (`"v"`: its values), `"u"` one of (`"o"`); `"z": 1`
     where `""` is accepted (unset)."""
     if params is None:
@@ -415,6 +428,9 @@ def _one(tp: Any, skip: frozenset[str], depth: int) -> dict[str, Any]:
     if origin in (list, typing.List):  # noqa: UP006
         (inner,) = typing.get_args(tp) or (str,)
         return {"t": "a", "i": _node(inner, skip, depth + 1)}
+    typed = _typed_values(tp)
+    if typed is not None:
+        return {"t": "d", "i": _node(typed, skip, depth + 1)}
     if origin in (dict, typing.Dict) or tp is dict or getattr(tp, "__name__", "") in _UNTYPED:  # noqa: UP006
         return {"t": "m"}
     if origin is Literal:
@@ -473,8 +489,8 @@ def merge_fields(ga: dict[str, Any], preview: dict[str, Any],
 def _merge_nodes(ga: dict[str, Any], preview: dict[str, Any]) -> dict[str, Any]:
     if ga.get("t") == preview.get("t") == "h":
         merged: dict[str, Any] = {"t": "h", "f": merge_fields(ga["f"], preview["f"], merge)}
-    elif ga.get("t") == preview.get("t") == "a":
-        merged = {"t": "a", "i": merge(ga["i"], preview["i"])}
+    elif ga.get("t") == preview.get("t") and ga.get("t") in ("a", "d"):
+        merged = {"t": ga["t"], "i": merge(ga["i"], preview["i"])}
     elif ga.get("t") == preview.get("t") == "e":
         merged = {"t": "e", "v": sorted(set(ga["v"]) | set(preview["v"]))}
         if set(preview["v"]) - set(ga["v"]):
@@ -507,6 +523,9 @@ def main() -> None:  # pragma: no cover - a developer's tool
     from emulator.http.routes import API
 
     routes = {(e.method, _PLACEHOLDER.sub("{}", e.path)) for e in API}
+    by_hand_always = {(e.method, _PLACEHOLDER.sub("{}", e.path)) for e in API if not e.generic_surface}
+    """The generic data keeps the endpoints kept by hand for the generic surface only (a customer's sources): the
+    routes above them win on that surface, and the catalogue stays the SDK's whole list."""
     if sys.argv[1:2] == ["--merge"]:
         with open(sys.argv[2]) as ga_file, open(sys.argv[3]) as preview_file:
             ga, preview = json.load(ga_file), json.load(preview_file)
@@ -535,7 +554,8 @@ def main() -> None:  # pragma: no cover - a developer's tool
         return
     if sys.argv[1:2] == ["--export-generic"]:
         document = {"generated_by": "python -m harness.contract.sdk_params --export-generic OUT.json",
-                    "sdk": stripe.VERSION, "api_version": stripe.api_version, "endpoints": export_generic(routes)}
+                    "sdk": stripe.VERSION, "api_version": stripe.api_version,
+                    "endpoints": export_generic(by_hand_always)}
         write_json(Path(sys.argv[2]), document)
         return
     if sys.argv[1:2] == ["--export"]:
