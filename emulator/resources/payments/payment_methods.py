@@ -576,6 +576,9 @@ def next_debit(backend: Backend, call: Call, values: dict[str, Any], payment_met
     ends (the emulator's helper; Stripe has none — its test numbers decide per account number). Used by the next
     debit confirmed with it; the debit's charge remembers it, so a later change does not alter a debit in flight."""
     pm = get(backend, payment_method)
+    if pm.card is not None:
+        raise InvalidRequestError(f"The PaymentMethod {pm.id} is a card: only a us_bank_account PaymentMethod is "
+                                  f"debited here.", param="payment_method")
     pm.next_debit = ach_numbers.OUTCOMES[values["outcome"]]
     return render(backend, pm, call.version)
 

@@ -177,6 +177,10 @@ def test_payment_intents_take_no_cards(api: Api) -> None:
                                                     "allowed_payment_method_types[0]": "card"}), 400)
     assert types["code"] == "payment_method_unactivated"
     assert ok(api.get("/v1/payment_methods?type=card"))["data"] == []  # the refused test id made nothing
+    card = ok(api.post("/v1/payment_methods", {"type": "card", "card[number]": "4242424242424242"}))
+    helper = error(api.post(f"/v1/test_helpers/payment_methods/{card['id']}/next_debit",
+                            {"outcome": "insufficient_funds"}), 400)
+    assert helper["param"] == "payment_method"
 
 
 def test_the_emulated_surface_refuses_every_card(surfaces: Api) -> None:
@@ -199,3 +203,22 @@ def test_the_emulated_surface_refuses_every_card(surfaces: Api) -> None:
         assert (refused["code"], refused["param"]) == ("payment_method_unactivated", param)
     assert error(sources, 404)["type"] == "invalid_request_error"  # Stripe's unrecognized URL, as before
     assert ok(api.get("/v1/payment_methods"))["data"] == []
+
+
+def test_cards_and_their_events_survive_a_snapshot(api: Api) -> None:
+    made = ok(api.post("/v1/customers", {"source": "tok_visa", "payment_method": "pm_card_mastercard"}))
+    token = ok(api.post("/v1/tokens", {"card[number]": "4242424242424242", "card[exp_month]": "1",
+                                       "card[exp_year]": "2031"}))
+    before = {path: ok(api.get(path)) for path in (
+        f"/v1/customers/{made['id']}", f"/v1/customers/{made['id']}/sources", f"/v1/tokens/{token['id']}",
+        f"/v1/customers/{made['id']}/payment_methods", "/v1/events?limit=100")}
+    saved = api.get("/_emulator/snapshot")
+    assert saved.status == 200, saved.body
+    assert api.post("/_emulator/reset").status == 200
+    assert api.get(f"/v1/customers/{made['id']}").status == 404
+    restored = api.post("/_emulator/restore", body=saved.body, headers={"Content-Type": "application/json"})
+    assert restored.status == 200, restored.body
+    assert {path: ok(api.get(path)) for path in before} == before
+    # the restored token is still usable once, the restored card still the default
+    ok(api.post("/v1/payment_methods", {"type": "card", "card[token]": token["id"]}))
+    assert ok(api.get(f"/v1/customers/{made['id']}"))["default_source"] == made["default_source"]
