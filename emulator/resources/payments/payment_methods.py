@@ -1,4 +1,5 @@
-"""PaymentMethods of type `us_bank_account`, made from a Financial Connections account or from manual bank details.
+"""PaymentMethods of type `us_bank_account`, made from a Financial Connections account or from manual bank details
+(and, with the generic surface on, card PaymentMethods: `cards.py`).
 
 What a PaymentMethod shows about the bank account is derived from its FC account at render time: the last four
 digits of the number in use (the TAN, or the real number), and `status_details.blocked` with reason
