@@ -270,7 +270,8 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
               envvar="STRIPE_EMULATOR_URL", help="The running emulator.")
 @click.option("--api-key", default="sk_test_emulator", show_default=True, envvar="STRIPE_API_KEY",
               help="The key (namespace) to trigger in.")
-@click.option("--stripe-version", default=None, help="Stripe-Version for the requests (default: the fixture's).")
+@click.option("--stripe-version", "--api-version", "stripe_version", default=None,
+              help="Stripe-Version for the requests (default: the fixture's). `--api-version` as in the Stripe CLI.")
 @click.option("--list", "list_", is_flag=True, help="List the events that can be triggered.")
 def trigger(event: str | None, url: str, api_key: str, stripe_version: str | None, list_: bool) -> None:
     """Create realistic preconditions in a running emulator and fire EVENT (like `stripe trigger`)."""
@@ -293,9 +294,9 @@ def trigger(event: str | None, url: str, api_key: str, stripe_version: str | Non
               envvar="STRIPE_EMULATOR_URL", help="The running emulator to send the fixture's requests to.")
 @click.option("--api-key", default="sk_test_emulator", show_default=True, envvar="STRIPE_API_KEY",
               help="The test-mode key (namespace) the fixture's requests use.")
-@click.option("--stripe-version", default=None,
+@click.option("--stripe-version", "--api-version", "stripe_version", default=None,
               help="Stripe-Version for the requests (default: the file's `_meta.api_version`, else the "
-                   "emulator's default).")
+                   "emulator's default, `serve --api-version`). `--api-version` as in the Stripe CLI.")
 def fixtures(path: str, url: str, api_key: str, stripe_version: str | None) -> None:
     """Run a fixture file (the `stripe fixtures` format) against a running emulator."""
     from emulator.triggers.runner import load_file

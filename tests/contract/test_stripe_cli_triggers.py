@@ -64,7 +64,7 @@ def test_a_stripe_cli_trigger_fixture_runs(stripe_emulator: RunningEmulator, nam
     if name in NEEDS_VERSION:
         version, refusal = NEEDS_VERSION[name]
         assert result.exit_code != 0 and refusal in result.output, result.output
-        result = run(stripe_emulator.url, key + "_v", name, "--stripe-version", version)
+        result = run(stripe_emulator.url, key + "_v", name, "--api-version", version)  # the Stripe CLI's flag
         key += "_v"
     assert result.exit_code == 0 and "Fixtures ran." in result.output, result.output
     event = name.removesuffix(".json")
