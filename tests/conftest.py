@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -85,6 +86,17 @@ def app() -> Starlette:
 def checked(app: Starlette, recorder: ContractRecorder | None) -> Any:
     """The app as the tests call it: behind the contract recorder when the check is on (it always is here)."""
     return app if recorder is None else recorder.wrap(app)
+
+
+@contextmanager
+def api_on(settings: Settings, recorder: ContractRecorder | None, key: str) -> Iterator[Api]:
+    """An `Api` on a new app made with `settings` (behind the contract recorder), closed afterwards."""
+    wrapped = checked(create_app(settings), recorder)
+    caller = AsgiCaller(wrapped)
+    try:
+        yield Api(caller, wrapped, key=key)
+    finally:
+        caller.close()
 
 
 @pytest.fixture

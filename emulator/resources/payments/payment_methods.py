@@ -393,11 +393,17 @@ def create_from_data(backend: Backend, data: dict[str, Any], customer: str | Non
             bank_name="STRIPE TEST BANK", fingerprint=fingerprint(backend, routing, number),
             manual_last4=number[-4:], verified=False, test_behaviour=ach_numbers.behaviour(number),
         )
-    if "metadata" in data:
-        pm.metadata = apply_metadata({}, data["metadata"])
-    if "allow_redisplay" in data:
-        pm.allow_redisplay = data["allow_redisplay"]
-    keep(pm.as_sent, data, ("radar_options",))
+    return _store(backend, pm, data)
+
+
+def _store(backend: Backend, pm: PaymentMethod, values: dict[str, Any]) -> PaymentMethod:
+    """A new PaymentMethod with what its create sent besides its details (metadata, redisplay, radar options),
+    stored."""
+    if "metadata" in values:
+        pm.metadata = apply_metadata({}, values["metadata"])
+    if "allow_redisplay" in values:
+        pm.allow_redisplay = values["allow_redisplay"]
+    keep(pm.as_sent, values, ("radar_options",))
     table(backend).put(pm.id, pm)
     return pm
 
@@ -431,13 +437,7 @@ def new_card(backend: Backend, card: dict[str, Any], values: dict[str, Any]) -> 
         id=backend.ids.new(PREFIX), created=backend.clock.timestamp(), billing_details=billing(
             values.get("billing_details")), financial_connections_account=None, routing_number="",
         account_holder_type=None, account_type=None, bank_name=None, fingerprint=card["fingerprint"], card=card)
-    if "metadata" in values:
-        pm.metadata = apply_metadata({}, values["metadata"])
-    if "allow_redisplay" in values:
-        pm.allow_redisplay = values["allow_redisplay"]
-    keep(pm.as_sent, values, ("radar_options",))
-    table(backend).put(pm.id, pm)
-    return pm
+    return _store(backend, pm, values)
 
 
 def _create_card(backend: Backend, call: Call, values: dict[str, Any]) -> PaymentMethod:

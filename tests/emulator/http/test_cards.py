@@ -9,35 +9,23 @@ from typing import Any
 
 import pytest
 
-from emulator.http.app import create_app
 from emulator.settings import Settings
-from harness.asgi import AsgiCaller
 from harness.contract.recorder import ContractRecorder
-from tests.conftest import Api, checked
+from tests.conftest import Api, api_on
 
 MANDATE = {"mandate_data[customer_acceptance][type]": "offline"}
 
 
 @pytest.fixture(params=["all", "emulated"])
 def surfaces(request: pytest.FixtureRequest, stripe_contract: ContractRecorder | None) -> Iterator[Api]:
-    app = create_app(Settings(seed=7, surface=request.param))
-    wrapped = checked(app, stripe_contract)
-    caller = AsgiCaller(wrapped)
-    try:
-        yield Api(caller, wrapped, key=f"sk_test_cards_{request.param}")
-    finally:
-        caller.close()
+    with api_on(Settings(seed=7, surface=request.param), stripe_contract, f"sk_test_cards_{request.param}") as api:
+        yield api
 
 
 @pytest.fixture
 def api(stripe_contract: ContractRecorder | None) -> Iterator[Api]:
-    app = create_app(Settings(seed=7))  # the default surface: all
-    wrapped = checked(app, stripe_contract)
-    caller = AsgiCaller(wrapped)
-    try:
-        yield Api(caller, wrapped, key="sk_test_cards")
-    finally:
-        caller.close()
+    with api_on(Settings(seed=7), stripe_contract, "sk_test_cards") as api:  # the default surface: all
+        yield api
 
 
 def ok(response: Any) -> dict[str, Any]:

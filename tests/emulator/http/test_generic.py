@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
-from starlette.applications import Starlette
 
 from emulator.__main__ import cli
 from emulator.http.app import create_app
@@ -21,18 +20,13 @@ from emulator.resources import generic
 from emulator.settings import Settings
 from harness.asgi import AsgiCaller
 from harness.contract.recorder import ContractRecorder
-from tests.conftest import Api, checked
+from tests.conftest import Api, api_on
 
 
 @pytest.fixture
 def everything(stripe_contract: ContractRecorder | None) -> Iterator[Api]:
-    app: Starlette = create_app(Settings(seed=21, surface="all"))
-    wrapped = checked(app, stripe_contract)
-    caller = AsgiCaller(wrapped)
-    try:
-        yield Api(caller, wrapped, key="sk_test_generic")
-    finally:
-        caller.close()
+    with api_on(Settings(seed=21, surface="all"), stripe_contract, "sk_test_generic") as api:
+        yield api
 
 
 def body(response: Any) -> dict[str, Any]:
