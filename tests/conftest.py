@@ -88,6 +88,16 @@ def checked(app: Starlette, recorder: ContractRecorder | None) -> Any:
     return app if recorder is None else recorder.wrap(app)
 
 
+def restore_after_reset(api: Api, gone: str) -> None:
+    """Take a snapshot of `api`'s namespace, reset it (`gone`, a path, then answers 404), and restore the snapshot."""
+    saved = api.get("/_emulator/snapshot")
+    assert saved.status == 200, saved.body
+    assert api.post("/_emulator/reset").status == 200
+    assert api.get(gone).status == 404
+    restored = api.post("/_emulator/restore", body=saved.body, headers={"Content-Type": "application/json"})
+    assert restored.status == 200, restored.body
+
+
 @contextmanager
 def api_on(settings: Settings, recorder: ContractRecorder | None, key: str) -> Iterator[Api]:
     """An `Api` on a new app made with `settings` (behind the contract recorder), closed afterwards."""

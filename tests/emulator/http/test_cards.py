@@ -11,7 +11,7 @@ import pytest
 
 from emulator.settings import Settings
 from harness.contract.recorder import ContractRecorder
-from tests.conftest import Api, api_on
+from tests.conftest import Api, api_on, restore_after_reset
 
 MANDATE = {"mandate_data[customer_acceptance][type]": "offline"}
 
@@ -200,12 +200,7 @@ def test_cards_and_their_events_survive_a_snapshot(api: Api) -> None:
     before = {path: ok(api.get(path)) for path in (
         f"/v1/customers/{made['id']}", f"/v1/customers/{made['id']}/sources", f"/v1/tokens/{token['id']}",
         f"/v1/customers/{made['id']}/payment_methods", "/v1/events?limit=100")}
-    saved = api.get("/_emulator/snapshot")
-    assert saved.status == 200, saved.body
-    assert api.post("/_emulator/reset").status == 200
-    assert api.get(f"/v1/customers/{made['id']}").status == 404
-    restored = api.post("/_emulator/restore", body=saved.body, headers={"Content-Type": "application/json"})
-    assert restored.status == 200, restored.body
+    restore_after_reset(api, f"/v1/customers/{made['id']}")
     assert {path: ok(api.get(path)) for path in before} == before
     # the restored token is still usable once, the restored card still the default
     ok(api.post("/v1/payment_methods", {"type": "card", "card[token]": token["id"]}))

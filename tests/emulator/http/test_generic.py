@@ -20,7 +20,7 @@ from emulator.resources import generic
 from emulator.settings import Settings
 from harness.asgi import AsgiCaller
 from harness.contract.recorder import ContractRecorder
-from tests.conftest import Api, api_on
+from tests.conftest import Api, api_on, restore_after_reset
 
 
 @pytest.fixture
@@ -121,12 +121,7 @@ def test_serve_takes_the_surface_option() -> None:
 
 def test_generic_objects_and_their_events_survive_a_snapshot(everything: Api) -> None:
     coupon = body(everything.post("/v1/coupons", {"percent_off": "10", "duration": "once"}))
-    saved = everything.get("/_emulator/snapshot")
-    assert saved.status == 200, saved.body
-    assert everything.post("/_emulator/reset").status == 200
-    assert everything.get(f"/v1/coupons/{coupon['id']}").status == 404
-    restored = everything.post("/_emulator/restore", body=saved.body, headers={"Content-Type": "application/json"})
-    assert restored.status == 200, restored.body
+    restore_after_reset(everything, f"/v1/coupons/{coupon['id']}")
     assert body(everything.get(f"/v1/coupons/{coupon['id']}")) == coupon
     (event,) = body(everything.get("/v1/events?type=coupon.created"))["data"]
     assert event["data"]["object"] == coupon
