@@ -1,12 +1,13 @@
 """The Stripe CLI's own trigger fixtures (`stripe_cli_triggers/`, Stripe's files, see its README) for customers,
-payment methods, setup intents, products, prices, coupons, subscriptions and invoices run through
+payment methods, setup intents, products, prices, coupons, subscriptions and invoices — and the card payments,
+charges and refunds of `payment_intent.*` and `charge.*` — run through
 `stripe-fc-emulator fixtures` against a running emulator (issue 21), and leave what they describe behind.
 
-Four of them use parameters that Stripe removed in later API versions — `payment_method_types` on SetupIntents
-(refused from 2026-09-30.endive), a customer's singular `coupon` (removed in 2025-03-31.basil) — so on the default
-version they stop with Stripe's own error for that, as they would against an account on that version, and run with
-`--stripe-version` set to a version that has the parameter. One names a path Stripe does not have (`/v1/tax_id`):
-Stripe's 404, here too."""
+Nine of them use parameters that Stripe removed in later API versions — `payment_method_types` on SetupIntents
+and PaymentIntents (refused from 2026-09-30.endive), a customer's singular `coupon` (removed in 2025-03-31.basil) —
+so on the default version they stop with Stripe's own error for that, as they would against an account on that
+version, and run with `--api-version` set to a version that has the parameter. One names a path Stripe does not
+have (`/v1/tax_id`): Stripe's 404, here too."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ FILES = sorted(path.name for path in HERE.glob("*.json"))
 NEEDS_VERSION = {
     "setup_intent.canceled.json": ("2026-07-29.dahlia", "The `payment_method_types` parameter is no longer"),
     "setup_intent.succeeded.json": ("2026-07-29.dahlia", "The `payment_method_types` parameter is no longer"),
+    "payment_intent.created.json": ("2026-07-29.dahlia", "The `payment_method_types` parameter is no longer"),
+    "payment_intent.succeeded.json": ("2026-07-29.dahlia", "The `payment_method_types` parameter is no longer"),
+    "payment_intent.payment_failed.json": ("2026-07-29.dahlia", "The `payment_method_types` parameter is no longer"),
+    "charge.refunded.json": ("2026-07-29.dahlia", "The `payment_method_types` parameter is no longer"),
     "customer.discount.created.json": ("2025-02-24.acacia", "Received unknown parameter: coupon"),
     "customer.discount.deleted.json": ("2025-02-24.acacia", "Received unknown parameter: coupon"),
     "customer.discount.updated.json": ("2025-02-24.acacia", "Received unknown parameter: coupon"),
@@ -35,7 +40,7 @@ NEEDS_VERSION = {
 NOT_STRIPE = {"customer.tax_id.deleted.json": "failed with 404: Unrecognized request URL (POST: /v1/tax_id)"}
 """Files whose requests Stripe itself answers with an error (the Stripe CLI ships them as they are)."""
 FAMILIES = ("customer.", "payment_method.", "setup_intent.", "product.", "price.", "coupon.", "invoice.",
-            "invoiceitem.", "invoice_payment.")
+            "invoiceitem.", "invoice_payment.", "payment_intent.", "charge.")
 
 
 def run(url: str, key: str, name: str, *extra: str) -> Any:
@@ -48,7 +53,7 @@ def events(url: str, key: str) -> Counter[str]:
 
 
 def test_the_stored_files_are_the_families_the_issue_names() -> None:
-    assert len(FILES) == 51 and all(name.startswith(FAMILIES) for name in FILES)
+    assert len(FILES) == 57 and all(name.startswith(FAMILIES) for name in FILES)
     for name in FILES:
         document = json.loads((HERE / name).read_text())
         assert document["_meta"]["template_version"] == 0 and document["fixtures"], name
@@ -102,3 +107,11 @@ def test_the_files_leave_what_they_describe(stripe_emulator: RunningEmulator) ->
     assert run(url, key, "payment_method.detached.json").exit_code == 0
     cards = httpx.get(f"{url}/v1/payment_methods?type=card", auth=auth, timeout=10).json()["data"]
     assert cards[0]["customer"] is None and cards[0]["card"]["last4"] == "4242"
+    assert run(url, key, "charge.failed.json").exit_code == 0  # its expected_error_type is card_error
+    charge = httpx.get(f"{url}/v1/charges?limit=1", auth=auth, timeout=10).json()["data"][0]
+    assert (charge["status"], charge["failure_code"], charge["outcome"]["reason"]) == ("failed", "card_declined",
+                                                                                        "generic_decline")
+    assert run(url, key, "charge.refunded.json", "--api-version", "2026-07-29.dahlia").exit_code == 0
+    refund = httpx.get(f"{url}/v1/refunds?limit=1", auth=auth, timeout=10).json()["data"][0]
+    refunded = httpx.get(f"{url}/v1/charges/{refund['charge']}", auth=auth, timeout=10).json()
+    assert (refund["status"], refund["amount"], refunded["refunded"]) == ("succeeded", 100, True)

@@ -6,10 +6,15 @@ What a card does here is what a test suite that is not about cards needs from on
 and the other `pm_card_*` ids, `tok_visa` and the other `tok_*` ids (https://docs.stripe.com/testing) — card tokens
 (`POST /v1/tokens` with `card[…]`), and cards as a customer's sources (`source=tok_visa`,
 `/v1/customers/:id/sources`). A test id names a new object each time it is used, as Stripe's do. A card attaches,
-detaches, updates and sets up (a SetupIntent confirmed with a card succeeds at once, with no mandate); the outcomes
-Stripe's test numbers stand for (declines, 3D Secure, risk) are not simulated, and PaymentIntents do not take cards
-(the money that moves here moves by ACH). A card number must pass the Luhn check (402 `card_error`
-`incorrect_number`, as Stripe's); its expiry is not compared with the clock.
+detaches, updates and sets up (a SetupIntent confirmed with a card succeeds at once, with no mandate). A card
+number must pass the Luhn check (402 `card_error` `incorrect_number`, as Stripe's); its expiry is not compared with
+the clock.
+
+A PaymentIntent confirmed with a card succeeds at once (a succeeded card charge; `payment_intent.succeeded`), or,
+with one of Stripe's declining test numbers (DECLINES: `pm_card_chargeDeclined`, `…InsufficientFunds`, …), fails
+as Stripe's does: a 402 `card_error` with its `code` and `decline_code`, a failed charge, the intent back in
+`requires_payment_method` with its `last_payment_error`. 3D Secure and risk are not simulated (those cards succeed),
+a SetupIntent is never declined, and a manual capture is refused as for bank debits.
 """
 
 from __future__ import annotations
@@ -48,6 +53,12 @@ TEST_CARDS: Final[dict[str, str]] = {
     "chargeDeclinedIncorrectCvc": "4000000000000127",
     "chargeDeclinedProcessingError": "4000000000000119",
     "chargeDeclinedFraudulent": "4100000000000019",
+    "visa_chargeDeclined": "4000000000000002",
+    "visa_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "visa_chargeDeclinedLostCard": "4000000000009987",
+    "visa_chargeDeclinedStolenCard": "4000000000009979",
+    "visa_chargeDeclinedVelocityLimitExceeded": "4000000000006975",
+    "radarBlock": "4100000000000019",
     "chargeCustomerFail": "4000000000000341",
     "cvcCheckFail": "4000000000000101",
     "threeDSecure2Required": "4000000000003220",
@@ -56,7 +67,8 @@ TEST_CARDS: Final[dict[str, str]] = {
     "authenticationRequiredOnSetup": "4000002500003155",
 }
 """Stripe's card test ids by name (`pm_card_<name>`, `tok_<name>`) and the test card numbers they stand for
-(https://docs.stripe.com/testing). Declines, 3D Secure and risk outcomes are not simulated: each is a card."""
+(https://docs.stripe.com/testing). A payment with a declining one is declined (DECLINES); 3D Secure and risk
+outcomes are not simulated: those are cards that succeed."""
 BRANDS: Final = (
     (("34", "37"), "amex", "American Express"),
     (("6011", "65", "644", "645", "646", "647", "648", "649"), "discover", "Discover"),
@@ -69,6 +81,24 @@ BRANDS: Final = (
 """Card brands by number prefix (longest first where they overlap): a PaymentMethod's `card.brand`, and the name a
 legacy card object shows."""
 FUNDING: Final = {"4000056655665556": "debit", "5200828282828210": "debit", "5105105105105100": "prepaid"}
+DECLINES: Final[dict[str, tuple[str, str | None, str]]] = {
+    "4000000000000002": ("card_declined", "generic_decline", "Your card was declined."),
+    "4000000000009995": ("card_declined", "insufficient_funds", "Your card has insufficient funds."),
+    "4000000000009987": ("card_declined", "lost_card", "Your card was declined."),
+    "4000000000009979": ("card_declined", "stolen_card", "Your card was declined."),
+    "4000000000000069": ("expired_card", None, "Your card has expired."),
+    "4000000000000127": ("incorrect_cvc", None, "Your card's security code is incorrect."),
+    "4000000000000119": ("processing_error", None,
+                         "An error occurred while processing your card. Try again in a little bit."),
+    "4000000000006975": ("card_declined", "card_velocity_exceeded",
+                         "Your card was declined for making repeated attempts too frequently or exceeding its amount "
+                         "limit."),
+    "4100000000000019": ("card_declined", "fraudulent", "Your card was declined."),
+    "4000000000000341": ("card_declined", "generic_decline", "Your card was declined."),
+}
+"""Stripe's test numbers that decline a payment (https://docs.stripe.com/testing#declined-payments): the error
+`code`, the `decline_code` and the message a PaymentIntent confirmed with one gets. They attach and set up like any
+card (`4000000000000341` is documented so: attaching succeeds, charging fails)."""
 
 
 class CardError(StripeError):
@@ -160,6 +190,39 @@ def payment_method_card(backend: Backend, number: str, month: int, year: int, cv
         "networks": {"available": [code], "preferred": None},
         "regulated_status": "unregulated",
         "three_d_secure_usage": {"supported": True},
+        "wallet": None,
+    }
+
+
+def decline_of(number: str) -> list[Any] | None:
+    """What a payment with this card number gets, `[code, decline_code, message]`, or None: it succeeds."""
+    found = DECLINES.get(number)
+    return None if found is None else list(found)
+
+
+def charge_details(card: dict[str, Any], amount: int) -> dict[str, Any]:
+    """A card charge's `payment_method_details.card`, from its PaymentMethod's `card`."""
+    return {
+        "amount_authorized": amount,
+        "authorization_code": None,
+        "brand": card["brand"],
+        "checks": dict(card["checks"]),
+        "country": card["country"],
+        "exp_month": card["exp_month"],
+        "exp_year": card["exp_year"],
+        "extended_authorization": {"status": "disabled"},
+        "fingerprint": card["fingerprint"],
+        "funding": card["funding"],
+        "incremental_authorization": {"status": "unavailable"},
+        "installments": None,
+        "last4": card["last4"],
+        "mandate": None,
+        "multicapture": {"status": "unavailable"},
+        "network": card["brand"],
+        "network_token": {"used": False},
+        "overcapture": {"maximum_amount_capturable": amount, "status": "unavailable"},
+        "regulated_status": "unregulated",
+        "three_d_secure": None,
         "wallet": None,
     }
 

@@ -1,7 +1,8 @@
 """Charges: one per PaymentIntent attempt (`latest_charge`), their refunds, and the disputes Stripe's dispute test
 number opens.
 
-A refund of an ACH debit is `pending` until it settles (`REFUND_SECONDS` later on the namespace clock), then
+A refund of a card charge (generic surface: `cards.py`) is `succeeded` at once. A refund of an ACH debit is
+`pending` until it settles (`REFUND_SECONDS` later on the namespace clock), then
 `succeeded` (`refund.updated`); creating it counts against the charge at once (`amount_refunded`, `charge.refunded`,
 `refund.created`). Only a succeeded, undisputed charge can be refunded, up to what is left of it.
 
@@ -71,6 +72,10 @@ class Charge:
     refunds: list[str] = field(default_factory=list)
     behaviour: str | None = None
     """What the debit does when it settles (an `ach_numbers` behaviour), decided when it was sent."""
+    card: dict[str, Any] | None = None
+    """`payment_method_details.card` of a card charge (generic surface: `cards.py`); None for a debit."""
+    decline_code: str | None = None
+    """A declined card charge's decline code (`outcome.reason`), as Stripe's test numbers give it."""
 
     @property
     def paid(self) -> bool:
@@ -84,7 +89,8 @@ def render(charge: Charge, version: ApiVersion | None = None) -> dict[str, Any]:
     if succeeded:
         outcome = dict(SUCCEEDED_OUTCOME)
     elif charge.status == "failed":
-        outcome = {**SUCCEEDED_OUTCOME, "network_status": "declined_by_network", "reason": charge.failure_code,
+        outcome = {**SUCCEEDED_OUTCOME, "network_status": "declined_by_network",
+                   "reason": charge.decline_code or charge.failure_code,
                    "seller_message": charge.failure_message, "type": "issuer_declined"}
     return {
         "id": charge.id,
@@ -115,7 +121,8 @@ def render(charge: Charge, version: ApiVersion | None = None) -> dict[str, Any]:
         "paid": succeeded,
         "payment_intent": charge.payment_intent,
         "payment_method": charge.payment_method,
-        "payment_method_details": {"type": "us_bank_account", "us_bank_account": copy.deepcopy(charge.bank)},
+        "payment_method_details": {"type": "us_bank_account", "us_bank_account": copy.deepcopy(charge.bank)}
+        if charge.card is None else {"type": "card", "card": copy.deepcopy(charge.card)},
         "receipt_email": None,
         "receipt_number": None,
         "receipt_url": None,
@@ -294,6 +301,8 @@ class Refund:
     reason: str | None
     metadata: dict[str, str] = field(default_factory=dict)
     status: str = "pending"
+    card: bool = False
+    """A card charge's refund (generic surface): `succeeded` at once, as Stripe's test-mode card refunds are."""
     as_sent: dict[str, Any] = field(default_factory=dict)
     """`customer` and `instructions_email` as sent (kept and shown: the emulator refunds to the bank account)."""
 
@@ -310,7 +319,10 @@ def render_refund(refund: Refund, version: ApiVersion | None = None) -> dict[str
         "currency": refund.currency,
         "customer": sent(refund.as_sent, "customer"),
         "destination_details": {"type": "us_bank_transfer", "us_bank_transfer": {"reference": None,
-                                                                                  "reference_status": None}},
+                                                                                  "reference_status": None}}
+        if not refund.card else {"type": "card", "card": {"reference_status": "pending",
+                                                          "reference_type": "acquirer_reference_number",
+                                                          "type": "refund"}},
         "instructions_email": sent(refund.as_sent, "instructions_email"),
         "metadata": dict(refund.metadata),
         "payment_intent": refund.payment_intent,
@@ -372,7 +384,9 @@ def create_refund(backend: Backend, call: Call, values: dict[str, Any]) -> dict[
     now = backend.clock.timestamp()
     refund = Refund(id=backend.ids.new("re"), created=now, amount=amount, currency=charge.currency,
                     charge=charge.id, payment_intent=charge.payment_intent, reason=values.get("reason"),
-                    metadata=apply_metadata({}, values.get("metadata", {})))
+                    metadata=apply_metadata({}, values.get("metadata", {})), card=charge.card is not None)
+    if refund.card:
+        refund.status = "succeeded"
     keep(refund.as_sent, values, ("customer", "instructions_email"))
     refunds(backend).put(refund.id, refund)
     previous = {"amount_refunded": charge.amount_refunded, "refunded": False}
@@ -380,6 +394,8 @@ def create_refund(backend: Backend, call: Call, values: dict[str, Any]) -> dict[
     charge.refunds.append(refund.id)
     _emit_refund(backend, call, "refund.created", refund)
     emit_charge(backend, call, "charge.refunded", charge, previous)
+    if refund.card:
+        return render_refund(refund, call.version)
     backend.timers.at(now + REFUND_SECONDS, functools.partial(_refund_settles, backend, refund.id),
                       f"{refund.id}: the refund settles")
     return render_refund(refund, call.version)

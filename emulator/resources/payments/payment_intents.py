@@ -14,6 +14,9 @@ closed account, no account or an unauthorized debit blocks the bank account: eve
 `us_bank_account.status_details.blocked` with the ACH return code, its mandates go inactive, and confirming with it
 fails with `payment_method_bank_account_blocked` — as a PaymentMethod whose Financial Connections account's TAN is
 not transactable does, until a relink re-issues the TAN. Financial Connections accounts' debits succeed.
+
+With the generic surface on, a card PaymentMethod pays too (`cards.py`): it needs no mandate, and its charge is
+decided at once — `succeeded`, or declined (402 `card_error`) for Stripe's declining test numbers.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ from emulator.core.listing import LIST_FIELDS, created_filter, page
 from emulator.core.snapshot import saved
 from emulator.core.spec import (
     UNSET,
-    Array,
     Boolean,
     Choice,
     Field,
@@ -52,16 +54,14 @@ from emulator.resources.payments.payment_methods import PaymentMethod
 from emulator.resources.payments.setup_intents import MANDATE_DATA, PMT_REMOVED, Mandate
 from emulator.resources.request_params import (
     OneOf,
-    PaymentMethodType,
     keep,
     no_confirmation_token,
     sent,
     stored,
-    unemulated,
 )
 
-TYPES = Array(PaymentMethodType())
-"""The types a PaymentIntent takes: us_bank_account only, whatever the surface (money moves by ACH here)."""
+TYPES = setup_intents.TYPES
+"""The types a PaymentIntent takes: us_bank_account, and card with the generic surface on (`cards.py`)."""
 OBJECT = "payment_intent"
 NOUN = "payment_intent"
 PREFIX = "pi"
@@ -187,6 +187,9 @@ class PaymentIntent:
     cancellation_reason: str | None = None
     microdeposit_attempts: int = 0
     microdeposits_sent: int | None = None
+    payment_method_types: list[str] | None = None
+    """The types `payment_method_types` or `allowed_payment_method_types` named, or `["card"]` once a card is its
+    payment method (generic surface); None: us_bank_account, the emulator's type."""
     as_sent: dict[str, Any] = field(default_factory=dict)
     """The parameters rendered as they were sent (AS_SENT)."""
 
@@ -255,7 +258,7 @@ def render(pi: PaymentIntent, version: ApiVersion) -> dict[str, Any]:
         "payment_method": pi.payment_method,
         "payment_method_configuration_details": setup_intents._configuration(pi.as_sent),
         "payment_method_options": copy.deepcopy(pi.payment_method_options),
-        "payment_method_types": ["us_bank_account"],
+        "payment_method_types": list(pi.payment_method_types or ["us_bank_account"]),
         "processing": None,
         "receipt_email": pi.receipt_email,
         "review": None,
@@ -340,13 +343,19 @@ def _set_payment_method(backend: Backend, call: Call, pi: PaymentIntent, values:
     if "payment_method" in values:
         named = values["payment_method"]
         existing = payment_methods.table(backend).get(named)
-        if cards.test_number(named, "pm_card_") is not None or (existing is not None and existing.card is not None):
-            raise unemulated("payment_method", "card")  # cards are generic: no card payments here
-        pm = payment_methods.resolve(backend, named, param="payment_method")
+        if existing is not None and existing.card is not None:
+            cards.require_generic(call, "payment_method")  # a card made on the generic surface, used without it
+        pm = payment_methods.resolve(backend, named, param="payment_method", generic=call.generic)
         if pm.customer is not None and pm.customer != pi.customer:
             raise InvalidRequestError(
                 f"The PaymentMethod {pm.id} belongs to {'another customer' if pi.customer else 'a customer'}; pass "
                 f"customer={pm.customer} to use it.", param="payment_method")
+        if pi.payment_method_types is not None and pm.type not in pi.payment_method_types:
+            raise InvalidRequestError(
+                f"The PaymentMethod {pm.id} is of type {pm.type}, which is not in this PaymentIntent's "
+                f"payment_method_types ({', '.join(pi.payment_method_types)}).", param="payment_method")
+        if pm.card is not None and pi.payment_method_types is None:
+            pi.payment_method_types = ["card"]
         pi.payment_method = pm.id
     elif "payment_method_data" in values:
         pi.payment_method = payment_methods.create_from_data(backend, values["payment_method_data"], pi.customer,
@@ -373,6 +382,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
         capture_method=values.get("capture_method", "automatic_async"),
         confirmation_method=values.get("confirmation_method", "automatic"),
         allowed_payment_method_types=setup_intents._types(values),
+        payment_method_types=setup_intents._requested_types(values),
         automatic_payment_methods=values.get("automatic_payment_methods"),
         payment_method_options=_options(values),
         setup_future_usage=_unset(values.get("setup_future_usage")),
@@ -427,6 +437,7 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
         pi.customer = values["customer"]
     if "allowed_payment_method_types" in values or "payment_method_types" in values:
         pi.allowed_payment_method_types = setup_intents._types(values)
+        pi.payment_method_types = setup_intents._requested_types(values)
     pi.payment_method_options = _options(values, pi.payment_method_options)
     _set_payment_method(backend, call, pi, values)
     pi.amount, pi.currency = amount, currency
@@ -458,6 +469,7 @@ def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> di
     pi.payment_method_options = _options(values, pi.payment_method_options)
     if "allowed_payment_method_types" in values or "payment_method_types" in values:
         pi.allowed_payment_method_types = setup_intents._types(values)
+        pi.payment_method_types = setup_intents._requested_types(values)
     _set_payment_method(backend, call, pi, values)
     for key in ("receipt_email", "setup_future_usage"):
         if key in values:
@@ -507,7 +519,10 @@ def _check_confirmable(backend: Backend, pi: PaymentIntent, values: dict[str, An
     if pi.customer is None and _future_usage(pi) is not None:
         raise InvalidRequestError("setup_future_usage needs a customer to save the PaymentMethod to.",
                                   param="setup_future_usage")
-    if payment_methods.blocked_reason(backend, payment_methods.get(backend, pi.payment_method)) is not None:
+    chosen = payment_methods.get(backend, pi.payment_method)
+    if chosen.card is not None:
+        return  # a card needs no mandate (`cards.py`)
+    if payment_methods.blocked_reason(backend, chosen) is not None:
         return  # the block is the refusal (the confirmation records it), not the mandate it made inactive
     if _existing_mandate(backend, pi, values) is None and values.get("mandate_data", pi.mandate_data) is None:
         raise InvalidRequestError(
@@ -519,6 +534,9 @@ def _check_confirmable(backend: Backend, pi: PaymentIntent, values: dict[str, An
 def _confirm(backend: Backend, call: Call, pi: PaymentIntent, values: dict[str, Any]) -> None:
     assert pi.payment_method is not None
     pm = payment_methods.get(backend, pi.payment_method)
+    if pm.card is not None:
+        _charge_card(backend, call, pi, pm)
+        return
     verification = pi.payment_method_options["us_bank_account"]["verification_method"]
     error = setup_intents.refusal(pm, payment_methods.blocked_reason(backend, pm), verification)
     if error is not None:
@@ -588,6 +606,45 @@ def _process(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMethod)
     if behaviour != ach_numbers.PROCESSING:  # Stripe's 000000000009 stays processing
         backend.timers.at(now + SETTLEMENT_SECONDS, functools.partial(_settle, backend, pi.id, charge.id),
                           f"{pi.id}: the debit settles")
+
+
+def _charge_card(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMethod) -> None:
+    """A card payment (generic surface): charged at once, succeeded, or declined as Stripe's test number says —
+    a failed charge, the intent back in `requires_payment_method`, and the 402 `card_error` raised."""
+    assert pm.card is not None
+    charge = Charge(
+        id=backend.ids.new(charges.PREFIX), created=backend.clock.timestamp(), amount=pi.amount, currency=pi.currency,
+        customer=pi.customer, description=pi.description, payment_intent=pi.id, payment_method=pm.id,
+        billing_details=copy.deepcopy(pm.billing_details), bank={}, statement_descriptor=pi.statement_descriptor,
+        metadata=dict(pi.metadata), card=cards.charge_details(pm.card, pi.amount),
+    )
+    charges.table(backend).put(charge.id, charge)
+    pi.latest_charge = charge.id
+    pi.next_action = None
+    if pm.decline is not None:
+        code, decline_code, message = pm.decline
+        charge.status, charge.failure_code, charge.failure_message = "failed", code, message
+        charge.decline_code = decline_code
+        charges.emit_charge(backend, call, "charge.failed", charge)
+        error = cards.CardError(message, code=code)
+        details: dict[str, Any] = {"charge": charge.id, "code": code}
+        if decline_code is not None:
+            details["decline_code"] = decline_code
+            error.objects["decline_code"] = decline_code
+        details.update({"message": message, "payment_method_type": "card", "type": error.type})
+        _fail(backend, call, pi, pm, details)
+        error.objects["charge"] = charge.id
+        error.objects["payment_method"] = payment_methods.render(backend, pm, call.version)
+        error.objects[OBJECT] = render(pi, call.version)
+        raise error
+    charge.status = "succeeded"
+    pi.status = "succeeded"
+    pi.amount_received = pi.amount
+    pi.last_payment_error = None
+    if pi.customer is not None and _future_usage(pi) is not None:
+        payment_methods.attach_to(backend, call, pm, pi.customer)
+    charges.emit_charge(backend, call, "charge.succeeded", charge)
+    _emit(backend, call, "payment_intent.succeeded", pi)
 
 
 # Timer actions are module-level functions over plain arguments, never closures (a snapshot keeps them).

@@ -124,6 +124,8 @@ class PaymentMethod:
     """What its next debit does (an `ach_numbers` behaviour), set by the next-debit test helper; used once."""
     card: dict[str, Any] | None = None
     """A card PaymentMethod's `card` hash (`cards.py`: generic surface only); None for a us_bank_account one."""
+    decline: list[Any] | None = None
+    """For a card of one of Stripe's declining test numbers: what a payment with it gets (`cards.DECLINES`)."""
 
     @property
     def type(self) -> str:
@@ -416,7 +418,8 @@ def resolve(backend: Backend, pm_id: str, *, param: str | None = "payment_method
     card_number = cards.test_number(pm_id, "pm_card_") if generic else None
     if card_number is not None:
         month, year = cards.default_expiry(backend)
-        return new_card(backend, cards.payment_method_card(backend, card_number, month, year, cvc=True), {})
+        return new_card(backend, cards.payment_method_card(backend, card_number, month, year, cvc=True), {},
+                        cards.decline_of(card_number))
     number = ach_numbers.TOKENS.get(pm_id)
     if number is None:
         return get(backend, pm_id, param=param)
@@ -431,12 +434,15 @@ def resolve(backend: Backend, pm_id: str, *, param: str | None = "payment_method
     return pm
 
 
-def new_card(backend: Backend, card: dict[str, Any], values: dict[str, Any]) -> PaymentMethod:
-    """A card PaymentMethod (generic surface only) with `values`' billing details, metadata and redisplay."""
+def new_card(backend: Backend, card: dict[str, Any], values: dict[str, Any],
+             decline: list[Any] | None) -> PaymentMethod:
+    """A card PaymentMethod (generic surface only) with `values`' billing details, metadata and redisplay; `decline`:
+    what a payment with it gets, if its number is one of Stripe's declining test numbers."""
     pm = PaymentMethod(
         id=backend.ids.new(PREFIX), created=backend.clock.timestamp(), billing_details=billing(
             values.get("billing_details")), financial_connections_account=None, routing_number="",
-        account_holder_type=None, account_type=None, bank_name=None, fingerprint=card["fingerprint"], card=card)
+        account_holder_type=None, account_type=None, bank_name=None, fingerprint=card["fingerprint"], card=card,
+        decline=decline)
     return _store(backend, pm, values)
 
 
@@ -451,13 +457,13 @@ def _create_card(backend: Backend, call: Call, values: dict[str, Any]) -> Paymen
     if "token" in details:
         card = tokens.use_card_token(backend, details["token"], "card[token]")
         return new_card(backend, cards.payment_method_card(backend, card.number, card.exp_month, card.exp_year,
-                                                           card.cvc), values)
+                                                           card.cvc), values, cards.decline_of(card.number))
     if "number" not in details:
         raise missing("card[number]")
     number = cards.checked_number(details["number"], "card[number]")
     month, year = cards.expiry(backend, details, "card")
     return new_card(backend, cards.payment_method_card(backend, number, month, year, bool(details.get("cvc"))),
-                    values)
+                    values, cards.decline_of(number))
 
 
 def attach_to(backend: Backend, call: Call, pm: PaymentMethod, customer: str) -> None:

@@ -157,18 +157,108 @@ def test_a_card_setup_intent_succeeds_at_once_with_no_mandate(api: Api) -> None:
     assert refused["param"] == "payment_method" and "card" in refused["message"]
 
 
-def test_payment_intents_take_no_cards(api: Api) -> None:
-    refused = error(api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd",
-                                                      "payment_method": "pm_card_visa"}), 400)
-    assert (refused["code"], refused["param"]) == ("payment_method_unactivated", "payment_method")
-    types = error(api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd",
-                                                    "allowed_payment_method_types[0]": "card"}), 400)
-    assert types["code"] == "payment_method_unactivated"
-    assert ok(api.get("/v1/payment_methods?type=card"))["data"] == []  # the refused test id made nothing
+def test_a_card_payment_intent_succeeds_at_once_with_no_mandate(api: Api) -> None:
+    cus = customer(api)
+    pi = ok(api.post("/v1/payment_intents", {"amount": "1500", "currency": "usd", "customer": cus,
+                                              "payment_method": "pm_card_visa", "confirm": "true",
+                                              "setup_future_usage": "off_session"}))
+    assert (pi["status"], pi["amount_received"], pi["payment_method_types"]) == ("succeeded", 1500, ["card"])
+    assert pi["last_payment_error"] is None and pi["next_action"] is None
+    charge = ok(api.get(f"/v1/charges/{pi['latest_charge']}"))
+    assert (charge["status"], charge["paid"], charge["captured"], charge["amount"]) == ("succeeded", True, True, 1500)
+    details = charge["payment_method_details"]
+    assert details["type"] == "card" and "us_bank_account" not in details
+    assert (details["card"]["brand"], details["card"]["last4"]) == ("visa", "4242")
+    assert charge["payment_method"] == pi["payment_method"]
+    assert ok(api.get(f"/v1/payment_methods/{pi['payment_method']}"))["customer"] == cus  # saved for later
+    assert event_types(api)[-4:] == ["payment_intent.created", "payment_method.attached", "charge.succeeded",
+                                     "payment_intent.succeeded"]
+    later = ok(api.post("/v1/payment_intents", {"amount": "700", "currency": "usd", "customer": cus,
+                                                 "payment_method": pi["payment_method"], "off_session": "true",
+                                                 "confirm": "true"}))
+    assert later["status"] == "succeeded"  # the saved card pays off-session, no mandate asked for
+    refund = ok(api.post("/v1/refunds", {"payment_intent": later["id"]}))
+    assert (refund["status"], refund["amount"], refund["destination_details"]["type"]) == ("succeeded", 700, "card")
+    assert ok(api.get(f"/v1/charges/{later['latest_charge']}"))["refunded"] is True
+
+
+@pytest.mark.parametrize(("test_id", "code", "decline_code", "message"), [
+    # https://docs.stripe.com/testing#declined-payments
+    ("pm_card_chargeDeclined", "card_declined", "generic_decline", "Your card was declined."),
+    ("pm_card_chargeDeclinedInsufficientFunds", "card_declined", "insufficient_funds",
+     "Your card has insufficient funds."),
+    ("pm_card_chargeDeclinedExpiredCard", "expired_card", None, "Your card has expired."),
+    ("pm_card_chargeDeclinedIncorrectCvc", "incorrect_cvc", None, "Your card's security code is incorrect."),
+    ("pm_card_visa_chargeDeclinedLostCard", "card_declined", "lost_card", "Your card was declined."),
+    ("pm_card_visa_chargeDeclinedVelocityLimitExceeded", "card_declined", "card_velocity_exceeded",
+     "Your card was declined for making repeated attempts too frequently or exceeding its amount limit."),
+])
+def test_a_declining_test_card_is_declined_as_stripes_is(api: Api, test_id: str, code: str,
+                                                         decline_code: str | None, message: str) -> None:
+    created = ok(api.post("/v1/payment_intents", {"amount": "2000", "currency": "usd"}))
+    response = api.post(f"/v1/payment_intents/{created['id']}/confirm", {"payment_method": test_id})
+    declined = error(response, 402)
+    assert (declined["type"], declined["code"], declined["message"]) == ("card_error", code, message)
+    assert declined.get("decline_code") == decline_code
+    intent = declined["payment_intent"]
+    assert (intent["id"], intent["status"], intent["payment_method"]) == (created["id"], "requires_payment_method",
+                                                                          None)
+    last = intent["last_payment_error"]
+    assert (last["type"], last["code"], last.get("decline_code")) == ("card_error", code, decline_code)
+    assert last["payment_method"]["type"] == "card" and last["charge"] == declined["charge"]
+    charge = ok(api.get(f"/v1/charges/{declined['charge']}"))
+    assert (charge["status"], charge["paid"], charge["failure_code"]) == ("failed", False, code)
+    assert charge["outcome"]["reason"] == (decline_code or code)
+    assert event_types(api)[-2:] == ["charge.failed", "payment_intent.payment_failed"]
+    retried = ok(api.post(f"/v1/payment_intents/{created['id']}/confirm", {"payment_method": "pm_card_visa"}))
+    assert (retried["status"], retried["last_payment_error"]) == ("succeeded", None)
+
+
+def test_a_card_that_attaches_but_fails_to_charge(api: Api) -> None:
+    """Stripe's 4000000000000341: attaching it succeeds, charging it fails; a card from its number does the same."""
+    cus = customer(api)
+    attached = ok(api.post("/v1/payment_methods/pm_card_chargeCustomerFail/attach", {"customer": cus}))
+    declined = error(api.post("/v1/payment_intents", {"amount": "900", "currency": "usd", "customer": cus,
+                                                       "payment_method": attached["id"], "confirm": "true"}), 402)
+    assert (declined["code"], declined["decline_code"]) == ("card_declined", "generic_decline")
+    made = ok(api.post("/v1/payment_methods", {"type": "card", "card[number]": "4000000000009995",
+                                               "card[exp_month]": "12", "card[exp_year]": "2030"}))
+    by_number = error(api.post("/v1/payment_intents", {"amount": "900", "currency": "usd",
+                                                        "payment_method": made["id"], "confirm": "true"}), 402)
+    assert by_number["decline_code"] == "insufficient_funds"
+    setup = ok(api.post("/v1/setup_intents", {"payment_method": "pm_card_chargeDeclined", "confirm": "true"}))
+    assert setup["status"] == "succeeded"  # a setup is never declined here (module docstring of cards.py)
+
+
+def test_a_payment_intents_types_bound_its_payment_method(api: Api) -> None:
+    bank_only = ok(api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd",
+                                                     "allowed_payment_method_types[0]": "us_bank_account"}))
+    refused = error(api.post(f"/v1/payment_intents/{bank_only['id']}/confirm",
+                             {"payment_method": "pm_card_visa"}), 400)
+    assert refused["param"] == "payment_method"
+    assert ok(api.get(f"/v1/payment_intents/{bank_only['id']}"))["status"] == "requires_payment_method"
+    cards_only = ok(api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd",
+                                                      "allowed_payment_method_types[0]": "card"}))
+    assert cards_only["payment_method_types"] == ["card"]
     card = ok(api.post("/v1/payment_methods", {"type": "card", "card[number]": "4242424242424242"}))
     helper = error(api.post(f"/v1/test_helpers/payment_methods/{card['id']}/next_debit",
                             {"outcome": "insufficient_funds"}), 400)
-    assert helper["param"] == "payment_method"
+    assert helper["param"] == "payment_method"  # the next-debit helper is for bank debits
+
+
+def test_the_emulated_surface_takes_no_card_payments(surfaces: Api) -> None:
+    api = surfaces
+    response = api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd",
+                                                 "payment_method": "pm_card_visa", "confirm": "true"})
+    types = api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd",
+                                             "allowed_payment_method_types[0]": "card"})
+    if api.key.endswith("_all"):
+        assert ok(response)["status"] == "succeeded" and types.status == 200
+        return
+    assert error(response, 404)["code"] == "resource_missing"  # no test id names a card here
+    refused = error(types, 400)
+    assert (refused["code"], refused["param"]) == ("payment_method_unactivated", "allowed_payment_method_types[0]")
+    assert ok(api.get("/v1/payment_intents"))["data"] == []
 
 
 def test_the_emulated_surface_refuses_every_card(surfaces: Api) -> None:
