@@ -8,6 +8,9 @@ errors, Stripe-shaped, naming `param`). Objects are Stripe's example objects (`f
 `openapi/fixtures3.json`, unmodified; see fixtures/openapi/README.md) with the request's parameters applied where
 the object has the field and the value has its type, kept per namespace:
 
+- a parameter naming a kept object where the object embeds one of its type (`items[0][price]`) embeds it, and a list
+  of hashes where the object has a list of objects (a subscription's `items`) makes that list's items (on update:
+  by `id`, `deleted` removes one, no `id` adds one);
 - `create` makes one (an id with the example's prefix, `created` from the namespace clock, `livemode: false`, the
   parent's id in the field named after it for nested paths such as `/v1/customers/:customer/tax_ids`);
 - `retrieve`, `update` (metadata merges, `""` unsets), `delete` (`{id, object, deleted: true}`), `list` (newest
@@ -261,6 +264,9 @@ def _shaped(object_name: str, body: dict[str, Any], version: ApiVersion | None =
     fitted = shapes.fit(shape, body, _shape_data()["classes"], None if version is None else version.is_preview)
     if fitted.get("deleted") is None:
         fitted.pop("deleted", None)  # a field only deleted objects have
+    for key, value in fitted.items():
+        if _is_item_list(value):  # a list of objects (a subscription's items): each in its own type's shape
+            fitted[key] = {**value, "data": [_shaped(str(item["object"]), item, version) for item in value["data"]]}
     return fitted
 
 
@@ -281,9 +287,34 @@ def _new_id(backend: Backend, object_name: str) -> str:
     return backend.ids.token(14)
 
 
-def _apply(body: dict[str, Any], values: Mapping[str, Any], now: int | None = None) -> None:
+@dataclass(frozen=True)
+class Links:
+    """What `_apply` needs of the namespace to apply a list of items or an id: the stored object an id names (as
+    kept), and a new id with a prefix."""
+
+    stored: Callable[[str], dict[str, Any] | None]
+    new_id: Callable[[str], str]
+    example: Mapping[str, Any] | None = None
+    """Stripe's example of the object being changed: its lists' first items are the templates of new items."""
+
+
+def _links(backend: Backend, example_body: Mapping[str, Any] | None) -> Links:
+    def stored(object_id: str) -> dict[str, Any] | None:
+        found = table(backend).get(object_id)
+        return None if found is None or found.deleted else copy.deepcopy(found.body)
+
+    return Links(stored, backend.ids.new, example_body)
+
+
+def _apply(body: dict[str, Any], values: Mapping[str, Any], now: int | None = None, links: Links | None = None,
+           merge: bool = False) -> None:
     """The parameters the object has a field for, where the value has the field's type (metadata merges; `now`
-    for a timestamp field, as Stripe takes it for `trial_end` and `billing_cycle_anchor`, is the namespace's now)."""
+    for a timestamp field, as Stripe takes it for `trial_end` and `billing_cycle_anchor`, is the namespace's now).
+    With `links`: an id where the object embeds an object of that type (`items[0][price]=price_…` in a
+    subscription item's `price`) embeds the stored object, and a list of hashes where the object has a list of
+    objects (a subscription's `items`) makes the list's items, one per entry, from the list's first as a template
+    (`merge`, on update: an entry with an `id` changes that item, or removes it with `deleted`; one without is a
+    new item)."""
     for key, value in values.items():
         if key in ("expand", "id", "object") or key not in body:
             continue
@@ -294,6 +325,13 @@ def _apply(body: dict[str, Any], values: Mapping[str, Any], now: int | None = No
             body[key] = apply_metadata(current if isinstance(current, dict) else {}, value)
         elif value is UNSET:
             body[key] = None
+        elif links is not None and _is_item_list(current) and isinstance(value, list) \
+                and all(isinstance(entry, dict) for entry in value):
+            body[key] = _items(key, current, value, now, links, merge)
+        elif links is not None and isinstance(value, str) and isinstance(current, dict) and "object" in current:
+            found = links.stored(value)
+            if found is not None and found.get("object") == current["object"]:
+                body[key] = found
         elif isinstance(value, dict) and (current is None or isinstance(current, dict)):
             merged = dict(current or {})
             _apply_all(merged, value)
@@ -301,6 +339,48 @@ def _apply(body: dict[str, Any], values: Mapping[str, Any], now: int | None = No
         elif isinstance(value, (str, int, float, bool)) and (current is None or type(current) is type(value)
                                                              or (type(current), type(value)) == (float, int)):
             body[key] = value
+
+
+def _is_item_list(value: Any) -> bool:
+    """A list object whose items are objects (`{"object": "list", "data": [{"id": …, "object": …}, …]}`)."""
+    return (isinstance(value, dict) and value.get("object") == "list" and isinstance(value.get("data"), list)
+            and bool(value["data"]) and all(isinstance(item, dict) and "object" in item for item in value["data"]))
+
+
+def _items(key: str, current: dict[str, Any], entries: list[dict[str, Any]], now: int | None, links: Links,
+           merge: bool) -> dict[str, Any]:
+    kept: list[dict[str, Any]] = list(current["data"]) if merge else []
+    given = (links.example or {}).get(key)
+    template = given["data"][0] if isinstance(given, dict) and _is_item_list(given) else current["data"][0]
+    inner = Links(links.stored, links.new_id)
+    for index, entry in enumerate(entries):
+        named = entry.get("id")
+        if merge and isinstance(named, str):
+            at = next((i for i, item in enumerate(kept) if item.get("id") == named), None)
+            if at is None:
+                raise ResourceMissingError(str(template["object"]), named, param=f"{key}[{index}][id]")
+            if entry.get("deleted") is True:
+                del kept[at]
+                continue
+            item = copy.deepcopy(kept[at])
+            _apply(item, {k: v for k, v in entry.items() if k != "id"}, now, inner)
+            kept[at] = item
+            continue
+        item = copy.deepcopy(template)
+        prefixed = _PREFIXED.match(str(item.get("id") or ""))
+        if prefixed is not None:
+            item["id"] = links.new_id(prefixed.group(1))
+        if "created" in item and now is not None:
+            item["created"] = now
+        if "metadata" in item:
+            item["metadata"] = {}
+        _apply(item, {k: v for k, v in entry.items() if k != "id"}, now, inner)
+        kept.append(item)
+    listed = dict(current)
+    listed["data"] = kept
+    if "total_count" in listed:
+        listed["total_count"] = len(kept)
+    return listed
 
 
 @saved
@@ -445,8 +525,11 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
         return {"id": obj.id, "object": object_name, "deleted": True}
     if endpoint.name == "update" and endpoint.method == "POST":
         before = copy.deepcopy(obj.body)
-        _apply(obj.body, values, backend.clock.timestamp())
-        obj.body = _shaped(object_name, obj.body)
+        changing = copy.deepcopy(obj.body)  # a refused parameter leaves the object as it was
+        template = example(object_name)
+        _apply(changing, values, backend.clock.timestamp(), _links(backend, template), merge=True)
+        _relink(changing, template.get("id"), obj.id, obj.parent)  # new items made from the example's
+        obj.body = _shaped(object_name, changing)
         obj.revision += 1
         changed = {key: before[key] for key in before if before[key] != obj.body.get(key)}
         updated = event_type(object_name, "updated")
@@ -522,7 +605,8 @@ def _create(backend: Backend, call: Call, values: dict[str, Any], object_name: s
         body["metadata"] = {}
     if parent is not None and parent_names and parent_names[-1] in body:
         body[parent_names[-1]] = parent
-    _apply(body, values, created)
+    _apply(body, values, created, _links(backend, template))
+    _relink(body, template.get("id"), str(body.get("id") or ""), parent)  # in the items made from the example's
     body = _shaped(object_name, body)  # a parameter named like a field of another type does not change its type
     obj = GenericObject(id=body.get("id") or _new_id(backend, object_name), object=object_name, body=body,
                         created=created, parent=parent)

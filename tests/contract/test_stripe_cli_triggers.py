@@ -86,7 +86,7 @@ def test_a_stripe_cli_trigger_fixture_runs(stripe_emulator: RunningEmulator, nam
                 "customer.subscription.pending_update_expired": "customer.subscription.created",
                 "price.deleted": "price.updated"}.get(event, event)
     # the event the file is named for, or (where it needs what the emulator does not simulate: card declines,
-    # clock-driven billing, a subscription's items changed by an update) the last one its requests cause
+    # clock-driven billing, a subscription's pending update) the last one its requests cause
     assert happened[expected] >= 1, happened
 
 

@@ -267,6 +267,39 @@ def test_a_subscription_is_cancelled_by_delete_and_its_events_are_customer_subsc
     assert tax_id["customer"] == cus and "customer.tax_id.created" in [e["type"] for e in events_of(api)]
 
 
+def test_a_subscriptions_items_are_the_prices_it_was_given_and_updates_change_them(everything: Api) -> None:
+    api = everything
+    cus = body(api.post("/v1/customers", {}))["id"]
+    product = body(api.post("/v1/products", {"name": "Plan"}))["id"]
+    monthly = body(api.post("/v1/prices", {"product": product, "unit_amount": "1500", "currency": "usd",
+                                           "recurring[interval]": "month"}))
+    yearly = body(api.post("/v1/prices", {"product": product, "unit_amount": "15000", "currency": "usd",
+                                          "recurring[interval]": "year"}))
+    sub = body(api.post("/v1/subscriptions", {"customer": cus, "items[0][price]": monthly["id"],
+                                              "items[0][quantity]": "3", "items[1][price]": yearly["id"]}))
+    items = sub["items"]["data"]
+    assert [(i["price"]["id"], i["price"]["unit_amount"], i["quantity"]) for i in items] == [
+        (monthly["id"], 1500, 3), (yearly["id"], 15000, 1)]
+    assert all(i["subscription"] == sub["id"] and i["id"].startswith("si_") for i in items)
+    assert items[0]["id"] != items[1]["id"] and items[0]["price"]["recurring"]["interval"] == "month"
+    first, second = items[0]["id"], items[1]["id"]
+    changed = body(api.post(f"/v1/subscriptions/{sub['id']}", {
+        "items[0][id]": first, "items[0][price]": yearly["id"], "items[1][id]": second, "items[1][deleted]": "true",
+        "items[2][price]": monthly["id"]}))
+    assert [(i["id"] == first, i["price"]["id"], i["quantity"]) for i in changed["items"]["data"]] == [
+        (True, yearly["id"], 3), (False, monthly["id"], 1)]
+    assert body(api.get(f"/v1/subscriptions/{sub['id']}"))["items"] == changed["items"]
+    updated = [e for e in events_of(api) if e["type"] == "customer.subscription.updated"]
+    assert updated[-1]["data"]["previous_attributes"]["items"]["data"][1]["id"] == second
+    missing = api.post(f"/v1/subscriptions/{sub['id']}", {"items[0][id]": "si_missing", "items[0][quantity]": "9",
+                                                          "metadata[order]": "7"})
+    assert missing.status == 404
+    error = missing.json()["error"]
+    assert (error["code"], error["param"]) == ("resource_missing", "items[0][id]")
+    after = body(api.get(f"/v1/subscriptions/{sub['id']}"))
+    assert after["items"] == changed["items"] and after["metadata"] == {}  # the refused update changed nothing
+
+
 def test_advancing_a_test_clock_moves_its_frozen_time(everything: Api) -> None:
     api = everything
     clock = body(api.post("/v1/test_helpers/test_clocks", {"frozen_time": "1577836800"}))
