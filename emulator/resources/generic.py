@@ -14,7 +14,8 @@ the object has the field and the value has its type, kept per namespace:
 - `create` makes one (an id with the example's prefix, `created` from the namespace clock, `livemode: false`, the
   parent's id in the field named after it for nested paths such as `/v1/customers/:customer/tax_ids`);
 - `retrieve`, `update` (metadata merges, `""` unsets), `delete` (`{id, object, deleted: true}`), `list` (newest
-  first, paginated, filtered by parent) and `search` (every object of the type: the query is not interpreted);
+  first, paginated, filtered by parent and by its parameters: `_list_filter`) and `search` (every object of the
+  type: the query is not interpreted);
 - any other method on an object (`…/finalize`, `…/void`) answers the object. The rule for its state: an action
   with one obvious end state (ACTIONS: `finalize` makes an invoice `open`, `pay` makes it `paid`, `void` `void`,
   a subscription's `cancel` makes it `canceled`, a test clock's `advance` moves its `frozen_time`…) sets that
@@ -43,7 +44,7 @@ from typing import Any, Final
 
 from emulator.core.backend import Backend, Call, emit
 from emulator.core.errors import InvalidRequestError, ResourceMissingError
-from emulator.core.listing import page
+from emulator.core.listing import created_filter, page
 from emulator.core.messages import EXPAND_UNEXPANDABLE
 from emulator.core.snapshot import saved
 from emulator.core.spec import UNSET, Field, Hash, Spec, apply_metadata, params
@@ -482,10 +483,11 @@ def _answer(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gene
     url = "/" + "/".join(path_params.get(m.group(1), part) if (m := _PLACEHOLDER.match(part)) else part
                          for part in endpoint.segments)
     if endpoint.kind in ("list", "search"):
+        wanted = _list_filter(object_name, values)
         found = page(table(backend), values, url=url, noun=object_name or "object",
                      render=lambda o: _render(o, call.version),
                      where=lambda o: not o.deleted and o.object == object_name
-                     and (parent is None or o.parent == parent))
+                     and (parent is None or o.parent == parent) and wanted(o.body))
         if endpoint.kind == "search":
             return {"object": "search_result", "data": found["data"], "has_more": found["has_more"],
                     "next_page": None, "url": url}
@@ -557,6 +559,61 @@ def _act(backend: Backend, call: Call, obj: GenericObject, action: Action | None
     if action.event is not None and action.event in _event_types():
         emit(backend, call, action.event, functools.partial(_as_sent, frozen),
              previous_attributes=changed or None)
+
+
+PAGING: Final = frozenset({"limit", "starting_after", "ending_before", "expand"})
+RANGE: Final = frozenset({"gt", "gte", "lt", "lte"})
+LIST_DEFAULTS: Final = {"subscription": ("status", "canceled")}
+"""A list's documented default exclusion: subscriptions that have been canceled are listed only with a `status`
+(`all` included) — https://docs.stripe.com/api/subscriptions/list."""
+
+
+def _list_filter(object_name: str | None, values: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], bool]:
+    """A list's filters as a predicate on an object's body: a value equals the field of its name (an embedded or
+    expanded object by its id; `status=all` is no filter), a range (`created[gte]=…`) bounds a timestamp field, a
+    list (`ids[]`, `lookup_keys[]`) holds the object's `id` / `lookup_key`. A filter naming a field the object does
+    not have looks in its lists of items (a subscription's `price`, `plan`); one it has nowhere filters nothing."""
+    checks: list[Callable[[Mapping[str, Any]], bool]] = []
+    for key, value in values.items():
+        if key in PAGING or (key == "status" and value == "all"):
+            continue
+        if isinstance(value, (str, int, bool)):
+            checks.append(functools.partial(_has, key, value))
+        elif isinstance(value, dict) and value and set(value) <= RANGE and all(
+                isinstance(bound, int) for bound in value.values()):
+            checks.append(functools.partial(_within, key, created_filter(value)))
+        elif isinstance(value, list) and key in ("ids", "lookup_keys"):
+            checks.append(functools.partial(_among, "id" if key == "ids" else "lookup_key", frozenset(value)))
+    default = LIST_DEFAULTS.get(object_name or "")
+    if default is not None and default[0] not in values:
+        checks.append(functools.partial(_not, default[0], default[1]))
+    return lambda body: all(check(body) for check in checks)
+
+
+def _within(key: str, within: Callable[[int], bool], body: Mapping[str, Any]) -> bool:
+    found = body.get(key)
+    return not isinstance(found, int) or within(found)
+
+
+def _among(key: str, allowed: frozenset[Any], body: Mapping[str, Any]) -> bool:
+    return body.get(key) in allowed
+
+
+def _not(key: str, excluded: Any, body: Mapping[str, Any]) -> bool:
+    return bool(body.get(key) != excluded)
+
+
+def _has(key: str, value: Any, body: Mapping[str, Any]) -> bool:
+    if key in body:
+        return bool(_id_of(body[key]) == value)
+    lists = [field for field in body.values() if _is_item_list(field)]
+    if not lists:
+        return True  # a filter on what the object does not show (a checkout session's `payment_link`)
+    return any(key in item and _id_of(item[key]) == value for field in lists for item in field["data"])
+
+
+def _id_of(value: Any) -> Any:
+    return value.get("id") if isinstance(value, dict) else value
 
 
 def _check_parents(backend: Backend, names: list[str], path_params: Mapping[str, str], lookup: Lookup,

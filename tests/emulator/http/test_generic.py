@@ -300,6 +300,37 @@ def test_a_subscriptions_items_are_the_prices_it_was_given_and_updates_change_th
     assert after["items"] == changed["items"] and after["metadata"] == {}  # the refused update changed nothing
 
 
+def ids(api: Api, path: str) -> list[str]:
+    return [o["id"] for o in body(api.get(path))["data"]]
+
+
+def test_a_generic_list_takes_its_filters(everything: Api) -> None:
+    api = everything
+    gold, silver = (body(api.post("/v1/products", {"name": name}))["id"] for name in ("Gold", "Silver"))
+    monthly = body(api.post("/v1/prices", {"product": gold, "unit_amount": "1500", "currency": "usd",
+                                           "recurring[interval]": "month", "lookup_key": "gold_monthly"}))["id"]
+    once = body(api.post("/v1/prices", {"product": silver, "unit_amount": "900", "currency": "usd",
+                                        "active": "false"}))["id"]
+    assert ids(api, f"/v1/prices?product={gold}") == [monthly]
+    assert ids(api, "/v1/prices?active=false") == [once] and ids(api, "/v1/prices?active=true") == [monthly]
+    assert ids(api, "/v1/prices?lookup_keys[]=gold_monthly") == [monthly]
+    assert ids(api, f"/v1/products?ids[]={silver}") == [silver]
+    first, second = (body(api.post("/v1/customers", {}))["id"] for _ in range(2))
+    mine = body(api.post("/v1/subscriptions", {"customer": first, "items[0][price]": monthly}))["id"]
+    api.post("/_emulator/clock", {"advance": "60"})
+    theirs = body(api.post("/v1/subscriptions", {"customer": second, "items[0][price]": monthly}))["id"]
+    assert ids(api, f"/v1/subscriptions?customer={first}") == [mine]
+    assert ids(api, f"/v1/subscriptions?price={monthly}") == [theirs, mine]  # newest first
+    assert ids(api, f"/v1/subscriptions?price={once}") == []
+    api.delete(f"/v1/subscriptions/{theirs}")
+    assert ids(api, "/v1/subscriptions") == [mine]  # Stripe's default: no canceled subscriptions
+    assert ids(api, "/v1/subscriptions?status=all") == [theirs, mine]
+    assert ids(api, "/v1/subscriptions?status=canceled") == [theirs]
+    created = body(api.get(f"/v1/subscriptions/{mine}"))["created"]
+    assert ids(api, f"/v1/subscriptions?status=all&created[gt]={created}") == [theirs]
+    assert ids(api, f"/v1/subscriptions?status=all&created[lte]={created}") == [mine]
+
+
 def test_advancing_a_test_clock_moves_its_frozen_time(everything: Api) -> None:
     api = everything
     clock = body(api.post("/v1/test_helpers/test_clocks", {"frozen_time": "1577836800"}))
