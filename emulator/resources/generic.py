@@ -308,17 +308,18 @@ def _links(backend: Backend, example_body: Mapping[str, Any] | None) -> Links:
 
 
 def _apply(body: dict[str, Any], values: Mapping[str, Any], now: int | None = None, links: Links | None = None,
-           merge: bool = False) -> None:
+           merge: bool = False, prefix: str = "") -> None:
     """The parameters the object has a field for, where the value has the field's type (metadata merges; `now`
     for a timestamp field, as Stripe takes it for `trial_end` and `billing_cycle_anchor`, is the namespace's now).
     With `links`: an id where the object embeds an object of that type (`items[0][price]=price_…` in a
     subscription item's `price`) embeds the stored object, and a list of hashes where the object has a list of
     objects (a subscription's `items`) makes the list's items, one per entry, from the list's first as a template
     (`merge`, on update: an entry with an `id` changes that item, or removes it with `deleted`; one without is a
-    new item)."""
+    new item). An id where the object embeds a type made here that names none is `resource_missing`."""
     for key, value in values.items():
         if key in ("expand", "id", "object") or key not in body:
             continue
+        param = f"{prefix}[{key}]" if prefix else key
         current = body[key]
         if value == "now" and now is not None and isinstance(current, int) and not isinstance(current, bool):
             value = now
@@ -328,11 +329,13 @@ def _apply(body: dict[str, Any], values: Mapping[str, Any], now: int | None = No
             body[key] = None
         elif links is not None and _is_item_list(current) and isinstance(value, list) \
                 and all(isinstance(entry, dict) for entry in value):
-            body[key] = _items(key, current, value, now, links, merge)
+            body[key] = _items(param, current, value, now, links, merge)
         elif links is not None and isinstance(value, str) and isinstance(current, dict) and "object" in current:
             found = links.stored(value)
             if found is not None and found.get("object") == current["object"]:
                 body[key] = found
+            elif current["object"] in _made_here():
+                raise ResourceMissingError(str(current["object"]), value, param=param)
         elif isinstance(value, dict) and (current is None or isinstance(current, dict)):
             merged = dict(current or {})
             _apply_all(merged, value)
@@ -342,16 +345,23 @@ def _apply(body: dict[str, Any], values: Mapping[str, Any], now: int | None = No
             body[key] = value
 
 
+@cache
+def _made_here() -> frozenset[str]:
+    """The types a generic `create` makes (a price, a plan, a coupon): an id of one names an object kept here."""
+    return frozenset(e.object for e in catalogue().values()
+                     if e.name == "create" and e.object is not None and not e.segments[-1].startswith("{"))
+
+
 def _is_item_list(value: Any) -> bool:
     """A list object whose items are objects (`{"object": "list", "data": [{"id": …, "object": …}, …]}`)."""
     return (isinstance(value, dict) and value.get("object") == "list" and isinstance(value.get("data"), list)
             and bool(value["data"]) and all(isinstance(item, dict) and "object" in item for item in value["data"]))
 
 
-def _items(key: str, current: dict[str, Any], entries: list[dict[str, Any]], now: int | None, links: Links,
+def _items(param: str, current: dict[str, Any], entries: list[dict[str, Any]], now: int | None, links: Links,
            merge: bool) -> dict[str, Any]:
     kept: list[dict[str, Any]] = list(current["data"]) if merge else []
-    given = (links.example or {}).get(key)
+    given = (links.example or {}).get(param)
     template = given["data"][0] if isinstance(given, dict) and _is_item_list(given) else current["data"][0]
     inner = Links(links.stored, links.new_id)
     for index, entry in enumerate(entries):
@@ -359,12 +369,12 @@ def _items(key: str, current: dict[str, Any], entries: list[dict[str, Any]], now
         if merge and isinstance(named, str):
             at = next((i for i, item in enumerate(kept) if item.get("id") == named), None)
             if at is None:
-                raise ResourceMissingError(str(template["object"]), named, param=f"{key}[{index}][id]")
+                raise ResourceMissingError(str(template["object"]), named, param=f"{param}[{index}][id]")
             if entry.get("deleted") is True:
                 del kept[at]
                 continue
             item = copy.deepcopy(kept[at])
-            _apply(item, {k: v for k, v in entry.items() if k != "id"}, now, inner)
+            _apply(item, {k: v for k, v in entry.items() if k != "id"}, now, inner, prefix=f"{param}[{index}]")
             kept[at] = item
             continue
         item = copy.deepcopy(template)
@@ -375,7 +385,7 @@ def _items(key: str, current: dict[str, Any], entries: list[dict[str, Any]], now
             item["created"] = now
         if "metadata" in item:
             item["metadata"] = {}
-        _apply(item, {k: v for k, v in entry.items() if k != "id"}, now, inner)
+        _apply(item, {k: v for k, v in entry.items() if k != "id"}, now, inner, prefix=f"{param}[{index}]")
         kept.append(item)
     listed = dict(current)
     listed["data"] = kept
@@ -441,6 +451,8 @@ def handle(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gener
     """Answer one generic request (under the namespace lock, like every handler), `expand[]` included: a field that
     holds the id of an object kept here (generic, or by hand) is replaced by it."""
     paths = values.pop("expand", None) or []  # expanded here, not by the pipeline (which knows no generic types)
+    for path in paths:  # refused before anything happens, as Stripe refuses it
+        _check_expandable(endpoint, path)
     answer = _answer(backend, call, values, endpoint, path_params, lookup)
     if paths:
         answer = copy.deepcopy(answer)  # a rendering is shared: expand a copy
@@ -449,8 +461,30 @@ def handle(backend: Backend, call: Call, values: dict[str, Any], endpoint: Gener
     return answer
 
 
+EXPANDING: Final = frozenset({"x", "o", "l"})
+"""Kinds of a shape's field an expansion can start at: an id or its object, an object, a list."""
+
+
+def _check_expandable(endpoint: GenericEndpoint, path: str) -> None:
+    """`expand[]=path` starts at a field of the answer's type that holds an id or an object (or, for a list, at
+    `data`), else Stripe's 400 — told from the type, before anything happens."""
+    segments = path.split(".")
+    if endpoint.kind in ("list", "search"):
+        if segments[0] != "data":
+            raise InvalidRequestError(EXPAND_UNEXPANDABLE.format(field=path), param="expand")
+        segments = segments[1:]
+    shape = _shapes().get(endpoint.object or "")
+    if shape is None or not segments:
+        return
+    node = shape["f"].get(segments[0])
+    if node is None or node.get("t") not in EXPANDING:
+        raise InvalidRequestError(EXPAND_UNEXPANDABLE.format(field=path), param="expand")
+
+
 def _expand(backend: Backend, obj: Any, segments: list[str], lookup: Lookup, path: str,
             version: ApiVersion | None = None) -> None:
+    """Expand `segments` in `obj`. An id that names no object kept here (one an example object of Stripe's names)
+    stays an id, and a null field null: what the path goes on to name is not there to expand."""
     if not segments or not isinstance(obj, dict):
         return
     if obj.get("object") in ("list", "search_result") and segments[0] == "data":
@@ -464,10 +498,10 @@ def _expand(backend: Backend, obj: Any, segments: list[str], lookup: Lookup, pat
         expanded = (_render(found, version) if found is not None and not found.deleted
                     else lookup(backend, head, value, version) if version is not None else None)
         if expanded is None:
-            raise InvalidRequestError(EXPAND_UNEXPANDABLE.format(field=path), param="expand")
+            return
         obj[head] = value = expanded
-    if isinstance(value, dict):
-        if rest:
+    if value is None or isinstance(value, dict):  # a null field expands to null, as Stripe's
+        if rest and value is not None:
             _expand(backend, value, rest, lookup, path, version)
         return
     raise InvalidRequestError(EXPAND_UNEXPANDABLE.format(field=path), param="expand")

@@ -102,7 +102,7 @@ def test_the_files_leave_what_they_describe(stripe_emulator: RunningEmulator) ->
     assert customer["default_source"] is None
     assert httpx.get(f"{url}/v1/customers/{customer['id']}/sources", auth=auth, timeout=10).json()["data"] == []
     assert run(url, key, "customer.subscription.deleted.json").exit_code == 0
-    subscription = httpx.get(f"{url}/v1/subscriptions?limit=1", auth=auth, timeout=10).json()["data"][0]
+    subscription = httpx.get(f"{url}/v1/subscriptions?limit=1&status=all", auth=auth, timeout=10).json()["data"][0]
     assert subscription["status"] == "canceled"
     assert run(url, key, "payment_method.detached.json").exit_code == 0
     cards = httpx.get(f"{url}/v1/payment_methods?type=card", auth=auth, timeout=10).json()["data"]

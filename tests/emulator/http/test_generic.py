@@ -300,6 +300,28 @@ def test_a_subscriptions_items_are_the_prices_it_was_given_and_updates_change_th
     assert after["items"] == changed["items"] and after["metadata"] == {}  # the refused update changed nothing
 
 
+def test_a_refused_reference_or_expansion_changes_nothing(everything: Api) -> None:
+    api = everything
+    cus = body(api.post("/v1/customers", {}))["id"]
+    missing = api.post("/v1/subscriptions", {"customer": cus, "items[0][price]": "price_missing"})
+    assert missing.status == 404
+    error = missing.json()["error"]
+    assert (error["code"], error["param"]) == ("resource_missing", "items[0][price]")
+    assert "price_missing" in error["message"]
+    bad_expand = api.post("/v1/subscriptions", {"customer": cus, "expand[0]": "status"})
+    assert bad_expand.status == 400 and bad_expand.json()["error"]["param"] == "expand"
+    assert ids(api, "/v1/subscriptions?status=all") == []  # neither made a subscription
+    assert [e["type"] for e in events_of(api) if "subscription" in e["type"]] == []
+    product = body(api.post("/v1/products", {"name": "Plan"}))["id"]
+    price = body(api.post("/v1/prices", {"product": product, "unit_amount": "500", "currency": "usd",
+                                         "recurring[interval]": "month"}))["id"]
+    made = body(api.post("/v1/subscriptions", {"customer": cus, "items[0][price]": price,
+                                               "expand[0]": "customer", "expand[1]": "latest_invoice",
+                                               "expand[2]": "default_payment_method"}))
+    assert made["customer"]["id"] == cus  # kept by hand, expanded
+    assert made["default_payment_method"] is None and made["latest_invoice"] is None  # null expands to null
+
+
 def ids(api: Api, path: str) -> list[str]:
     return [o["id"] for o in body(api.get(path))["data"]]
 
