@@ -42,6 +42,7 @@ def _dispatcher(by_method: dict[str, Endpoint]) -> Callable[[Request], Awaitable
             return error_response(UnrecognizedUrlError(request.method, request.scope["path"]))
         return await run(request, endpoint)
 
+    dispatch.by_method = by_method  # type: ignore[attr-defined]  # the fast path runs the endpoint itself
     return dispatch
 
 
@@ -128,6 +129,7 @@ class EmulatorApp(Starlette):
     """Starlette, with the Stripe API's plain requests served on the fast path (`emulator.http.fastpath`)."""
 
     fast: FastPath | None = None
+    emulator: EmulatorState | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         fast = self.fast
@@ -180,5 +182,6 @@ def create_app(settings: Settings | None = None, state: EmulatorState | None = N
     if settings.fast_path:
         app.fast = FastPath(app.router, settings.allowed_hosts, state.request_ids, settings.control_token)
     app.state.emulator = state
+    app.emulator = state  # read once per request by the pipeline (`state_of`): without Starlette's `State` lookup
     app.state.state_file = state_file
     return app

@@ -17,8 +17,10 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
+from emulator.core.errors import ClientGone
 from emulator.core.ids import IdFactory
-from emulator.http.middleware import HostVerdicts, guarded, with_request_id
+from emulator.http.middleware import HostVerdicts, internal_error
+from emulator.http.pipeline import run
 from emulator.http.responses import ApiResponse
 from emulator.http.router import IndexedRouter
 
@@ -54,23 +56,18 @@ class FastPath:
         return found[0], found[1]
 
     async def serve(self, route: Route, child: Scope, scope: Scope, receive: Receive, send: Send) -> None:
+        """The request answered as the full stack would (`middleware.guarded`'s rules inline: a client gone is
+        nothing to answer, a bug before the response began is Stripe's `api_error` 500)."""
         request_id = self.request_ids.request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         scope["router"] = self.router
         scope["route"] = route
         scope.update(child)
         started = False
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                message = {**message, "headers": _final_headers(message.get("headers", []), request_id)}
-            await send(message)
-
-        async def answer() -> None:
-            nonlocal started
-            response = await route.endpoint(Request(scope, receive, send))
+        try:
+            request = Request(scope, receive, send)
+            endpoint = getattr(route.endpoint, "by_method", {}).get(scope["method"])
+            response = await (run(request, endpoint) if endpoint is not None else route.endpoint(request))
             if type(response) in (ApiResponse, Response) and not response.background:
                 # a whole answer in hand (the pipeline's usual one): its two messages, written here, say what
                 # `Response.__call__` through `send_with_id` would
@@ -78,10 +75,22 @@ class FastPath:
                 await send({"type": "http.response.start", "status": response.status_code,
                             "headers": _final_headers(response.raw_headers, request_id)})
                 await send({"type": "http.response.body", "body": response.body})
-            else:
-                await response(scope, receive, send_with_id)
+                return
 
-        await guarded(answer, lambda: started, scope, send, request_id)
+            async def send_with_id(message: Message) -> None:
+                nonlocal started
+                if message["type"] == "http.response.start":
+                    started = True
+                    message = {**message, "headers": _final_headers(message.get("headers", []), request_id)}
+                await send(message)
+
+            await response(scope, receive, send_with_id)
+        except ClientGone:
+            return
+        except Exception:
+            if started:
+                raise
+            await internal_error(scope, send, request_id)
 
 
 def _final_headers(given: Iterable[tuple[bytes, bytes]], request_id: str) -> list[tuple[bytes, bytes]]:
@@ -89,10 +98,15 @@ def _final_headers(given: Iterable[tuple[bytes, bytes]], request_id: str) -> lis
     for a request without one) and a `Request-Id`."""
     headers: list[tuple[bytes, bytes]] = []
     varies: list[bytes] = []
+    named = False
     for name, value in given:
-        if name.lower() == b"vary":
+        lowered = name.lower()
+        if lowered == b"vary":
             varies.append(value)
-        else:
-            headers.append((name, value))
-    headers.append((b"vary", b", ".join([*varies, b"Origin"])))
-    return with_request_id(headers, request_id)
+            continue
+        headers.append((name, value))
+        named = named or lowered == b"request-id"
+    headers.append((b"vary", b", ".join([*varies, b"Origin"]) if varies else b"Origin"))
+    if not named:  # as `with_request_id`: unless the response names one already
+        headers.append((b"request-id", request_id.encode()))
+    return headers

@@ -60,7 +60,10 @@ class Endpoint:
 
 
 def state_of(request: Request) -> EmulatorState:
-    state: EmulatorState = request.app.state.emulator
+    state: EmulatorState | None = getattr(request.scope["app"], "emulator", None)
+    if state is None:  # an app made otherwise than by `create_app`
+        state = request.app.state.emulator
+    assert state is not None
     return state
 
 
@@ -86,13 +89,13 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
     cached: bytes | None = getattr(request, "_body", None)
     if cached is not None:
         return cached
-    too_large = InvalidRequestError(f"Request body too large: at most {limit} bytes are accepted.", http_status=413)
     headers = header_map(request)
     declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large  # refused before reading it
     if (declared == "0" or not declared) and "transfer-encoding" not in headers:
         return b""  # HTTP/1.1: a request without Content-Length or Transfer-Encoding has no body
+    too_large = InvalidRequestError(f"Request body too large: at most {limit} bytes are accepted.", http_status=413)
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large  # refused before reading it
     if timeout is None:
         timeout = state_of(request).settings.body_timeout
     loop = asyncio.get_running_loop()
@@ -230,7 +233,7 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
     api_key = authenticate(request_headers, allow_publishable=endpoint.publishable)
     backend = exchange.backend = state.backends.get(api_key.namespace)
     version = exchange.version = state.policy.resolve(request_headers.get("stripe-version"))
-    headers["Stripe-Version"] = str(version)
+    headers["Stripe-Version"] = version.raw
     fault = backend.faults.decide(request.method, request.scope["path"])
     if fault is not None:
         headers["Emulator-Fault"] = fault.rule
@@ -267,8 +270,13 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
             exchange.replayed = True
             return _replay(stored, headers)
     generic = state.settings.surface == "all"
+    context = _CONTEXTS.get((version.raw, generic))
+    if context is None:  # a version's raw text names it whole: equal texts parse to equal versions
+        context = Context(version, generic)
+        if len(_CONTEXTS) < 256:  # bounded whatever versions clients name
+            _CONTEXTS[(version.raw, generic)] = context
     try:
-        values = validate(endpoint.spec, raw, Context(version, generic))
+        values = validate(endpoint.spec, raw, context)
     except StripeError:
         if key is not None:
             backend.idempotency.release(key)  # rejected before it ran: the key stays free
@@ -282,6 +290,10 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
         backend.idempotency.finish(key, StoredResponse(status, body, exchange.request_id, str(version)))
         headers["Original-Request"] = exchange.request_id
     return ApiResponse(body, status, headers)
+
+
+_CONTEXTS: dict[tuple[str, bool], Context] = {}
+"""The validation contexts, by version and surface (the first 256 kept: a retrieve does not make its own)."""
 
 
 def _execute(
@@ -330,12 +342,12 @@ def _log(request: Request, exchange: _Exchange, status: int) -> None:
     exchange.backend.requests.add(
         LoggedRequest(
             request_id=exchange.request_id,
-            method=request.method,
+            method=request.scope["method"],
             path=request.scope["path"],
             params=exchange.params,
             status=status,
             idempotency_key=exchange.idempotency_key,
-            stripe_version=None if exchange.version is None else str(exchange.version),
+            stripe_version=None if exchange.version is None else exchange.version.raw,
             duration_ms=(time.perf_counter() - exchange.started) * 1000,
             created=exchange.backend.clock.timestamp(),
             replayed=exchange.replayed,

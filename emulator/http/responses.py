@@ -24,6 +24,9 @@ def dumps(payload: Any) -> bytes:
         return json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
 
 
+_STARLETTES = frozenset({"content-length", "content-type"})
+
+
 class ApiResponse(Response):
     """A JSON answer whose body is already bytes: Starlette's `Response` with the same headers in the same order
     (the given ones, then `content-length` and `content-type`), made without its generic header work."""
@@ -31,16 +34,19 @@ class ApiResponse(Response):
     media_type = "application/json"
 
     def __init__(self, body: bytes, status_code: int = 200, headers: Mapping[str, str] | None = None) -> None:
-        if headers and any(name.lower() in ("content-length", "content-type") for name in headers):
-            super().__init__(body, status_code, headers)  # Starlette's own rules for those
-            return
+        raw: list[tuple[bytes, bytes]] = []
+        if headers:
+            for name, value in headers.items():
+                lowered = name.lower()
+                if lowered in _STARLETTES:
+                    super().__init__(body, status_code, headers)  # Starlette's own rules for those
+                    return
+                raw.append((lowered.encode("latin-1"), value.encode("latin-1")))
         self.status_code = status_code
         self.background = None
         self.body = body
-        self.raw_headers = [(name.lower().encode("latin-1"), value.encode("latin-1"))
-                            for name, value in (headers or {}).items()]
-        self.raw_headers += [(b"content-length", str(len(body)).encode("latin-1")),
-                             (b"content-type", b"application/json")]
+        raw += [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", b"application/json")]
+        self.raw_headers = raw
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -21,6 +21,9 @@ def route_path(scope: Scope) -> str:
     return str(scope["path"]) if _route_path is None else _route_path(scope)
 
 Key = tuple[int, str, str]
+MAX_MATCHES = 4096
+"""Requests' matches are remembered by (method, path), up to this many (then forgotten all at once): a retrieve
+asked again — what a test suite and a polling client do — is not matched against the routes again."""
 MAX_SEGMENTS = 16
 """Candidate lists are kept for paths of up to this many segments (deeper than any route): the number kept is then
 bounded by the route table, not by what clients send."""
@@ -45,11 +48,13 @@ class IndexedRouter(Router):
         self._everywhere: list[BaseRoute] = []
         self._positions: dict[int, int] = {}
         self._ordered: dict[tuple[Key | None, int], list[BaseRoute]] = {}
+        self._matched: dict[tuple[str, str], tuple[BaseRoute, Scope, Match] | None] = {}
         self.reindex()
 
     def reindex(self) -> None:
         """Build the index from `routes` (call after changing them)."""
         self._index, self._by_count, self._everywhere, self._ordered = {}, {}, [], {}
+        self._matched = {}
         self._positions = {id(route): position for position, route in enumerate(self.routes)}
         for route in self.routes:
             path = route.path if isinstance(route, Route) else None
@@ -82,14 +87,30 @@ class IndexedRouter(Router):
     def find(self, scope: Scope) -> tuple[BaseRoute, Scope, Match] | None:
         """What Starlette's scan would choose for this request: the first full match, else the first partial one
         (a method the path does not have), with what the match adds to the scope; None when no route takes it."""
+        path = route_path(scope)
+        key = (scope["method"], path)
+        if "path_params" not in scope:  # a top-level request: its match depends on its method and path only
+            try:
+                found = self._matched[key]
+            except KeyError:
+                pass
+            else:
+                return None if found is None else (found[0], _fresh(found[1]), found[2])
         partial: tuple[BaseRoute, Scope, Match] | None = None
-        for route in self.candidates(route_path(scope)):
+        chosen: tuple[BaseRoute, Scope, Match] | None = None
+        for route in self.candidates(path):
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
-                return route, child_scope, match
+                chosen = (route, child_scope, match)
+                break
             if match is Match.PARTIAL and partial is None:
                 partial = (route, child_scope, match)
-        return partial
+        chosen = chosen or partial
+        if "path_params" not in scope and len(path) <= 512:
+            if len(self._matched) >= MAX_MATCHES:
+                self._matched = {}
+            self._matched[key] = None if chosen is None else (chosen[0], _fresh(chosen[1]), chosen[2])
+        return chosen
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = self.find(scope) if scope["type"] == "http" else None
@@ -101,3 +122,11 @@ class IndexedRouter(Router):
         scope["route"] = route
         scope.update(child_scope)
         await route.handle(scope, receive, send)
+
+
+def _fresh(child_scope: Scope) -> Scope:
+    """A match's scope additions, copied: each request changes its own `path_params`."""
+    fresh = dict(child_scope)
+    if "path_params" in fresh:
+        fresh["path_params"] = dict(fresh["path_params"])
+    return fresh
