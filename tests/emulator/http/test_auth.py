@@ -4,6 +4,8 @@ import base64
 
 import pytest
 
+from emulator.core.errors import AuthenticationError
+from emulator.http.auth import authenticate
 from tests.conftest import Api
 
 
@@ -50,6 +52,21 @@ def test_auth_live_keys_are_refused_and_never_stored(api: Api, key: str) -> None
 def test_auth_publishable_key_cannot_call_secret_endpoints(api: Api) -> None:
     response = api.as_key("pk_test_conftest").get("/v1/customers")
     assert response.status == 401 and response.json()["error"]["code"] == "secret_key_required"
+
+
+def test_a_key_read_once_is_still_checked_for_every_endpoint() -> None:
+    """`authenticate` remembers the keys `Authorization` headers carry; what each endpoint allows is checked every
+    time: a publishable key let through where publishable keys are allowed is refused where they are not."""
+    header = {"authorization": "Basic " + base64.b64encode(b"pk_test_remembered:").decode()}
+    for _ in range(2):
+        assert authenticate(header, allow_publishable=True).namespace == "remembered"
+        with pytest.raises(AuthenticationError) as refused:
+            authenticate(header)
+        assert refused.value.code == "secret_key_required"
+    for bad in ({"authorization": "Basic !!!"}, {"authorization": "Bearer sk_live_" + "x" * 10}, {}):
+        for _ in range(2):
+            with pytest.raises(AuthenticationError):
+                authenticate(bad)
 
 
 def test_auth_restricted_and_secret_keys_share_a_namespace(api: Api) -> None:

@@ -9,7 +9,7 @@ import pytest
 from starlette.routing import Match, Route
 
 from emulator.http.app import create_app
-from emulator.http.router import MAX_SEGMENTS, IndexedRouter
+from emulator.http.router import MAX_MATCHES, MAX_SEGMENTS, IndexedRouter
 from emulator.settings import Settings
 from harness.asgi import AsgiCaller
 
@@ -70,3 +70,29 @@ def test_the_candidates_kept_are_bounded_by_the_route_table_not_by_what_clients_
     fresh = IndexedRouter(routes=router.routes)
     for path in ("/v1/customers/cus_1", "/v1/financial_connections/accounts/fca_1", "/v1/zzz/1/2"):
         assert router.candidates(path) == fresh.candidates(path)
+
+
+def test_a_remembered_match_is_the_scans_and_each_request_gets_its_own_path_params() -> None:
+    router = ROUTER
+    scope = {"type": "http", "path": "/v1/customers/cus_remembered", "method": "GET", "root_path": ""}
+    first = router.find(dict(scope))
+    assert first is not None and first[2] is Match.FULL
+    first[1]["path_params"]["id"] = "changed by the first request"
+    again = router.find(dict(scope))
+    assert again is not None and again[0] is first[0] and again[1]["path_params"] != first[1]["path_params"]
+    assert again[0] is scanned(scope)
+    put = {**scope, "method": "PUT"}  # the same path, a method it does not have: the scan's partial match
+    found = router.find(dict(put))
+    assert found is not None and found[2] is Match.PARTIAL and found[0] is scanned(put)
+
+
+def test_the_matches_remembered_are_bounded_whatever_clients_ask() -> None:
+    app = create_app(Settings(seed=1))
+    router = app.router
+    assert isinstance(router, IndexedRouter)
+    for index in range(MAX_MATCHES + 500):
+        router.find({"type": "http", "path": f"/v1/customers/cus_{index}", "method": "GET", "root_path": ""})
+        assert len(router._matched) <= MAX_MATCHES
+    long_path = "/v1/customers/" + "c" * 2000
+    router.find({"type": "http", "path": long_path, "method": "GET", "root_path": ""})
+    assert ("GET", long_path) not in router._matched  # long paths are matched each time, never kept
