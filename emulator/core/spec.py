@@ -8,6 +8,7 @@ field is `unsettable`; elsewhere it is `parameter_invalid_empty`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ def child(param: str, key: str | int) -> str:
 
 
 _INTEGER = re.compile(r"-?[0-9]{1,19}")
+_SPACE = re.compile(r"\s")
 
 
 def _shown(value: FormValue) -> str:
@@ -127,7 +129,7 @@ class Email(String):
         text = super().coerce(value, param, ctx)
         if text is not UNSET:
             local, at, domain = text.partition("@")
-            if not (local and at and domain) or any(ch.isspace() for ch in text):
+            if not (local and at and domain) or _SPACE.search(text):
                 raise InvalidRequestError(
                     messages.EMAIL_INVALID.format(value=_shown(text)), code="email_invalid", param=param
                 )
@@ -308,10 +310,15 @@ class Hash(Spec):
             if rejected is not None and rejected.feature.gate.enabled(ctx.version):
                 raise InvalidRequestError(rejected.message, code=rejected.code, param=name)
             result[key] = spec_field.spec.coerce(raw, name, ctx)
-        for key, spec_field in self.fields.items():
+        for key, spec_field in self._may_be_required:
             if key not in result and spec_field.is_required(ctx):
                 raise missing(child(param, key))
         return result
+
+    @functools.cached_property
+    def _may_be_required(self) -> tuple[tuple[str, Field], ...]:
+        """The fields some version requires (`is_required` is False for the others in every version)."""
+        return tuple((key, spec_field) for key, spec_field in self.fields.items() if spec_field.required)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import search
-from emulator.core.backend import Backend, Call, emit
+from emulator.core.backend import Backend, Call, emit, shallow
 from emulator.core.errors import InvalidRequestError, ResourceMissingError
 from emulator.core.form import copy_data
 from emulator.core.listing import LIST_FIELDS, created_filter, page
@@ -170,7 +169,7 @@ class Customer:
 
     def snapshot(self) -> Customer:
         """A copy no later change reaches (what an event renders): its containers copied, its values immutable."""
-        frozen = copy.copy(self)
+        frozen = shallow(self)
         frozen.address, frozen.metadata = copy_data(self.address), dict(self.metadata)
         frozen.preferred_locales, frozen.shipping = list(self.preferred_locales), copy_data(self.shipping)
         frozen.invoice_settings = copy_data(self.invoice_settings)
