@@ -350,12 +350,7 @@ def _set_payment_method(backend: Backend, call: Call, pi: PaymentIntent, values:
             raise InvalidRequestError(
                 f"The PaymentMethod {pm.id} belongs to {'another customer' if pi.customer else 'a customer'}; pass "
                 f"customer={pm.customer} to use it.", param="payment_method")
-        if pi.payment_method_types is not None and pm.type not in pi.payment_method_types:
-            raise InvalidRequestError(
-                f"The PaymentMethod {pm.id} is of type {pm.type}, which is not in this PaymentIntent's "
-                f"payment_method_types ({', '.join(pi.payment_method_types)}).", param="payment_method")
-        if pm.card is not None and pi.payment_method_types is None:
-            pi.payment_method_types = ["card"]
+        pi.payment_method_types = setup_intents.types_with(pm, pi.payment_method_types, "PaymentIntent")
         pi.payment_method = pm.id
     elif "payment_method_data" in values:
         pi.payment_method = payment_methods.create_from_data(backend, values["payment_method_data"], pi.customer,

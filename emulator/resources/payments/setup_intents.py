@@ -380,6 +380,16 @@ def _options(values: dict[str, Any]) -> dict[str, Any]:
     return {"us_bank_account": options}
 
 
+def types_with(pm: PaymentMethod, types: list[str] | None, intent: str) -> list[str] | None:
+    """An intent's `payment_method_types` once `pm` is its payment method: a type they do not allow is a 400
+    naming `payment_method`; a card makes types nobody named `["card"]` (None stands for us_bank_account)."""
+    if types is not None and pm.type not in types:
+        raise InvalidRequestError(
+            f"The PaymentMethod {pm.id} is of type {pm.type}, which is not in this {intent}'s "
+            f"payment_method_types ({', '.join(types)}).", param="payment_method")
+    return ["card"] if pm.card is not None and types is None else types
+
+
 def _set_payment_method(backend: Backend, call: Call, si: SetupIntent, values: dict[str, Any]) -> None:
     if "payment_method" in values and "payment_method_data" in values:
         raise InvalidRequestError(
@@ -391,12 +401,7 @@ def _set_payment_method(backend: Backend, call: Call, si: SetupIntent, values: d
         if pm.customer is not None and si.customer is not None and pm.customer != si.customer:
             raise InvalidRequestError(f"The PaymentMethod {pm.id} belongs to another customer.",
                                       param="payment_method")
-        if si.payment_method_types is not None and pm.type not in si.payment_method_types:
-            raise InvalidRequestError(
-                f"The PaymentMethod {pm.id} is of type {pm.type}, which is not in this SetupIntent's "
-                f"payment_method_types ({', '.join(si.payment_method_types)}).", param="payment_method")
-        if pm.card is not None and si.payment_method_types is None:
-            si.payment_method_types = ["card"]
+        si.payment_method_types = types_with(pm, si.payment_method_types, "SetupIntent")
         si.payment_method = pm.id
     elif "payment_method_data" in values:
         si.payment_method = payment_methods.create_from_data(backend, values["payment_method_data"], si.customer,
