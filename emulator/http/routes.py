@@ -52,6 +52,8 @@ API: list[Endpoint] = [
              generic_surface=True),
     Endpoint("DELETE", "/v1/customers/{customer}/sources/{id}", sources.delete, sources.DELETE,
              generic_surface=True),
+    Endpoint("POST", "/v1/customers/{customer}/sources/{id}/verify", sources.verify, sources.VERIFY,
+             generic_surface=True),
     Endpoint("GET", "/v1/events", events.list_, events.LIST),
     Endpoint("GET", "/v1/events/{id}", events.retrieve, events.RETRIEVE),
     Endpoint("POST", "/v1/webhook_endpoints", webhook_endpoints.create, webhook_endpoints.CREATE),

@@ -116,7 +116,10 @@ class ExampleWorld:
                                                                 "account_holder_type": "individual"}},
                     "mandate_data": {"customer_acceptance": {"type": "offline"}}}).id)
             return str(v1.setup_intents.create({"customer": customer}).id)
-        return None  # `ba_…`: a bank account source, which the emulator does not emulate
+        if prefix == "ba":  # a bank account source of the example's customer, from a bank-account token
+            return str(v1.customers.payment_sources.create(customer, {"source": self._id("btok_xxxxxxxxxxxxx", "",
+                                                                                       None)}).id)
+        return None
 
 
 @pytest.fixture

@@ -301,6 +301,8 @@ RECIPES: dict[tuple[str, str], Recipe] = {
                                                              {}),
     ("DELETE", "/v1/customers/{}/sources/{}"): lambda ns: Call(
         f"/v1/customers/{ns.customer()}/sources/{_card(ns)}", {}),
+    ("POST", "/v1/customers/{}/sources/{}/verify"): lambda ns: Call(
+        f"/v1/customers/{ns.customer()}/sources/{_bank_source(ns)}/verify", {"amounts": [32, 45]}),
     ("GET", "/v1/events"): lambda ns: Call("/v1/events", {}),
     ("GET", "/v1/events/{}"): lambda ns: Call(f"/v1/events/{ns.event()}", {}),
     ("GET", "/v1/webhook_endpoints"): lambda ns: Call("/v1/webhook_endpoints", {}),
@@ -420,6 +422,14 @@ def _card(ns: Namespace) -> str:
     """A card source of the namespace's customer (generic surface: `tok_visa`)."""
     return str(ns.once("card", lambda: ns.make("POST", f"/v1/customers/{ns.customer()}/sources",
                                                {"source": "tok_visa"})["id"]))
+
+
+def _bank_source(ns: Namespace) -> str:
+    """A new, unverified bank-account source of the namespace's customer (generic surface), for each call."""
+    token = ns.make("POST", "/v1/tokens", {"bank_account": {"country": "US", "currency": "usd",
+                                                            "routing_number": "110000000",
+                                                            "account_number": "000123456789"}})["id"]
+    return str(ns.make("POST", f"/v1/customers/{ns.customer()}/sources", {"source": token})["id"])
 
 
 def _authorization(ns: Namespace) -> str:

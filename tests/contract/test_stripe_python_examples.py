@@ -1,7 +1,8 @@
 """stripe-python's own generated examples (`stripe_python_examples/`, see its README) for the families issue 21
 names, run through the real SDK against the emulator, each placeholder id replaced by an object made for it
-(`conftest.py`): 82 of the 88 pass. The six that do not are refused for what a real account refuses them for, or for
-what the emulator does not emulate — each listed below with the error it gets, so a change either way fails here."""
+(`conftest.py`): 86 of the 88 pass with stripe 16 (87 with an SDK that pins a version before 2026-09-30.endive). The
+others are refused for what a real account refuses them for — each listed below with the error it gets, so a change
+either way fails here."""
 
 from __future__ import annotations
 
@@ -20,11 +21,6 @@ pytestmark = pytest.mark.sdk
 EXAMPLES: list[dict[str, Any]] = json.loads(
     (Path(__file__).resolve().parent / "stripe_python_examples" / "examples.json").read_text())["examples"]
 REFUSED = {
-    # bank-account sources of the legacy Sources API are not emulated (a customer's card sources are)
-    "customers_sources_delete": "resource_missing",
-    "customers_sources_get_3": "resource_missing",
-    "customers_sources_post_4": "resource_missing",
-    "customers_sources_post_2": None,  # a bank account token as a source: a 400 that says so
     # what Stripe refuses too: verify_microdeposits needs amounts or a descriptor code, and `payment_method_types`
     # is refused from 2026-09-30.endive (stripe 16's pinned version; an older SDK pins one that takes it)
     "setup_intents_verify_microdeposits_post": "parameter_missing",
@@ -37,7 +33,7 @@ invalid request)."""
 
 def test_the_examples_are_the_88_of_the_issues_families() -> None:
     assert len(EXAMPLES) == 88 and len({e["name"] for e in EXAMPLES}) == 88
-    assert set(REFUSED) <= {e["name"] for e in EXAMPLES} and len(REFUSED) in (5, 6)
+    assert set(REFUSED) <= {e["name"] for e in EXAMPLES} and len(REFUSED) in (1, 2)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e["name"] for e in EXAMPLES])

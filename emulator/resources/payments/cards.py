@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from emulator.core.backend import Backend, Call
-from emulator.core.errors import ResourceMissingError, StripeError, missing
+from emulator.core.errors import StripeError, missing
 from emulator.core.snapshot import saved
 from emulator.core.spec import apply_metadata
 from emulator.core.store import Table, declare
@@ -302,13 +302,6 @@ def from_test_token(backend: Backend, token_id: str) -> Card | None:
     month, year = default_expiry(backend)
     return Card(id=backend.ids.new(PREFIX), number=number, exp_month=month, exp_year=year,
                 fingerprint=fingerprint(backend, number), cvc=True)
-
-
-def source_of(backend: Backend, customer: str, card_id: str, param: str | None = "id") -> Card:
-    found = table(backend).get(card_id)
-    if found is None or found.deleted or found.customer != customer:
-        raise ResourceMissingError("source", card_id, param=param)
-    return found
 
 
 declare(TABLE, Card)

@@ -66,10 +66,18 @@ class BankAccount:
     """A payout to it failed for the account (closed, not found): `status: errored` until it is replaced."""
     test_behaviour: str = "success"
     """For bank details entered by hand: which of Stripe's ACH test numbers they are (`ach_numbers`)."""
+    verified: bool = False
+    """A customer's bank-account source verified (by its microdeposits, or one of Stripe's `btok_us_verified…`)."""
+    verification_attempts: int = 0
+    verification_failed: bool = False
 
     def status(self, backend: Backend) -> str:
         if self.errored:
             return "errored"
+        if self.verification_failed:
+            return "verification_failed"
+        if self.verified:
+            return "verified"
         if self.financial_connections_account is None:
             return "new"
         source = fc_accounts.table(backend).get(self.financial_connections_account)
@@ -91,6 +99,8 @@ class BankAccount:
 
     def render(self, backend: Backend) -> dict[str, Any]:
         """The same in every API version (a bank account's fields did not change across the emulated ones)."""
+        if self.deleted and self.customer is not None:  # a customer's deleted source, as Stripe answers it
+            return {"id": self.id, "object": "bank_account", "deleted": True}
         rendered: dict[str, Any] = {"id": self.id, "object": "bank_account"}
         if self.account is not None:
             rendered["account"] = self.account
@@ -106,6 +116,7 @@ class BankAccount:
             rendered["customer"] = self.customer
         if self.account is not None:
             rendered["default_for_currency"] = self.default_for_currency
+        if self.account is not None or self.customer is not None:
             rendered["metadata"] = dict(self.metadata)
         rendered.update({
             "fingerprint": self.fingerprint,
@@ -269,6 +280,37 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
     token = Token(id=backend.ids.new("btok"), created=backend.clock.timestamp(), bank_account=account)
     table(backend).put(token.id, token)
     return token.render(backend)
+
+
+TEST_BANK_TOKENS: dict[str, str] = {
+    "btok_us_verified": "000123456789",
+    "btok_us_verified_noAccount": "000111111116",
+    "btok_us_verified_accountClosed": "000111111113",
+    "btok_us_verified_insufficientFunds": "000222222227",
+    "btok_us_verified_debitNotAuthorized": "000333333335",
+    "btok_us_verified_invalidCurrency": "000444444440",
+}
+"""Stripe's verified bank-account test tokens (the legacy ACH guide's), by the ACH test number each stands for: as
+a customer's `source` each use makes a new, already verified bank account."""
+
+
+def use_bank_token(backend: Backend, token_id: str, param: str) -> BankAccount:
+    """The bank account a bank-account token (one made here, or one of TEST_BANK_TOKENS) stands for, spent by this
+    use: an unused token's own `ba_…`, or a new verified one for a test token."""
+    number = TEST_BANK_TOKENS.get(token_id)
+    if number is not None:
+        account = from_details(backend, {"account_number": number, "routing_number": ach_numbers.ROUTING_NUMBER,
+                                         "country": "US", "currency": "usd"}, param)
+        account.verified = True
+        return account
+    token = table(backend).get(token_id)
+    if token is None or token.bank_account is None:
+        raise ResourceMissingError("token", token_id, param=param)
+    if token.used:
+        raise InvalidRequestError(f"You cannot use a Stripe token more than once: {token_id}.",
+                                  code="token_already_used", param=param)
+    token.used = True
+    return replace(token.bank_account)
 
 
 def _card_token(backend: Backend, call: Call, details: Any, customer: str | None) -> Token:

@@ -261,6 +261,85 @@ def test_the_emulated_surface_takes_no_card_payments(surfaces: Api) -> None:
     assert ok(api.get("/v1/payment_intents"))["data"] == []
 
 
+def bank_token(api: Api, number: str = "000123456789") -> str:
+    return str(ok(api.post("/v1/tokens", {"bank_account[country]": "US", "bank_account[currency]": "usd",
+                                          "bank_account[routing_number]": "110000000",
+                                          "bank_account[account_number]": number,
+                                          "bank_account[account_holder_name]": "Jenny Rosen",
+                                          "bank_account[account_holder_type]": "individual"}))["id"])
+
+
+def test_a_customers_bank_account_source_is_verified_by_its_microdeposits(api: Api) -> None:
+    token = bank_token(api)
+    cus = ok(api.post("/v1/customers", {"source": token}))
+    account = ok(api.get(f"/v1/customers/{cus['id']}/sources/{cus['default_source']}"))
+    assert (account["object"], account["status"], account["last4"], account["customer"]) == (
+        "bank_account", "new", "6789", cus["id"])
+    assert account["id"].startswith("ba_") and account["routing_number"] == "110000000"
+    again = error(api.post("/v1/customers", {"source": token}), 400)
+    assert (again["code"], again["param"]) == ("token_already_used", "source")
+    path = f"/v1/customers/{cus['id']}/sources/{account['id']}/verify"
+    wrong = error(api.post(path, {"amounts[0]": "10", "amounts[1]": "20"}), 400)
+    assert wrong["param"] == "amounts"
+    assert ok(api.get(f"/v1/customers/{cus['id']}/sources/{account['id']}"))["status"] == "new"
+    verified = ok(api.post(path, {"amounts[0]": "45", "amounts[1]": "32"}))
+    assert verified["status"] == "verified"
+    updated = [e for e in ok(api.get("/v1/events?type=customer.source.updated"))["data"]]
+    assert updated[0]["data"]["previous_attributes"] == {"status": "new"}
+    assert updated[0]["data"]["object"]["status"] == "verified"
+    assert error(api.post(path, {"amounts[0]": "32", "amounts[1]": "45"}), 400)["type"] == "invalid_request_error"
+
+
+def test_ten_wrong_amounts_end_a_bank_accounts_verification(api: Api) -> None:
+    cus = customer(api)
+    account = ok(api.post(f"/v1/customers/{cus}/sources", {"source": bank_token(api)}))
+    path = f"/v1/customers/{cus}/sources/{account['id']}/verify"
+    for _ in range(9):
+        error(api.post(path, {"amounts[0]": "1", "amounts[1]": "2"}), 400)
+    assert ok(api.get(f"/v1/customers/{cus}/sources/{account['id']}"))["status"] == "new"
+    ended = api.post(path, {"amounts[0]": "1", "amounts[1]": "2"})
+    assert ended.status == 400 and ended.json()["error"]["code"].endswith("attempts_exceeded")
+    assert ok(api.get(f"/v1/customers/{cus}/sources/{account['id']}"))["status"] == "verification_failed"
+    error(api.post(path, {"amounts[0]": "32", "amounts[1]": "45"}), 400)  # too late
+    assert ok(api.get(f"/v1/customers/{cus}/sources/{account['id']}"))["status"] == "verification_failed"
+
+
+@pytest.mark.parametrize(("token", "last4"), [("btok_us_verified", "6789"),
+                                              ("btok_us_verified_accountClosed", "1113"),
+                                              ("btok_us_verified_insufficientFunds", "2227")])
+def test_stripes_verified_bank_test_tokens_are_new_verified_accounts(api: Api, token: str, last4: str) -> None:
+    cus = customer(api)
+    first = ok(api.post(f"/v1/customers/{cus}/sources", {"source": token}))
+    second = ok(api.post(f"/v1/customers/{cus}/sources", {"source": token}))
+    assert first["id"] != second["id"] and first["fingerprint"] == second["fingerprint"]
+    assert (first["object"], first["status"], first["last4"]) == ("bank_account", "verified", last4)
+
+
+def test_a_customers_sources_are_listed_newest_first_across_cards_and_bank_accounts(api: Api) -> None:
+    cus = ok(api.post("/v1/customers", {"source": "btok_us_verified"}))
+    card = ok(api.post(f"/v1/customers/{cus['id']}/sources", {"source": "tok_visa"}))
+    bank = ok(api.post(f"/v1/customers/{cus['id']}/sources", {"source": bank_token(api, "000222222227")}))
+    listed = ok(api.get(f"/v1/customers/{cus['id']}/sources"))["data"]
+    assert [s["id"] for s in listed] == [bank["id"], card["id"], cus["default_source"]]
+    banks = ok(api.get(f"/v1/customers/{cus['id']}/sources?object=bank_account"))["data"]
+    assert [s["id"] for s in banks] == [bank["id"], cus["default_source"]]
+    assert [s["id"] for s in ok(api.get(f"/v1/customers/{cus['id']}/sources?object=card"))["data"]] == [card["id"]]
+    after = ok(api.get(f"/v1/customers/{cus['id']}/sources?limit=1&starting_after={bank['id']}"))
+    assert [s["id"] for s in after["data"]] == [card["id"]] and after["has_more"] is True
+    refused = error(api.post(f"/v1/customers/{cus['id']}/sources/{bank['id']}",
+                             {"account_holder_name": "Kamil", "account_holder_type": "nobody"}), 400)
+    assert refused["param"] == "account_holder_type"
+    changed = ok(api.post(f"/v1/customers/{cus['id']}/sources/{bank['id']}",
+                          {"account_holder_name": "Kamil", "metadata[order_id]": "6735"}))
+    assert (changed["account_holder_name"], changed["metadata"]) == ("Kamil", {"order_id": "6735"})
+    deleted = ok(api.delete(f"/v1/customers/{cus['id']}/sources/{cus['default_source']}"))
+    assert deleted == {"id": cus["default_source"], "object": "bank_account", "deleted": True}
+    assert ok(api.get(f"/v1/customers/{cus['id']}"))["default_source"] == bank["id"]  # the newest other source
+    card_verify = error(api.post(f"/v1/customers/{cus['id']}/sources/{card['id']}/verify",
+                                 {"amounts[0]": "32", "amounts[1]": "45"}), 400)
+    assert card_verify["type"] == "invalid_request_error"
+
+
 def test_the_emulated_surface_refuses_every_card(surfaces: Api) -> None:
     api = surfaces
     generic = api.key.endswith("_all")
@@ -272,9 +351,11 @@ def test_the_emulated_surface_refuses_every_card(surfaces: Api) -> None:
     token = api.post("/v1/tokens", {"card[number]": "4242424242424242", "card[exp_month]": "12",
                                     "card[exp_year]": "2030"})
     sources = api.get(f"/v1/customers/{cus}/sources")
+    bank = api.post("/v1/customers", {"source": "btok_us_verified"})
     if generic:
-        assert [r.status for r in (attach, source, made, token, sources)] == [200] * 5
+        assert [r.status for r in (attach, source, made, token, sources, bank)] == [200] * 6
         return
+    assert error(bank, 404)["param"] == "source"  # no test token names a bank account here
     assert error(attach, 404)["code"] == "resource_missing"  # no test id names a card here: an unknown id
     for response, param in ((source, "source"), (made, "type"), (token, "card")):
         refused = error(response, 400)

@@ -268,7 +268,7 @@ def test_an_account_token_gives_its_details_to_the_account_it_makes(api: Api) ->
     assert missing.status == 404 and missing.json()["error"]["param"] == "account_token"
 
 
-def test_a_customer_keeps_its_test_clock_and_refuses_bank_account_sources(api: Api) -> None:
+def test_a_customer_keeps_its_test_clock_and_takes_a_bank_account_token_as_a_source(api: Api) -> None:
     created = api.post("/v1/customers", {"name": "Jenny", "test_clock": "clock_123"}).json()
     assert created["test_clock"] == "clock_123"
     nothing = api.post("/v1/customers", {"source": "src_nothing"})
@@ -276,11 +276,11 @@ def test_a_customer_keeps_its_test_clock_and_refuses_bank_account_sources(api: A
     token = api.post("/v1/tokens", {"bank_account[country]": "US", "bank_account[currency]": "usd",
                                     "bank_account[routing_number]": "110000000",
                                     "bank_account[account_number]": "000123456789"}).json()["id"]
-    refused = api.post(f"/v1/customers/{created['id']}", {"source": token})  # a bank account is no card source
-    assert refused.status == 400 and refused.json()["error"]["param"] == "source"
     not_its_own = api.post(f"/v1/customers/{created['id']}", {"default_source": token})  # not one of its sources
     assert not_its_own.status == 404 and not_its_own.json()["error"]["param"] == "default_source"
     assert api.get(f"/v1/customers/{created['id']}").json()["default_source"] is None
+    added = api.post(f"/v1/customers/{created['id']}", {"source": token})  # the generic surface: a bank account
+    assert added.status == 200 and added.json()["default_source"].startswith("ba_")
 
 
 def test_refunds_and_payouts_keep_what_they_were_sent(api: Api, debits: dict[str, Any]) -> None:
