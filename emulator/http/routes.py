@@ -18,6 +18,7 @@ from emulator.resources.financial_connections import (
     sessions,
 )
 from emulator.resources.payments import (
+    card_payments,
     charges,
     connect,
     payment_intents,
@@ -107,6 +108,8 @@ API: list[Endpoint] = [
     Endpoint("POST", "/v1/payment_intents/{id}", payment_intents.update, payment_intents.UPDATE),
     Endpoint("POST", "/v1/payment_intents/{id}/confirm", payment_intents.confirm, payment_intents.CONFIRM),
     Endpoint("POST", "/v1/payment_intents/{id}/cancel", payment_intents.cancel, payment_intents.CANCEL),
+    Endpoint("POST", "/v1/payment_intents/{id}/capture", card_payments.capture, card_payments.CAPTURE,
+             generic_surface=True),  # a held card payment (cards are generic: `cards.py`)
     Endpoint("POST", "/v1/payment_intents/{id}/verify_microdeposits", payment_intents.verify_microdeposits,
              payment_intents.VERIFY),
     Endpoint("GET", "/v1/charges", charges.list_, charges.LIST),

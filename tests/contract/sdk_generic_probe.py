@@ -39,6 +39,9 @@ BY_HAND: dict[str, Callable[[Any], str]] = {
     "account": lambda w: w.post("/v1/accounts", {"type": "custom", "country": "US",
                                                  "external_account": EXTERNAL})["id"],
     "payment_intent": lambda w: w.post("/v1/payment_intents", {"amount": 1099, "currency": "usd"})["id"],
+    "held_payment_intent": lambda w: w.post("/v1/payment_intents", {
+        "amount": 1099, "currency": "usd", "payment_method": "pm_card_visa", "capture_method": "manual",
+        "confirm": True})["id"],
     "setup_intent": lambda w: w.post("/v1/setup_intents", {})["id"],
     "card_source": lambda w: w.post(f"/v1/customers/{w.object_id('customer')}/sources", {"source": "tok_visa"})["id"],
     "bank_source": lambda w: w.post(f"/v1/customers/{w.object_id('customer')}/sources",
@@ -130,6 +133,8 @@ class World:
             kind: str | None = ALIASES.get(name, name) if name in ALIASES else name
             if position == len(parts) - 1:  # the last placeholder is the endpoint's own object
                 kind = own or ("card_source" if parts[position - 1] == "sources" else None)  # of the union
+            elif parts[-1] == "capture" and parts[position - 1] == "payment_intents":  # a held card payment
+                kind = "held_payment_intent"
             elif name == "id" and parts[position - 1] == "sources":  # a customer's source to verify: a bank account
                 kind = "bank_source"
             elif name == "id":  # `/v1/transfers/{id}/reversals`: a transfer

@@ -301,6 +301,8 @@ RECIPES: dict[tuple[str, str], Recipe] = {
                                                              {}),
     ("DELETE", "/v1/customers/{}/sources/{}"): lambda ns: Call(
         f"/v1/customers/{ns.customer()}/sources/{_card(ns)}", {}),
+    ("POST", "/v1/payment_intents/{}/capture"): lambda ns: Call(
+        f"/v1/payment_intents/{_held_payment(ns)}/capture", {}),
     ("POST", "/v1/customers/{}/sources/{}/verify"): lambda ns: Call(
         f"/v1/customers/{ns.customer()}/sources/{_bank_source(ns)}/verify", {"amounts": [32, 45]}),
     ("GET", "/v1/events"): lambda ns: Call("/v1/events", {}),
@@ -422,6 +424,13 @@ def _card(ns: Namespace) -> str:
     """A card source of the namespace's customer (generic surface: `tok_visa`)."""
     return str(ns.once("card", lambda: ns.make("POST", f"/v1/customers/{ns.customer()}/sources",
                                                {"source": "tok_visa"})["id"]))
+
+
+def _held_payment(ns: Namespace) -> str:
+    """A new card PaymentIntent held for capture (generic surface: `capture_method=manual`), for each call."""
+    return str(ns.make("POST", "/v1/payment_intents", {"amount": 2000, "currency": "usd",
+                                                       "payment_method": "pm_card_visa", "capture_method": "manual",
+                                                       "confirm": True})["id"])
 
 
 def _bank_source(ns: Namespace) -> str:

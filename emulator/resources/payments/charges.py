@@ -76,6 +76,10 @@ class Charge:
     """`payment_method_details.card` of a card charge (generic surface: `cards.py`); None for a debit."""
     decline_code: str | None = None
     """A declined card charge's decline code (`outcome.reason`), as Stripe's test numbers give it."""
+    captured: bool = True
+    """False while a card payment is held (`capture_method=manual`); a debit is captured when it succeeds."""
+    amount_captured: int | None = None
+    """What a held card payment's capture took (None: all of it)."""
 
     @property
     def paid(self) -> bool:
@@ -85,6 +89,7 @@ class Charge:
 @saved
 def render(charge: Charge, version: ApiVersion | None = None) -> dict[str, Any]:
     succeeded = charge.status == "succeeded"
+    captured = succeeded and charge.captured
     outcome: dict[str, Any] | None = None
     if succeeded:
         outcome = dict(SUCCEEDED_OUTCOME)
@@ -96,7 +101,8 @@ def render(charge: Charge, version: ApiVersion | None = None) -> dict[str, Any]:
         "id": charge.id,
         "object": OBJECT,
         "amount": charge.amount,
-        "amount_captured": charge.amount if succeeded else 0,
+        "amount_captured": (charge.amount if charge.amount_captured is None else charge.amount_captured)
+        if captured else 0,
         "amount_refunded": charge.amount_refunded,
         "application": None,
         "application_fee": None,
@@ -104,7 +110,7 @@ def render(charge: Charge, version: ApiVersion | None = None) -> dict[str, Any]:
         "balance_transaction": None,
         "billing_details": copy.deepcopy(charge.billing_details),
         "calculated_statement_descriptor": charge.statement_descriptor or "STRIPE FC EMULATOR",
-        "captured": succeeded,
+        "captured": captured,
         "created": charge.created,
         "currency": charge.currency,
         "customer": charge.customer,
@@ -370,6 +376,9 @@ def create_refund(backend: Backend, call: Call, values: dict[str, Any]) -> dict[
     if charge.status != "succeeded":
         raise InvalidRequestError(f"The charge {charge.id} is {charge.status}: only a succeeded charge can be "
                                   f"refunded.", code="charge_not_refundable", param="charge")
+    if not charge.captured:
+        raise InvalidRequestError(f"The charge {charge.id} is not captured: cancel its PaymentIntent to release the "
+                                  f"hold.", code="charge_not_refundable", param="charge")
     if charge.disputed:
         raise InvalidRequestError(f"The charge {charge.id} is disputed and cannot be refunded.",
                                   code="charge_disputed", param="charge")

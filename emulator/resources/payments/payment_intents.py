@@ -71,7 +71,8 @@ SETTLEMENT_SECONDS = 3 * 60
 payments in `processing` for about three minutes to simulate the real delay (live ACH: about 4 business days)."""
 MINIMUM_AMOUNT = 50
 MAXIMUM_AMOUNT = 99_999_999
-CANCELLABLE = ("requires_payment_method", "requires_confirmation", "requires_action", "processing")
+CANCELLABLE = ("requires_payment_method", "requires_confirmation", "requires_action", "processing",
+               "requires_capture")
 UPDATABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 
 _SETUP_BANK = setup_intents.PM_OPTIONS.fields["us_bank_account"].spec
@@ -183,6 +184,8 @@ class PaymentIntent:
     last_payment_error: dict[str, Any] | None = None
     latest_charge: str | None = None
     amount_received: int = 0
+    amount_capturable: int = 0
+    """What a card payment confirmed with `capture_method=manual` may still capture (generic surface: `cards.py`)."""
     canceled_at: int | None = None
     cancellation_reason: str | None = None
     microdeposit_attempts: int = 0
@@ -232,7 +235,7 @@ def render(pi: PaymentIntent, version: ApiVersion) -> dict[str, Any]:
         "id": pi.id,
         "object": OBJECT,
         "amount": pi.amount,
-        "amount_capturable": 0,
+        "amount_capturable": pi.amount_capturable,
         "amount_details": _amount_details(pi.as_sent, version),
         "amount_received": pi.amount_received,
         "application": None,
@@ -364,7 +367,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
     customer = values.get("customer")
     if customer is not None:
         customers.get(backend, customer, param="customer")
-    _check_capture(values)
+    _check_capture(call, values)
     intent_id = backend.ids.new(PREFIX)
     pi = PaymentIntent(
         id=intent_id,
@@ -398,6 +401,12 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
     if values.get("confirm"):  # what can be told before a payment method is made from payment_method_data
         if "payment_method" not in values and "payment_method_data" not in values:
             raise missing("payment_method")
+        named = values.get("payment_method")
+        existing = None if named is None else payment_methods.table(backend).get(named)
+        if values.get("capture_method") == "manual" and (
+                "payment_method_data" in values or named in ach_numbers.TOKENS
+                or (existing is not None and existing.card is None)):
+            raise _not_held()
         if "payment_method_data" in values and "mandate" not in values and "mandate_data" not in values:
             raise InvalidRequestError("A mandate is required to debit a us_bank_account payment method: pass "
                                       "mandate_data with the customer's acceptance.", code="parameter_missing",
@@ -424,7 +433,7 @@ def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
     pi = get(backend, id)
     if pi.status not in UPDATABLE:
         raise _unexpected(pi, "update")
-    _check_capture(values)
+    _check_capture(call, values)
     amount = _amount(values["amount"]) if "amount" in values else pi.amount
     currency = _currency(values["currency"]) if "currency" in values else pi.currency
     if "customer" in values:
@@ -460,7 +469,7 @@ def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> di
     pi = get(backend, id)
     if pi.status not in UPDATABLE:
         raise _unexpected(pi, "confirm")
-    _check_capture(values)
+    _check_capture(call, values)
     pi.payment_method_options = _options(values, pi.payment_method_options)
     if "allowed_payment_method_types" in values or "payment_method_types" in values:
         pi.allowed_payment_method_types = setup_intents._types(values)
@@ -501,10 +510,16 @@ def _existing_mandate(backend: Backend, pi: PaymentIntent, values: dict[str, Any
     return setup_intents.active_mandate(backend, pi.payment_method)
 
 
-def _check_capture(values: dict[str, Any]) -> None:
-    if values.get("capture_method") == "manual":
-        raise InvalidRequestError("us_bank_account payments cannot be captured manually: use capture_method "
-                                  "automatic or automatic_async.", param="capture_method")
+def _not_held() -> InvalidRequestError:
+    return InvalidRequestError("us_bank_account payments cannot be captured manually: use capture_method automatic "
+                               "or automatic_async.", param="capture_method")
+
+
+def _check_capture(call: Call, values: dict[str, Any]) -> None:
+    """`capture_method=manual` holds a card payment to capture later: cards only, so only with the generic surface
+    on (`cards.py`); a bank debit with it is refused when confirmed (`_check_confirmable`)."""
+    if values.get("capture_method") == "manual" and not call.generic:
+        raise _not_held()
 
 
 def _check_confirmable(backend: Backend, pi: PaymentIntent, values: dict[str, Any]) -> None:
@@ -516,7 +531,9 @@ def _check_confirmable(backend: Backend, pi: PaymentIntent, values: dict[str, An
                                   param="setup_future_usage")
     chosen = payment_methods.get(backend, pi.payment_method)
     if chosen.card is not None:
-        return  # a card needs no mandate (`cards.py`)
+        return  # a card needs no mandate (`cards.py`), and may be captured later
+    if values.get("capture_method", pi.capture_method) == "manual":
+        raise _not_held()
     if payment_methods.blocked_reason(backend, chosen) is not None:
         return  # the block is the refusal (the confirmation records it), not the mandate it made inactive
     if _existing_mandate(backend, pi, values) is None and values.get("mandate_data", pi.mandate_data) is None:
@@ -530,7 +547,9 @@ def _confirm(backend: Backend, call: Call, pi: PaymentIntent, values: dict[str, 
     assert pi.payment_method is not None
     pm = payment_methods.get(backend, pi.payment_method)
     if pm.card is not None:
-        _charge_card(backend, call, pi, pm)
+        from emulator.resources.payments import card_payments  # it imports this module
+
+        card_payments.charge_card(backend, call, pi, pm)
         return
     verification = pi.payment_method_options["us_bank_account"]["verification_method"]
     error = setup_intents.refusal(pm, payment_methods.blocked_reason(backend, pm), verification)
@@ -603,45 +622,6 @@ def _process(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMethod)
                           f"{pi.id}: the debit settles")
 
 
-def _charge_card(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMethod) -> None:
-    """A card payment (generic surface): charged at once, succeeded, or declined as Stripe's test number says —
-    a failed charge, the intent back in `requires_payment_method`, and the 402 `card_error` raised."""
-    assert pm.card is not None
-    charge = Charge(
-        id=backend.ids.new(charges.PREFIX), created=backend.clock.timestamp(), amount=pi.amount, currency=pi.currency,
-        customer=pi.customer, description=pi.description, payment_intent=pi.id, payment_method=pm.id,
-        billing_details=copy.deepcopy(pm.billing_details), bank={}, statement_descriptor=pi.statement_descriptor,
-        metadata=dict(pi.metadata), card=cards.charge_details(pm.card, pi.amount),
-    )
-    charges.table(backend).put(charge.id, charge)
-    pi.latest_charge = charge.id
-    pi.next_action = None
-    if pm.decline is not None:
-        code, decline_code, message = pm.decline
-        charge.status, charge.failure_code, charge.failure_message = "failed", code, message
-        charge.decline_code = decline_code
-        charges.emit_charge(backend, call, "charge.failed", charge)
-        error = cards.CardError(message, code=code)
-        details: dict[str, Any] = {"charge": charge.id, "code": code}
-        if decline_code is not None:
-            details["decline_code"] = decline_code
-            error.objects["decline_code"] = decline_code
-        details.update({"message": message, "payment_method_type": "card", "type": error.type})
-        _fail(backend, call, pi, pm, details)
-        error.objects["charge"] = charge.id
-        error.objects["payment_method"] = payment_methods.render(backend, pm, call.version)
-        error.objects[OBJECT] = render(pi, call.version)
-        raise error
-    charge.status = "succeeded"
-    pi.status = "succeeded"
-    pi.amount_received = pi.amount
-    pi.last_payment_error = None
-    if pi.customer is not None and _future_usage(pi) is not None:
-        payment_methods.attach_to(backend, call, pm, pi.customer)
-    charges.emit_charge(backend, call, "charge.succeeded", charge)
-    _emit(backend, call, "payment_intent.succeeded", pi)
-
-
 # Timer actions are module-level functions over plain arguments, never closures (a snapshot keeps them).
 
 @saved
@@ -708,6 +688,11 @@ def cancel(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
         charge = charges.get(backend, pi.latest_charge)
         charge.status, charge.failure_message = "failed", "The payment was canceled before it settled."
         charges.emit_charge(backend, call, "charge.failed", charge)
+    if pi.status == "requires_capture" and pi.latest_charge is not None:  # the hold released: refunded, as Stripe
+        charge = charges.get(backend, pi.latest_charge)
+        charge.amount_refunded = charge.amount
+        charges.emit_charge(backend, call, "charge.refunded", charge)
+        pi.amount_capturable = 0
     pi.status = "canceled"
     pi.next_action = None
     pi.canceled_at = backend.clock.timestamp()

@@ -230,6 +230,56 @@ def test_a_card_that_attaches_but_fails_to_charge(api: Api) -> None:
     assert setup["status"] == "succeeded"  # a setup is never declined here (module docstring of cards.py)
 
 
+def held(api: Api, amount: str = "3000", **extra: str) -> dict[str, Any]:
+    return ok(api.post("/v1/payment_intents", {"amount": amount, "currency": "usd", "payment_method": "pm_card_visa",
+                                               "capture_method": "manual", "confirm": "true", **extra}))
+
+
+def test_a_held_card_payment_is_captured_later_whole_or_in_part(api: Api) -> None:
+    pi = held(api)
+    assert (pi["status"], pi["amount_capturable"], pi["amount_received"]) == ("requires_capture", 3000, 0)
+    charge = ok(api.get(f"/v1/charges/{pi['latest_charge']}"))
+    assert (charge["status"], charge["captured"], charge["amount_captured"], charge["paid"]) == (
+        "succeeded", False, 0, True)
+    assert event_types(api)[-2:] == ["charge.succeeded", "payment_intent.amount_capturable_updated"]
+    refused = error(api.post("/v1/refunds", {"payment_intent": pi["id"]}), 400)
+    assert refused["code"] == "charge_not_refundable"  # a hold is released by cancelling, not refunded
+    too_much = error(api.post(f"/v1/payment_intents/{pi['id']}/capture", {"amount_to_capture": "3001"}), 400)
+    assert (too_much["code"], too_much["param"]) == ("amount_too_large", "amount_to_capture")
+    captured = ok(api.post(f"/v1/payment_intents/{pi['id']}/capture", {"amount_to_capture": "2500"}))
+    assert (captured["status"], captured["amount_received"], captured["amount_capturable"]) == ("succeeded", 2500, 0)
+    charge = ok(api.get(f"/v1/charges/{pi['latest_charge']}"))
+    assert (charge["captured"], charge["amount_captured"], charge["amount_refunded"]) == (True, 2500, 500)
+    assert event_types(api)[-2:] == ["charge.captured", "payment_intent.succeeded"]
+    again = error(api.post(f"/v1/payment_intents/{pi['id']}/capture", {}), 400)
+    assert again["code"] == "payment_intent_unexpected_state"
+    refund = ok(api.post("/v1/refunds", {"payment_intent": pi["id"]}))
+    assert refund["amount"] == 2500  # what was captured
+    whole = held(api, "1200")
+    assert ok(api.post(f"/v1/payment_intents/{whole['id']}/capture", {}))["amount_received"] == 1200
+
+
+def test_cancelling_a_held_card_payment_releases_it(api: Api) -> None:
+    pi = held(api)
+    canceled = ok(api.post(f"/v1/payment_intents/{pi['id']}/cancel", {}))
+    assert (canceled["status"], canceled["amount_capturable"]) == ("canceled", 0)
+    charge = ok(api.get(f"/v1/charges/{pi['latest_charge']}"))
+    assert (charge["captured"], charge["refunded"], charge["amount_refunded"]) == (False, True, 3000)
+    declined = error(api.post("/v1/payment_intents", {"amount": "3000", "currency": "usd", "confirm": "true",
+                                                       "payment_method": "pm_card_chargeDeclined",
+                                                       "capture_method": "manual"}), 402)
+    assert declined["payment_intent"]["status"] == "requires_payment_method"  # a declined hold holds nothing
+
+
+def test_a_bank_debit_cannot_be_held_for_capture(api: Api) -> None:
+    cus = customer(api)
+    refused = error(api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd", "customer": cus,
+                                                      "payment_method": "pm_usBankAccount_success", "confirm": "true",
+                                                      "capture_method": "manual", **MANDATE}), 400)
+    assert refused["param"] == "capture_method"
+    assert ok(api.get("/v1/payment_intents"))["data"] == []  # refused before anything was made
+
+
 def test_a_payment_intents_types_bound_its_payment_method(api: Api) -> None:
     bank_only = ok(api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd",
                                                      "allowed_payment_method_types[0]": "us_bank_account"}))
@@ -252,9 +302,11 @@ def test_the_emulated_surface_takes_no_card_payments(surfaces: Api) -> None:
                                                  "payment_method": "pm_card_visa", "confirm": "true"})
     types = api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd",
                                              "allowed_payment_method_types[0]": "card"})
+    manual = api.post("/v1/payment_intents", {"amount": "1000", "currency": "usd", "capture_method": "manual"})
     if api.key.endswith("_all"):
-        assert ok(response)["status"] == "succeeded" and types.status == 200
+        assert ok(response)["status"] == "succeeded" and types.status == 200 and manual.status == 200
         return
+    assert error(manual, 400)["param"] == "capture_method"  # no card, so nothing to hold
     assert error(response, 404)["code"] == "resource_missing"  # no test id names a card here
     refused = error(types, 400)
     assert (refused["code"], refused["param"]) == ("payment_method_unactivated", "allowed_payment_method_types[0]")

@@ -195,7 +195,9 @@ def test_bad_input_is_refused_and_changes_nothing(api: Api) -> None:
         ({"amount": "1099", "currency": "usd", "customer": "cus_nope"}, "resource_missing", "customer"),
         ({"amount": "1099", "currency": "usd", "payment_method": "pm_nope"}, "resource_missing", "payment_method"),
         ({"amount": "1099", "currency": "usd", "confirm": "true"}, "parameter_missing", "payment_method"),
-        ({"amount": "1099", "currency": "usd", "capture_method": "manual"}, None, "capture_method"),
+        ({"amount": "1099", "currency": "usd", "capture_method": "manual", "confirm": "true",
+          "payment_method": "pm_usBankAccount_success", "mandate_data[customer_acceptance][type]": "offline"},
+         None, "capture_method"),  # a bank debit is never held for capture
     ]
     for data, code, param in cases:
         found = error(api.post("/v1/payment_intents", {**data, "customer": data.get("customer", cus)}))

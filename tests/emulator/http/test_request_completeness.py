@@ -312,9 +312,13 @@ def test_capture_method_is_checked_and_kept_on_update_and_confirm(api: Api) -> N
     assert pi["capture_method"] == "automatic_async"
     updated = api.post(f"/v1/payment_intents/{pi['id']}", {"capture_method": "automatic"}).json()
     assert updated["capture_method"] == "automatic"
-    refused = api.post(f"/v1/payment_intents/{pi['id']}", {"capture_method": "manual"})
+    refused = api.post(f"/v1/payment_intents/{pi['id']}/confirm", {
+        "capture_method": "manual", "payment_method": "pm_usBankAccount_success",
+        "mandate_data[customer_acceptance][type]": "offline"})  # a bank debit cannot be held for capture
     assert refused.status == 400 and refused.json()["error"]["param"] == "capture_method"
     assert api.get(f"/v1/payment_intents/{pi['id']}").json()["capture_method"] == "automatic"
+    held = api.post(f"/v1/payment_intents/{pi['id']}", {"capture_method": "manual"})  # a card's may be
+    assert held.status == 200 and held.json()["capture_method"] == "manual"
 
 
 def test_lists_filter_by_the_parameters_the_sdks_send(api: Api) -> None:
