@@ -179,13 +179,8 @@ def use_card_token(backend: Backend, token_id: str, param: str) -> cards.Card:
     card = cards.from_test_token(backend, token_id)
     if card is not None:
         return card
-    token = table(backend).get(token_id)
-    if token is None or token.card is None:
-        raise ResourceMissingError("token", token_id, param=param)
-    if token.used:
-        raise InvalidRequestError(f"You cannot use a Stripe token more than once: {token_id}.",
-                                  code="token_already_used", param=param)
-    token.used = True
+    token = _spend(backend, token_id, param, "card")
+    assert token.card is not None
     return token.card
 
 
@@ -303,14 +298,22 @@ def use_bank_token(backend: Backend, token_id: str, param: str) -> BankAccount:
                                          "country": "US", "currency": "usd"}, param)
         account.verified = True
         return account
+    token = _spend(backend, token_id, param, "bank_account")
+    assert token.bank_account is not None
+    return replace(token.bank_account)
+
+
+def _spend(backend: Backend, token_id: str, param: str, kind: str) -> Token:
+    """A token made here of this kind (`card`, `bank_account`), marked used: `resource_missing` naming `param` if
+    there is none, `token_already_used` the second time, as Stripe's."""
     token = table(backend).get(token_id)
-    if token is None or token.bank_account is None:
+    if token is None or getattr(token, kind) is None:
         raise ResourceMissingError("token", token_id, param=param)
     if token.used:
         raise InvalidRequestError(f"You cannot use a Stripe token more than once: {token_id}.",
                                   code="token_already_used", param=param)
     token.used = True
-    return replace(token.bank_account)
+    return token
 
 
 def _card_token(backend: Backend, call: Call, details: Any, customer: str | None) -> Token:
