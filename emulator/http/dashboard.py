@@ -81,7 +81,8 @@ def _sections(request: Request, backend: Backend, key: str, csrf: str) -> list[t
     methods = [[pages.e(pm.id), pages.e(pm.customer), pages.e(pm.financial_connections_account),
                 pages.e(payment_methods.blocked_reason(backend, pm) or ""),
                 pages.e(_outcome_name(pm.next_debit)),
-                action_form(ACTIONS, key, "fail_next_debit", pm.id, "Fail the next debit", outcomes)]
+                action_form(ACTIONS, key, "fail_next_debit", pm.id, "Fail the next debit", outcomes)
+                if pm.card is None else "card: no debits"]  # the next-debit helper is for bank debits
                for pm in payment_methods.table(backend).newest_first()]
     out.append(("PaymentMethods", pages.table(["id", "customer", "FC account", "blocked", "next debit", "simulate"],
                                               methods)))

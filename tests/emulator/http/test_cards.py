@@ -392,6 +392,17 @@ def test_a_customers_sources_are_listed_newest_first_across_cards_and_bank_accou
     assert card_verify["type"] == "invalid_request_error"
 
 
+def test_the_dashboard_offers_no_failed_debit_for_a_card(api: Api) -> None:
+    card = ok(api.post("/v1/payment_methods", {"type": "card", "card[number]": "4242424242424242"}))
+    bank = ok(api.post("/v1/payment_methods", {"type": "us_bank_account", "us_bank_account[routing_number]":
+                                               "110000000", "us_bank_account[account_number]": "000123456789"}))
+    page = api.caller.request("GET", f"/_emulator/dashboard?key={api.key}")
+    html = page.body.decode()
+    assert page.status == 200 and card["id"] in html and bank["id"] in html
+    assert f"data-target='{bank['id']}'" in html or f'data-target="{bank["id"]}"' in html
+    assert f"data-target='{card['id']}'" not in html and f'data-target="{card["id"]}"' not in html
+
+
 def test_the_emulated_surface_refuses_every_card(surfaces: Api) -> None:
     api = surfaces
     generic = api.key.endswith("_all")
