@@ -90,6 +90,14 @@ class Spec:
             raise _empty(param)
         return False
 
+    def _hash_of(self, value: FormValue, param: str) -> dict[str, FormValue] | None:
+        """`value` as a hash, or None when it is the unset marker `""` (allowed here); anything else is a 400."""
+        if self._check_empty(value, param):
+            return None
+        if not isinstance(value, dict):
+            raise InvalidRequestError(messages.PARAMETER_INVALID_HASH, param=param)
+        return value
+
 
 @dataclass(frozen=True)
 class String(Spec):
@@ -251,10 +259,10 @@ class MapOf(Spec):
     unsettable: bool = False
 
     def coerce(self, value: FormValue, param: str, ctx: Context) -> Any:
-        if self._check_empty(value, param):
+        hashed = self._hash_of(value, param)
+        if hashed is None:
             return UNSET
-        if not isinstance(value, dict):
-            raise InvalidRequestError(messages.PARAMETER_INVALID_HASH, param=param)
+        value = hashed
         return {key: self.value.coerce(inner, child(param, key), ctx) for key, inner in value.items()}
 
 
@@ -296,10 +304,10 @@ class Hash(Spec):
     unsettable: bool = False
 
     def coerce(self, value: FormValue, param: str, ctx: Context) -> Any:
-        if self._check_empty(value, param):
+        hashed = self._hash_of(value, param)
+        if hashed is None:
             return UNSET
-        if not isinstance(value, dict):
-            raise InvalidRequestError(messages.PARAMETER_INVALID_HASH, param=param)
+        value = hashed
         result: dict[str, Any] = {}
         for key, raw in value.items():
             name = child(param, key)
@@ -332,10 +340,10 @@ class Metadata(Spec):
     unsettable: bool = True
 
     def coerce(self, value: FormValue, param: str, ctx: Context) -> Any:
-        if self._check_empty(value, param):
+        hashed = self._hash_of(value, param)
+        if hashed is None:
             return UNSET
-        if not isinstance(value, dict):
-            raise InvalidRequestError(messages.PARAMETER_INVALID_HASH, param=param)
+        value = hashed
         if len(value) > self.max_keys:
             raise InvalidRequestError(
                 messages.METADATA_TOO_MANY_KEYS.format(maximum=self.max_keys, count=len(value)), param=param

@@ -40,26 +40,26 @@ def charge_card(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMeth
             details["decline_code"] = decline_code
             error.objects["decline_code"] = decline_code
         details.update({"message": message, "payment_method_type": "card", "type": error.type})
-        payment_intents._fail(backend, call, pi, pm, details)
+        payment_intents.fail(backend, call, pi, pm, details)
         error.objects["charge"] = charge.id
         error.objects["payment_method"] = payment_methods.render(backend, pm, call.version)
         error.objects[payment_intents.OBJECT] = payment_intents.render(pi, call.version)
         raise error
     charge.status = "succeeded"
     pi.last_payment_error = None
-    if pi.customer is not None and payment_intents._future_usage(pi) is not None:
+    if pi.customer is not None and payment_intents.future_usage(pi) is not None:
         payment_methods.attach_to(backend, call, pm, pi.customer)
     if pi.capture_method == "manual":  # authorized, held for `capture`
         charge.captured = False
         pi.status = "requires_capture"
         pi.amount_capturable = pi.amount
         charges.emit_charge(backend, call, "charge.succeeded", charge)
-        payment_intents._emit(backend, call, "payment_intent.amount_capturable_updated", pi)
+        payment_intents.emit_intent(backend, call, "payment_intent.amount_capturable_updated", pi)
         return
     pi.status = "succeeded"
     pi.amount_received = pi.amount
     charges.emit_charge(backend, call, "charge.succeeded", charge)
-    payment_intents._emit(backend, call, "payment_intent.succeeded", pi)
+    payment_intents.emit_intent(backend, call, "payment_intent.succeeded", pi)
 
 
 CAPTURE = params({"amount_to_capture": Field(Integer(minimum=1)), "metadata": Field(Metadata()),
@@ -73,7 +73,7 @@ def capture(backend: Backend, call: Call, values: dict[str, Any], id: str) -> di
     `payment_intent.succeeded`."""
     pi = payment_intents.get(backend, id)
     if pi.status != "requires_capture" or pi.latest_charge is None:
-        raise payment_intents._unexpected(pi, "capture")
+        raise payment_intents.unexpected(pi, "capture")
     amount = values.get("amount_to_capture", pi.amount_capturable)
     if amount > pi.amount_capturable:
         raise InvalidRequestError(
@@ -90,5 +90,5 @@ def capture(backend: Backend, call: Call, values: dict[str, Any], id: str) -> di
             setattr(pi, key, values[key])
     pi.status, pi.amount_received, pi.amount_capturable = "succeeded", amount, 0
     charges.emit_charge(backend, call, "charge.captured", charge, previous)
-    payment_intents._emit(backend, call, "payment_intent.succeeded", pi)
+    payment_intents.emit_intent(backend, call, "payment_intent.succeeded", pi)
     return payment_intents.render(pi, call.version)

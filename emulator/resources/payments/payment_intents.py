@@ -298,11 +298,11 @@ def lookup(backend: Backend, pi_id: str, version: ApiVersion) -> dict[str, Any] 
     return None if found is None else render(found, version)
 
 
-def _emit(backend: Backend, call: Call, type: str, pi: PaymentIntent) -> None:
+def emit_intent(backend: Backend, call: Call, type: str, pi: PaymentIntent) -> None:
     emit(backend, call, type, functools.partial(render, backend.frozen(pi.id, pi)))
 
 
-def _unexpected(pi: PaymentIntent, action: str) -> InvalidRequestError:
+def unexpected(pi: PaymentIntent, action: str) -> InvalidRequestError:
     return InvalidRequestError(
         f"You cannot {action} this PaymentIntent because it has a status of {pi.status}.",
         code="payment_intent_unexpected_state", param=None)
@@ -415,7 +415,7 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
     if values.get("confirm"):
         _check_confirmable(backend, pi, values)
     table(backend).put(pi.id, pi)
-    _emit(backend, call, "payment_intent.created", pi)
+    emit_intent(backend, call, "payment_intent.created", pi)
     if values.get("confirm"):
         _confirm(backend, call, pi, values)
     return render(pi, call.version)
@@ -432,7 +432,7 @@ def retrieve(backend: Backend, call: Call, values: dict[str, Any], id: str) -> d
 def update(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
     pi = get(backend, id)
     if pi.status not in UPDATABLE:
-        raise _unexpected(pi, "update")
+        raise unexpected(pi, "update")
     _check_capture(call, values)
     amount = _amount(values["amount"]) if "amount" in values else pi.amount
     currency = _currency(values["currency"]) if "currency" in values else pi.currency
@@ -468,7 +468,7 @@ def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> di
     no_confirmation_token(values)
     pi = get(backend, id)
     if pi.status not in UPDATABLE:
-        raise _unexpected(pi, "confirm")
+        raise unexpected(pi, "confirm")
     _check_capture(call, values)
     pi.payment_method_options = _options(values, pi.payment_method_options)
     if "allowed_payment_method_types" in values or "payment_method_types" in values:
@@ -490,7 +490,7 @@ def confirm(backend: Backend, call: Call, values: dict[str, Any], id: str) -> di
     return render(pi, call.version)
 
 
-def _future_usage(pi: PaymentIntent) -> str | None:
+def future_usage(pi: PaymentIntent) -> str | None:
     option = pi.payment_method_options["us_bank_account"].get("setup_future_usage")
     return pi.setup_future_usage if option is None else (None if option == "none" else str(option))
 
@@ -526,7 +526,7 @@ def _check_confirmable(backend: Backend, pi: PaymentIntent, values: dict[str, An
     """Parameter problems of a confirmation: refused before anything changes."""
     if pi.payment_method is None:
         raise missing("payment_method")
-    if pi.customer is None and _future_usage(pi) is not None:
+    if pi.customer is None and future_usage(pi) is not None:
         raise InvalidRequestError("setup_future_usage needs a customer to save the PaymentMethod to.",
                                   param="setup_future_usage")
     chosen = payment_methods.get(backend, pi.payment_method)
@@ -554,7 +554,7 @@ def _confirm(backend: Backend, call: Call, pi: PaymentIntent, values: dict[str, 
     verification = pi.payment_method_options["us_bank_account"]["verification_method"]
     error = setup_intents.refusal(pm, payment_methods.blocked_reason(backend, pm), verification)
     if error is not None:
-        _fail(backend, call, pi, pm, error.to_dict()["error"])
+        fail(backend, call, pi, pm, error.to_dict()["error"])
         error.objects[OBJECT] = render(pi, call.version)
         raise error
     mandate = _existing_mandate(backend, pi, values)
@@ -569,7 +569,7 @@ def _confirm(backend: Backend, call: Call, pi: PaymentIntent, values: dict[str, 
         pi.next_action = setup_intents.microdeposits_action(call, now, pi.id)
         backend.timers.at(now + setup_intents.MICRODEPOSIT_DAYS * setup_intents.DAY,
                           functools.partial(_time_out, backend, pi.id, now), f"{pi.id}: microdeposits time out")
-        _emit(backend, call, "payment_intent.requires_action", pi)
+        emit_intent(backend, call, "payment_intent.requires_action", pi)
         return
     _process(backend, call, pi, pm)
 
@@ -584,7 +584,7 @@ def _new_mandate(backend: Backend, pi: PaymentIntent, pm: PaymentMethod) -> Mand
     mandate = Mandate(id=backend.ids.new("mandate"), payment_method=pm.id, acceptance=rendered,
                       collection_method=(options.get("mandate_options") or {}).get("collection_method"),
                       customer=pi.customer,
-                      single_use=None if _future_usage(pi) else {"amount": pi.amount, "currency": pi.currency})
+                      single_use=None if future_usage(pi) else {"amount": pi.amount, "currency": pi.currency})
     setup_intents.mandates(backend).put(mandate.id, mandate)
     return mandate
 
@@ -613,10 +613,10 @@ def _process(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMethod)
     pi.next_action = None
     pi.last_payment_error = None
     pi.microdeposits_sent = None
-    if pi.customer is not None and _future_usage(pi) is not None:
+    if pi.customer is not None and future_usage(pi) is not None:
         payment_methods.attach_to(backend, call, pm, pi.customer)
     charges.emit_charge(backend, call, "charge.pending", charge)
-    _emit(backend, call, "payment_intent.processing", pi)
+    emit_intent(backend, call, "payment_intent.processing", pi)
     if behaviour != ach_numbers.PROCESSING:  # Stripe's 000000000009 stays processing
         backend.timers.at(now + SETTLEMENT_SECONDS, functools.partial(_settle, backend, pi.id, charge.id),
                           f"{pi.id}: the debit settles")
@@ -638,7 +638,7 @@ def _settle(backend: Backend, pi_id: str, charge_id: str, _: float) -> None:
         code, message = failure
         charge.status, charge.failure_code, charge.failure_message = "failed", code, message
         charges.emit_charge(backend, call, "charge.failed", charge)
-        _fail(backend, call, pi, pm, {"charge": charge.id, "code": code, "message": message,
+        fail(backend, call, pi, pm, {"charge": charge.id, "code": code, "message": message,
                                       "payment_method_type": "us_bank_account", "type": "invalid_request_error"})
         block = ach_numbers.BLOCKS.get(behaviour)
         if block is not None:
@@ -649,7 +649,7 @@ def _settle(backend: Backend, pi_id: str, charge_id: str, _: float) -> None:
     pi.status = "succeeded"
     pi.amount_received = pi.amount
     charges.emit_charge(backend, call, "charge.succeeded", charge)
-    _emit(backend, call, "payment_intent.succeeded", pi)
+    emit_intent(backend, call, "payment_intent.succeeded", pi)
     if behaviour == ach_numbers.DISPUTE:
         charges.open_dispute(backend, call, charge)
 
@@ -667,23 +667,23 @@ def _time_out(backend: Backend, pi_id: str, sent: int, _: float) -> None:
 def _end_verification(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMethod, code: str) -> StripeError:
     pm.verification_failure = code
     error = InvalidRequestError(setup_intents.MESSAGES[code], code=code)
-    _fail(backend, call, pi, pm, error.to_dict()["error"])
+    fail(backend, call, pi, pm, error.to_dict()["error"])
     return error
 
 
-def _fail(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMethod, error: dict[str, Any]) -> None:
+def fail(backend: Backend, call: Call, pi: PaymentIntent, pm: PaymentMethod, error: dict[str, Any]) -> None:
     pi.status = "requires_payment_method"
     pi.next_action = None
     pi.microdeposits_sent = None
     pi.last_payment_error = {**error, "payment_method": payment_methods.render(backend, pm, call.version)}
     pi.payment_method = None
-    _emit(backend, call, "payment_intent.payment_failed", pi)
+    emit_intent(backend, call, "payment_intent.payment_failed", pi)
 
 
 def cancel(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dict[str, Any]:
     pi = get(backend, id)
     if pi.status not in CANCELLABLE:
-        raise _unexpected(pi, "cancel")
+        raise unexpected(pi, "cancel")
     if pi.status == "processing" and pi.latest_charge is not None:
         charge = charges.get(backend, pi.latest_charge)
         charge.status, charge.failure_message = "failed", "The payment was canceled before it settled."
@@ -697,7 +697,7 @@ def cancel(backend: Backend, call: Call, values: dict[str, Any], id: str) -> dic
     pi.next_action = None
     pi.canceled_at = backend.clock.timestamp()
     pi.cancellation_reason = values.get("cancellation_reason")
-    _emit(backend, call, "payment_intent.canceled", pi)
+    emit_intent(backend, call, "payment_intent.canceled", pi)
     return render(pi, call.version)
 
 
@@ -739,7 +739,7 @@ def verify_microdeposits(backend: Backend, call: Call, values: dict[str, Any], i
     pi = get(backend, id)
     action = pi.next_action or {}
     if pi.status != "requires_action" or action.get("type") != "verify_with_microdeposits":
-        raise _unexpected(pi, "verify microdeposits for")
+        raise unexpected(pi, "verify microdeposits for")
     verdict, pi.microdeposit_attempts, mismatch = setup_intents.microdeposit_verdict(values, pi.microdeposit_attempts)
     if mismatch is not None:
         raise mismatch
