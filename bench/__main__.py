@@ -16,9 +16,11 @@ from typing import Any
 from bench import suites
 
 FULL = {"calls": 300, "reps": 5, "b3_sizes": [0, 10_000], "b3_ops": 400, "b4_sizes": [100, 10_000, 100_000],
-        "b4_calls": 400, "b5_seconds": 5.0, "startup_reps": 5, "b8_idle": 10_000}
+        "b4_calls": 400, "b5_seconds": 5.0, "startup_reps": 5, "b8_idle": 10_000,
+        "b7_rounds": 5}
 QUICK = {"calls": 20, "reps": 2, "b3_sizes": [0, 50], "b3_ops": 40, "b4_sizes": [10, 200], "b4_calls": 30,
-         "b5_seconds": 0.5, "startup_reps": 1, "b8_idle": 100}
+         "b5_seconds": 0.5, "startup_reps": 1, "b8_idle": 100,
+         "b7_rounds": 1}
 
 
 def run(only: set[str], size: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +31,7 @@ def run(only: set[str], size: dict[str, Any]) -> dict[str, Any]:
         "B4": lambda: suites.b4_scale(size["b4_sizes"], size["b4_calls"]),
         "B5": lambda: suites.b5_throughput(size["b5_seconds"], 32),
         "B6": lambda: suites.b6_startup(size["startup_reps"]),
-        "B7": suites.b7_scenarios,
+        "B7": lambda: suites.b7_scenarios(size["b7_rounds"]),
         "B8": lambda: suites.b8_namespaces(size["b8_idle"], size["calls"], size["reps"]),
         "B9": lambda: suites.b9_stateful_peer(size["b5_seconds"], 32),
         "B10": lambda: suites.b10_generic(size["calls"], size["reps"]),
@@ -68,7 +70,8 @@ def main() -> int:
                              "takes minutes)")
     parser.add_argument("--update", action="store_true",
                         help="keep the other benchmarks' figures of the existing output file and replace only the ones "
-                             "run now (each benchmark's run date is kept under `dates`)")
+                             "run now (each benchmark's run date is kept under `dates`); implied by --only without "
+                             "--out")
     args = parser.parse_args()
     only = {part.strip().upper() for part in args.only.split(",") if part.strip()}
     size = dict(QUICK if args.quick else FULL)
@@ -82,7 +85,8 @@ def main() -> int:
     today = time.strftime("%Y-%m-%d")
     kept: dict[str, Any] = {}
     dates = {name: today for name in results}
-    if args.update and out.exists():
+    if (args.update or (only and args.out is None)) and out.exists():
+        # `--only` into the recorded file keeps the others' figures: a partial run never wipes the rest
         previous = json.loads(out.read_text(encoding="utf-8"))
         kept = {name: figures for name, figures in previous.get("results", {}).items() if name not in results}
         dates = {**{name: previous.get("dates", {}).get(name, previous.get("date")) for name in kept}, **dates}

@@ -130,7 +130,7 @@ accepted back as a command-line argument."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from harness.scenario.collect import API_VERSION, LIVE
+    from harness.scenario.stash import API_VERSION, LIVE
 
     config.addinivalue_line(
         "markers", "stripe_scenario(reference): after the test, play a scenario (`builtin:<name>` or a path) "
@@ -140,13 +140,15 @@ def pytest_configure(config: pytest.Config) -> None:
                    "endpoint, stripe_scenario), e.g. a preview version for relink")
     config.stash[API_VERSION] = setting(config, "stripe_api_version", ENV_VERSION, INI_VERSION)[0]
     config.stash[LIVE] = live_enabled(config)
-    from harness.scenario.loader import library_dir
-
-    # a built-in's node id (`builtin/<file>::<name>`, as a report prints it) given back as an argument runs it
-    config.args[:] = [str(library_dir() / arg[len(BUILTIN):]) if arg.startswith(BUILTIN) else arg
-                      for arg in config.args]
     scenarios, _ = setting(config, "stripe_scenarios", ENV_SCENARIOS, INI_SCENARIOS)
-    if scenarios:
+    if scenarios or any(arg.startswith(BUILTIN) for arg in config.args):
+        # the scenario machinery only when scenarios are named: a process that runs none (an xdist controller,
+        # a plain test run) does not import it, nor the emulator
+        from harness.scenario.loader import library_dir
+
+        # a built-in's node id (`builtin/<file>::<name>`, as a report prints it) given back as an argument runs it
+        config.args[:] = [str(library_dir() / arg[len(BUILTIN):]) if arg.startswith(BUILTIN) else arg
+                          for arg in config.args]
         for entry in (part.strip() for part in (scenarios or "").split(",") if part.strip()):
             target = str(library_dir()) if entry == "builtin" else entry
             if target not in config.args:
@@ -320,7 +322,7 @@ def stripe_control(stripe_api_key: str, stripe_emulator: RunningEmulator) -> Ite
 def stripe_api_version(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> str | None:
     """This test's Stripe-Version: `@pytest.mark.stripe_api_version("2026-09-30.preview")` on the test (or its class
     or module), else the configured one (`--stripe-api-version` and its twins), else None (the SDK's own pin)."""
-    from harness.scenario.collect import API_VERSION
+    from harness.scenario.stash import API_VERSION
 
     marker = request.node.get_closest_marker("stripe_api_version")
     if marker is None:

@@ -1,28 +1,26 @@
 from __future__ import annotations
 
+import atexit
+import gc
 import json
-import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from hypothesis import settings
-from starlette.applications import Starlette
 
-from emulator.core.backend import Backend
-from emulator.http.app import create_app
-from emulator.http.state import EmulatorState
-from emulator.settings import Settings
-from harness.asgi import AsgiCaller, AsgiResponse
-from harness.contract.recorder import ContractRecorder
+if TYPE_CHECKING:  # the emulator is imported by the fixtures that make one: an xdist controller never does
+    from starlette.applications import Starlette
+
+    from emulator.core.backend import Backend
+    from emulator.http.state import EmulatorState
+    from emulator.settings import Settings
+    from harness.asgi import AsgiCaller, AsgiResponse
+    from harness.contract.recorder import ContractRecorder
 
 pytest_plugins = ("pytester",)
 
-# Deterministic by default (same examples every run); HYPOTHESIS_PROFILE=explore searches anew each run.
-settings.register_profile("deterministic", derandomize=True, print_blob=True)
-settings.register_profile("explore", max_examples=2000, print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 KEY = "sk_test_conftest"
 
@@ -80,6 +78,9 @@ def digest(backend: Backend) -> str:
 
 @pytest.fixture
 def app() -> Starlette:
+    from emulator.http.app import create_app
+    from emulator.settings import Settings
+
     return create_app(Settings(seed=1234))
 
 
@@ -101,6 +102,9 @@ def restore_after_reset(api: Api, gone: str) -> None:
 @contextmanager
 def api_on(settings: Settings, recorder: ContractRecorder | None, key: str) -> Iterator[Api]:
     """An `Api` on a new app made with `settings` (behind the contract recorder), closed afterwards."""
+    from emulator.http.app import create_app
+    from harness.asgi import AsgiCaller
+
     wrapped = checked(create_app(settings), recorder)
     caller = AsgiCaller(wrapped)
     try:
@@ -111,9 +115,33 @@ def api_on(settings: Settings, recorder: ContractRecorder | None, key: str) -> I
 
 @pytest.fixture
 def api(app: Starlette, stripe_contract: ContractRecorder | None) -> Iterator[Api]:
+    from harness.asgi import AsgiCaller
+
     wrapped = checked(app, stripe_contract)
     caller = AsgiCaller(wrapped)
     try:
         yield Api(caller, wrapped)
     finally:
         caller.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """hypothesis's plugin imports all of hypothesis in its terminal summary (a tenth of a second) even in a process
+    that ran no hypothesis test, where that summary has nothing to say: such a process (a run of other tests, an xdist
+    worker that got none) drops the plugin first. An xdist controller keeps it: its workers' reports may carry
+    hypothesis's failing examples and statistics."""
+    manager = session.config.pluginmanager
+    if "hypothesis" in sys.modules or manager.hasplugin("dsession"):
+        return
+    plugin = manager.get_plugin("hypothesispytest")
+    if plugin is not None:
+        manager.unregister(plugin)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """At exit, the interpreter's last garbage collection walks every object the run made — the emulator's state,
+    the SDK's classes — for nothing (the process ends; nothing here needs a finalizer run): a twentieth of a second
+    of each run, paid twice in a row under xdist (a worker, then its controller waiting for it). Frozen objects are
+    not walked."""
+    atexit.register(gc.freeze)

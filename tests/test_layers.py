@@ -79,3 +79,11 @@ def test_layers_modules_stay_under_800_lines() -> None:
     for package in ("emulator", "harness"):
         for module, path in modules(package):
             assert len(path.read_text(encoding="utf-8").splitlines()) <= 800, module
+
+
+def test_layers_every_hypothesis_test_module_loads_the_suites_profile() -> None:
+    # the profile (deterministic examples) is loaded by `tests.hypothesis_profiles`, not by conftest.py
+    missing = [name for name, path in modules("tests")
+               if any(found == "hypothesis" or found.startswith("hypothesis.") for found in imports(path))
+               and name != "tests.hypothesis_profiles" and "tests.hypothesis_profiles" not in imports(path)]
+    assert missing == []

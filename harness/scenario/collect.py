@@ -11,6 +11,7 @@ import pytest
 
 from harness.scenario.loader import Scenario, ScenarioError, load, resolve_reference
 from harness.scenario.runner import ScenarioFailure, ScenarioSkipped, run_scenario
+from harness.scenario.stash import API_VERSION, LIVE
 
 LIVE_URL = "https://api.stripe.com"
 SIMULATED = ("simulation", "webhooks", "clock")
@@ -44,8 +45,6 @@ def play(scenario: Scenario, config: pytest.Config, url: str, api_key: str, clie
         pytest.fail(failure, pytrace=False)
 
 
-API_VERSION = pytest.StashKey[str | None]()
-LIVE = pytest.StashKey[bool]()
 
 
 def _test_for(path: Path) -> Callable[..., None]:

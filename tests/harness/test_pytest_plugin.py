@@ -62,6 +62,20 @@ def test_plugin_starts_nothing_for_unrelated_tests(pytester: pytest.Pytester) ->
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
 
 
+def test_plugin_imports_neither_the_emulator_nor_the_scenario_machinery_for_unrelated_tests(
+        pytester: pytest.Pytester) -> None:
+    # what every pytest process pays (an xdist controller, each worker) before its first test that needs them
+    pytester.makepyfile(
+        """
+        import sys
+        def test_plain():
+            heavy = ("emulator.http.app", "harness.scenario.collect", "harness.scenario.loader", "yaml", "faker")
+            assert [name for name in heavy if name in sys.modules] == []
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:faker").assert_outcomes(passed=1)
+
+
 def test_plugin_works_under_xdist(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(CONSUMER_TEST)
     pytester.runpytest_subprocess("-n", "2").assert_outcomes(passed=2)

@@ -20,12 +20,17 @@ from hypothesis import HealthCheck, settings
 from schemathesis.core import NOT_SET
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
+import tests.hypothesis_profiles  # noqa: F401  (the suite's hypothesis profile, before any settings are made)
 from emulator.core.versions import NEWEST_GA
 from emulator.http.app import create_app
 from emulator.settings import Settings
 from emulator.triggers.runner import encode
 from harness.asgi import AsgiCaller
 from harness.contract.recorder import ContractRecorder
+
+pytest_plugins = ("schemathesis.pytest.plugin",)
+"""Schemathesis's pytest plugin (what makes `@schema.parametrize()` tests), registered here: the project's `addopts`
+keep its entry point from loading into every pytest process (`-p no:schemathesis`, a fifth of a second each)."""
 
 EXAMPLES = int(os.environ.get("STRIPE_FC_SCHEMATHESIS_EXAMPLES", "8"))
 PREVIEW = "2026-09-30.preview"

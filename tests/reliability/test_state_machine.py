@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, multiple, rule
 
+import tests.hypothesis_profiles  # noqa: F401  (the suite's hypothesis profile, before any settings are made)
 from emulator.http.app import create_app
 from emulator.settings import Settings
 from harness.asgi import AsgiCaller, AsgiResponse

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stripe._encode import _api_encode
 
+import tests.hypothesis_profiles  # noqa: F401  (the suite's hypothesis profile, before any settings are made)
 from emulator.core.errors import InvalidRequestError
 from emulator.core.form import canonical, decode, merge, parse_key
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import tests.hypothesis_profiles  # noqa: F401  (the suite's hypothesis profile, before any settings are made)
 from emulator.http.app import create_app
 from emulator.settings import Settings
 from harness.asgi import AsgiCaller

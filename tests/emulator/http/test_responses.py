@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tests.hypothesis_profiles  # noqa: F401  (the suite's hypothesis profile, before any settings are made)
 from emulator.http.responses import dumps
 
 INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
