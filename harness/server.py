@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from emulator.http.app import create_app
+from emulator.http.protocol import protocol
 from emulator.settings import Settings
 
 START_TIMEOUT = 20.0
@@ -117,7 +118,11 @@ class AppServer:
             raise
         self._socket = sock
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self._served_app, log_level="warning", access_log=False, lifespan="off")
+        # `serve`'s protocol: the header deadline, and the lane when the emulator is served as it is (a wrapped app,
+        # such as the contract recorder's, must see every request: no lane then)
+        lane = getattr(self.app, "fast", None) if self._served_app is self.app else None
+        http = protocol(self.settings.header_timeout, lane, self.settings.max_body_bytes)
+        config = uvicorn.Config(self._served_app, log_level="warning", access_log=False, lifespan="off", http=http)
         server = _Server(config)
         self._server = server
 

@@ -41,8 +41,10 @@ def allowed(module: str, imported: str) -> bool:
         return imported.startswith(("emulator.core", "emulator.resources", "faker"))
     if module.startswith("emulator.webhooks"):  # delivery reads the endpoints (a resource) and sends with httpx
         return imported.startswith(("emulator.core", "emulator.resources", "emulator.webhooks", "httpx"))
-    if module == "emulator.http.protocol":  # uvicorn's own HTTP protocol with a header deadline (README "Security")
-        return top in {"uvicorn", "emulator"}
+    if module == "emulator.http.protocol":
+        # uvicorn's own HTTP protocol with a header deadline (README "Security") and the lane, which reads the URL
+        # with httptools as uvicorn does (README "Performance")
+        return top in {"uvicorn", "httptools", "emulator"}
     if module.startswith("emulator.http"):  # orjson writes response bodies (README "Performance")
         return top in {"starlette", "orjson"} or (top == "emulator" and not imported.startswith("emulator.__main__"))
     if module == "emulator.__main__":  # the CLI: serves (uvicorn) and, for trigger/fixtures, talks HTTP (httpx)

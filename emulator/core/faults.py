@@ -115,6 +115,10 @@ class FaultRules:
         with self._lock:
             return list(self._rules)
 
+    def active(self) -> bool:
+        """Whether any rule is set (read without the lock: a list's length is read atomically)."""
+        return bool(self._rules)
+
     def decide(self, method: str, path: str) -> Fault | None:
         """The first matching rule that fires (its probability roll succeeds) applies; exhausted rules go away."""
         with self._lock:

@@ -180,7 +180,7 @@ def create_app(settings: Settings | None = None, state: EmulatorState | None = N
     app.router = IndexedRouter(routes=app.router.routes, lifespan=lifespan)  # the same routes, matched by index
     app.router.redirect_slashes = False  # `/v1/customers/` is a 404 at Stripe, never a redirect to the Host's URL
     if settings.fast_path:
-        app.fast = FastPath(app.router, settings.allowed_hosts, state.request_ids, settings.control_token)
+        app.fast = FastPath(app.router, settings.allowed_hosts, state.request_ids, settings.control_token, state)
     app.state.emulator = state
     app.emulator = state  # read once per request by the pipeline (`state_of`): without Starlette's `State` lookup
     app.state.state_file = state_file

@@ -10,6 +10,7 @@ method no route takes) goes through the full stack unchanged; a test compares th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from starlette.requests import Request
@@ -17,23 +18,34 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from emulator.core.errors import ClientGone
+from emulator.core import messages
+from emulator.core.errors import ApiError, ClientGone
 from emulator.core.ids import IdFactory
 from emulator.http.middleware import HostVerdicts, internal_error
-from emulator.http.pipeline import run
-from emulator.http.responses import ApiResponse
+from emulator.http.pipeline import Endpoint, run, run_now
+from emulator.http.responses import ApiResponse, dumps
 from emulator.http.router import IndexedRouter
+from emulator.http.state import EmulatorState
 
 HELPERS = "/v1/test_helpers/"
+logger = logging.getLogger("emulator")
+
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+"""A whole response: status, headers (lower-case names), body."""
+_FORWARDED = (b"forwarded", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-real-ip")
 
 
 class FastPath:
     def __init__(self, router: IndexedRouter, hosts: tuple[str, ...], request_ids: IdFactory,
-                 control_token: str | None) -> None:
+                 control_token: str | None, state: EmulatorState | None = None) -> None:
         self.router = router
         self.allowed = HostVerdicts(hosts)
         self.request_ids = request_ids
         self.control_token = control_token
+        self.state = state
+        """The emulator the lane (`lane_route`, `answer`) answers for; None: no lane."""
+        self.lane_answers = 0
+        """Requests the lane answered (those it handed back to the ASGI app not counted)."""
 
     def route(self, scope: Scope) -> tuple[Route, Scope] | None:
         """The API route that takes this request on the fast path, with what its match adds to the scope; None when
@@ -91,6 +103,53 @@ class FastPath:
             if started:
                 raise
             await internal_error(scope, send, request_id)
+
+
+    def lane_route(self, method: str, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[Endpoint, Scope] | None:
+        """The lane: a server that parses HTTP itself (`emulator.http.protocol`) asks, once a request's headers are
+        in, whether `answer` may take it when its body is: a plain API call to an endpoint emulated by hand, from a
+        client on loopback, with nothing a layer of the full stack or of uvicorn would read (a browser's `Origin`,
+        proxy headers). The endpoint and what the route match adds to the scope; None: the ASGI app answers it."""
+        if self.state is None or not path.startswith("/v1/"):
+            return None
+        if self.control_token is not None and path.startswith(HELPERS):
+            return None
+        host = None
+        for name, value in headers:
+            if name == b"origin" or name in _FORWARDED:
+                return None
+            if name == b"host" and host is None:
+                host = value
+        if host is not None and not self.allowed(host):
+            return None
+        found = self.router.find({"type": "http", "method": method, "path": path, "root_path": ""})
+        if found is None or found[2] is not Match.FULL or not isinstance(found[0], Route):
+            return None
+        endpoint: Endpoint | None = getattr(found[0].endpoint, "by_method", {}).get(method)
+        return None if endpoint is None else (endpoint, found[1])
+
+    def answer(self, endpoint: Endpoint, child: Scope, method: str, path: str, query: bytes,
+               headers: list[tuple[bytes, bytes]], body: bytes, scheme: str = "http") -> Answer | None:
+        """The lane's answer to a request `lane_route` took, its body whole: what the ASGI app would send (the same
+        pipeline, `pipeline.run_now`, and the same headers the fast path adds), without an event-loop step. None,
+        with nothing done, when the request needs the event loop after all (a namespace with fault rules)."""
+        assert self.state is not None
+        request_id = self.request_ids.request_id()
+        try:
+            request_headers: dict[str, str] = {}
+            for name, value in headers:
+                request_headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+            response = run_now(self.state, endpoint, method, path, child.get("path_params", {}), request_headers,
+                               query, body, request_id, scheme)
+            if response is None:
+                return None
+            self.lane_answers += 1
+            return response.status_code, _final_headers(response.raw_headers, request_id), bytes(response.body)
+        except Exception:  # a bug outside the pipeline's own net: Stripe's api_error, as `internal_error` answers
+            logger.exception("unhandled error for %s %s (%s)", method, path, request_id)
+            error = dumps(ApiError(messages.INTERNAL_ERROR.format(request_id=request_id)).to_dict())
+            return 500, [(b"content-type", b"application/json"), (b"content-length", str(len(error)).encode()),
+                         (b"request-id", request_id.encode())], error
 
 
 def _final_headers(given: Iterable[tuple[bytes, bytes]], request_id: str) -> list[tuple[bytes, bytes]]:

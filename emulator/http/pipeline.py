@@ -33,7 +33,7 @@ from emulator.core.idempotency import StoredResponse
 from emulator.core.requestlog import LoggedRequest, mask_params
 from emulator.core.spec import Context, Hash, validate
 from emulator.core.versions import NEWEST_PREVIEW, ApiVersion, Feature
-from emulator.http.auth import authenticate
+from emulator.http.auth import ApiKey, authenticate
 from emulator.http.responses import ApiResponse, dumps, error_response
 from emulator.http.state import EmulatorState
 from emulator.resources.registry import EXPANDABLE, connected_account_exists, resolver
@@ -93,7 +93,7 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
     declared = headers.get("content-length", "")
     if (declared == "0" or not declared) and "transfer-encoding" not in headers:
         return b""  # HTTP/1.1: a request without Content-Length or Transfer-Encoding has no body
-    too_large = InvalidRequestError(f"Request body too large: at most {limit} bytes are accepted.", http_status=413)
+    too_large = _too_large(limit)
     if declared.isdigit() and int(declared) > limit:
         raise too_large  # refused before reading it
     if timeout is None:
@@ -119,6 +119,10 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
             break
     request._body = bytes(body)  # Starlette's cache: a later `request.body()` returns it
     return request._body
+
+
+def _too_large(limit: int) -> InvalidRequestError:
+    return InvalidRequestError(f"Request body too large: at most {limit} bytes are accepted.", http_status=413)
 
 
 async def _within(awaitable: Awaitable[Message], seconds: float) -> Message:
@@ -215,26 +219,52 @@ async def run(request: Request, endpoint: Endpoint, fidelity: str = "full") -> R
         return Response(status_code=400)
     except _Dropped:
         response = DroppedResponse()
-    except StripeError as error:
-        response = error_response(error, headers)
-    except Exception:  # a bug: never let it escape as a bare 500
-        logger.exception(
-            "unexpected error while handling %s %s (%s)", request.method, request.scope["path"], exchange.request_id
-        )
-        response = error_response(ApiError(messages.INTERNAL_ERROR.format(request_id=exchange.request_id)), headers)
+    except Exception as error:
+        response = _failed(error, request.method, request.scope["path"], exchange, headers)
     if exchange.backend is not None:
-        _log(request, exchange, response.status_code)
+        _log(request.method, request.scope["path"], exchange, response.status_code)
     return response
+
+
+def run_now(state: EmulatorState, endpoint: Endpoint, method: str, path: str, path_params: dict[str, Any],
+            request_headers: dict[str, str], query: bytes, body: bytes, request_id: str,
+            scheme: str = "http") -> Response | None:
+    """`run` for a request whose whole body is in hand, answered without waiting for anything: the same steps in the
+    same order, the same answer. None — before anything happened — when the request's namespace has fault rules
+    (a latency or a dropped connection needs the event loop: `run` answers it)."""
+    exchange = _Exchange(request_id, time.perf_counter())
+    headers: dict[str, str] = {"Emulator-Fidelity": "full"}
+    try:
+        backend, version, api_key = _admit(state, endpoint, request_headers, exchange, headers)
+        if backend.faults.active():
+            return None
+        on_behalf = _permitted(backend, endpoint, version, api_key, method, path, request_headers, headers)
+        limit = state.settings.max_body_bytes
+        if len(body) > limit:
+            raise _too_large(limit)
+        response = _complete(state, endpoint, backend, version, on_behalf, method, path, path_params,
+                             request_headers, query, body, scheme, exchange, headers)
+    except Exception as error:
+        response = _failed(error, method, path, exchange, headers)
+    if exchange.backend is not None:
+        _log(method, path, exchange, response.status_code)
+    return response
+
+
+def _failed(error: Exception, method: str, path: str, exchange: _Exchange, headers: dict[str, str]) -> Response:
+    if isinstance(error, StripeError):
+        return error_response(error, headers)
+    # a bug: never let it escape as a bare 500
+    logger.error("unexpected error while handling %s %s (%s)", method, path, exchange.request_id, exc_info=error)
+    return error_response(ApiError(messages.INTERNAL_ERROR.format(request_id=exchange.request_id)), headers)
 
 
 async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, headers: dict[str, str]) -> Response:
     state = state_of(request)
     request_headers = header_map(request)
-    api_key = authenticate(request_headers, allow_publishable=endpoint.publishable)
-    backend = exchange.backend = state.backends.get(api_key.namespace)
-    version = exchange.version = state.policy.resolve(request_headers.get("stripe-version"))
-    headers["Stripe-Version"] = version.raw
-    fault = backend.faults.decide(request.method, request.scope["path"])
+    method, path = request.method, request.scope["path"]
+    backend, version, api_key = _admit(state, endpoint, request_headers, exchange, headers)
+    fault = backend.faults.decide(method, path)
     if fault is not None:
         headers["Emulator-Fault"] = fault.rule
         if fault.latency_ms:
@@ -243,11 +273,32 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
             raise _Dropped
         if fault.error is not None:
             raise fault.error
+    on_behalf = _permitted(backend, endpoint, version, api_key, method, path, request_headers, headers)
+    body = await read_body(request, state.settings.max_body_bytes)
+    return _complete(state, endpoint, backend, version, on_behalf, method, path, request.path_params,
+                     request_headers, request.scope.get("query_string", b""), body, request.scope.get("scheme", "http"),
+                     exchange, headers)
+
+
+def _admit(state: EmulatorState, endpoint: Endpoint, request_headers: dict[str, str], exchange: _Exchange,
+           headers: dict[str, str]) -> tuple[Backend, ApiVersion, ApiKey]:
+    """Who asks (the key), in which namespace, in which version."""
+    api_key = authenticate(request_headers, allow_publishable=endpoint.publishable)
+    backend = exchange.backend = state.backends.get(api_key.namespace)
+    version = exchange.version = state.policy.resolve(request_headers.get("stripe-version"))
+    headers["Stripe-Version"] = version.raw
+    return backend, version, api_key
+
+
+def _permitted(backend: Backend, endpoint: Endpoint, version: ApiVersion, api_key: ApiKey, method: str, path: str,
+               request_headers: dict[str, str], headers: dict[str, str]) -> str | None:
+    """The checks after a fault rule's turn: the rate limit, the endpoint's version, `Stripe-Account`. The account
+    acted for, if any."""
     if backend.rate_limiter is not None and not backend.rate_limiter.allow():
         raise backend.rate_limiter.refusal()
     if endpoint.feature is not None and not endpoint.feature.gate.enabled(version):
         raise UnrecognizedUrlError(
-            request.method, request.scope["path"],
+            method, path,
             hint=f" This endpoint exists only with a preview Stripe-Version (e.g. {NEWEST_PREVIEW}); "
                  f"you sent {version}.",
         )
@@ -258,13 +309,21 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
             f"account does not exist). Application access may have been revoked.", code="account_invalid")
     if on_behalf is not None:
         headers["Stripe-Account"] = on_behalf  # echoed, as Stripe does (stripe-node's lastResponse.stripeAccount)
-    raw = await read_form(request, state.settings.max_body_bytes)
+    return on_behalf
+
+
+def _complete(state: EmulatorState, endpoint: Endpoint, backend: Backend, version: ApiVersion, on_behalf: str | None,
+              method: str, path: str, path_params: dict[str, Any], request_headers: dict[str, str], query: bytes,
+              body: bytes, scheme: str, exchange: _Exchange, headers: dict[str, str]) -> Response:
+    """From the parameters on: idempotency, validation, the resource, the answer."""
+    query_form = form.decode(query)
+    raw = form.merge(query_form, form.decode(body)) if body else query_form
     exchange.params = mask_params(raw)
     key = (request_headers.get("idempotency-key") or None) if endpoint.method == "POST" else None
     exchange.idempotency_key = key
     if key is not None:
         headers["Idempotency-Key"] = key
-        fingerprint = f"{endpoint.method} {request.scope['path']} {form.canonical(raw)}"
+        fingerprint = f"{endpoint.method} {path} {form.canonical(raw)}"
         stored = backend.idempotency.begin(key, fingerprint, backend.clock.now())
         if stored is not None:
             exchange.replayed = True
@@ -281,15 +340,16 @@ async def _respond(request: Request, endpoint: Endpoint, exchange: _Exchange, he
         if key is not None:
             backend.idempotency.release(key)  # rejected before it ran: the key stays free
         raise
-    call = Call(version=version, request_id=exchange.request_id, idempotency_key=key, base_url=_base_url(request),
+    host = request_headers.get("host") or "127.0.0.1:12111"
+    call = Call(version=version, request_id=exchange.request_id, idempotency_key=key, base_url=f"{scheme}://{host}",
                 account=on_behalf, generic=generic)
-    status, body, changed = _execute(backend, endpoint, call, values, request.path_params, state.dispatcher)
+    status, answer, changed = _execute(backend, endpoint, call, values, path_params, state.dispatcher)
     if changed:  # deliver whatever the request caused, in the background (if nothing is to be sent: no wake-up)
         state.dispatcher.kick(backend)
     if key is not None:
-        backend.idempotency.finish(key, StoredResponse(status, body, exchange.request_id, str(version)))
+        backend.idempotency.finish(key, StoredResponse(status, answer, exchange.request_id, str(version)))
         headers["Original-Request"] = exchange.request_id
-    return ApiResponse(body, status, headers)
+    return ApiResponse(answer, status, headers)
 
 
 _CONTEXTS: dict[tuple[str, bool], Context] = {}
@@ -322,11 +382,6 @@ def _execute(
     return status, dumps(result), changed
 
 
-def _base_url(request: Request) -> str:
-    host = header_map(request).get("host") or "127.0.0.1:12111"
-    return f"{request.scope.get('scheme', 'http')}://{host}"
-
-
 def _replay(stored: StoredResponse, headers: dict[str, str]) -> Response:
     replay_headers = {
         **headers,
@@ -337,13 +392,13 @@ def _replay(stored: StoredResponse, headers: dict[str, str]) -> Response:
     return ApiResponse(stored.body, stored.status, replay_headers)
 
 
-def _log(request: Request, exchange: _Exchange, status: int) -> None:
+def _log(method: str, path: str, exchange: _Exchange, status: int) -> None:
     assert exchange.backend is not None
     exchange.backend.requests.add(
         LoggedRequest(
             request_id=exchange.request_id,
-            method=request.scope["method"],
-            path=request.scope["path"],
+            method=method,
+            path=path,
             params=exchange.params,
             status=status,
             idempotency_key=exchange.idempotency_key,

@@ -1,0 +1,215 @@
+"""The lane (`emulator.http.protocol._Lane`): API requests that arrive whole are answered by the protocol itself,
+without an ASGI cycle. Over real HTTP, against a server without it (`fast_path=False`: the full stack), the same
+answers — status, headers but `date`, body — request after request; and whatever it does not take (a body still on
+its way, pipelined requests, HTTP/1.0, `Connection: close`, fault rules) is still answered right."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from emulator.settings import Settings
+from harness.server import EmulatorServer
+
+KEY = "Bearer sk_test_lane"
+PREVIEW = "2026-09-30.preview"
+TIMESTAMP = re.compile(rb"\b1[6-9][0-9]{8}\b")
+
+
+def _request(method: str, path: str, headers: dict[str, str] | None = None, data: dict[str, str] | None = None,
+             *, version: str = "1.1") -> bytes:
+    body = urlencode(data).encode() if data is not None else b""
+    lines = [f"{method} {path} HTTP/{version}", "Host: 127.0.0.1"]
+    lines += [f"{name}: {value}" for name, value in {"Authorization": KEY, **(headers or {})}.items()]
+    if data is not None:
+        lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+class Connection:
+    """One raw HTTP/1.1 connection: what is sent is exactly what the test writes."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buffer = b""
+
+    def send(self, raw: bytes) -> None:
+        self.sock.sendall(raw)
+
+    def response(self) -> tuple[int, dict[str, str], bytes]:
+        while b"\r\n\r\n" not in self.buffer:
+            self._more()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        headers: dict[str, str] = {}
+        for line in header_lines:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers["content-length"])
+        while len(self.buffer) < length:
+            self._more()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return int(status_line.split()[1]), headers, body
+
+    def closed(self) -> bool:
+        try:
+            return self.sock.recv(1) == b""
+        except OSError:
+            return True
+
+    def _more(self) -> None:
+        chunk = self.sock.recv(65536)
+        assert chunk, "the server closed the connection mid-response"
+        self.buffer += chunk
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _within(seconds: float, condition: Callable[[], bool]) -> bool:
+    waiting = threading.Event()
+    for _ in range(int(seconds / 0.002)):
+        if condition():
+            return True
+        waiting.wait(0.002)
+    return condition()
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[EmulatorServer, EmulatorServer]]:
+    with EmulatorServer(Settings(port=0, seed=21)) as lane, \
+            EmulatorServer(Settings(port=0, seed=21, fast_path=False)) as full:
+        yield lane, full
+
+
+def _comparable(answer: tuple[int, dict[str, str], bytes]) -> tuple[Any, ...]:
+    status, headers, body = answer
+    return status, sorted((name, value) for name, value in headers.items() if name != "date"), \
+        TIMESTAMP.sub(b"T", body)
+
+
+def test_the_lane_answers_as_the_full_stack(servers: tuple[EmulatorServer, EmulatorServer]) -> None:
+    lane, full = servers
+    assert lane.app.fast is not None  # type: ignore[attr-defined]
+    connections = [Connection(server.port or 0) for server in servers]
+    made: dict[str, str] = {}
+
+    def both(raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        answers = []
+        for connection in connections:
+            connection.send(raw)
+            answers.append(connection.response())
+        assert _comparable(answers[0]) == _comparable(answers[1]), raw.decode("latin-1")
+        return answers[0]
+
+    try:
+        status, _, body = both(_request("POST", "/v1/customers", data={"name": "Jenny", "metadata[plan]": "pro"}))
+        assert lane.app.fast.lane_answers == 1  # type: ignore[attr-defined]
+        assert status == 200
+        made["customer"] = re.search(rb'"id": "(cus_\w+)"', body).group(1).decode()  # type: ignore[union-attr]
+        customer = made["customer"]
+        for raw in (
+            _request("GET", f"/v1/customers/{customer}"),
+            _request("GET", f"/v1/customers/{customer}?expand[]=test_clock"),
+            _request("GET", "/v1/customers?limit=1&email=nobody%40example.com"),
+            _request("GET", "/v1/customers/cus_nope"),
+            _request("GET", "/v1/customers", {"Authorization": "Bearer sk_live_nope"}),
+            _request("GET", "/v1/customers", {"Authorization": "Bearer pk_test_lane"}),
+            _request("POST", "/v1/customers", data={"bogus": "1"}),
+            _request("POST", "/v1/customers", {"Idempotency-Key": "k1"}, {"email": "j@example.com"}),
+            _request("POST", "/v1/customers", {"Idempotency-Key": "k1"}, {"email": "j@example.com"}),
+            _request("POST", "/v1/customers", {"Idempotency-Key": "k1"}, {"email": "other@example.com"}),
+            _request("GET", "/v1/customers", {"Stripe-Version": "2020-08-27"}),
+            _request("GET", "/v1/customers", {"Stripe-Version": "yesterday"}),
+            _request("GET", "/v1/customers", {"Stripe-Account": "acct_nope"}),
+            _request("POST", "/v1/financial_connections/sessions", {"Stripe-Version": PREVIEW},
+                     {"account_holder[type]": "customer", "account_holder[customer]": customer,
+                      "permissions[]": "payment_method"}),
+            _request("GET", "/v1/financial_connections/institutions"),  # preview-only, on a GA version
+            _request("DELETE", f"/v1/customers/{customer}"),
+            _request("DELETE", "/v1/events"),  # a method the path lacks: the ASGI way on both
+            _request("GET", "/v1/products"),  # the generic surface: the ASGI way on both
+        ):
+            both(raw)
+        assert lane.app.fast.lane_answers == 17  # type: ignore[attr-defined]  # all but the last two
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def test_pipelined_requests_are_answered_in_order(servers: tuple[EmulatorServer, EmulatorServer]) -> None:
+    lane, _ = servers
+    connection = Connection(lane.port or 0)
+    try:
+        connection.send(_request("POST", "/v1/customers", data={"name": "First"})
+                        + _request("GET", "/v1/nope")  # the ASGI way, between two the lane takes
+                        + _request("POST", "/v1/customers", data={"name": "Third"}))
+        answers = [connection.response() for _ in range(3)]
+    finally:
+        connection.close()
+    # the first only: the third was parsed while the second (the ASGI way) was still being answered, so it waited
+    # its turn the ASGI way too
+    assert lane.app.fast.lane_answers == 1  # type: ignore[attr-defined]
+    assert [status for status, _, _ in answers] == [200, 404, 200]
+    assert b'"name": "First"' in answers[0][2] and b'"name": "Third"' in answers[2][2]
+
+
+def test_a_body_still_on_its_way_is_read_and_answered(servers: tuple[EmulatorServer, EmulatorServer]) -> None:
+    lane, _ = servers
+    raw = _request("POST", "/v1/customers", data={"name": "Slow", "email": "slow@example.com"})
+    head, body = raw.split(b"\r\n\r\n", 1)
+    connection = Connection(lane.port or 0)
+    try:
+        connection.send(head + b"\r\n\r\n" + body[:5])
+        # the server has read the headers and started the ASGI cycle that waits for the rest of the body
+        assert _within(5, lambda: any(getattr(protocol, "cycle", None) is not None
+                                      for protocol in lane._server.server_state.connections))  # type: ignore[union-attr]
+        connection.send(body[5:])
+        status, _, answered = connection.response()
+    finally:
+        connection.close()
+    assert status == 200 and b'"email": "slow@example.com"' in answered
+    assert lane.app.fast.lane_answers == 0  # type: ignore[attr-defined]  # the ASGI way answered it
+
+
+@pytest.mark.parametrize("how", ["connection close", "HTTP/1.0"])
+def test_a_connection_that_ends_with_the_request_is_closed_after_the_answer(
+        servers: tuple[EmulatorServer, EmulatorServer], how: str) -> None:
+    lane, _ = servers
+    raw = (_request("GET", "/v1/customers", {"Connection": "close"}) if how == "connection close"
+           else _request("GET", "/v1/customers", version="1.0"))
+    connection = Connection(lane.port or 0)
+    try:
+        connection.send(raw)
+        status, headers, _ = connection.response()
+        assert status == 200 and headers.get("connection") == "close"
+        assert connection.closed()
+        assert lane.app.fast.lane_answers == (1 if how == "connection close" else 0)  # type: ignore[attr-defined]
+    finally:
+        connection.close()
+
+
+def test_fault_rules_still_apply_to_requests_the_lane_would_take(
+        servers: tuple[EmulatorServer, EmulatorServer]) -> None:
+    lane, _ = servers
+    connection = Connection(lane.port or 0)
+    try:
+        connection.send(_request("POST", "/_emulator/faults",
+                                 data={"path_prefix": "/v1/customers", "status": "429", "count": "1"}))
+        fault_status, _, fault_body = connection.response()
+        assert fault_status == 200, fault_body
+        connection.send(_request("GET", "/v1/customers"))
+        status, headers, _ = connection.response()
+        assert status == 429 and "emulator-fault" in headers
+        assert lane.app.fast.lane_answers == 0  # type: ignore[attr-defined]  # a namespace with rules: the ASGI way
+        connection.send(_request("GET", "/v1/customers"))
+        assert connection.response()[0] == 200  # the rule is spent
+        assert lane.app.fast.lane_answers == 1  # type: ignore[attr-defined]
+    finally:
+        connection.close()
