@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import functools
+import gc
 import ipaddress
 import json
 import logging
@@ -259,10 +260,28 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
             f"\nForwarding {', '.join(settings.forward_events)} events of every namespace to {forward_to}. "
             f"Your webhook signing secret is {settings.forward_secret()} ({stable})"
         )
+    _server_gc()
     server.run(sockets=[sock])
     saver = app.state.state_file
     if saver is not None and saver.final_save_error is not None:
         raise click.ClickException(f"the state was not saved at shutdown: {saver.final_save_error}")
+
+
+GC_YOUNG = 10_000
+"""`serve`'s threshold for the youngest generation of the cyclic garbage collector (CPython's default: 700)."""
+
+
+def _server_gc() -> None:
+    """The garbage collector's settings for the `serve` process, which this command owns (an embedded emulator —
+    the plugin's server, `create_app` — leaves the host process's alone). What start-up made (routes, parameter
+    specs, catalogues, the SDK data) is frozen: never scanned again. Young collections run every 10,000 new
+    container objects instead of 700: a customer create makes some fifty, and with the default a collection ran
+    every fourteen requests, rescanning what the last ones made. Objects in no cycle are freed when unreferenced
+    either way (reference counting); only cyclic garbage waits a little longer. README "Performance" has the
+    figures."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
 
 
 @cli.command()

@@ -3,7 +3,6 @@ from __future__ import annotations
 import atexit
 import gc
 import json
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -125,15 +124,22 @@ def api(app: Starlette, stripe_contract: ContractRecorder | None) -> Iterator[Ap
         caller.close()
 
 
+_HYPOTHESIS_TESTS_RAN: list[bool] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "hypothesis" in report.keywords and not _HYPOTHESIS_TESTS_RAN:  # hypothesis's plugin marks its tests
+        _HYPOTHESIS_TESTS_RAN.append(True)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """hypothesis's plugin imports all of hypothesis in its terminal summary (a tenth of a second) even in a process
-    that ran no hypothesis test, where that summary has nothing to say: such a process (a run of other tests, an xdist
-    worker that got none) drops the plugin first. An xdist controller keeps it: its workers' reports may carry
-    hypothesis's failing examples and statistics."""
-    manager = session.config.pluginmanager
-    if "hypothesis" in sys.modules or manager.hasplugin("dsession"):
+    """hypothesis's plugin imports all of hypothesis in its terminal summary (a tenth of a second) even when no
+    hypothesis test ran, when that summary has nothing to say: such a run drops the plugin first. Under xdist the
+    controller sees its workers' reports, so it keeps the plugin exactly when a worker ran a hypothesis test."""
+    if _HYPOTHESIS_TESTS_RAN:
         return
+    manager = session.config.pluginmanager
     plugin = manager.get_plugin("hypothesispytest")
     if plugin is not None:
         manager.unregister(plugin)

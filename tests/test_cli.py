@@ -399,3 +399,28 @@ def test_cli_every_option_says_what_it_does() -> None:
         for param in command.params:
             if isinstance(param, click.Option) and not param.hidden:
                 assert param.help, f"{command.name} {param.opts[0]} has no help text"
+
+
+def test_serve_freezes_what_start_up_made_and_collects_young_objects_less_often(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from emulator import __main__ as main
+
+    seen: dict[str, object] = {}
+
+    def run(self: object, sockets: object = None) -> None:  # instead of serving: what the process runs with
+        seen.update(threshold=gc.get_threshold(), frozen=gc.get_freeze_count())
+        for sock in sockets or []:  # type: ignore[attr-defined]
+            sock.close()
+
+    before = gc.get_threshold()
+    monkeypatch.setattr(main._Server, "run", run)
+    try:
+        result = CliRunner().invoke(cli, ["serve", "--port", "0"])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    assert result.exit_code == 0, result.output
+    assert seen["threshold"] == (10_000, *before[1:])  # the young generation: every 10,000 new containers
+    assert isinstance(seen["frozen"], int) and seen["frozen"] > 10_000  # the app, its specs and catalogues

@@ -144,7 +144,12 @@ class FastPath:
             if response is None:
                 return None
             self.lane_answers += 1
-            return response.status_code, _final_headers(response.raw_headers, request_id), bytes(response.body)
+            raw = response.raw_headers  # lower-case names (ApiResponse's, Starlette's)
+            if any(name == b"vary" or name == b"request-id" for name, _ in raw):
+                final = _final_headers(raw, request_id)
+            else:  # what `_final_headers` gives for these, without its pass over them
+                final = [*raw, (b"vary", b"Origin"), (b"request-id", request_id.encode())]
+            return response.status_code, final, bytes(response.body)
         except Exception:  # a bug outside the pipeline's own net: Stripe's api_error, as `internal_error` answers
             logger.exception("unhandled error for %s %s (%s)", method, path, request_id)
             error = dumps(ApiError(messages.INTERNAL_ERROR.format(request_id=request_id)).to_dict())

@@ -316,13 +316,17 @@ def test_a_normal_keep_alive_client_is_not_cut_off(idle_server: int) -> None:
             assert client.get("/_emulator/health").status_code == 200
 
 
-def test_a_kept_alive_connection_whose_next_request_drips_is_disconnected(serve: type[Served]) -> None:
-    """The deadline applies to every request of a connection, not only its first one."""
+@pytest.mark.parametrize("first", [
+    b"GET /_emulator/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # answered the ASGI way
+    b"GET /v1/customers HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk_test_drip\r\n\r\n",  # the lane's
+], ids=["asgi", "lane"])
+def test_a_kept_alive_connection_whose_next_request_drips_is_disconnected(serve: type[Served], first: bytes) -> None:
+    """The deadline applies to every request of a connection, not only its first one (whichever way it went)."""
     served = serve([sys.executable, "-m", "emulator", "serve", "--port", "0", "--header-timeout", "1"])
     match = READY.search(served.ready_line())
     assert match is not None
     with socket.create_connection(("127.0.0.1", int(match.group(2))), timeout=30) as sock:
-        sock.sendall(b"GET /_emulator/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        sock.sendall(first)
         answer = b""
         while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
             chunk = sock.recv(4096)

@@ -213,3 +213,19 @@ def test_fault_rules_still_apply_to_requests_the_lane_would_take(
         assert lane.app.fast.lane_answers == 1  # type: ignore[attr-defined]
     finally:
         connection.close()
+
+
+def test_a_control_character_in_a_header_is_refused_by_the_parser_before_anything_runs(
+        servers: tuple[EmulatorServer, EmulatorServer]) -> None:
+    # the lane writes echoed header values (Idempotency-Key) without uvicorn's check for control characters: the
+    # parser refuses such a request first
+    lane, _ = servers
+    connection = Connection(lane.port or 0)
+    try:
+        connection.send(_request("POST", "/v1/customers", {"Idempotency-Key": "a\x01b"}, {"name": "x"}))
+        status, _, body = connection.response()
+    finally:
+        connection.close()
+    assert (status, body) == (400, b"Invalid HTTP request received.")
+    assert lane.app.fast.lane_answers == 0  # type: ignore[attr-defined]
+    assert lane.app.state.emulator.backends.peek("lane") is None  # type: ignore[attr-defined]  # nothing ran
