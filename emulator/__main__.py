@@ -246,7 +246,7 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
         click.echo(f"state file {state_file}: {restored} namespace(s) restored; saving every {state_interval:g}s",
                    err=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=log_level == "debug", lifespan="on",
-                            http=protocol(header_timeout, getattr(app, "fast", None), settings.max_body_bytes),
+                            http=protocol(header_timeout, getattr(app, "fast", None)),
                             timeout_keep_alive=KEEP_ALIVE_SECONDS)
     logging.getLogger("uvicorn.access").addFilter(_MaskSecrets())
     server = _Server(config)

@@ -121,7 +121,7 @@ class AppServer:
         # `serve`'s protocol: the header deadline, and the lane when the emulator is served as it is (a wrapped app,
         # such as the contract recorder's, must see every request: no lane then)
         lane = getattr(self.app, "fast", None) if self._served_app is self.app else None
-        http = protocol(self.settings.header_timeout, lane, self.settings.max_body_bytes)
+        http = protocol(self.settings.header_timeout, lane)
         config = uvicorn.Config(self._served_app, log_level="warning", access_log=False, lifespan="off", http=http)
         server = _Server(config)
         self._server = server

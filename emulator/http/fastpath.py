@@ -109,17 +109,21 @@ class FastPath:
         """The lane: a server that parses HTTP itself (`emulator.http.protocol`) asks, once a request's headers are
         in, whether `answer` may take it when its body is: a plain API call to an endpoint emulated by hand, from a
         client on loopback, with nothing a layer of the full stack or of uvicorn would read (a browser's `Origin`,
-        proxy headers). The endpoint and what the route match adds to the scope; None: the ASGI app answers it."""
+        proxy headers), its body declared and within the limit. The endpoint and what the route match adds to the
+        scope; None: the ASGI app answers it."""
         if self.state is None or not path.startswith("/v1/"):
             return None
         if self.control_token is not None and path.startswith(HELPERS):
             return None
         host = None
+        limit = self.state.settings.max_body_bytes
         for name, value in headers:
-            if name == b"origin" or name in _FORWARDED:
+            if name == b"origin" or name in _FORWARDED or name == b"transfer-encoding":
                 return None
             if name == b"host" and host is None:
                 host = value
+            elif name == b"content-length" and (not value.isdigit() or int(value) > limit):
+                return None  # `read_body`'s 413 before reading (and a chunked body): the ASGI way
         if host is not None and not self.allowed(host):
             return None
         found = self.router.find({"type": "http", "method": method, "path": path, "root_path": ""})

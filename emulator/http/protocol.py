@@ -103,7 +103,6 @@ class _Lane:
     lane: FastPath | None = None
     _taken: tuple[Any, ...] | None = None
     _chunks: list[bytes]
-    header_limit: int = 0
 
     cycle: Any
     pipeline: Any
@@ -135,10 +134,6 @@ class _Lane:
         method = _LANE_METHODS.get(parser.get_method())
         if method is None or parser.get_http_version() != "1.1" or parser.should_upgrade():
             return None
-        for name, value in self.headers:
-            if name == b"transfer-encoding" or (name == b"content-length" and (
-                    not value.isdigit() or int(value) > self.header_limit)):
-                return None  # the ASGI way: chunked bodies, and 413s before reading
         url = httptools.parse_url(self.url)
         raw_path = url.path
         if b"%" in raw_path:
@@ -212,10 +207,10 @@ else:  # pragma: no cover - without httptools: uvicorn's h11 protocol, no lane
         """The protocol `serve` runs: uvicorn's, with the header deadline."""
 
 
-def protocol(header_timeout: float, lane: FastPath | None = None, max_body_bytes: int = 0) -> type[asyncio.Protocol]:
+def protocol(header_timeout: float, lane: FastPath | None = None) -> type[asyncio.Protocol]:
     """A protocol class for `uvicorn.Config(http=…)` with this header deadline, answering through `lane` (the app's
-    `FastPath`, when the app is served unwrapped; None: no lane) requests with bodies of at most `max_body_bytes`."""
+    `FastPath`, when the app is served unwrapped; None: no lane) what it takes."""
     attributes: dict[str, Any] = {"header_timeout": header_timeout}
     if httptools is not None and lane is not None and lane.state is not None:
-        attributes.update(lane=lane, header_limit=max_body_bytes)
+        attributes["lane"] = lane
     return type(GuardedProtocol.__name__, (GuardedProtocol,), attributes)

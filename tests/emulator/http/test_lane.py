@@ -71,6 +71,12 @@ class Connection:
     def close(self) -> None:
         self.sock.close()
 
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def _within(seconds: float, condition: Callable[[], bool]) -> bool:
     waiting = threading.Event()
@@ -145,14 +151,11 @@ def test_the_lane_answers_as_the_full_stack(servers: tuple[EmulatorServer, Emula
 
 def test_pipelined_requests_are_answered_in_order(servers: tuple[EmulatorServer, EmulatorServer]) -> None:
     lane, _ = servers
-    connection = Connection(lane.port or 0)
-    try:
+    with Connection(lane.port or 0) as connection:
         connection.send(_request("POST", "/v1/customers", data={"name": "First"})
                         + _request("GET", "/v1/nope")  # the ASGI way, between two the lane takes
                         + _request("POST", "/v1/customers", data={"name": "Third"}))
         answers = [connection.response() for _ in range(3)]
-    finally:
-        connection.close()
     # the first only: the third was parsed while the second (the ASGI way) was still being answered, so it waited
     # its turn the ASGI way too
     assert lane.app.fast.lane_answers == 1  # type: ignore[attr-defined]
@@ -164,16 +167,13 @@ def test_a_body_still_on_its_way_is_read_and_answered(servers: tuple[EmulatorSer
     lane, _ = servers
     raw = _request("POST", "/v1/customers", data={"name": "Slow", "email": "slow@example.com"})
     head, body = raw.split(b"\r\n\r\n", 1)
-    connection = Connection(lane.port or 0)
-    try:
+    with Connection(lane.port or 0) as connection:
         connection.send(head + b"\r\n\r\n" + body[:5])
         # the server has read the headers and started the ASGI cycle that waits for the rest of the body
         assert _within(5, lambda: any(getattr(protocol, "cycle", None) is not None
                                       for protocol in lane._server.server_state.connections))  # type: ignore[union-attr]
         connection.send(body[5:])
         status, _, answered = connection.response()
-    finally:
-        connection.close()
     assert status == 200 and b'"email": "slow@example.com"' in answered
     assert lane.app.fast.lane_answers == 0  # type: ignore[attr-defined]  # the ASGI way answered it
 
@@ -184,22 +184,18 @@ def test_a_connection_that_ends_with_the_request_is_closed_after_the_answer(
     lane, _ = servers
     raw = (_request("GET", "/v1/customers", {"Connection": "close"}) if how == "connection close"
            else _request("GET", "/v1/customers", version="1.0"))
-    connection = Connection(lane.port or 0)
-    try:
+    with Connection(lane.port or 0) as connection:
         connection.send(raw)
         status, headers, _ = connection.response()
         assert status == 200 and headers.get("connection") == "close"
         assert connection.closed()
         assert lane.app.fast.lane_answers == (1 if how == "connection close" else 0)  # type: ignore[attr-defined]
-    finally:
-        connection.close()
 
 
 def test_fault_rules_still_apply_to_requests_the_lane_would_take(
         servers: tuple[EmulatorServer, EmulatorServer]) -> None:
     lane, _ = servers
-    connection = Connection(lane.port or 0)
-    try:
+    with Connection(lane.port or 0) as connection:
         connection.send(_request("POST", "/_emulator/faults",
                                  data={"path_prefix": "/v1/customers", "status": "429", "count": "1"}))
         fault_status, _, fault_body = connection.response()
@@ -211,8 +207,6 @@ def test_fault_rules_still_apply_to_requests_the_lane_would_take(
         connection.send(_request("GET", "/v1/customers"))
         assert connection.response()[0] == 200  # the rule is spent
         assert lane.app.fast.lane_answers == 1  # type: ignore[attr-defined]
-    finally:
-        connection.close()
 
 
 def test_a_control_character_in_a_header_is_refused_by_the_parser_before_anything_runs(
@@ -220,12 +214,9 @@ def test_a_control_character_in_a_header_is_refused_by_the_parser_before_anythin
     # the lane writes echoed header values (Idempotency-Key) without uvicorn's check for control characters: the
     # parser refuses such a request first
     lane, _ = servers
-    connection = Connection(lane.port or 0)
-    try:
+    with Connection(lane.port or 0) as connection:
         connection.send(_request("POST", "/v1/customers", {"Idempotency-Key": "a\x01b"}, {"name": "x"}))
         status, _, body = connection.response()
-    finally:
-        connection.close()
     assert (status, body) == (400, b"Invalid HTTP request received.")
     assert lane.app.fast.lane_answers == 0  # type: ignore[attr-defined]
     assert lane.app.state.emulator.backends.peek("lane") is None  # type: ignore[attr-defined]  # nothing ran
