@@ -27,6 +27,7 @@ REQUESTS: list[tuple[str, str, dict[str, str], Any]] = [
      {"account_holder[type]": "customer", "account_holder[customer]": "cus_nope", "permissions[]": "payment_method"}),
     ("GET", "/v1/financial_connections/institutions", KEY, None),  # preview-only on a GA version
     ("POST", "/v1/customers", KEY, {"bogus": "1"}),
+    ("POST", "/v1/customers", {**KEY, "Content-Length": "5000000"}, {"name": "x"}),  # declared over the limit
 ]
 
 
