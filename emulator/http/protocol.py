@@ -170,7 +170,8 @@ class _Lane:
         super().data_received(data)  # type: ignore[misc]
         if self._taken is not None:  # headers taken, body still coming: the ASGI way (and `read_body`'s deadline)
             self._taken = None
-            self._to_asgi(b"".join(self._chunks), complete=False)
+            if not self.transport.is_closing():  # (uvicorn answered a malformed rest with its 400 and closed)
+                self._to_asgi(b"".join(self._chunks), complete=False)
 
     def _to_asgi(self, body: bytes, *, complete: bool) -> None:
         super().on_headers_complete()  # type: ignore[misc]  # uvicorn's cycle and task, as if just now
