@@ -10,7 +10,15 @@ from emulator.core.expand import Expandable
 from emulator.core.versions import ApiVersion
 from emulator.resources import customers
 from emulator.resources.financial_connections import accounts, authorizations, institutions, refresh, sessions
-from emulator.resources.payments import charges, connect, effects, payment_intents, payment_methods, setup_intents
+from emulator.resources.payments import (
+    charges,
+    connect,
+    effects,
+    payment_intents,
+    payment_methods,
+    setup_intents,
+    sources,
+)
 
 Lookup = Callable[[Backend, str, ApiVersion], dict[str, Any] | None]
 
@@ -25,10 +33,13 @@ LOOKUPS: dict[str, Lookup] = {
     "account": connect.lookup_account,
     charges.OBJECT: charges.lookup,
     payment_intents.OBJECT: payment_intents.lookup,
+    "source": sources.lookup,
 }
 
 EXPANDABLE: Expandable = {
-    "customer": {"invoice_settings.default_payment_method": payment_methods.OBJECT},
+    # a customer's test clock: Stripe's, kept as sent (no test clock is kept by hand here: an id stays an id)
+    "customer": {"invoice_settings.default_payment_method": payment_methods.OBJECT, "default_source": "source",
+                 "test_clock": "test_helpers.test_clock"},
     "event": {},
     sessions.OBJECT: {"account_holder.customer": customers.OBJECT},
     accounts.OBJECT: {

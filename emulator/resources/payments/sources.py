@@ -25,6 +25,7 @@ from emulator.core.listing import LIST_FIELDS, page
 from emulator.core.snapshot import saved
 from emulator.core.spec import UNSET, Array, Boolean, Field, Hash, Integer, Metadata, String, apply_metadata, params
 from emulator.core.store import Table, declare
+from emulator.core.versions import ApiVersion
 from emulator.resources import customers
 from emulator.resources.payments import cards, setup_intents
 from emulator.resources.payments.tokens import TEST_BANK_TOKENS, BankAccount
@@ -74,6 +75,14 @@ def find(backend: Backend, customer: str, source_id: str, param: str | None = "i
 
 def render(backend: Backend, source: Source) -> dict[str, Any]:
     return source.render() if isinstance(source, cards.Card) else source.render(backend)
+
+
+def lookup(backend: Backend, source_id: str, version: ApiVersion) -> dict[str, Any] | None:
+    """A customer's card or bank-account source by id, rendered (`expand[]=default_source`); None if none."""
+    found: Source | None = cards.table(backend).get(source_id)
+    if found is None:
+        found = bank_accounts(backend).get(source_id)
+    return None if found is None or found.deleted else render(backend, found)
 _OWNER_ADDRESS = Hash({key: Field(String()) for key in ("city", "country", "line1", "line2", "postal_code",
                                                           "state")})
 UPDATE = params({

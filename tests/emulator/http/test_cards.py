@@ -140,6 +140,19 @@ def test_a_customers_card_sources(api: Api) -> None:
     assert types.index("customer.created") < types.index("customer.source.created")
 
 
+def test_a_customers_default_source_and_test_clock_expand(api: Api) -> None:
+    # Stripe's customer: `default_source` and `test_clock` are expandable (null stays null)
+    made = ok(api.post("/v1/customers", {"source": "tok_visa"}))
+    found = ok(api.get(f"/v1/customers/{made['id']}?expand[]=default_source&expand[]=test_clock"))
+    assert (found["default_source"]["object"], found["default_source"]["id"], found["default_source"]["last4"]) == (
+        "card", made["default_source"], "4242")
+    assert found["test_clock"] is None
+    banked = ok(api.post("/v1/customers", {"source": "btok_us_verified"}))
+    listed = ok(api.get("/v1/customers?limit=2&expand[]=data.default_source"))
+    by_id = {item["id"]: item["default_source"] for item in listed["data"]}
+    assert by_id[banked["id"]]["object"] == "bank_account" and by_id[made["id"]]["object"] == "card"
+
+
 def test_a_card_setup_intent_succeeds_at_once_with_no_mandate(api: Api) -> None:
     cus = customer(api)
     si = ok(api.post("/v1/setup_intents", {"customer": cus, "payment_method": "pm_card_visa", "confirm": "true"}))
