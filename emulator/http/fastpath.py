@@ -10,7 +10,6 @@ method no route takes) goes through the full stack unchanged; a test compares th
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
 from starlette.requests import Request
@@ -18,17 +17,15 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from emulator.core import messages
-from emulator.core.errors import ApiError, ClientGone
+from emulator.core.errors import ClientGone
 from emulator.core.ids import IdFactory
-from emulator.http.middleware import HostVerdicts, internal_error
-from emulator.http.pipeline import Endpoint, run, run_now
-from emulator.http.responses import ApiResponse, dumps
+from emulator.http.middleware import HostVerdicts, internal_error, internal_error_answer
+from emulator.http.pipeline import Endpoint, headers_of, run, run_now
+from emulator.http.responses import ApiResponse
 from emulator.http.router import IndexedRouter
 from emulator.http.state import EmulatorState
 
 HELPERS = "/v1/test_helpers/"
-logger = logging.getLogger("emulator")
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 """A whole response: status, headers (lower-case names), body."""
@@ -104,30 +101,21 @@ class FastPath:
                 raise
             await internal_error(scope, send, request_id)
 
-
     def lane_route(self, method: str, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[Endpoint, Scope] | None:
         """The lane: a server that parses HTTP itself (`emulator.http.protocol`) asks, once a request's headers are
         in, whether `answer` may take it when its body is: a plain API call to an endpoint emulated by hand, from a
         client on loopback, with nothing a layer of the full stack or of uvicorn would read (a browser's `Origin`,
         proxy headers), its body declared and within the limit. The endpoint and what the route match adds to the
         scope; None: the ASGI app answers it."""
-        if self.state is None or not path.startswith("/v1/"):
+        if self.state is None:
             return None
-        if self.control_token is not None and path.startswith(HELPERS):
-            return None
-        host = None
         limit = self.state.settings.max_body_bytes
         for name, value in headers:
-            if name == b"origin" or name in _FORWARDED or name == b"transfer-encoding":
-                return None
-            if name == b"host" and host is None:
-                host = value
-            elif name == b"content-length" and (not value.isdigit() or int(value) > limit):
-                return None  # `read_body`'s 413 before reading (and a chunked body): the ASGI way
-        if host is not None and not self.allowed(host):
-            return None
-        found = self.router.find({"type": "http", "method": method, "path": path, "root_path": ""})
-        if found is None or found[2] is not Match.FULL or not isinstance(found[0], Route):
+            if name in _FORWARDED or name == b"transfer-encoding" or (
+                    name == b"content-length" and (not value.isdigit() or int(value) > limit)):
+                return None  # proxy headers; `read_body`'s 413 before reading, and chunked bodies: the ASGI way
+        found = self.route({"type": "http", "method": method, "path": path, "root_path": "", "headers": headers})
+        if found is None:
             return None
         endpoint: Endpoint | None = getattr(found[0].endpoint, "by_method", {}).get(method)
         return None if endpoint is None else (endpoint, found[1])
@@ -140,10 +128,7 @@ class FastPath:
         assert self.state is not None
         request_id = self.request_ids.request_id()
         try:
-            request_headers: dict[str, str] = {}
-            for name, value in headers:
-                request_headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-            response = run_now(self.state, endpoint, method, path, child.get("path_params", {}), request_headers,
+            response = run_now(self.state, endpoint, method, path, child.get("path_params", {}), headers_of(headers),
                                query, body, request_id, scheme)
             if response is None:
                 return None
@@ -155,10 +140,7 @@ class FastPath:
                 final = [*raw, (b"vary", b"Origin"), (b"request-id", request_id.encode())]
             return response.status_code, final, bytes(response.body)
         except Exception:  # a bug outside the pipeline's own net: Stripe's api_error, as `internal_error` answers
-            logger.exception("unhandled error for %s %s (%s)", method, path, request_id)
-            error = dumps(ApiError(messages.INTERNAL_ERROR.format(request_id=request_id)).to_dict())
-            return 500, [(b"content-type", b"application/json"), (b"content-length", str(len(error)).encode()),
-                         (b"request-id", request_id.encode())], error
+            return internal_error_answer(method, path, request_id)
 
 
 def _final_headers(given: Iterable[tuple[bytes, bytes]], request_id: str) -> list[tuple[bytes, bytes]]:

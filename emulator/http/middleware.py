@@ -65,12 +65,19 @@ async def guarded(answer: Callable[[], Awaitable[None]], started: Callable[[], b
 
 async def internal_error(scope: Scope, send: Send, request_id: str) -> None:
     """A bug escaped before the response began: log it, answer Stripe's `api_error` 500 with the request id."""
-    logger.exception("unhandled error for %s %s (%s)", scope.get("method"), scope.get("path"), request_id)
-    body = dumps(ApiError(messages.INTERNAL_ERROR.format(request_id=request_id)).to_dict())
-    await send({"type": "http.response.start", "status": 500,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"request-id", request_id.encode())]})
+    status, headers, body = internal_error_answer(scope.get("method"), scope.get("path"), request_id)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def internal_error_answer(method: str | None, path: str | None,
+                          request_id: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """`internal_error`'s log line and whole answer (status, headers, body), for a server writing it itself (call
+    from an `except` block: the exception is logged)."""
+    logger.exception("unhandled error for %s %s (%s)", method, path, request_id)
+    body = dumps(ApiError(messages.INTERNAL_ERROR.format(request_id=request_id)).to_dict())
+    return 500, [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                 (b"request-id", request_id.encode())], body
 
 
 def _stripe_error(status: int, error: StripeError) -> tuple[Message, Message]:

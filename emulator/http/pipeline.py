@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import types
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,10 +71,15 @@ def header_map(request: Request) -> dict[str, str]:
     """The request's headers as a dict, read once (names are lower-case in ASGI; of a repeated one, the first)."""
     found: dict[str, str] | None = request.scope.get("emulator.headers")
     if found is None:
-        found = {}
-        for name, value in request.scope["headers"]:
-            found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-        request.scope["emulator.headers"] = found
+        found = request.scope["emulator.headers"] = headers_of(request.scope["headers"])
+    return found
+
+
+def headers_of(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """ASGI's header list as a dict (names are lower-case in ASGI; of a repeated one, the first)."""
+    found: dict[str, str] = {}
+    for name, value in raw:
+        found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
     return found
 
 
@@ -173,9 +178,13 @@ def _go_on(coroutine: Any, waiting: Any) -> Generator[Any, Any, Message]:
 
 
 async def read_form(request: Request, limit: int) -> form.FormDict:
-    query = form.decode(request.scope.get("query_string", b""))
-    body = await read_body(request, limit)
-    return form.merge(query, form.decode(body)) if body else query
+    return form_of(request.scope.get("query_string", b""), await read_body(request, limit))
+
+
+def form_of(query: bytes, body: bytes) -> form.FormDict:
+    """A request's parameters: its query string's, and its body's over them."""
+    decoded = form.decode(query)
+    return form.merge(decoded, form.decode(body)) if body else decoded
 
 
 @dataclass
@@ -316,8 +325,7 @@ def _complete(state: EmulatorState, endpoint: Endpoint, backend: Backend, versio
               method: str, path: str, path_params: dict[str, Any], request_headers: dict[str, str], query: bytes,
               body: bytes, scheme: str, exchange: _Exchange, headers: dict[str, str]) -> Response:
     """From the parameters on: idempotency, validation, the resource, the answer."""
-    query_form = form.decode(query)
-    raw = form.merge(query_form, form.decode(body)) if body else query_form
+    raw = form_of(query, body)
     exchange.params = mask_params(raw)
     key = (request_headers.get("idempotency-key") or None) if endpoint.method == "POST" else None
     exchange.idempotency_key = key

@@ -5,6 +5,7 @@ its way, pipelined requests, HTTP/1.0, `Connection: close`, fault rules) is stil
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
@@ -223,3 +224,22 @@ def test_a_control_character_in_a_header_is_refused_by_the_parser_before_anythin
     assert (status, body) == (400, b"Invalid HTTP request received.")
     assert lane.app.fast.lane_answers == 0  # type: ignore[attr-defined]
     assert lane.app.state.emulator.backends.peek("lane") is None  # type: ignore[attr-defined]  # nothing ran
+
+
+def test_a_bug_outside_the_pipeline_is_stripes_api_error_on_the_lane(monkeypatch: pytest.MonkeyPatch) -> None:
+    from emulator.http import fastpath
+    from emulator.http.app import create_app
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    app = create_app(Settings(seed=21))
+    lane = app.fast  # type: ignore[attr-defined]
+    headers = [(b"host", b"127.0.0.1"), (b"authorization", KEY.encode())]
+    endpoint, child = lane.lane_route("GET", "/v1/customers", headers)
+    monkeypatch.setattr(fastpath, "run_now", broken)
+    status, answered_headers, body = lane.answer(endpoint, child, "GET", "/v1/customers", b"", headers, b"")
+    request_id = dict(answered_headers)[b"request-id"].decode()
+    assert status == 500 and request_id.startswith("req_")
+    error = json.loads(body)["error"]
+    assert error["type"] == "api_error" and request_id in error["message"]
