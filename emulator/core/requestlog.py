@@ -31,15 +31,40 @@ def mask_query(target: str) -> str:
 
 
 def mask_params(value: Any, name: str = "") -> Any:
+    """`value` (decoded request parameters) with secret values masked: the values of `SECRET_PARAMS` to their last
+    four characters, API keys and webhook secrets as `mask_key` shows them. What holds nothing to mask is returned
+    as it is, not copied (request parameters are never changed once decoded)."""
     if isinstance(value, dict):
-        return {key: mask_params(inner, key) for key, inner in value.items()}
+        masked: dict[str, Any] | None = None
+        for key, inner in value.items():
+            if type(inner) is str:  # most parameters: no call for them
+                if not ((key in SECRET_PARAMS and inner) or inner.startswith(_KEY_PREFIXES)):
+                    continue
+                shown = _masked(inner, key)
+            else:
+                shown = mask_params(inner, key)
+                if shown is inner:
+                    continue
+            if masked is None:
+                masked = dict(value)
+            masked[key] = shown
+        return value if masked is None else masked
     if isinstance(value, list):
-        return [mask_params(inner, name) for inner in value]
+        items = [mask_params(inner, name) for inner in value]
+        return value if all(new is old for new, old in zip(items, value, strict=True)) else items
     if isinstance(value, str):
-        if name in SECRET_PARAMS and value:
-            return "****" + value[-4:]
-        if value.startswith(("sk_", "rk_", "whsec_")):
-            return mask_key(value)
+        return _masked(value, name)
+    return value
+
+
+_KEY_PREFIXES = ("sk_", "rk_", "whsec_")
+
+
+def _masked(value: str, name: str) -> str:
+    if name in SECRET_PARAMS and value:
+        return "****" + value[-4:]
+    if value.startswith(_KEY_PREFIXES):
+        return mask_key(value)
     return value
 
 

@@ -136,13 +136,13 @@ class Customer:
 
     @saved
     def render(self, version: ApiVersion | None = None) -> dict[str, Any]:
-        names = version is None or Feature.CUSTOMER_NAMES.gate.enabled(version)  # 2025-09-30.clover on
-        return {
+        settings = self.invoice_settings
+        rendered = {
             "id": self.id,
             "object": OBJECT,
-            "address": _address(self.address),
+            "address": None if self.address is None else _address(self.address),
             "balance": self.balance,
-            **({"business_name": self.business_name} if names else {}),
+            "business_name": self.business_name,
             "created": self.created,
             "currency": None,
             "default_source": self.default_source,
@@ -150,22 +150,23 @@ class Customer:
             "description": self.description,
             "discount": None if self.discount is None else render_discount(self.discount, version),
             "email": self.email,
-            **({"individual_name": self.individual_name} if names else {}),
+            "individual_name": self.individual_name,
             "invoice_prefix": self.invoice_prefix,
-            "invoice_settings": {
-                key: copy_data(self.invoice_settings.get(key))
-                for key in ("custom_fields", "default_payment_method", "footer", "rendering_options")
-            },
+            "invoice_settings": {key: copy_data(settings.get(key)) for key in _INVOICE_SETTINGS} if settings else
+            dict.fromkeys(_INVOICE_SETTINGS),
             "livemode": False,
             "metadata": dict(self.metadata),
             "name": self.name,
             "next_invoice_sequence": self.next_invoice_sequence,
             "phone": self.phone,
             "preferred_locales": list(self.preferred_locales),
-            "shipping": _shipping(self.shipping),
+            "shipping": None if self.shipping is None else _shipping(self.shipping),
             "tax_exempt": self.tax_exempt,
             "test_clock": self.test_clock,
         }
+        if version is not None and not Feature.CUSTOMER_NAMES.gate.enabled(version):  # 2025-09-30.clover on
+            del rendered["business_name"], rendered["individual_name"]
+        return rendered
 
     def snapshot(self) -> Customer:
         """A copy no later change reaches (what an event renders): its containers copied, its values immutable."""
@@ -175,6 +176,9 @@ class Customer:
         frozen.invoice_settings = copy_data(self.invoice_settings)
         frozen.discount = copy_data(self.discount)
         return frozen
+
+
+_INVOICE_SETTINGS = ("custom_fields", "default_payment_method", "footer", "rendering_options")
 
 
 def _address(value: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -207,6 +207,12 @@ def test_secrets_are_masked_to_their_last_four_characters() -> None:
     assert mask_params({"account_number": ["000123456789", "000111111116"]}) == {
         "account_number": ["****6789", "****1116"]}  # a secret parameter's array items are masked too
     assert mask_params("secret-looking but unnamed") == "secret-looking but unnamed"
+    given = {"email": "a@example.com", "nested": {"account_number": "000123456789"}, "tags": ["x"]}
+    masked = mask_params(given)
+    assert given == {"email": "a@example.com", "nested": {"account_number": "000123456789"}, "tags": ["x"]}
+    assert masked["nested"] == {"account_number": "****6789"}  # a copy where something was masked, the rest shared
+    plain = {"email": "a@example.com", "metadata": {"k": "v"}, "expand": ["customer"]}
+    assert mask_params(plain) is plain  # nothing to mask: not copied
     assert mask_query("/v1/x?client_secret=abc_secret_wxyz&limit=3") == "/v1/x?client_secret=****wxyz&limit=3"
     assert mask_query("/_emulator/dashboard?control_token=tok123456&secret=") == (
         "/_emulator/dashboard?control_token=****3456&secret=")
