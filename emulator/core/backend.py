@@ -257,7 +257,8 @@ def shallow(obj: T) -> T:
     copier = _COPIERS.get(type(obj))
     if copier is None:
         copier = _COPIERS[type(obj)] = _copier(type(obj))
-    return copier(obj)
+    made: T = copier(obj)
+    return made
 
 
 _COPIERS: dict[type, Callable[[Any], Any]] = {}
