@@ -30,10 +30,12 @@ class Clock:
         return self._frozen_at is not None
 
     def now(self) -> float:
-        with self._lock:
-            if self._frozen_at is not None:
-                return self._frozen_at
-            return self._source() + self._offset
+        # read without the lock: the writers change one attribute at a time, `unfreeze` the offset before it clears
+        # the frozen instant, so a reader sees either instant whole (and the GIL makes each read atomic)
+        frozen = self._frozen_at
+        if frozen is not None:
+            return frozen
+        return self._source() + self._offset
 
     def timestamp(self) -> int:
         """Unix seconds, as Stripe's `created` fields carry them."""

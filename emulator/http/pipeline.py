@@ -372,11 +372,9 @@ def _execute(
     new to do — a delivery was made or a timer scheduled meanwhile (due timers included). Errors raised here are
     results (stored for idempotent replay)."""
 
-    def changes() -> tuple[int, int]:
-        return backend.timers.scheduled, dispatcher.deliveries_made(backend)
-
+    timers = backend.timers
     with backend.lock:
-        before = changes()
+        scheduled, made = timers.scheduled, dispatcher.made
         try:
             backend.tick()
             result: Any = endpoint.handler(backend, call, values, **path_params)
@@ -386,7 +384,7 @@ def _execute(
             status = 200
         except StripeError as error:
             status, result = error.http_status, error.to_dict()
-        changed = changes() != before
+        changed = timers.scheduled != scheduled or dispatcher.made != made
     return status, dumps(result), changed
 
 

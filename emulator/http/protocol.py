@@ -71,6 +71,9 @@ class _HeaderDeadline:
         self._heads += 1
         super().on_headers_complete()  # type: ignore[misc]
 
+    def _head_arrived(self) -> None:
+        self._heads += 1  # a request the lane answered: its headers came (see `_Lane`)
+
     def data_received(self, data: bytes) -> None:
         if self._started is None and (self.cycle is None or self.cycle.response_complete):
             self._started = self.loop.time()  # the first bytes of the next request on a kept-alive connection
@@ -87,105 +90,146 @@ class _HeaderDeadline:
         super().connection_lost(exc)  # type: ignore[misc]
 
 
-class _Lane:
-    """Mixed into uvicorn's httptools protocol: an API request that arrives whole in one read — its headers and its
-    body, as an SDK sends it — is answered right there, by `FastPath.answer`, and written to the connection, instead
-    of becoming an ASGI cycle (a task, an event, messages), which costs a third of a request's time. The same answer
-    the ASGI app gives (the same pipeline; uvicorn's `Date` and `Server` headers, its `connection: close` rules).
+class _Request:
+    """The lane's own parser callbacks: one request, read whole. Header names lower-cased and values without
+    trailing whitespace, as uvicorn's protocol gives them to the application."""
 
-    What the lane does not take goes the ASGI way as before, unchanged: a request while another is still answered
-    (pipelining), a body still on its way after the read that completed the headers (`read_body` then applies its
-    deadline), `Expect: 100-continue`, chunked or over-long bodies, an escaped path, HTTP/1.0, methods other than
-    GET/POST/DELETE, whatever `FastPath.lane_route` refuses (browsers, proxy headers, the generic surface, the control
-    plane), a namespace with fault rules, and everything when uvicorn is asked to log each request (its `access_log`,
-    `--log-level debug`)."""
+    __slots__ = ("begun", "done", "url", "headers", "body", "reader", "head")
+
+    def __init__(self) -> None:
+        self.begun = self.done = 0
+        self.url = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.reader: Any = None
+        self.head: tuple[bytes, str, bool, bool] = (b"", "", False, False)
+        """What the parser knew when the headers were in: method, HTTP version, keep-alive, upgrade."""
+
+    def on_message_begin(self) -> None:
+        self.begun += 1
+        self.url = b""
+        self.headers = []
+        self.body = []
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.lower(), value.rstrip(b" \t")))
+
+    def on_headers_complete(self) -> None:
+        reader = self.reader
+        self.head = (reader.get_method(), reader.get_http_version(), reader.should_keep_alive(),
+                     reader.should_upgrade())
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)  # bounded: what one read brought
+
+    def on_message_complete(self) -> None:
+        self.done += 1
+
+
+class _Lane:
+    """Mixed into uvicorn's httptools protocol: a read that brings one whole API request — its headers and its
+    body, as an SDK sends it — is answered right there, by `FastPath.answer`, and written to the connection, instead
+    of going through uvicorn's parser callbacks into an ASGI cycle (a task, an event, messages), which costs more than
+    half of a request's time. The same answer the ASGI app gives (the same pipeline; uvicorn's `Date` and `Server`
+    headers, its `connection: close` and keep-alive rules).
+
+    The lane reads with a parser of its own, and only between requests (nothing in flight, uvicorn's parser between
+    messages). Whatever it does not take goes to uvicorn's parser, the very bytes, as before: a read holding part of a
+    request (a body still on its way: `read_body`'s deadline then applies) or more than one (pipelining), a request
+    the parser refuses, `Expect: 100-continue`, chunked or over-long bodies, an escaped path, HTTP/1.0, an upgrade,
+    methods other than GET/POST/DELETE, whatever `FastPath.lane_route` refuses (browsers, proxy headers, the generic
+    surface, the control plane), a namespace with fault rules, and everything when uvicorn is asked to log each
+    request (its `access_log`, `--log-level debug`)."""
 
     lane: FastPath | None = None
-    _taken: tuple[Any, ...] | None = None
-    _chunks: list[bytes]
+    _reader: Any = None
+    """The lane's parser, between messages (None: make a new one — the last read left it inside one)."""
+    _request: _Request
+    _inside = False
+    """Whether uvicorn's parser is inside a message (it has had part of one)."""
+    _answered_at = 0.0
 
     cycle: Any
     pipeline: Any
     flow: Any
-    parser: Any
     transport: asyncio.Transport
     server_state: Any
-    scope: Any
-    headers: list[tuple[bytes, bytes]]
-    url: bytes
-    expect_100_continue: bool
     config: Any
-
-    def on_headers_complete(self) -> None:
-        self._taken = None
-        if self.lane is not None:
-            self._taken = self._lane_take(self.lane)
-            if self._taken is not None:
-                self._chunks = []
-                return
-        super().on_headers_complete()  # type: ignore[misc]
-
-    def _lane_take(self, lane: FastPath) -> tuple[Any, ...] | None:
-        cycle = self.cycle
-        if ((cycle is not None and not cycle.response_complete) or self.pipeline or self.expect_100_continue
-                or self.config.access_log or self.flow.write_paused):
-            return None
-        parser = self.parser
-        method = _LANE_METHODS.get(parser.get_method())
-        if method is None or parser.get_http_version() != "1.1" or parser.should_upgrade():
-            return None
-        url = httptools.parse_url(self.url)
-        raw_path = url.path
-        if b"%" in raw_path:
-            return None
-        path = raw_path.decode("ascii")
-        found = lane.lane_route(method, path, self.headers)
-        if found is None:
-            return None
-        return found[0], found[1], method, path, url.query or b""
-
-    def on_body(self, body: bytes) -> None:
-        if self._taken is not None:
-            self._chunks.append(body)  # bounded: Content-Length, at most the body limit
-            return
-        super().on_body(body)  # type: ignore[misc]
-
-    def on_message_complete(self) -> None:
-        taken = self._taken
-        if taken is None:
-            super().on_message_complete()  # type: ignore[misc]
-            return
-        self._taken = None
-        assert self.lane is not None
-        endpoint, child, method, path, query = taken
-        body = b"".join(self._chunks)
-        answer = self.lane.answer(endpoint, child, method, path, query, self.headers, body,
-                                  getattr(self, "scheme", None) or "http")
-        if answer is None:  # the event loop is needed after all: the ASGI way, the body in hand
-            self._to_asgi(body, complete=True)
-            return
-        self._write(*answer, keep_alive=self.parser.should_keep_alive())
+    loop: asyncio.AbstractEventLoop
+    timeout_keep_alive: int
+    timeout_keep_alive_task: asyncio.TimerHandle | None
 
     def data_received(self, data: bytes) -> None:
+        lane = self.lane
+        if (lane is not None and not self._inside and (self.cycle is None or self.cycle.response_complete)
+                and not self.pipeline and not self.flow.write_paused and not self.config.access_log
+                and not self.transport.is_closing() and self._answer(lane, data)):
+            return
         super().data_received(data)  # type: ignore[misc]
-        if self._taken is not None:  # headers taken, body still coming: the ASGI way (and `read_body`'s deadline)
-            self._taken = None
-            if not self.transport.is_closing():  # (uvicorn answered a malformed rest with its 400 and closed)
-                self._to_asgi(b"".join(self._chunks), complete=False)
 
-    def _to_asgi(self, body: bytes, *, complete: bool) -> None:
-        super().on_headers_complete()  # type: ignore[misc]  # uvicorn's cycle and task, as if just now
-        if body:
-            super().on_body(body)  # type: ignore[misc]
-        if complete:
-            super().on_message_complete()  # type: ignore[misc]
+    def _answer(self, lane: FastPath, data: bytes) -> bool:
+        """Answer `data` if it is one whole request the lane takes; False, with nothing done, if not."""
+        reader = self._reader
+        if reader is None:
+            self._request = _Request()
+            reader = self._reader = self._request.reader = httptools.HttpRequestParser(self._request)
+        request = self._request
+        request.begun = request.done = 0
+        try:
+            reader.feed_data(data)
+        except httptools.HttpParserError:  # (an upgrade too) uvicorn's parser says what it makes of it
+            self._reader = None
+            return False
+        if request.begun != request.done:
+            self._reader = None  # left inside a message
+        if request.begun != 1 or request.done != 1:
+            return False  # part of a request, or more than one: uvicorn's parser takes the bytes
+        raw_method, version, keep_alive, upgrade = request.head
+        method = _LANE_METHODS.get(raw_method)
+        if method is None or version != "1.1" or upgrade:
+            return False
+        url = httptools.parse_url(request.url)
+        raw_path = url.path
+        if b"%" in raw_path:
+            return False
+        headers = request.headers
+        for name, value in headers:
+            if name == b"expect" and value.lower() == b"100-continue":
+                return False
+        path = raw_path.decode("ascii")
+        found = lane.lane_route(method, path, headers)
+        if found is None:
+            return False
+        body = b"".join(request.body)
+        answer = lane.answer(found[0], found[1], method, path, url.query or b"", headers, body,
+                             getattr(self, "scheme", None) or "http")
+        if answer is None:  # the event loop is needed after all (fault rules): the ASGI way
+            return False
+        self._head_arrived()
+        self._write(*answer, keep_alive=keep_alive)
+        return True
+
+    def _head_arrived(self) -> None:
+        """A request's headers are in (the header deadline's hook)."""
+
+    def on_message_begin(self) -> None:
+        self._inside = True
+        super().on_message_begin()  # type: ignore[misc]
+
+    def on_message_complete(self) -> None:
+        self._inside = False
+        super().on_message_complete()  # type: ignore[misc]
 
     def _write(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes, *, keep_alive: bool) -> None:
         """The response as uvicorn writes one: its status line, its default headers (`date`, `server`) first, a
-        `connection: close` when the connection ends; then what `on_response_complete` does (keep-alive timer,
-        the next pipelined request). uvicorn checks each header value for control characters; the values here are
-        the emulator's own or echo request headers (`Idempotency-Key`, `Stripe-Account`, `Stripe-Version`), which
-        the parser has already refused with a 400 if they held any (a test holds that)."""
+        `connection: close` when the connection ends; then what its `on_response_complete` does: count the request,
+        and keep the connection alive for `timeout_keep_alive` from now (a timer armed once, moved on when it fires
+        early — not re-armed per request). uvicorn checks each header value for control characters; the values here
+        are the emulator's own or echo request headers (`Idempotency-Key`, `Stripe-Account`, `Stripe-Version`), which
+        the parser has already refused if they held any (a test holds that)."""
         content = [STATUS_LINE[status]]
         for name, value in self.server_state.default_headers:
             content += (name, b": ", value, b"\r\n")
@@ -195,9 +239,21 @@ class _Lane:
             content.append(b"connection: close\r\n")
         content += (b"\r\n", body)
         self.transport.write(b"".join(content))
+        self.server_state.total_requests += 1
         if not keep_alive:
             self.transport.close()
-        self.on_response_complete()  # type: ignore[attr-defined]
+            return
+        self._answered_at = self.loop.time()
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive,
+                                                                self.timeout_keep_alive_handler)
+
+    def timeout_keep_alive_handler(self) -> None:
+        rest = self._answered_at + self.timeout_keep_alive - self.loop.time()
+        if rest > 0:  # the lane answered since the timer was armed: idle for less than the timeout yet
+            self.timeout_keep_alive_task = self.loop.call_later(rest, self.timeout_keep_alive_handler)
+            return
+        super().timeout_keep_alive_handler()  # type: ignore[misc]
 
 
 if httptools is not None:

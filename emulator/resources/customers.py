@@ -258,11 +258,11 @@ def _check_default_payment_method(backend: Backend, customer_id: str | None, val
                                   attaching: str | None = None) -> None:
     """`invoice_settings[default_payment_method]` must name a PaymentMethod attached to this customer (or the one
     `payment_method` attaches on create)."""
-    from emulator.resources.payments import payment_methods  # it imports this module
-
     chosen = (values.get("invoice_settings") or {}).get("default_payment_method")
     if chosen is None or chosen is UNSET or chosen == "" or chosen == attaching:
         return
+    from emulator.resources.payments import payment_methods  # it imports this module
+
     pm = payment_methods.get(backend, chosen, param=DEFAULT_PM)
     if pm.customer is None or pm.customer != customer_id:
         raise InvalidRequestError(

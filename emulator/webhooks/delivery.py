@@ -142,6 +142,8 @@ class Notifier:
         self._lock = threading.Lock()
 
     def notify(self) -> None:
+        if not self._waiters:  # nobody waits (as most of the time): nothing to take under the lock
+            return
         with self._lock:
             waiters, self._waiters = self._waiters, []
         for loop, future in waiters:
@@ -188,6 +190,10 @@ class Dispatcher:
         self._sequence = 0
         self.visits = 0
         """Namespaces the worker has looked at (a test shows one request costs one visit, however many exist)."""
+        self.made = 0
+        """Deliveries events made, in every namespace: a change counter the pipeline reads before and after a
+        request (a plain attribute: no lookup per request). A delivery another namespace made meanwhile only has the
+        worker look at the request's namespace once more, for nothing."""
 
     # -- wiring ----------------------------------------------------------------------------------------------------
     def on_event(self, backend: Backend, event: Event) -> None:
@@ -197,6 +203,7 @@ class Dispatcher:
         wanting = [e for e in webhook_endpoints.enabled(backend) if e.wants(event.type)]
         if wanting:  # a namespace no endpoint listens to keeps no outbox
             self.outbox(backend).deliver(event, wanting)
+            self.made += len(wanting)
         self.notifier.notify()
 
     def attach(self, backend: Backend) -> None:

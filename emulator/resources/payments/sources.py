@@ -121,10 +121,10 @@ def source_for(backend: Backend, call: Call, value: str, param: str) -> Source:
 
 def check(backend: Backend, call: Call, customer: Customer | None, values: dict[str, Any]) -> None:
     """Refuse a `source` / `default_source` that cannot be used, before anything changes."""
-    from emulator.resources.payments import tokens  # it imports customers
-
     source = values.get("source")
     if source is not None and source is not UNSET:
+        from emulator.resources.payments import tokens  # it imports customers
+
         token = tokens.table(backend).get(source)
         usable = call.generic and (cards.test_number(source, "tok_") is not None or source in TEST_BANK_TOKENS
                                    or (token is not None and (token.card is not None or token.bank_account is not None)

@@ -157,14 +157,16 @@ def test_pipelined_requests_are_answered_in_order(servers: tuple[EmulatorServer,
     lane, _ = servers
     with Connection(lane.port or 0) as connection:
         connection.send(_request("POST", "/v1/customers", data={"name": "First"})
-                        + _request("GET", "/v1/nope")  # the ASGI way, between two the lane takes
+                        + _request("GET", "/v1/nope")  # the ASGI way, between two the lane would take
                         + _request("POST", "/v1/customers", data={"name": "Third"}))
         answers = [connection.response() for _ in range(3)]
-    # the first only: the third was parsed while the second (the ASGI way) was still being answered, so it waited
-    # its turn the ASGI way too
-    assert lane.app.fast.lane_answers == 1  # type: ignore[attr-defined]
-    assert [status for status, _, _ in answers] == [200, 404, 200]
-    assert b'"name": "First"' in answers[0][2] and b'"name": "Third"' in answers[2][2]
+        # a read with more than one request in it: uvicorn's parser takes them all, the ASGI way, in order
+        assert lane.app.fast.lane_answers == 0  # type: ignore[attr-defined]
+        assert [status for status, _, _ in answers] == [200, 404, 200]
+        assert b'"name": "First"' in answers[0][2] and b'"name": "Third"' in answers[2][2]
+        connection.send(_request("GET", "/v1/customers?limit=1"))  # then, one whole request: the lane's again
+        assert connection.response()[0] == 200
+        assert lane.app.fast.lane_answers == 1  # type: ignore[attr-defined]
 
 
 def test_a_body_still_on_its_way_is_read_and_answered(servers: tuple[EmulatorServer, EmulatorServer]) -> None:
@@ -178,8 +180,13 @@ def test_a_body_still_on_its_way_is_read_and_answered(servers: tuple[EmulatorSer
                                       for protocol in lane._server.server_state.connections))  # type: ignore[union-attr]
         connection.send(body[5:])
         status, _, answered = connection.response()
-    assert status == 200 and b'"email": "slow@example.com"' in answered
-    assert lane.app.fast.lane_answers == 0  # type: ignore[attr-defined]  # the ASGI way answered it
+        assert status == 200 and b'"email": "slow@example.com"' in answered
+        assert lane.app.fast.lane_answers == 0  # type: ignore[attr-defined]  # the ASGI way answered it
+        # the lane's parser had read the part that came first: it starts afresh at the next request
+        connection.send(_request("POST", "/v1/customers", data={"name": "Whole"}))
+        status, _, answered = connection.response()
+        assert status == 200 and b'"name": "Whole"' in answered
+        assert lane.app.fast.lane_answers == 1  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("how", ["connection close", "HTTP/1.0"])
@@ -243,3 +250,79 @@ def test_a_bug_outside_the_pipeline_is_stripes_api_error_on_the_lane(monkeypatch
     assert status == 500 and request_id.startswith("req_")
     error = json.loads(body)["error"]
     assert error["type"] == "api_error" and request_id in error["message"]
+
+
+class _Clock:
+    """An event loop's timing, by hand: `time()` is what the test says, timers fire when the test says."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.timers: list[tuple[float, Callable[[], None], _Timer]] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> _Timer:
+        timer = _Timer()
+        self.timers.append((self.now + delay, callback, timer))
+        return timer
+
+    def run_until(self, instant: float) -> None:
+        self.now = instant
+        while due := [entry for entry in self.timers if entry[0] <= instant and not entry[2].cancelled]:
+            entry = min(due, key=lambda e: e[0])
+            self.timers.remove(entry)
+            entry[1]()
+
+
+class _Timer:
+    cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Transport:
+    def __init__(self) -> None:
+        self.written = b""
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 12111), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
+def test_a_connection_the_lane_answers_on_is_kept_alive_for_the_timeout_after_its_last_request() -> None:
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    from emulator.http.app import create_app
+    from emulator.http.protocol import protocol
+
+    app = create_app(Settings(seed=21))
+    config = uvicorn.Config(app, timeout_keep_alive=5, access_log=False, log_level="warning")
+    clock = _Clock()
+    made = protocol(header_timeout=10.0, lane=app.fast)(config=config, server_state=ServerState(),  # type: ignore
+                                                         app_state={}, _loop=clock)
+    transport = _Transport()
+    made.connection_made(transport)  # type: ignore[arg-type]
+    made.data_received(_request("GET", "/v1/customers"))
+    assert transport.written.startswith(b"HTTP/1.1 200 OK") and app.fast.lane_answers == 1  # type: ignore[attr-defined]
+    clock.run_until(3.0)
+    made.data_received(_request("GET", "/v1/customers"))  # the last request, 3 s in
+    assert app.fast.lane_answers == 2  # type: ignore[attr-defined]
+    clock.run_until(7.9)  # 4.9 s after it (past the first request's 5 s): still open
+    assert not transport.closed
+    clock.run_until(8.0)  # 5 s after it: closed
+    assert transport.closed
