@@ -56,6 +56,9 @@ def decode_pairs(pairs: Iterable[tuple[str, str]]) -> FormDict:
     for count, (key, value) in enumerate(pairs, start=1):
         if count > MAX_PAIRS:
             raise InvalidRequestError(messages.TOO_MANY_PARAMS.format(maximum=MAX_PAIRS))
+        if key and "[" not in key and key not in result:  # a plain key, first seen (most are): what `_put` does
+            result[key] = value
+            continue
         segments = parse_key(key)
         if len(segments) > MAX_DEPTH:
             raise InvalidRequestError(messages.PARAMETER_UNKNOWN.format(param=key), code="parameter_unknown", param=key)

@@ -30,6 +30,11 @@ HELPERS = "/v1/test_helpers/"
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 """A whole response: status, headers (lower-case names), body."""
 _FORWARDED = (b"forwarded", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-real-ip")
+_SCREENED = frozenset({b"origin", b"host", b"content-length", b"transfer-encoding", *_FORWARDED})
+"""The request headers `lane_route` reads."""
+MAX_LANES = 4096
+MAX_LANE_PATH = 512
+"""`lane_route` remembers its verdict for this many (method, path) pairs, each path at most this long."""
 
 
 class FastPath:
@@ -43,6 +48,8 @@ class FastPath:
         """The emulator the lane (`lane_route`, `answer`) answers for; None: no lane."""
         self.lane_answers = 0
         """Requests the lane answered (those it handed back to the ASGI app not counted)."""
+        self._lanes: dict[tuple[str, str], tuple[Endpoint, Scope] | None] = {}
+        """`lane_route`'s verdicts by method and path (the headers are looked at each time)."""
 
     def route(self, scope: Scope) -> tuple[Route, Scope] | None:
         """The API route that takes this request on the fast path, with what its match adds to the scope; None when
@@ -102,23 +109,43 @@ class FastPath:
             await internal_error(scope, send, request_id)
 
     def lane_route(self, method: str, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[Endpoint, Scope] | None:
-        """The lane: a server that parses HTTP itself (`emulator.http.protocol`) asks, once a request's headers are
-        in, whether `answer` may take it when its body is: a plain API call to an endpoint emulated by hand, from a
-        client on loopback, with nothing a layer of the full stack or of uvicorn would read (a browser's `Origin`,
-        proxy headers), its body declared and within the limit. The endpoint and what the route match adds to the
-        scope; None: the ASGI app answers it."""
+        """The lane: a server that parses HTTP itself (`emulator.http.protocol`) asks, once a request is in, whether
+        `answer` may take it: a plain API call to an endpoint emulated by hand, from a client on loopback, with
+        nothing a layer of the full stack or of uvicorn would read (a browser's `Origin`, proxy headers), its body
+        declared and within the limit — what `route` checks, and those. The endpoint and what the route match adds to
+        the scope (shared: read, never changed); None: the ASGI app answers it."""
         if self.state is None:
             return None
         limit = self.state.settings.max_body_bytes
+        host = None
         for name, value in headers:
-            if name in _FORWARDED or name == b"transfer-encoding" or (
-                    name == b"content-length" and (not value.isdigit() or int(value) > limit)):
-                return None  # proxy headers; `read_body`'s 413 before reading, and chunked bodies: the ASGI way
-        found = self.route({"type": "http", "method": method, "path": path, "root_path": "", "headers": headers})
-        if found is None:
-            return None
-        endpoint: Endpoint | None = getattr(found[0].endpoint, "by_method", {}).get(method)
-        return None if endpoint is None else (endpoint, found[1])
+            if name in _SCREENED:  # one set lookup for the headers nothing here reads (most)
+                if name == b"host":
+                    if host is None:
+                        host = value
+                elif name != b"content-length" or not value.isdigit() or int(value) > limit:
+                    # a browser's request (the CORS layer answers it), proxy headers, chunked bodies, and
+                    # `read_body`'s 413 before reading: the ASGI way
+                    return None
+        if host is not None and not self.allowed(host):
+            return None  # the host layer refuses it
+        key = (method, path)
+        try:
+            return self._lanes[key]
+        except KeyError:
+            pass
+        found = None
+        if path.startswith("/v1/") and not (self.control_token is not None and path.startswith(HELPERS)):
+            matched = self.router.find({"type": "http", "method": method, "path": path, "root_path": ""})
+            if matched is not None and matched[2] is Match.FULL and isinstance(matched[0], Route):
+                endpoint: Endpoint | None = getattr(matched[0].endpoint, "by_method", {}).get(method)
+                if endpoint is not None:
+                    found = (endpoint, matched[1])
+        if len(path) <= MAX_LANE_PATH:  # (the router's own cache has the same bounds)
+            if len(self._lanes) >= MAX_LANES:
+                self._lanes = {}
+            self._lanes[key] = found
+        return found
 
     def answer(self, endpoint: Endpoint, child: Scope, method: str, path: str, query: bytes,
                headers: list[tuple[bytes, bytes]], body: bytes, scheme: str = "http") -> Answer | None:

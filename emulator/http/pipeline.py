@@ -183,6 +183,8 @@ async def read_form(request: Request, limit: int) -> form.FormDict:
 
 def form_of(query: bytes, body: bytes) -> form.FormDict:
     """A request's parameters: its query string's, and its body's over them."""
+    if not query:
+        return form.decode(body)
     decoded = form.decode(query)
     return form.merge(decoded, form.decode(body)) if body else decoded
 

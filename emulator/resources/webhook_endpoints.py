@@ -79,10 +79,6 @@ def table(backend: Backend) -> Table[WebhookEndpoint]:
     return backend.store.table(TABLE)
 
 
-def enabled(backend: Backend) -> list[WebhookEndpoint]:
-    return [endpoint for endpoint in table(backend).values() if endpoint.status == "enabled"]
-
-
 def _url(backend: Backend, value: str) -> str:
     refusal = backend.webhook_hosts.refusal(value)
     if refusal is not None:

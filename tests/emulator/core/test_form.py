@@ -202,3 +202,25 @@ def test_pairs_split_a_form_as_parse_qsl_does(text: str) -> None:
     except UnicodeDecodeError:
         found = UnicodeDecodeError
     assert found == expected
+
+
+@given(st.lists(st.tuples(st.sampled_from(["", "a", "b", "a[b]", "a[]", "a[0]", "b[][c]", "a[b", "[x]"]),
+                          st.sampled_from(["1", "", "x y"])), max_size=8))
+def test_decode_pairs_takes_plain_keys_as_the_general_path_does(pairs: list[tuple[str, str]]) -> None:
+    # decode_pairs puts a plain key seen for the first time straight in: the same result, or the same 400, as
+    # putting every key through parse_key and _put
+    from emulator.core.form import _put, decode_pairs, parse_key
+
+    def general() -> object:
+        result: dict[str, Any] = {}
+        for key, value in pairs:
+            _put(result, parse_key(key), value, [])
+        return result
+
+    outcomes = []
+    for decoder in (lambda: decode_pairs(pairs), general):
+        try:
+            outcomes.append(decoder())
+        except InvalidRequestError as error:
+            outcomes.append((error.param, error.message))
+    assert outcomes[0] == outcomes[1]

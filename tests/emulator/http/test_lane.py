@@ -326,3 +326,20 @@ def test_a_connection_the_lane_answers_on_is_kept_alive_for_the_timeout_after_it
     assert not transport.closed
     clock.run_until(8.0)  # 5 s after it: closed
     assert transport.closed
+
+
+def test_the_lane_looks_at_each_requests_headers_though_it_remembers_routes() -> None:
+    from emulator.http.app import create_app
+
+    lane = create_app(Settings(seed=21, max_body_bytes=1000)).fast  # type: ignore[attr-defined]
+    plain = [(b"host", b"127.0.0.1:12111"), (b"authorization", KEY.encode()), (b"content-length", b"10")]
+    assert lane.lane_route("POST", "/v1/customers", plain) is not None
+    for extra in ([(b"origin", b"http://localhost:3000")], [(b"x-forwarded-for", b"10.0.0.1")],
+                  [(b"forwarded", b"for=10.0.0.1")], [(b"transfer-encoding", b"chunked")]):
+        assert lane.lane_route("POST", "/v1/customers", plain + extra) is None, extra  # the same path, just taken
+    for length in (b"1001", b"-1", b"ten"):
+        assert lane.lane_route("POST", "/v1/customers", [*plain[:2], (b"content-length", length)]) is None
+    assert lane.lane_route("POST", "/v1/customers", [(b"host", b"evil.example"), *plain[1:]]) is None
+    assert lane.lane_route("POST", "/v1/customers", plain) is not None  # and the plain request still is
+    assert lane.lane_route("GET", "/v1/nope", plain) is None  # no route
+    assert lane.lane_route("PUT", "/v1/customers", plain) is None  # a method the path does not have
