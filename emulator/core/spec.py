@@ -309,19 +309,29 @@ class Hash(Spec):
             return UNSET
         value = hashed
         result: dict[str, Any] = {}
+        always = self._always
         for key, raw in value.items():
-            name = child(param, key)
-            spec_field = self.fields.get(key)
-            if spec_field is None or not spec_field.exists(ctx):
-                raise unknown(name)
-            rejected = spec_field.rejected
-            if rejected is not None and rejected.feature.gate.enabled(ctx.version):
-                raise InvalidRequestError(rejected.message, code=rejected.code, param=name)
-            result[key] = spec_field.spec.coerce(raw, name, ctx)
+            name = f"{param}[{key}]" if param else key  # `child`
+            spec = always.get(key)
+            if spec is None:
+                spec_field = self.fields.get(key)
+                if spec_field is None or not spec_field.exists(ctx):
+                    raise unknown(name)
+                rejected = spec_field.rejected
+                if rejected is not None and rejected.feature.gate.enabled(ctx.version):
+                    raise InvalidRequestError(rejected.message, code=rejected.code, param=name)
+                spec = spec_field.spec
+            result[key] = spec.coerce(raw, name, ctx)
         for key, spec_field in self._may_be_required:
             if key not in result and spec_field.is_required(ctx):
                 raise missing(child(param, key))
         return result
+
+    @functools.cached_property
+    def _always(self) -> dict[str, Spec]:
+        """The fields every version has and none refuses (most), by name: their specs, taken without a check."""
+        return {key: spec_field.spec for key, spec_field in self.fields.items()
+                if spec_field.feature is None and spec_field.until is None and spec_field.rejected is None}
 
     @functools.cached_property
     def _may_be_required(self) -> tuple[tuple[str, Field], ...]:

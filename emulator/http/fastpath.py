@@ -161,7 +161,8 @@ class FastPath:
                 return None
             self.lane_answers += 1
             raw = response.raw_headers  # lower-case names (ApiResponse's, Starlette's)
-            if any(name == b"vary" or name == b"request-id" for name, _ in raw):
+            named = dict(raw)
+            if b"vary" in named or b"request-id" in named:
                 final = _final_headers(raw, request_id)
             else:  # what `_final_headers` gives for these, without its pass over them
                 final = [*raw, (b"vary", b"Origin"), (b"request-id", request_id.encode())]

@@ -402,17 +402,8 @@ def _replay(stored: StoredResponse, headers: dict[str, str]) -> Response:
 
 def _log(method: str, path: str, exchange: _Exchange, status: int) -> None:
     assert exchange.backend is not None
-    exchange.backend.requests.add(
-        LoggedRequest(
-            request_id=exchange.request_id,
-            method=method,
-            path=path,
-            params=exchange.params,
-            status=status,
-            idempotency_key=exchange.idempotency_key,
-            stripe_version=None if exchange.version is None else exchange.version.raw,
-            duration_ms=(time.perf_counter() - exchange.started) * 1000,
-            created=exchange.backend.clock.timestamp(),
-            replayed=exchange.replayed,
-        )
-    )
+    exchange.backend.requests.add(LoggedRequest(  # the fields in order (positional: one is made per request)
+        exchange.request_id, method, path, exchange.params, status, exchange.idempotency_key,
+        None if exchange.version is None else exchange.version.raw, (time.perf_counter() - exchange.started) * 1000,
+        exchange.backend.clock.timestamp(), exchange.replayed,
+    ))

@@ -151,6 +151,8 @@ class _Lane:
     _inside = False
     """Whether uvicorn's parser is inside a message (it has had part of one)."""
     _answered_at = 0.0
+    _defaults: tuple[Any, bytes] = (None, b"")
+    """uvicorn's default headers (`date`, `server`) as last written: the list, and its lines."""
 
     cycle: Any
     pipeline: Any
@@ -230,9 +232,11 @@ class _Lane:
         early — not re-armed per request). uvicorn checks each header value for control characters; the values here
         are the emulator's own or echo request headers (`Idempotency-Key`, `Stripe-Account`, `Stripe-Version`), which
         the parser has already refused if they held any (a test holds that)."""
-        content = [STATUS_LINE[status]]
-        for name, value in self.server_state.default_headers:
-            content += (name, b": ", value, b"\r\n")
+        defaults = self.server_state.default_headers  # uvicorn makes a new list when the date changes
+        written = _Lane._defaults
+        if written[0] is not defaults:
+            written = _Lane._defaults = (defaults, b"".join(name + b": " + value + b"\r\n" for name, value in defaults))
+        content = [STATUS_LINE[status], written[1]]
         for name, value in headers:
             content += (name, b": ", value, b"\r\n")
         if not keep_alive:

@@ -330,20 +330,26 @@ def _emit_discount(backend: Backend, call: Call, kind: str | None, discount: dic
         emit(backend, call, kind, functools.partial(render_discount, copy_data(discount)))
 
 
+_EXTRAS = frozenset({"source", "default_source", "coupon", "promotion_code", "payment_method", "invoice_settings"})
+"""The create parameters with steps of their own (checks before, sources, a discount, an attached payment method)."""
+
+
 def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, Any]:
     from emulator.resources.payments import payment_methods, sources  # they import this module
 
-    sources.check(backend, call, None, values)
-    coupon = _coupon(backend, call, values)
-    attaching = None
-    if "payment_method" in values:
-        attaching = payment_methods.resolve(backend, values["payment_method"], param="payment_method",
-                                            generic=call.generic)
-        if attaching.customer is not None:
-            raise InvalidRequestError(
-                f"The PaymentMethod {attaching.id} is already attached to customer {attaching.customer}.",
-                code="payment_method_unexpected_state", param="payment_method")
-    _check_default_payment_method(backend, None, values, values.get("payment_method"))
+    plain = _EXTRAS.isdisjoint(values)  # none of those: none of their steps (most creates)
+    coupon = attaching = None
+    if not plain:
+        sources.check(backend, call, None, values)
+        coupon = _coupon(backend, call, values)
+        if "payment_method" in values:
+            attaching = payment_methods.resolve(backend, values["payment_method"], param="payment_method",
+                                                generic=call.generic)
+            if attaching.customer is not None:
+                raise InvalidRequestError(
+                    f"The PaymentMethod {attaching.id} is already attached to customer {attaching.customer}.",
+                    code="payment_method_unexpected_state", param="payment_method")
+        _check_default_payment_method(backend, None, values, values.get("payment_method"))
     customer = Customer(
         id=backend.ids.new(PREFIX),
         created=backend.clock.timestamp(),
@@ -355,13 +361,17 @@ def create(backend: Backend, call: Call, values: dict[str, Any]) -> dict[str, An
     if attaching is not None and customer.invoice_settings.get("default_payment_method") == values["payment_method"]:
         customer.invoice_settings["default_payment_method"] = attaching.id  # a test token's new PaymentMethod
     table(backend).put(customer.id, customer)
-    announced = sources.apply(backend, call, customer, values)  # its card is the default the event shows
-    discounted = _apply_discount(backend, call, customer, values, coupon)
+    announced: list[sources.Announcement] = []
+    discounted = None
+    if not plain:
+        announced = sources.apply(backend, call, customer, values)  # its card is the default the event shows
+        discounted = _apply_discount(backend, call, customer, values, coupon)
     emit(backend, call, "customer.created", backend.frozen(customer.id, customer, Customer.snapshot).render)
-    sources.announce(backend, call, announced)
-    _emit_discount(backend, call, discounted, customer.discount)
-    if attaching is not None:
-        payment_methods.attach_to(backend, call, attaching, customer.id)
+    if not plain:
+        sources.announce(backend, call, announced)
+        _emit_discount(backend, call, discounted, customer.discount)
+        if attaching is not None:
+            payment_methods.attach_to(backend, call, attaching, customer.id)
     return customer.render(call.version)
 
 
