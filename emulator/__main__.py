@@ -269,6 +269,8 @@ def serve(host: str, port: int, seed: int | None, api_version: str, log_level: s
 
 GC_YOUNG = 10_000
 """`serve`'s threshold for the youngest generation of the cyclic garbage collector (CPython's default: 700)."""
+GC_OLD = 100
+"""`serve`'s threshold for full collections: after this many middle-generation ones (CPython's default: 10)."""
 
 
 def _server_gc() -> None:
@@ -276,12 +278,16 @@ def _server_gc() -> None:
     the plugin's server, `create_app` — leaves the host process's alone). What start-up made (routes, parameter
     specs, catalogues, the SDK data) is frozen: never scanned again. Young collections run every 10,000 new
     container objects instead of 700: a customer create makes some fifty, and with the default a collection ran
-    every fourteen requests, rescanning what the last ones made. Objects in no cycle are freed when unreferenced
-    either way (reference counting); only cyclic garbage waits a little longer. README "Performance" has the
-    figures."""
+    every fourteen requests, rescanning what the last ones made. Full collections, which scan everything the
+    emulator holds (hundreds of milliseconds once it holds a few million objects: a few minutes of creates), run
+    after 100 middle-generation collections instead of 10 — about every ten million new containers — and, as
+    CPython always does, only once what survived since the last one is a quarter of what survived it. Objects in no
+    cycle are freed when unreferenced either way (reference counting); only cyclic garbage waits longer — in the
+    oldest generation, such as a reset namespace's (its events' renderers refer back to it), until the next full
+    collection. README "Performance" has the figures."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
+    gc.set_threshold(GC_YOUNG, gc.get_threshold()[1], GC_OLD)
 
 
 @cli.command()
