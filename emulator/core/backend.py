@@ -189,7 +189,8 @@ class Backend:
 
     def timestamp(self) -> int:
         """Unix seconds of what is happening now: the due instant inside a timer's action, else the clock's."""
-        return int(self.happening) if self.happening is not None else self.clock.timestamp()
+        happening = self.happening
+        return int(happening) if happening is not None else int(self.clock.now())
 
 
 class Backends:

@@ -73,16 +73,8 @@ class EventLog:
         request_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> Event:
-        event = Event(
-            id=self._ids.new("evt"),
-            type=type,
-            created=created,
-            api_version=api_version,
-            render_object=render_object,
-            previous_attributes=previous_attributes,
-            request_id=request_id,
-            idempotency_key=idempotency_key,
-        )
+        event = Event(self._ids.new("evt"), type, created, api_version, render_object, previous_attributes, request_id,
+                      idempotency_key)  # the fields in order (positional: one is made per event)
         self.table.put(event.id, event)
         for listener in self._listeners:
             listener(event)

@@ -105,7 +105,7 @@ class String(Spec):
     unsettable: bool = False
 
     def coerce(self, value: FormValue, param: str, ctx: Context) -> Any:
-        if self._check_empty(value, param):
+        if value == "" and self._check_empty(value, param):
             return UNSET
         if not isinstance(value, str):
             raise InvalidRequestError(messages.PARAMETER_INVALID_STRING.format(value=_shown(value)), param=param)
@@ -391,7 +391,8 @@ def params(fields: Mapping[str, Field], *, expand: bool = True) -> Hash:
 
 
 def validate(spec: Hash, form: Mapping[str, FormValue], ctx: Context) -> dict[str, Any]:
-    result: dict[str, Any] = spec.coerce(dict(form), "", ctx)
+    # a Hash builds its result and only reads `form`: a decoded form (a dict) is taken as it is
+    result: dict[str, Any] = spec.coerce(form if type(form) is dict else dict(form), "", ctx)
     return result
 
 

@@ -196,7 +196,7 @@ class Feature(Enum):
 
     @property
     def gate(self) -> Gate:
-        value: Gate = self.value
+        value: Gate = self._value_  # `value`, without the enum's own property in between (read per request)
         return value
 
 

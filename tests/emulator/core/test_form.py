@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from stripe._encode import _api_encode
 
 import tests.hypothesis_profiles  # noqa: F401  (the suite's hypothesis profile, before any settings are made)
+from emulator.core import messages
 from emulator.core.errors import InvalidRequestError
 from emulator.core.form import canonical, decode, merge, parse_key
 
@@ -224,3 +225,26 @@ def test_decode_pairs_takes_plain_keys_as_the_general_path_does(pairs: list[tupl
         except InvalidRequestError as error:
             outcomes.append((error.param, error.message))
     assert outcomes[0] == outcomes[1]
+
+
+@given(st.lists(st.sampled_from(["a", "b", "=", "&", "[", "]", "+", "%5B", "%41", "%ff", "%2", "é", "x"]),
+                max_size=24).map("".join))
+def test_decode_takes_a_form_of_plain_keys_in_one_pass_as_the_general_path_does(text: str) -> None:
+    from emulator.core.form import decode_pairs, pairs
+
+    def general() -> object:
+        try:
+            found = pairs(text)
+        except UnicodeDecodeError:
+            return "not UTF-8"
+        return decode_pairs(found)
+
+    try:
+        decoded: object = decode(text)
+    except InvalidRequestError as error:
+        decoded = "not UTF-8" if error.message == messages.NOT_UTF8 else (error.param, error.message)
+    try:
+        expected = general()
+    except InvalidRequestError as error:
+        expected = (error.param, error.message)
+    assert decoded == expected
