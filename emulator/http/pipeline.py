@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import types
-from collections.abc import Awaitable, Callable, Generator, Iterable
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,12 +75,10 @@ def header_map(request: Request) -> dict[str, str]:
     return found
 
 
-def headers_of(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
-    """ASGI's header list as a dict (names are lower-case in ASGI; of a repeated one, the first)."""
-    found: dict[str, str] = {}
-    for name, value in raw:
-        found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-    return found
+def headers_of(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
+    """ASGI's header list as a dict (names are lower-case in ASGI; of a repeated one, the first: read last to
+    first, the first is written last)."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(raw)}
 
 
 def request_id_of(request: Request) -> str:

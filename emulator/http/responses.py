@@ -25,6 +25,8 @@ def dumps(payload: Any) -> bytes:
 
 
 _STARLETTES = frozenset({"content-length", "content-type"})
+_NAMES: dict[str, bytes] = {}
+"""Header names as written: lower-case bytes, by name."""
 
 
 class ApiResponse(Response):
@@ -37,11 +39,15 @@ class ApiResponse(Response):
         raw: list[tuple[bytes, bytes]] = []
         if headers:
             for name, value in headers.items():
-                lowered = name.lower()
-                if lowered in _STARLETTES:
-                    super().__init__(body, status_code, headers)  # Starlette's own rules for those
-                    return
-                raw.append((lowered.encode("latin-1"), value.encode("latin-1")))
+                lowered = _NAMES.get(name)
+                if lowered is None:
+                    if name.lower() in _STARLETTES:
+                        super().__init__(body, status_code, headers)  # Starlette's own rules for those
+                        return
+                    lowered = name.lower().encode("latin-1")
+                    if len(_NAMES) < 256:  # the emulator's own names (a handful), not whatever a client sends
+                        _NAMES[name] = lowered
+                raw.append((lowered, value.encode("latin-1")))
         self.status_code = status_code
         self.background = None
         self.body = body

@@ -103,6 +103,7 @@ _FIELDS = ("address", "balance", "description", "email", "metadata", "name", "ph
            "test_clock")
 """What a create or update stores (`validate` asks Stripe to validate the customer's tax location: accepted, no
 behaviour here)."""
+_FIELD_SET = frozenset(_FIELDS)
 
 
 @saved
@@ -171,10 +172,14 @@ class Customer:
     def snapshot(self) -> Customer:
         """A copy no later change reaches (what an event renders): its containers copied, its values immutable."""
         frozen = shallow(self)
-        frozen.address, frozen.metadata = copy_data(self.address), dict(self.metadata)
-        frozen.preferred_locales, frozen.shipping = list(self.preferred_locales), copy_data(self.shipping)
-        frozen.invoice_settings = copy_data(self.invoice_settings)
-        frozen.discount = copy_data(self.discount)
+        frozen.metadata, frozen.preferred_locales = dict(self.metadata), list(self.preferred_locales)
+        frozen.invoice_settings = copy_data(self.invoice_settings) if self.invoice_settings else {}
+        if self.address is not None:  # (most are None: no call for them)
+            frozen.address = copy_data(self.address)
+        if self.shipping is not None:
+            frozen.shipping = copy_data(self.shipping)
+        if self.discount is not None:
+            frozen.discount = copy_data(self.discount)
         return frozen
 
 
@@ -204,10 +209,9 @@ def _assign(customer: Customer, values: dict[str, Any]) -> None:
     if prefix is not None and (prefix is UNSET or not INVOICE_PREFIX.fullmatch(prefix)):
         raise InvalidRequestError("Invalid invoice_prefix: it must be 3 to 12 uppercase letters or numbers.",
                                   param="invoice_prefix")
-    for key in _FIELDS:
-        if key not in values:
+    for key, value in values.items():
+        if key not in _FIELD_SET:
             continue
-        value = values[key]
         if key == "metadata":
             changes[key] = apply_metadata(customer.metadata, value)
         elif key == "preferred_locales":

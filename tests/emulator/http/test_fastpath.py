@@ -70,3 +70,12 @@ def test_fast_path_takes_plain_api_requests_only() -> None:
     # Stripe's 404 itself for a path the SDK does not have)
     everything = create_app(Settings(seed=11, surface="all")).fast  # type: ignore[attr-defined]
     assert everything.route(scope("/v1/nothing/here")) is not None
+
+
+def test_a_repeated_request_header_counts_once_the_first_as_sent() -> None:
+    from emulator.http.pipeline import headers_of
+
+    assert headers_of([(b"stripe-version", b"2020-08-27"), (b"authorization", b"Bearer sk_test_a"),
+                       (b"stripe-version", b"2026-09-30.preview")]) == {
+        "stripe-version": "2020-08-27", "authorization": "Bearer sk_test_a"}
+    assert headers_of([(b"x-note", "café".encode("latin-1"))]) == {"x-note": "café"}  # latin-1, as ASGI's bytes
