@@ -346,10 +346,17 @@ class Decoder:
 
 def _fill_defaults(obj: object) -> None:
     """A field a later release added to a dataclass, absent from a document an earlier one saved, takes its
-    default (a field without a default is still refused as missing)."""
-    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+    default (a field without a default is still refused as missing); so does an attribute a later release added to
+    another state class with a plain default in the class (`_indexed: int = 0`)."""
+    if isinstance(obj, type):
         return
     state: dict[str, Any] = vars(obj)
+    if not dataclasses.is_dataclass(obj):
+        for name in getattr(type(obj), "__annotations__", {}):
+            default = getattr(type(obj), name, None)
+            if name not in state and isinstance(default, (bool, int, float, str)):
+                state[name] = default
+        return
     for field in dataclasses.fields(obj):
         if field.name in state:
             continue

@@ -16,11 +16,15 @@ class Table(Generic[T]):
     _rows: dict[str, T]
     _order: list[str | None]
     _position: dict[str, int]
+    _indexed: int = 0
+    """How much of `_order` `_position` covers: positions are looked up only to start a page after an object, so
+    they are filled in then, not for every row put (a snapshot saved before this has them all: 0 re-reads those)."""
 
     def __init__(self) -> None:
         self._rows = {}
         self._order = []
         self._position = {}
+        self._indexed = 0
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -34,18 +38,31 @@ class Table(Generic[T]):
     def put(self, object_id: str, row: T) -> None:
         """Insert or replace; a new id goes to the end of the creation order."""
         if object_id not in self._rows:
-            self._position[object_id] = len(self._order)
             self._order.append(object_id)
         self._rows[object_id] = row
 
     def remove(self, object_id: str) -> T | None:
         row = self._rows.pop(object_id, None)
         if row is not None:
+            self._index()
             self._order[self._position.pop(object_id)] = None
         return row
 
     def position(self, object_id: str) -> int | None:
-        return self._position.get(object_id)
+        found = self._position.get(object_id)
+        if found is None and object_id in self._rows:
+            self._index()
+            found = self._position.get(object_id)
+        return found
+
+    def _index(self) -> None:
+        """Fill in the positions of the rows put since the last time."""
+        order, position = self._order, self._position
+        for index in range(self._indexed, len(order)):
+            object_id = order[index]
+            if object_id is not None:
+                position[object_id] = index
+        self._indexed = len(order)
 
     def newest_first(self, before: int | None = None) -> Iterator[T]:
         """Rows created before position `before` (all rows when None), newest first."""
@@ -69,13 +86,19 @@ class Table(Generic[T]):
         self._rows.clear()
         self._order.clear()
         self._position.clear()
+        self._indexed = 0
 
     def _check_state(self) -> None:
-        """For a restored table: the creation order, the positions and the rows agree (a snapshot's check)."""
-        if len(self._position) != len(self._rows) or any(
-                index >= len(self._order) or self._order[index] != object_id
+        """For a restored table: the creation order, the positions and the rows agree (a snapshot's check): each
+        row's id once in the order, nothing else there, every position known that of its id, and those of the
+        indexed part of the order all known."""
+        ordered = [object_id for object_id in self._order if object_id is not None]
+        if len(ordered) != len(self._rows) or set(ordered) != self._rows.keys() or not (
+                0 <= self._indexed <= len(self._order)) or any(
+                not 0 <= index < len(self._order) or self._order[index] != object_id
                 for object_id, index in self._position.items()) or any(
-                object_id is not None and object_id not in self._rows for object_id in self._order):
+                object_id is not None and self._position.get(object_id) != index
+                for index, object_id in enumerate(self._order[:self._indexed])):
             raise ValueError("its order, positions and rows disagree")
 
     def _check_rows(self, check: Callable[[Any, str], None], path: str) -> None:

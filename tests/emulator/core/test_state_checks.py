@@ -24,6 +24,7 @@ def table(*ids: str) -> Table[int]:
     made: Table[int] = Table()
     for number, object_id in enumerate(ids):
         made.put(object_id, number)
+    made.position(ids[0])  # the positions filled in (they are on the first lookup)
     return made
 
 
@@ -31,6 +32,23 @@ def test_a_consistent_table_passes_including_removed_rows() -> None:
     made = table("a", "b", "c")
     made.remove("b")
     check_fields(made, "$.t")
+    made.put("d", 3)  # put since the positions were filled in: not indexed yet, and consistent
+    check_fields(made, "$.t")
+
+
+def test_positions_are_filled_in_when_first_asked_for() -> None:
+    made: Table[int] = Table()
+    for number, object_id in enumerate("abc"):
+        made.put(object_id, number)
+    assert made._position == {}  # a put does not index
+    assert made.position("b") == 1 and made._position == {"a": 0, "b": 1, "c": 2}
+    made.put("d", 3)
+    made.remove("c")  # removing indexes what was put since, then frees the slot
+    assert made.position("d") == 3 and made.position("c") is None and made.position("nope") is None
+    made.put("c", 4)  # back, at the end of the creation order
+    assert made.position("c") == 4
+    assert list(made.newest_first()) == [4, 3, 1, 0]
+    assert list(made.oldest_first(made.position("b") or 0)) == [3, 4]
 
 
 @pytest.mark.parametrize("break_it", [
@@ -39,6 +57,9 @@ def test_a_consistent_table_passes_including_removed_rows() -> None:
     lambda t: t._position.__setitem__("a", 2),  # the order names another row there
     lambda t: t._order.append("ghost"),  # the order names a row that does not exist
     lambda t: t._position.__setitem__("a", len(t._order)),  # exactly one past the end
+    lambda t: setattr(t, "_indexed", 4),  # more of the order indexed than there is
+    lambda t: setattr(t, "_indexed", -1),
+    lambda t: (t._position.pop("c"), t._order.append("c")),  # an id twice in the order
 ])
 def test_a_table_whose_order_positions_and_rows_disagree_is_refused(break_it: object) -> None:
     made = table("a", "b", "c")
