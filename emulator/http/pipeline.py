@@ -349,8 +349,7 @@ def _complete(state: EmulatorState, endpoint: Endpoint, backend: Backend, versio
             backend.idempotency.release(key)  # rejected before it ran: the key stays free
         raise
     host = request_headers.get("host") or "127.0.0.1:12111"
-    call = Call(version=version, request_id=exchange.request_id, idempotency_key=key, base_url=f"{scheme}://{host}",
-                account=on_behalf, generic=generic)
+    call = Call(version, exchange.request_id, key, f"{scheme}://{host}", on_behalf, generic)  # its fields in order
     status, answer, changed = _execute(backend, endpoint, call, values, path_params, state.dispatcher)
     if changed:  # deliver whatever the request caused, in the background (if nothing is to be sent: no wake-up)
         state.dispatcher.kick(backend)

@@ -31,7 +31,12 @@ except ImportError:  # pragma: no cover - depends on the installed extras
 _LANE_METHODS = {b"GET": "GET", b"POST": "POST", b"DELETE": "DELETE"}
 
 
-class _HeaderDeadline:
+class _Hooks:
+    def _head_arrived(self) -> None:
+        """A request the lane answered whole has come (the header deadline's hook)."""
+
+
+class _HeaderDeadline(_Hooks):
     """Mixed into a uvicorn protocol class: close connections whose request headers do not arrive in time.
 
     One timer per connection, not one per request: a request only notes when its first bytes came (the connection's
@@ -72,7 +77,8 @@ class _HeaderDeadline:
         super().on_headers_complete()  # type: ignore[misc]
 
     def _head_arrived(self) -> None:
-        self._heads += 1  # a request the lane answered: its headers came (see `_Lane`)
+        self._heads += 1  # a request the lane answered: its headers came whole (see `_Lane`), none is awaited
+        self._started = None
 
     def data_received(self, data: bytes) -> None:
         if self._started is None and (self.cycle is None or self.cycle.response_complete):
@@ -129,7 +135,7 @@ class _Request:
         self.done += 1
 
 
-class _Lane:
+class _Lane(_Hooks):
     """Mixed into uvicorn's httptools protocol: a read that brings one whole API request — its headers and its
     body, as an SDK sends it — is answered right there, by `FastPath.answer`, and written to the connection, instead
     of going through uvicorn's parser callbacks into an ASGI cycle (a task, an event, messages), which costs more than
@@ -214,9 +220,6 @@ class _Lane:
         self._write(*answer, keep_alive=keep_alive)
         return True
 
-    def _head_arrived(self) -> None:
-        """A request's headers are in (the header deadline's hook)."""
-
     def on_message_begin(self) -> None:
         self._inside = True
         super().on_message_begin()  # type: ignore[misc]
@@ -261,8 +264,9 @@ class _Lane:
 
 
 if httptools is not None:
-    class GuardedProtocol(_HeaderDeadline, _Lane, _Base):
-        """The protocol `serve` runs: uvicorn's, with the header deadline and the lane."""
+    class GuardedProtocol(_Lane, _HeaderDeadline, _Base):
+        """The protocol `serve` runs: uvicorn's, with the lane and the header deadline (a read the lane answers
+        whole has no deadline to keep: the lane goes first)."""
 else:  # pragma: no cover - without httptools: uvicorn's h11 protocol, no lane
     class GuardedProtocol(_HeaderDeadline, _Base):  # type: ignore[no-redef]
         """The protocol `serve` runs: uvicorn's, with the header deadline."""
