@@ -291,15 +291,9 @@ def emit(
 ) -> Event:
     """Record an event caused by `call` and tell the namespace's listeners. Its `api_version` is the version of the
     request that caused it."""
-    event = backend.events.record(
-        type,
-        render_object,
-        created=backend.timestamp(),
-        api_version=call.version,
-        previous_attributes=previous_attributes,
-        request_id=call.request_id,
-        idempotency_key=call.idempotency_key,
-    )
+    event = backend.events.record(type, render_object, created=backend.timestamp(), api_version=call.version,
+                                  previous_attributes=previous_attributes, request_id=call.request_id,
+                                  idempotency_key=call.idempotency_key)
     for listener in backend.listeners:
         listener(backend, event)
     return event

@@ -53,7 +53,10 @@ class IdFactory:
         return drawn.translate(_CHARACTERS).decode("ascii")
 
     def new(self, prefix: str, length: int = ID_LENGTH) -> str:
-        return f"{prefix}_{self.token(length)}"
+        with self._lock:  # `token`, inline (an id is drawn for every object and event)
+            generator = self._seeded or self._random
+            drawn = generator.getrandbits(length * 8).to_bytes(length, "little")
+        return f"{prefix}_{drawn.translate(_CHARACTERS).decode('ascii')}"
 
     def request_id(self) -> str:
         return self.new("req", REQUEST_ID_LENGTH)

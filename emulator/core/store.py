@@ -125,6 +125,11 @@ class Store:
     def __init__(self) -> None:
         self._tables = {}
 
+    def holds(self, name: str) -> bool:
+        """Whether the table `name` has rows (without making it)."""
+        table = self._tables.get(name)
+        return table is not None and bool(table._rows)
+
     def table(self, name: str) -> Table[Any]:
         """The table `name` (each resource module types it: `def table(backend) -> Table[Session]`)."""
         table = self._tables.get(name)

@@ -200,8 +200,8 @@ class Dispatcher:
         """A namespace recorded an event (the listener every namespace of a server shares, see `Backend.listeners`).
         The outbox is made with the first event an endpoint wants: a namespace that never records one costs nothing
         here."""
-        endpoints = webhook_endpoints.table(backend)
-        wanting = [e for e in endpoints.values() if e.wants(event.type)] if len(endpoints) else None
+        wanting = backend.store.holds(webhook_endpoints.TABLE) and [
+            e for e in webhook_endpoints.table(backend).values() if e.wants(event.type)]
         if wanting:  # a namespace no endpoint listens to keeps no outbox
             self.outbox(backend).deliver(event, wanting)
             self.made += len(wanting)
