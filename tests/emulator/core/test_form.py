@@ -229,7 +229,7 @@ def test_decode_pairs_takes_plain_keys_as_the_general_path_does(pairs: list[tupl
 
 @given(st.lists(st.sampled_from(["a", "b", "=", "&", "[", "]", "+", "%5B", "%41", "%ff", "%2", "é", "x"]),
                 max_size=24).map("".join))
-def test_decode_takes_a_form_of_plain_keys_in_one_pass_as_the_general_path_does(text: str) -> None:
+def test_decode_takes_a_form_of_distinct_plain_keys_as_the_general_path_does(text: str) -> None:
     from emulator.core.form import decode_pairs, pairs
 
     def general() -> object:
