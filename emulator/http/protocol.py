@@ -1,4 +1,5 @@
-"""uvicorn's HTTP protocol with a deadline for request headers.
+"""uvicorn's HTTP protocol with a deadline for request headers, and the lane (`_Lane`: a whole API request read
+with a parser of the lane's own and answered without an ASGI cycle).
 
 uvicorn times out idle keep-alive connections, but not a client that sends its request line and headers one byte at
 a time: such a connection stays open for as long as the client likes, and enough of them exhaust the server. Here
@@ -6,8 +7,8 @@ each request's headers must arrive whole within `header_timeout` seconds of the 
 the first request); otherwise the connection is closed. (A body that is slow to arrive is the application's to
 bound: `emulator.http.pipeline.read_body` answers 408.)
 
-The class is uvicorn's own protocol (httptools when installed, else h11, as uvicorn's "auto" chooses), so nothing
-else about parsing changes.
+The class is uvicorn's own protocol (httptools when installed, else h11, as uvicorn's "auto" chooses): what the lane
+does not take is parsed and answered by uvicorn as before.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ _LANE_METHODS = {b"GET": "GET", b"POST": "POST", b"DELETE": "DELETE"}
 
 
 class _Hooks:
+    """What the mixins below tell each other (each overrides what concerns it)."""
+
     def _head_arrived(self) -> None:
         """A request the lane answered whole has come (the header deadline's hook)."""
 
