@@ -159,7 +159,7 @@ class Backend:
             "store": self.store,
             "events": self.events.table,
             "idempotency": self.idempotency,
-            "requests": self.requests,
+            "requests": self.requests.saved_copy(),
         }
 
     def import_state(self, state: BackendState) -> None:

@@ -100,8 +100,10 @@ class LoggedRequest:
 
 @saved
 class RequestLog:
-    _entries: deque[LoggedRequest] | None
-    """Made with the first entry: a namespace nobody sent a request to costs nothing here."""
+    _entries: deque[LoggedRequest | tuple[Any, ...]] | None
+    """Made with the first entry: a namespace nobody sent a request to costs nothing here. A request's entry is kept
+    as the tuple of its fields (`record`: one is made per request, and a tuple costs a fraction of a dataclass'
+    `__init__`), made a `LoggedRequest` when read; a snapshot saves `LoggedRequest`s (`saved_copy`)."""
     _maximum: int
     _lock: threading.Lock
 
@@ -111,6 +113,13 @@ class RequestLog:
         self._lock = threading.Lock()
 
     def add(self, entry: LoggedRequest) -> None:
+        self._append(entry)
+
+    def record(self, *fields: Any) -> None:
+        """A request's entry: the fields of a `LoggedRequest`, in order."""
+        self._append(fields)
+
+    def _append(self, entry: LoggedRequest | tuple[Any, ...]) -> None:
         with self._lock:
             if self._entries is None:
                 self._entries = deque(maxlen=self._maximum)
@@ -118,7 +127,16 @@ class RequestLog:
 
     def newest_first(self, limit: int = 100) -> list[LoggedRequest]:
         with self._lock:
-            return list(reversed(self._entries or ()))[:limit]
+            newest = list(reversed(self._entries or ()))[:limit]
+        return [_logged(entry) for entry in newest]
+
+    def saved_copy(self) -> RequestLog:
+        """This log with every entry a `LoggedRequest` (what a snapshot saves), sharing nothing that changes."""
+        copy = RequestLog(self._maximum)
+        with self._lock:
+            if self._entries is not None:
+                copy._entries = deque((_logged(entry) for entry in self._entries), maxlen=self._maximum)
+        return copy
 
     def __len__(self) -> int:
         return len(self._entries or ())
@@ -127,3 +145,9 @@ class RequestLog:
         if not 0 < self._maximum <= MAX_ENTRIES or (
                 self._entries is not None and self._entries.maxlen != self._maximum):
             raise ValueError(f"it may keep at most {MAX_ENTRIES} entries")
+        if self._entries is not None and not all(type(entry) is LoggedRequest for entry in self._entries):
+            raise ValueError("its entries must be LoggedRequests")  # a saved log holds no tuples (`saved_copy`)
+
+
+def _logged(entry: LoggedRequest | tuple[Any, ...]) -> LoggedRequest:
+    return entry if isinstance(entry, LoggedRequest) else LoggedRequest(*entry)

@@ -30,7 +30,7 @@ from emulator.core.errors import (
 )
 from emulator.core.expand import expand
 from emulator.core.idempotency import StoredResponse
-from emulator.core.requestlog import LoggedRequest, mask_params
+from emulator.core.requestlog import mask_params
 from emulator.core.spec import Context, Hash, validate
 from emulator.core.versions import NEWEST_PREVIEW, ApiVersion, Feature
 from emulator.http.auth import ApiKey, authenticate
@@ -399,8 +399,8 @@ def _replay(stored: StoredResponse, headers: dict[str, str]) -> Response:
 
 def _log(method: str, path: str, exchange: _Exchange, status: int) -> None:
     assert exchange.backend is not None
-    exchange.backend.requests.add(LoggedRequest(  # the fields in order (positional: one is made per request)
+    exchange.backend.requests.record(  # a LoggedRequest's fields, in order
         exchange.request_id, method, path, exchange.params, status, exchange.idempotency_key,
         None if exchange.version is None else exchange.version.raw, (time.perf_counter() - exchange.started) * 1000,
         exchange.backend.clock.timestamp(), exchange.replayed,
-    ))
+    )

@@ -12,7 +12,7 @@ import pytest
 from emulator.core.conform import Mismatch, check_fields
 from emulator.core.errors import IdempotencyKeyInUseError, InvalidRequestError
 from emulator.core.idempotency import IdempotencyStore, StoredResponse
-from emulator.core.requestlog import RequestLog
+from emulator.core.requestlog import LoggedRequest, RequestLog
 from emulator.core.store import ROW_TYPES, Store, Table
 from emulator.core.timers import Timers
 from emulator.core.urls import named
@@ -201,3 +201,18 @@ def test_timers_run_what_is_due_at_the_instant_itself_in_scheduling_order() -> N
     assert timers.next_due() == 20.0 and len(timers) == 2
     assert timers.run_due(25.0) == 2 and ran[1:] == [("b", 20.0), ("c", 20.0)]  # ties in the order scheduled
     assert timers.next_due() is None and len(timers) == 0
+
+
+def test_a_request_log_keeps_requests_as_tuples_and_saves_them_as_logged_requests() -> None:
+    log = RequestLog()
+    log.record("req_1", "POST", "/v1/customers", {"name": "A"}, 200, None, "2026-10-28.endive", 1.5, 1_700_000_000,
+               False)
+    assert type(log._entries[0]) is tuple  # type: ignore[index]  # kept as it came
+    (read,) = log.newest_first()
+    assert read.to_dict()["params"] == {"name": "A"} and read.request_id == "req_1" and read.status == 200
+    saved = log.saved_copy()
+    assert [type(entry) for entry in saved._entries or ()] == [LoggedRequest]
+    check_fields(saved, "$.log")  # what a snapshot saves passes the restore checks
+    with pytest.raises(Mismatch) as info:
+        check_fields(log, "$.log")  # a document holding a bare tuple is refused
+    assert str(info.value) == "$.log: an inconsistent RequestLog (its entries must be LoggedRequests)"
