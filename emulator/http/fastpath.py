@@ -30,7 +30,7 @@ HELPERS = "/v1/test_helpers/"
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 """A whole response: status, headers (lower-case names), body."""
 _FORWARDED = (b"forwarded", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-real-ip")
-_SCREENED = frozenset({b"origin", b"host", b"content-length", b"transfer-encoding", *_FORWARDED})
+_SCREENED = frozenset({b"origin", b"host", b"content-length", b"transfer-encoding", b"expect", *_FORWARDED})
 """The request headers `lane_route` reads."""
 MAX_LANES = 4096
 MAX_LANE_PATH = 512
@@ -124,8 +124,8 @@ class FastPath:
                     if host is None:
                         host = value
                 elif name != b"content-length" or not value.isdigit() or int(value) > limit:
-                    # a browser's request (the CORS layer answers it), proxy headers, chunked bodies, and
-                    # `read_body`'s 413 before reading: the ASGI way
+                    # a browser's request (the CORS layer answers it), proxy headers, chunked bodies, `Expect`
+                    # (uvicorn's `100 Continue`), and `read_body`'s 413 before reading: the ASGI way
                     return None
         if host is not None and not self.allowed(host):
             return None  # the host layer refuses it

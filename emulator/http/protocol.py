@@ -202,20 +202,21 @@ class _Lane(_Hooks):
         method = _LANE_METHODS.get(raw_method)
         if method is None or version != "1.1" or upgrade:
             return False
-        url = httptools.parse_url(request.url)
-        raw_path = url.path
+        target = request.url
+        if target[:1] != b"/" or b"#" in target:  # (an origin-form target is a path and a query: split it here)
+            url = httptools.parse_url(target)
+            raw_path, query = url.path, url.query or b""
+        else:
+            raw_path, _, query = target.partition(b"?")
         if b"%" in raw_path:
             return False
         headers = request.headers
-        for name, value in headers:
-            if name == b"expect" and value.lower() == b"100-continue":
-                return False
         path = raw_path.decode("ascii")
-        found = lane.lane_route(method, path, headers)
+        found = lane.lane_route(method, path, headers)  # (it declines `Expect`, among others)
         if found is None:
             return False
         body = b"".join(request.body)
-        answer = lane.answer(found[0], found[1], method, path, url.query or b"", headers, body,
+        answer = lane.answer(found[0], found[1], method, path, query, headers, body,
                              getattr(self, "scheme", None) or "http")
         if answer is None:  # the event loop is needed after all (fault rules): the ASGI way
             return False
