@@ -189,8 +189,7 @@ class Backend:
 
     def timestamp(self) -> int:
         """Unix seconds of what is happening now: the due instant inside a timer's action, else the clock's."""
-        happening = self.happening
-        return int(happening) if happening is not None else int(self.clock.now())
+        return int(self.happening) if self.happening is not None else self.clock.timestamp()
 
 
 class Backends:

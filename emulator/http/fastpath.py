@@ -54,9 +54,7 @@ class FastPath:
     def route(self, scope: Scope) -> tuple[Route, Scope] | None:
         """The API route that takes this request on the fast path, with what its match adds to the scope; None when
         the full stack must answer it."""
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
-            return None
-        if self.control_token is not None and scope["path"].startswith(HELPERS):
+        if scope["type"] != "http":
             return None
         host = None
         for name, value in scope["headers"]:
@@ -66,9 +64,18 @@ class FastPath:
                 host = value
         if host is not None and not self.allowed(host):
             return None  # the host layer refuses it
+        return self._api_route(scope)
+
+    def _api_route(self, scope: Scope) -> tuple[Route, Scope] | None:
+        """The API route that takes this method and path, with what its match adds to the scope: not the test
+        helpers when a control token guards them; None for no route, or a method the path does not have (the full
+        stack's answer)."""
+        path = scope["path"]
+        if not path.startswith("/v1/") or (self.control_token is not None and path.startswith(HELPERS)):
+            return None
         found = self.router.find(scope)
         if found is None or found[2] is not Match.FULL or not isinstance(found[0], Route):
-            return None  # no route, or a method this path does not have: the full stack's answer
+            return None
         return found[0], found[1]
 
     async def serve(self, route: Route, child: Scope, scope: Scope, receive: Receive, send: Send) -> None:
@@ -135,12 +142,11 @@ class FastPath:
         except KeyError:
             pass
         found = None
-        if path.startswith("/v1/") and not (self.control_token is not None and path.startswith(HELPERS)):
-            matched = self.router.find({"type": "http", "method": method, "path": path, "root_path": ""})
-            if matched is not None and matched[2] is Match.FULL and isinstance(matched[0], Route):
-                endpoint: Endpoint | None = getattr(matched[0].endpoint, "by_method", {}).get(method)
-                if endpoint is not None:
-                    found = (endpoint, matched[1])
+        matched = self._api_route({"type": "http", "method": method, "path": path, "root_path": ""})
+        if matched is not None:
+            endpoint: Endpoint | None = getattr(matched[0].endpoint, "by_method", {}).get(method)
+            if endpoint is not None:
+                found = (endpoint, matched[1])
         if len(path) <= MAX_LANE_PATH:  # (the router's own cache has the same bounds)
             if len(self._lanes) >= MAX_LANES:
                 self._lanes = {}
