@@ -103,7 +103,8 @@ class RequestLog:
     _entries: deque[LoggedRequest | tuple[Any, ...]] | None
     """Made with the first entry: a namespace nobody sent a request to costs nothing here. A request's entry is kept
     as the tuple of its fields (`record`: one is made per request, and a tuple costs a fraction of a dataclass'
-    `__init__`), made a `LoggedRequest` when read; a snapshot saves `LoggedRequest`s (`saved_copy`)."""
+    `__init__`), made a `LoggedRequest` with its secrets masked when read; a snapshot saves those (`saved_copy`):
+    no secret leaves the log unmasked."""
     _maximum: int
     _lock: threading.Lock
 
@@ -116,7 +117,8 @@ class RequestLog:
         self._append(entry)
 
     def record(self, *fields: Any) -> None:
-        """A request's entry: the fields of a `LoggedRequest`, in order."""
+        """A request's entry: the fields of a `LoggedRequest`, in order, its parameters as they were decoded (never
+        changed after: they are masked when the entry is read or saved)."""
         self._append(fields)
 
     def _append(self, entry: LoggedRequest | tuple[Any, ...]) -> None:
@@ -150,4 +152,8 @@ class RequestLog:
 
 
 def _logged(entry: LoggedRequest | tuple[Any, ...]) -> LoggedRequest:
-    return entry if isinstance(entry, LoggedRequest) else LoggedRequest(*entry)
+    if isinstance(entry, LoggedRequest):
+        return entry
+    made = LoggedRequest(*entry)
+    made.params = mask_params(made.params)
+    return made

@@ -205,13 +205,16 @@ def test_timers_run_what_is_due_at_the_instant_itself_in_scheduling_order() -> N
 
 def test_a_request_log_keeps_requests_as_tuples_and_saves_them_as_logged_requests() -> None:
     log = RequestLog()
-    log.record("req_1", "POST", "/v1/customers", {"name": "A"}, 200, None, "2026-10-28.endive", 1.5, 1_700_000_000,
-               False)
+    params = {"name": "A", "client_secret": "seti_1_secret_abcd9876"}
+    log.record("req_1", "POST", "/v1/customers", params, 200, None, "2026-10-28.endive", 1.5, 1_700_000_000, False)
     assert type(log._entries[0]) is tuple  # type: ignore[index]  # kept as it came
     (read,) = log.newest_first()
-    assert read.to_dict()["params"] == {"name": "A"} and read.request_id == "req_1" and read.status == 200
+    assert read.request_id == "req_1" and read.status == 200
+    assert read.to_dict()["params"] == {"name": "A", "client_secret": "****9876"}  # masked when read
     saved = log.saved_copy()
     assert [type(entry) for entry in saved._entries or ()] == [LoggedRequest]
+    assert [entry.params for entry in saved._entries or ()] == [  # type: ignore[union-attr]
+        {"name": "A", "client_secret": "****9876"}]  # and when saved: no secret in a snapshot
     check_fields(saved, "$.log")  # what a snapshot saves passes the restore checks
     with pytest.raises(Mismatch) as info:
         check_fields(log, "$.log")  # a document holding a bare tuple is refused
