@@ -178,10 +178,9 @@ class Backend:
     def tick(self) -> int:
         """Run every timer that is due by the namespace clock. What a timer causes happened when it was due, so its
         events carry that instant as `created` (not the moment a request or the worker noticed)."""
+        if self.timers.next_due() is None:
+            return 0  # nothing pending (most requests): neither the lock nor the clock is needed
         with self.lock:
-            due = self.timers.next_due()
-            if due is None:
-                return 0  # nothing pending: the clock need not be read
             return self.timers.run_due(self.clock.now(), self._happening_at)
 
     def _happening_at(self, due: float | None) -> None:
@@ -212,6 +211,9 @@ class Backends:
         self._lock = threading.Lock()
 
     def get(self, namespace: str) -> Backend:
+        backend = self._backends.get(namespace)  # (a dict read is atomic: the lock is for making one)
+        if backend is not None:
+            return backend
         with self._lock:
             backend = self._backends.get(namespace)
             if backend is None:
