@@ -29,6 +29,24 @@ def test_customers_resource_event_snapshot_does_not_follow_later_changes() -> No
     assert first.render()["data"]["object"]["name"] == "before"
 
 
+def test_customers_resource_events_keep_the_metadata_locales_and_invoice_settings_they_saw() -> None:
+    # a frozen copy shares `metadata` and `preferred_locales` with the customer (changes replace them) and copies
+    # `invoice_settings` (a detach edits it in place): each event shows what was there when it happened
+    backend = Backend("ns", seed=1)
+    created = customers.create(backend, CALL, {"metadata": {"plan": "free"}, "preferred_locales": ["en"],
+                                               "invoice_settings": {"footer": "one"}})
+    customers.update(backend, CALL, {"metadata": {"plan": "pro", "seats": "3"}, "preferred_locales": ["fr", "de"],
+                                     "invoice_settings": {"footer": "two"}}, id=created["id"])
+    customers.update(backend, CALL, {"metadata": UNSET, "preferred_locales": UNSET}, id=created["id"])
+    customer = customers.get(backend, created["id"])
+    customer.invoice_settings["footer"] = "edited in place"  # as a detach edits it
+    shown = [(event.render()["data"]["object"]["metadata"], event.render()["data"]["object"]["preferred_locales"],
+              event.render()["data"]["object"]["invoice_settings"]["footer"])
+             for event in backend.events.table.values()]
+    assert shown == [({"plan": "free"}, ["en"], "one"), ({"plan": "pro", "seats": "3"}, ["fr", "de"], "two"),
+                     ({}, [], "two")]
+
+
 def test_customers_resource_get_names_the_callers_param() -> None:
     backend = Backend("ns")
     with pytest.raises(ResourceMissingError) as info:
