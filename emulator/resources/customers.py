@@ -170,10 +170,9 @@ class Customer:
         return rendered
 
     def snapshot(self) -> Customer:
-        """A copy no later change reaches (what an event renders): the containers a change edits in place copied,
-        its values immutable. `metadata` and `preferred_locales` are shared: a change replaces them, never edits
-        them (`_assign`; the state machine holds that no event's data ever changes)."""
+        """A copy no later change reaches (what an event renders): its containers copied, its values immutable."""
         frozen = shallow(self)
+        frozen.metadata, frozen.preferred_locales = dict(self.metadata), list(self.preferred_locales)
         frozen.invoice_settings = copy_data(self.invoice_settings) if self.invoice_settings else {}
         if self.address is not None:  # (most are None: no call for them)
             frozen.address = copy_data(self.address)

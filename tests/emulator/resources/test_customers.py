@@ -30,8 +30,8 @@ def test_customers_resource_event_snapshot_does_not_follow_later_changes() -> No
 
 
 def test_customers_resource_events_keep_the_metadata_locales_and_invoice_settings_they_saw() -> None:
-    # a frozen copy shares `metadata` and `preferred_locales` with the customer (changes replace them) and copies
-    # `invoice_settings` (a detach edits it in place): each event shows what was there when it happened
+    # an update replaces `metadata` and `preferred_locales`, a detach edits `invoice_settings` in place: each event
+    # shows what was there when it happened
     backend = Backend("ns", seed=1)
     created = customers.create(backend, CALL, {"metadata": {"plan": "free"}, "preferred_locales": ["en"],
                                                "invoice_settings": {"footer": "one"}})
