@@ -224,6 +224,11 @@ class _Lane(_Hooks):
         self._write(*answer, keep_alive=keep_alive)
         return True
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._reader is not None:  # the parser and its callbacks refer to each other: freed now, not by the
+            self._request.reader = self._reader = None  # cyclic collector (`serve` runs full collections rarely)
+        super().connection_lost(exc)  # type: ignore[misc]
+
     def on_message_begin(self) -> None:
         self._inside = True
         super().on_message_begin()  # type: ignore[misc]

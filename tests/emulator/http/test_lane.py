@@ -363,3 +363,23 @@ def test_a_request_that_expects_100_continue_gets_it_and_its_answer(
         status, _, answered = connection.response()
     assert status == 200 and b'"name": "Patient"' in answered
     assert lane.app.fast.lane_answers == 0  # type: ignore[attr-defined]  # uvicorn's way, with its 100 Continue
+
+
+def test_a_closed_connection_lets_go_of_the_lanes_parser_without_the_cyclic_collector() -> None:
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    from emulator.http.app import create_app
+    from emulator.http.protocol import protocol
+
+    app = create_app(Settings(seed=21))
+    config = uvicorn.Config(app, access_log=False, log_level="warning")
+    made = protocol(header_timeout=10.0, lane=app.fast)(config=config, server_state=ServerState(),  # type: ignore
+                                                         app_state={}, _loop=_Clock())
+    made.connection_made(_Transport())  # type: ignore[arg-type]
+    made.data_received(_request("GET", "/v1/customers"))
+    callbacks = made._request  # type: ignore[attr-defined]
+    assert callbacks.reader is not None and app.fast.lane_answers == 1  # type: ignore[attr-defined]
+    made.connection_lost(None)
+    # the parser and its callbacks no longer refer to each other: reference counting frees them
+    assert callbacks.reader is None and made._reader is None  # type: ignore[attr-defined]
